@@ -1,0 +1,160 @@
+"""Ingestion nodes: type the raw table, derive the target, keep application-time columns only."""
+
+from __future__ import annotations
+
+import fnmatch
+import logging
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from loan_default.schema import meta_columns
+from loan_default.validation import DataValidationError, describe_examples, require_both_classes
+
+from .parsers import PARSERS
+
+logger = logging.getLogger(__name__)
+
+
+def _source(dataset: dict[str, Any]) -> str:
+    return dataset.get("source_file") or dataset.get("name", "raw data")
+
+
+def parse_raw_loans(raw_loans: pd.DataFrame, dataset: dict[str, Any]) -> pd.DataFrame:
+    """Check the raw table's shape and parse every configured column into its type."""
+    source = _source(dataset)
+    if raw_loans.empty:
+        raise DataValidationError(f"{source}: the file has no rows (only a header or nothing).")
+    target_column = dataset["target"]["column"]
+    if target_column not in raw_loans.columns:
+        raise DataValidationError(
+            f"{source}: target column '{target_column}' is missing "
+            f"(columns present: {describe_examples(raw_loans.columns)})."
+        )
+    column_types = dataset.get("column_types") or {}
+    required = set(column_types) | {dataset.get("date_column")} - {None}
+    missing = sorted(required - set(raw_loans.columns))
+    if missing:
+        raise DataValidationError(
+            f"{source}: {len(missing)} required column(s) missing: {missing}. "
+            "They are listed in dataset.column_types / dataset.date_column."
+        )
+    parsed = raw_loans.copy()
+    for column, kind in column_types.items():
+        parsed[column] = _parse_column(raw_loans[column], column, kind, dataset, source)
+    return parsed
+
+
+def _parse_column(
+    values: pd.Series, column: str, kind: str, dataset: dict[str, Any], source: str
+) -> pd.Series:
+    if kind not in PARSERS:
+        raise DataValidationError(
+            f"dataset.column_types.{column}: unknown type '{kind}' (known: {sorted(PARSERS)})."
+        )
+    parsed = PARSERS[kind](values, date_formats=dataset.get("date_formats", ["%Y-%m-%d"]))
+    failed = values.notna() & parsed.isna()
+    if kind != "category":
+        failed &= values.astype("string").str.strip().ne("").fillna(False).astype(bool)
+    n_failed, n_present = int(failed.sum()), int(values.notna().sum())
+    if n_failed:
+        message = (
+            f"{source}: column '{column}' ({kind}): {n_failed:,} of {n_present:,} values "
+            f"could not be parsed, e.g. {describe_examples(values[failed].unique())}"
+        )
+        if n_failed > dataset.get("max_unparsable_fraction", 0.0) * n_present:
+            raise DataValidationError(message)
+        logger.warning("%s; set to missing", message)
+    return parsed
+
+
+def derive_target(parsed_loans: pd.DataFrame, dataset: dict[str, Any]) -> pd.DataFrame:
+    """Map outcome labels to 1 (default) / 0 (repaid); unfinished loans are dropped."""
+    target, source = dataset["target"], _source(dataset)
+    status = parsed_loans[target["column"]].astype("string").str.strip()
+    exceptions = target.get("policy_exceptions") or {}
+    mapping = {label: 1 for label in target["positive"]} | {
+        label: 0 for label in target["negative"]
+    }
+    exception_labels = {label: 1 for label in exceptions.get("positive", [])} | {
+        label: 0 for label in exceptions.get("negative", [])
+    }
+    ignored = set(target.get("ignore", []))
+    known = set(mapping) | set(exception_labels) | ignored
+    unknown = status.notna() & ~status.isin(known)
+    if status.isna().any() or unknown.any():
+        bad = status[unknown | status.isna()]
+        raise DataValidationError(
+            f"{source}: column '{target['column']}': {len(bad):,} rows with labels in none of "
+            f"dataset.target positive/negative/ignore lists, e.g. {describe_examples(bad.unique())}"
+        )
+    keep = ~status.isin(ignored)
+    is_exception = status.isin(set(exception_labels))
+    if exceptions and exceptions.get("action", "keep") == "drop":
+        keep &= ~is_exception
+        logger.info("Dropped %s loans outside the credit policy", f"{int(is_exception.sum()):,}")
+    logger.info("Dropped %s loans with an unfinished status", f"{int((~keep).sum()):,}")
+    labelled = parsed_loans.loc[keep].copy()
+    labelled[target["output_column"]] = (
+        status[keep].map(mapping | exception_labels).astype("int64").to_numpy()
+    )
+    if exceptions.get("flag_column") and exceptions.get("action", "keep") == "keep":
+        labelled[exceptions["flag_column"]] = is_exception[keep].astype("int64").to_numpy()
+    require_both_classes(labelled[target["output_column"]], f"{source}: target '{target['column']}'")
+    return labelled.drop(columns=[target["column"]]).reset_index(drop=True)
+
+
+def add_derived_features(labelled_loans: pd.DataFrame, dataset: dict[str, Any]) -> pd.DataFrame:
+    """Add application-time features (ratios, durations, expressions) declared in parameters."""
+    loans = labelled_loans.copy()
+    for name, spec in (dataset.get("derived_features") or {}).items():
+        loans[name] = _derive(loans, name, spec).replace([np.inf, -np.inf], np.nan)
+    return loans
+
+
+def _derive(loans: pd.DataFrame, name: str, spec: dict[str, Any]) -> pd.Series:
+    if "ratio" in spec:
+        numerator, denominator = spec["ratio"]
+        scale = spec.get("scale", 1.0)
+        return scale * loans[numerator].astype("float64") / loans[denominator].astype("float64")
+    if "months_between" in spec:
+        start, end = (loans[column] for column in spec["months_between"])
+        months = (end.dt.year - start.dt.year) * 12 + (end.dt.month - start.dt.month)
+        return months.astype("float64")
+    if "expression" in spec:
+        return loans.eval(spec["expression"]).astype("float64")
+    raise DataValidationError(
+        f"dataset.derived_features.{name}: needs one of ratio, months_between, expression; "
+        f"got {sorted(spec)}."
+    )
+
+
+def select_application_columns(
+    loans: pd.DataFrame, dataset: dict[str, Any]
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Drop leakage, identifier, excluded, empty, constant and raw date columns, with reasons."""
+    protected = meta_columns(dataset)
+    reasons: dict[str, str] = {}
+    for pattern, why in (dataset.get("leakage_columns") or {}).items():
+        for column in fnmatch.filter(loans.columns, pattern):
+            reasons.setdefault(column, f"leakage: {why}")
+    for column in dataset.get("identifier_columns") or []:
+        if column in loans.columns:
+            reasons.setdefault(column, "identifier")
+    for column, why in (dataset.get("excluded_columns") or {}).items():
+        if column in loans.columns:
+            reasons.setdefault(column, f"excluded: {why}")
+    for column in loans.columns.difference(list(reasons) + protected):
+        values = loans[column]
+        if values.isna().all():
+            reasons[column] = "empty: no values at all"
+        elif values.nunique() == 1:
+            reasons[column] = f"constant: every non-missing value is {values.dropna().iloc[0]!r}"
+        elif pd.api.types.is_datetime64_any_dtype(values):
+            reasons[column] = "raw date: only used through derived features"
+    audit = pd.DataFrame(
+        {"column": list(reasons), "reason": list(reasons.values())}, columns=["column", "reason"]
+    )
+    logger.info("Dropped %d columns not usable at application time", len(reasons))
+    return loans.drop(columns=list(reasons)), audit

@@ -1,0 +1,42 @@
+"""Ingestion: raw loan table -> typed, labelled, application-time-only loans."""
+
+from kedro.pipeline import Node, Pipeline
+
+from .nodes import add_derived_features, derive_target, parse_raw_loans, select_application_columns
+
+
+def create_pipeline(**kwargs) -> Pipeline:
+    """Build the ingestion stage."""
+    return Pipeline(
+        [
+            Node(
+                parse_raw_loans,
+                ["raw_loans", "params:dataset"],
+                "parsed_loans",
+                name="parse_raw_loans",
+            ),
+            Node(
+                derive_target,
+                ["parsed_loans", "params:dataset"],
+                "labelled_loans",
+                name="derive_target",
+            ),
+            Node(
+                add_derived_features,
+                ["labelled_loans", "params:dataset"],
+                "enriched_loans",
+                name="add_derived_features",
+            ),
+            Node(
+                select_application_columns,
+                ["enriched_loans", "params:dataset"],
+                ["loans", "dropped_columns"],
+                name="select_application_columns",
+            ),
+        ],
+        namespace="ingestion",
+        inputs={"raw_loans"},
+        outputs={"loans", "dropped_columns"},
+        parameters={"params:dataset"},
+        tags={"ingestion", "training", "inference"},
+    )

@@ -1,0 +1,78 @@
+"""Split nodes: out-of-time by default, stratified random when the data has no dates."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import pandas as pd
+from sklearn.model_selection import train_test_split
+
+from loan_default.schema import target_column
+from loan_default.validation import ConfigurationError, require_both_classes
+
+logger = logging.getLogger(__name__)
+
+
+def split_loans(
+    loans: pd.DataFrame, dataset: dict[str, Any], split: dict[str, Any]
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Split into training and test loans as configured (out-of-time or stratified random)."""
+    method = resolve_split_method(dataset, split)
+    target = target_column(dataset)
+    if method == "out_of_time":
+        cutoff = pd.Timestamp(split["cutoff"])
+        dates = loans[dataset["date_column"]]
+        if dates.isna().any():
+            raise ConfigurationError(
+                f"split: {int(dates.isna().sum()):,} loans have no '{dataset['date_column']}' "
+                "date, so they cannot be placed before or after the cut-off."
+            )
+        is_test = dates >= cutoff
+        train, test = loans.loc[~is_test], loans.loc[is_test]
+    else:
+        train, test = train_test_split(
+            loans,
+            test_size=split["test_size"],
+            stratify=loans[target],
+            random_state=split["random_state"],
+        )
+        train, test = train.sort_index(), test.sort_index()
+    for name, part in (("training", train), ("test", test)):
+        require_both_classes(part[target], f"split ({method}): {name} set")
+    logger.info("Split %s: %d training loans, %d test loans", method, len(train), len(test))
+    return train.reset_index(drop=True), test.reset_index(drop=True)
+
+
+def resolve_split_method(dataset: dict[str, Any], split: dict[str, Any]) -> str:
+    """'out_of_time' or 'random', resolving 'auto' from whether a date column exists."""
+    method = split.get("method", "auto")
+    if method == "auto":
+        return "out_of_time" if dataset.get("date_column") else "random"
+    if method not in {"out_of_time", "random"}:
+        raise ConfigurationError(
+            f"split.method: '{method}' is not one of auto, out_of_time, random."
+        )
+    if method == "out_of_time" and not dataset.get("date_column"):
+        raise ConfigurationError("split.method is out_of_time but dataset.date_column is not set.")
+    return method
+
+
+def summarise_split(
+    train_loans: pd.DataFrame, test_loans: pd.DataFrame, dataset: dict[str, Any]
+) -> pd.DataFrame:
+    """One row per split: loans, defaults, default rate and date range."""
+    target, date_column = target_column(dataset), dataset.get("date_column")
+    rows = []
+    for name, part in (("train", train_loans), ("test", test_loans)):
+        row = {
+            "split": name,
+            "loans": len(part),
+            "defaults": int(part[target].sum()),
+            "default_rate": round(float(part[target].mean()), 4),
+        }
+        if date_column:
+            row["first_date"] = part[date_column].min().date().isoformat()
+            row["last_date"] = part[date_column].max().date().isoformat()
+        rows.append(row)
+    return pd.DataFrame(rows)

@@ -1,0 +1,11 @@
+"""Project settings: configuration loader and hooks."""
+
+from omegaconf.resolvers import oc
+
+# `oc.env` lets conf/base/mlflow.yml default to the embedded SQLite store while a team
+# overrides it with MLFLOW_TRACKING_URI.
+CONFIG_LOADER_ARGS = {
+    "base_env": "base",
+    "default_run_env": "local",
+    "custom_resolvers": {"oc.env": oc.env},
+}
