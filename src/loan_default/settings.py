@@ -2,6 +2,10 @@
 
 from omegaconf.resolvers import oc
 
+from loan_default.hooks import CloseMlflowRunHook
+
+HOOKS = (CloseMlflowRunHook(),)
+
 # `oc.env` lets conf/base/mlflow.yml default to the embedded SQLite store while a team
 # overrides it with MLFLOW_TRACKING_URI.
 CONFIG_LOADER_ARGS = {

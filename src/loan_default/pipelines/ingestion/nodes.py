@@ -101,7 +101,9 @@ def derive_target(parsed_loans: pd.DataFrame, dataset: dict[str, Any]) -> pd.Dat
     )
     if exceptions.get("flag_column") and exceptions.get("action", "keep") == "keep":
         labelled[exceptions["flag_column"]] = is_exception[keep].astype("int64").to_numpy()
-    require_both_classes(labelled[target["output_column"]], f"{source}: target '{target['column']}'")
+    require_both_classes(
+        labelled[target["output_column"]], f"{source}: target '{target['column']}'"
+    )
     return labelled.drop(columns=[target["column"]]).reset_index(drop=True)
 
 

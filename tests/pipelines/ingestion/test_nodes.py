@@ -1,0 +1,162 @@
+"""Ingestion nodes: validation errors, target mapping, column selection, derived features."""
+
+import pandas as pd
+import pytest
+
+from loan_default.pipelines.ingestion.nodes import (
+    add_derived_features,
+    derive_target,
+    parse_raw_loans,
+    select_application_columns,
+)
+from loan_default.validation import DataValidationError
+
+DATASET = {
+    "name": "toy",
+    "source_file": "data/01_raw/toy.csv",
+    "target": {
+        "column": "status",
+        "output_column": "is_default",
+        "positive": ["Charged Off"],
+        "negative": ["Fully Paid"],
+        "policy_exceptions": {
+            "action": "keep",
+            "flag_column": "outside_policy",
+            "positive": ["Policy:Charged Off"],
+            "negative": ["Policy:Fully Paid"],
+        },
+        "ignore": ["Current"],
+    },
+    "date_column": "issued",
+    "date_formats": ["%Y-%m-%d", "%b-%Y"],
+    "column_types": {"rate": "percent", "term": "months", "issued": "date", "opened": "date"},
+    "max_unparsable_fraction": 0.0,
+    "leakage_columns": {"paid_*": "received after issue", "recoveries": "after charge-off"},
+    "identifier_columns": ["id"],
+    "excluded_columns": {"notes": "free text"},
+    "derived_features": {
+        "history_months": {"months_between": ["opened", "issued"]},
+        "amount_to_income": {"ratio": ["amount", "income"]},
+        "payment_to_monthly_income": {"ratio": ["payment", "income"], "scale": 12},
+        "amount_plus_payment": {"expression": "amount + payment"},
+    },
+}
+
+
+@pytest.fixture
+def raw() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "id": [None] * 5,
+            "status": ["Fully Paid", "Charged Off", "Current", "Policy:Charged Off", "Fully Paid"],
+            "rate": ["10.5%", "0.2", "12%", "15%", "9%"],
+            "term": ["36 months", "60", "36 months", "36 months", "60 months"],
+            "issued": ["Jan-2010", "2010-06-01", "Feb-2011", "Mar-2009", "Dec-2011"],
+            "opened": ["Jan-2000", "2005-06-01", "Feb-2001", "Mar-1999", "Dec-2010"],
+            "amount": [1000.0, 2000.0, 3000.0, 4000.0, 5000.0],
+            "income": [10000.0, 0.0, 30000.0, 40000.0, 50000.0],
+            "payment": [100.0, 200.0, 300.0, 400.0, 500.0],
+            "paid_total": [1100.0, 300.0, 100.0, 50.0, 5500.0],
+            "recoveries": [0.0, 10.0, 0.0, 5.0, 0.0],
+            "notes": ["a", "b", "c", "d", "e"],
+            "constant": ["x"] * 5,
+            "empty": [None] * 5,
+        }
+    )
+
+
+def test_parse_converts_configured_columns(raw):
+    parsed = parse_raw_loans(raw, DATASET)
+    assert parsed["rate"].tolist() == pytest.approx([0.105, 0.2, 0.12, 0.15, 0.09])
+    assert parsed["term"].tolist() == [36, 60, 36, 36, 60]
+    assert parsed["issued"].iloc[0] == pd.Timestamp("2010-01-01")
+
+
+def test_empty_file_is_an_error_naming_the_file(raw):
+    with pytest.raises(DataValidationError, match=r"toy\.csv.*no rows"):
+        parse_raw_loans(raw.iloc[0:0], DATASET)
+
+
+def test_missing_target_column_is_named(raw):
+    with pytest.raises(DataValidationError, match=r"toy\.csv: target column 'status' is missing"):
+        parse_raw_loans(raw.drop(columns="status"), DATASET)
+
+
+def test_missing_required_column_is_named(raw):
+    with pytest.raises(DataValidationError, match=r"required column.*\['term'\]"):
+        parse_raw_loans(raw.drop(columns="term"), DATASET)
+
+
+def test_unparsable_values_name_column_count_and_examples(raw):
+    raw.loc[[1, 3], "rate"] = ["high", "n.a."]
+    with pytest.raises(DataValidationError) as error:
+        parse_raw_loans(raw, DATASET)
+    message = str(error.value)
+    assert "toy.csv" in message and "'rate'" in message and "2 of 5" in message
+    assert "'high'" in message
+
+
+def test_unparsable_values_within_tolerance_become_missing(raw):
+    raw.loc[1, "rate"] = "high"
+    parsed = parse_raw_loans(raw, {**DATASET, "max_unparsable_fraction": 0.25})
+    assert parsed["rate"].isna().sum() == 1
+
+
+def test_target_maps_labels_and_drops_unfinished_loans(raw):
+    labelled = derive_target(parse_raw_loans(raw, DATASET), DATASET)
+    assert labelled["is_default"].tolist() == [0, 1, 1, 0]
+    assert labelled["outside_policy"].tolist() == [0, 0, 1, 0]
+    assert "status" not in labelled.columns
+
+
+def test_policy_exceptions_can_be_dropped(raw):
+    target = {**DATASET["target"]}
+    target["policy_exceptions"] = {**target["policy_exceptions"], "action": "drop"}
+    labelled = derive_target(parse_raw_loans(raw, DATASET), {**DATASET, "target": target})
+    assert labelled["is_default"].tolist() == [0, 1, 0]
+    assert "outside_policy" not in labelled.columns
+
+
+def test_unknown_target_label_is_an_error(raw):
+    raw.loc[0, "status"] = "Written Off"
+    with pytest.raises(DataValidationError, match=r"'status'.*1 rows.*'Written Off'"):
+        derive_target(parse_raw_loans(raw, DATASET), DATASET)
+
+
+def test_single_class_target_is_an_error(raw):
+    raw["status"] = "Fully Paid"
+    with pytest.raises(DataValidationError, match="single class"):
+        derive_target(parse_raw_loans(raw, DATASET), DATASET)
+
+
+def test_derived_features(raw):
+    enriched = add_derived_features(parse_raw_loans(raw, DATASET), DATASET)
+    assert enriched["history_months"].iloc[0] == 120
+    assert enriched["amount_to_income"].iloc[0] == pytest.approx(0.1)
+    assert enriched["payment_to_monthly_income"].iloc[0] == pytest.approx(0.12)
+    assert pd.isna(enriched["amount_to_income"].iloc[1]), "division by zero income is missing"
+    assert enriched["amount_plus_payment"].iloc[2] == 3300
+
+
+def test_unknown_derived_feature_kind_is_a_configuration_error(raw):
+    dataset = {**DATASET, "derived_features": {"bad": {"product": ["amount", "income"]}}}
+    with pytest.raises(DataValidationError, match="derived_features.bad"):
+        add_derived_features(raw, dataset)
+
+
+def test_selection_drops_leakage_ids_excluded_empty_constant_and_raw_dates(raw):
+    loans = add_derived_features(derive_target(parse_raw_loans(raw, DATASET), DATASET), DATASET)
+    selected, audit = select_application_columns(loans, DATASET)
+    reasons = dict(zip(audit["column"], audit["reason"], strict=True))
+    assert reasons["paid_total"].startswith("leakage: received after issue")
+    assert reasons["recoveries"].startswith("leakage")
+    assert reasons["id"] == "identifier"
+    assert reasons["notes"].startswith("excluded")
+    assert reasons["empty"].startswith("empty")
+    assert reasons["constant"].startswith("constant")
+    assert reasons["opened"].startswith("raw date")
+    assert set(selected.columns).isdisjoint(reasons)
+    # The target, the split date and the policy flag are kept beside the features.
+    assert {"is_default", "issued", "outside_policy", "rate", "history_months"} <= set(
+        selected.columns
+    )

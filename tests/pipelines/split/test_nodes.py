@@ -1,0 +1,73 @@
+"""Split: out-of-time by default, stratified random without dates, clear configuration errors."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from loan_default.pipelines.split.nodes import resolve_split_method, split_loans, summarise_split
+from loan_default.validation import ConfigurationError, DataValidationError
+
+DATASET = {"target": {"output_column": "is_default"}, "date_column": "issued"}
+SPLIT = {"method": "auto", "cutoff": "2011-01-01", "test_size": 0.25, "random_state": 3}
+
+
+@pytest.fixture
+def loans() -> pd.DataFrame:
+    rng = np.random.default_rng(0)
+    n = 400
+    return pd.DataFrame(
+        {
+            "issued": pd.to_datetime("2009-01-01")
+            + pd.to_timedelta(rng.integers(0, 3 * 365, n), unit="D"),
+            "x": rng.normal(size=n),
+            "is_default": (rng.random(n) < 0.2).astype(int),
+        }
+    )
+
+
+def test_out_of_time_split_has_no_overlap_and_respects_cutoff(loans):
+    train, test = split_loans(loans, DATASET, SPLIT)
+    assert len(train) + len(test) == len(loans)
+    assert train["issued"].max() < pd.Timestamp("2011-01-01") <= test["issued"].min()
+    merged = train.merge(test, how="inner", on=["issued", "x"])
+    assert merged.empty
+
+
+def test_random_split_is_stratified_and_seeded(loans):
+    dataset = {**DATASET, "date_column": None}
+    train, test = split_loans(loans, dataset, SPLIT)
+    assert len(test) == pytest.approx(0.25 * len(loans), abs=1)
+    assert train["is_default"].mean() == pytest.approx(test["is_default"].mean(), abs=0.01)
+    again_train, _ = split_loans(loans, dataset, SPLIT)
+    pd.testing.assert_frame_equal(train, again_train)
+    assert set(train["x"]).isdisjoint(set(test["x"]))
+
+
+def test_auto_method_follows_the_date_column():
+    assert resolve_split_method(DATASET, SPLIT) == "out_of_time"
+    assert resolve_split_method({**DATASET, "date_column": None}, SPLIT) == "random"
+
+
+def test_out_of_time_without_date_column_is_a_configuration_error():
+    with pytest.raises(ConfigurationError, match="date_column"):
+        resolve_split_method({**DATASET, "date_column": None}, {**SPLIT, "method": "out_of_time"})
+
+
+def test_unknown_method_is_a_configuration_error():
+    with pytest.raises(ConfigurationError, match="split.method: 'by_month'"):
+        resolve_split_method(DATASET, {**SPLIT, "method": "by_month"})
+
+
+def test_cutoff_leaving_test_set_single_class_is_an_error(loans):
+    loans.loc[loans["issued"] >= "2011-01-01", "is_default"] = 0
+    with pytest.raises(DataValidationError, match="test set.*single class"):
+        split_loans(loans, DATASET, SPLIT)
+
+
+def test_summary_reports_counts_rates_and_date_ranges(loans):
+    train, test = split_loans(loans, DATASET, SPLIT)
+    summary = summarise_split(train, test, DATASET).set_index("split")
+    assert summary.loc["train", "loans"] == len(train)
+    assert summary.loc["test", "defaults"] == test["is_default"].sum()
+    assert summary.loc["test", "first_date"] >= "2011-01-01"
+    assert summary.loc["train", "last_date"] < "2011-01-01"

@@ -1,0 +1,62 @@
+"""The real `loan` pipeline through Kedro sessions and the CLI, on a sample of the bundled data."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from tests.conftest import make_kedro_project, run_kedro
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def project(tmp_path: Path, raw_loans_sample: pd.DataFrame, tracking_uri: str) -> Path:
+    return make_kedro_project(tmp_path / "project", raw_loans_sample, {})
+
+
+def test_loan_pipeline_runs_in_a_kedro_session(project: Path, raw_loans_sample: pd.DataFrame):
+    run_kedro(project, "loan")
+    summary = pd.read_csv(project / "data" / "08_reporting" / "split_summary.csv")
+    assert summary["split"].tolist() == ["train", "test"]
+    status = raw_loans_sample["loan_status"].str.contains("Charged Off|Fully Paid")
+    assert summary["loans"].sum() == status.sum()
+    assert summary.loc[0, "last_date"] < "2011-01-01" <= summary.loc[1, "first_date"]
+    train = pd.read_parquet(project / "data" / "05_model_input" / "train_loans.parquet")
+    assert 0.05 < train["is_default"].mean() < 0.35
+
+
+@pytest.mark.parametrize("flag", ["--pipeline", "--pipelines"])
+def test_cli_accepts_both_pipeline_flags(project: Path, flag: str):
+    env = {**os.environ, "KEDRO_DISABLE_TELEMETRY": "1"}
+    kedro = Path(sys.executable).with_name("kedro")
+    result = subprocess.run(
+        [str(kedro), "run", flag, "loan", "--to-nodes", "split.summarise_split"],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert (project / "data" / "08_reporting" / "split_summary.csv").exists()
+
+
+def test_empty_raw_file_names_the_file(project: Path):
+    raw_file = project / "data" / "01_raw" / "loans_sample.csv.gz"
+    raw_file.write_bytes(b"")
+    with pytest.raises(Exception, match=r"loans_sample\.csv\.gz") as error:
+        run_kedro(project, "ingestion")
+    assert "No columns to parse" in str(error.value.__cause__ or error.value)
+
+
+def test_header_only_raw_file_is_reported_as_empty(project: Path, raw_loans_sample: pd.DataFrame):
+    raw_file = project / "data" / "01_raw" / "loans_sample.csv.gz"
+    raw_loans_sample.iloc[0:0].to_csv(raw_file, index=False)
+    with pytest.raises(Exception, match=r"loans_sample\.csv\.gz: the file has no rows"):
+        run_kedro(project, "ingestion")
