@@ -1,11 +1,54 @@
-"""Project hooks around kedro-mlflow."""
+"""Project hooks: run metadata in MLflow, and closing the run cleanly."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import mlflow
 from kedro.framework.hooks import hook_impl
+
+from loan_default import tracking
+
+RAW_DATASET = "raw_loans"
+SPLIT_SUMMARY = "split_summary"
+
+
+class RunMetadataHook:
+    """Tag the pipeline's MLflow run with what it ran on: pipeline, git, raw data, split."""
+
+    def __init__(self) -> None:
+        self._project_path: Path | None = None
+        self._raw_file: Path | None = None
+
+    @hook_impl
+    def after_context_created(self, context: Any) -> None:
+        """Remember where the project and its raw file are."""
+        self._project_path = Path(context.project_path)
+        raw_entry = context.config_loader["catalog"].get(RAW_DATASET) or {}
+        filepath = raw_entry.get("filepath")
+        self._raw_file = (self._project_path / filepath) if filepath else None
+
+    @hook_impl(trylast=True)
+    def before_pipeline_run(self, run_params: dict[str, Any]) -> None:
+        """Tag the run kedro-mlflow has just opened."""
+        names = run_params.get("pipeline_names") or ["__default__"]
+        tags = {"kedro.pipeline": ",".join(names), "kedro.env": run_params.get("env") or "local"}
+        if self._project_path is not None:
+            tags |= tracking.git_tags(self._project_path)
+        tracking.set_tags(tags)
+
+    @hook_impl
+    def after_dataset_loaded(self, dataset_name: str, data: Any) -> None:
+        """Record the raw file's hash and size when the pipeline reads it."""
+        if dataset_name == RAW_DATASET:
+            tracking.set_tags(tracking.raw_data_tags(self._raw_file, data))
+
+    @hook_impl
+    def after_dataset_saved(self, dataset_name: str, data: Any) -> None:
+        """Record the split summary as tags."""
+        if dataset_name == SPLIT_SUMMARY:
+            tracking.set_tags(tracking.split_summary_tags(data))
 
 
 class CloseMlflowRunHook:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fnmatch
 from typing import Any
 
 import pandas as pd
@@ -23,3 +24,26 @@ def feature_columns(loans: pd.DataFrame, dataset: dict[str, Any]) -> list[str]:
     """Every column of an ingested table that a model may use."""
     meta = set(meta_columns(dataset))
     return [column for column in loans.columns if column not in meta]
+
+
+def required_raw_columns(dataset: dict[str, Any]) -> list[str]:
+    """Raw columns a training file must have: every typed column and the date column."""
+    columns = list(dataset.get("column_types") or {})
+    date_column = dataset.get("date_column")
+    if date_column and date_column not in columns:
+        columns.append(date_column)
+    return columns
+
+
+def application_columns(dataset: dict[str, Any]) -> list[str]:
+    """Raw columns a new application must have: typed columns known before the decision."""
+    unknown_at_application = set(dataset.get("identifier_columns") or []) | set(
+        dataset.get("excluded_columns") or {}
+    )
+    patterns = list(dataset.get("leakage_columns") or {})
+    return [
+        column
+        for column in required_raw_columns(dataset)
+        if column not in unknown_at_application
+        and not any(fnmatch.fnmatch(column, pattern) for pattern in patterns)
+    ]

@@ -2,9 +2,9 @@
 
 from omegaconf.resolvers import oc
 
-from loan_default.hooks import CloseMlflowRunHook
+from loan_default.hooks import CloseMlflowRunHook, RunMetadataHook
 
-HOOKS = (CloseMlflowRunHook(),)
+HOOKS = (RunMetadataHook(), CloseMlflowRunHook())
 
 # `oc.env` lets conf/base/mlflow.yml default to the embedded SQLite store while a team
 # overrides it with MLFLOW_TRACKING_URI.

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from loan_default.schema import meta_columns
+from loan_default.schema import meta_columns, required_raw_columns
 from loan_default.validation import DataValidationError, describe_examples, require_both_classes
 
 from .parsers import PARSERS
@@ -24,25 +24,31 @@ def _source(dataset: dict[str, Any]) -> str:
 def parse_raw_loans(raw_loans: pd.DataFrame, dataset: dict[str, Any]) -> pd.DataFrame:
     """Check the raw table's shape and parse every configured column into its type."""
     source = _source(dataset)
-    if raw_loans.empty:
-        raise DataValidationError(f"{source}: the file has no rows (only a header or nothing).")
     target_column = dataset["target"]["column"]
-    if target_column not in raw_loans.columns:
+    if not raw_loans.empty and target_column not in raw_loans.columns:
         raise DataValidationError(
             f"{source}: target column '{target_column}' is missing "
             f"(columns present: {describe_examples(raw_loans.columns)})."
         )
-    column_types = dataset.get("column_types") or {}
-    required = set(column_types) | {dataset.get("date_column")} - {None}
-    missing = sorted(required - set(raw_loans.columns))
+    return parse_columns(raw_loans, dataset, required_raw_columns(dataset), source)
+
+
+def parse_columns(
+    raw: pd.DataFrame, dataset: dict[str, Any], required: list[str], source: str
+) -> pd.DataFrame:
+    """Parse the configured columns of `raw` after checking it has rows and `required` columns."""
+    if raw.empty:
+        raise DataValidationError(f"{source}: the file has no rows (only a header or nothing).")
+    missing = sorted(set(required) - set(raw.columns))
     if missing:
         raise DataValidationError(
             f"{source}: {len(missing)} required column(s) missing: {missing}. "
             "They are listed in dataset.column_types / dataset.date_column."
         )
-    parsed = raw_loans.copy()
-    for column, kind in column_types.items():
-        parsed[column] = _parse_column(raw_loans[column], column, kind, dataset, source)
+    parsed = raw.copy()
+    for column, kind in (dataset.get("column_types") or {}).items():
+        if column in raw.columns:
+            parsed[column] = _parse_column(raw[column], column, kind, dataset, source)
     return parsed
 
 
