@@ -6,7 +6,7 @@ export KEDRO_DISABLE_TELEMETRY := 1
 export DO_NOT_TRACK := 1
 export MPLBACKEND := Agg
 
-.PHONY: install run test lint format viz viz-build mlflow-ui benchmark lock clean-outputs
+.PHONY: install system-deps run test lint format viz viz-build mlflow-ui benchmark lock
 
 # Re-install only when the lock file or pyproject changes.
 $(VENV)/.install-stamp: requirements.lock pyproject.toml
@@ -21,7 +21,13 @@ install: $(VENV)/.install-stamp
 run: install
 	$(BIN)/kedro run --pipeline loan
 
-test: install
+# Browser checks drive Debian's Chromium; install it when missing (needs root or sudo).
+system-deps:
+	@command -v chromium >/dev/null 2>&1 || { \
+		if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium; }
+
+test: install system-deps
 	$(BIN)/ruff check src tests
 	$(BIN)/ruff format --check src tests
 	$(BIN)/python -m pytest

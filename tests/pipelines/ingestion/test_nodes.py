@@ -7,6 +7,7 @@ from loan_default.pipelines.ingestion.nodes import (
     add_derived_features,
     derive_target,
     parse_raw_loans,
+    prepare_applications,
     select_application_columns,
 )
 from loan_default.validation import DataValidationError
@@ -160,3 +161,22 @@ def test_selection_drops_leakage_ids_excluded_empty_constant_and_raw_dates(raw):
     assert {"is_default", "issued", "outside_policy", "rate", "history_months"} <= set(
         selected.columns
     )
+
+
+def test_integer_coded_targets_match_labels_written_as_numbers(raw):
+    raw["status"] = [0, 1, 1, 0, 1]
+    target = {"column": "status", "output_column": "is_default", "positive": [1], "negative": [0]}
+    labelled = derive_target(parse_raw_loans(raw, DATASET), {**DATASET, "target": target})
+    assert labelled["is_default"].tolist() == [0, 1, 1, 0, 1]
+
+
+def test_applications_need_no_target_nor_post_outcome_columns(raw):
+    applications = raw.drop(columns=["status", "paid_total", "recoveries", "id", "notes"])
+    prepared = prepare_applications(applications, DATASET)
+    assert prepared["rate"].iloc[0] == pytest.approx(0.105)
+    assert prepared["history_months"].iloc[0] == 120
+
+
+def test_applications_missing_a_typed_column_are_rejected(raw):
+    with pytest.raises(DataValidationError, match=r"applications: 1 required column.*\['rate'\]"):
+        prepare_applications(raw.drop(columns=["rate"]), DATASET)

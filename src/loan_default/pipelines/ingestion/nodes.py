@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from loan_default.schema import meta_columns, required_raw_columns
+from loan_default.schema import application_columns, meta_columns, required_raw_columns
 from loan_default.validation import DataValidationError, describe_examples, require_both_classes
 
 from .parsers import PARSERS
@@ -78,15 +78,11 @@ def _parse_column(
 def derive_target(parsed_loans: pd.DataFrame, dataset: dict[str, Any]) -> pd.DataFrame:
     """Map outcome labels to 1 (default) / 0 (repaid); unfinished loans are dropped."""
     target, source = dataset["target"], _source(dataset)
-    status = parsed_loans[target["column"]].astype("string").str.strip()
+    status = _as_label(parsed_loans[target["column"]])
     exceptions = target.get("policy_exceptions") or {}
-    mapping = {label: 1 for label in target["positive"]} | {
-        label: 0 for label in target["negative"]
-    }
-    exception_labels = {label: 1 for label in exceptions.get("positive", [])} | {
-        label: 0 for label in exceptions.get("negative", [])
-    }
-    ignored = set(target.get("ignore", []))
+    mapping = _label_map(target["positive"], target["negative"])
+    exception_labels = _label_map(exceptions.get("positive", []), exceptions.get("negative", []))
+    ignored = {str(label) for label in target.get("ignore", [])}
     known = set(mapping) | set(exception_labels) | ignored
     unknown = status.notna() & ~status.isin(known)
     if status.isna().any() or unknown.any():
@@ -95,12 +91,13 @@ def derive_target(parsed_loans: pd.DataFrame, dataset: dict[str, Any]) -> pd.Dat
             f"{source}: column '{target['column']}': {len(bad):,} rows with labels in none of "
             f"dataset.target positive/negative/ignore lists, e.g. {describe_examples(bad.unique())}"
         )
-    keep = ~status.isin(ignored)
+    unfinished = status.isin(ignored)
+    logger.info("Dropped %s loans with an unfinished status", f"{int(unfinished.sum()):,}")
+    keep = ~unfinished
     is_exception = status.isin(set(exception_labels))
-    if exceptions and exceptions.get("action", "keep") == "drop":
+    if exceptions.get("action", "keep") == "drop":
         keep &= ~is_exception
         logger.info("Dropped %s loans outside the credit policy", f"{int(is_exception.sum()):,}")
-    logger.info("Dropped %s loans with an unfinished status", f"{int((~keep).sum()):,}")
     labelled = parsed_loans.loc[keep].copy()
     labelled[target["output_column"]] = (
         status[keep].map(mapping | exception_labels).astype("int64").to_numpy()
@@ -111,6 +108,17 @@ def derive_target(parsed_loans: pd.DataFrame, dataset: dict[str, Any]) -> pd.Dat
         labelled[target["output_column"]], f"{source}: target '{target['column']}'"
     )
     return labelled.drop(columns=[target["column"]]).reset_index(drop=True)
+
+
+def _as_label(values: pd.Series) -> pd.Series:
+    """Labels as stripped strings, so integer codes (0/1) and text labels compare alike."""
+    if pd.api.types.is_float_dtype(values) and (values.dropna() % 1 == 0).all():
+        values = values.astype("Int64")
+    return values.astype("string").str.strip()
+
+
+def _label_map(positive: list, negative: list) -> dict[str, int]:
+    return {str(label): 1 for label in positive} | {str(label): 0 for label in negative}
 
 
 def add_derived_features(labelled_loans: pd.DataFrame, dataset: dict[str, Any]) -> pd.DataFrame:
@@ -166,3 +174,9 @@ def select_application_columns(
     )
     logger.info("Dropped %d columns not usable at application time", len(reasons))
     return loans.drop(columns=list(reasons)), audit
+
+
+def prepare_applications(raw_applications: pd.DataFrame, dataset: dict[str, Any]) -> pd.DataFrame:
+    """Type new applications (no outcome yet) and add the derived features, as in training."""
+    parsed = parse_columns(raw_applications, dataset, application_columns(dataset), "applications")
+    return add_derived_features(parsed, dataset)

@@ -1,0 +1,94 @@
+"""Open pages in Debian's headless Chromium (driven by Playwright) and keep a screenshot."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import socket
+import subprocess
+import time
+import urllib.request
+from collections.abc import Iterable
+from pathlib import Path
+
+from playwright.sync_api import sync_playwright
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+SCREENSHOTS = Path(__file__).resolve().parents[1] / ".ci" / "artifacts" / "screenshots"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def wait_for_http(url: str, process: subprocess.Popen, timeout: float = 90) -> None:
+    """Wait until `url` answers 200, failing early if the server process died."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            output = process.stdout.read() if process.stdout else ""
+            raise RuntimeError(f"server exited with {process.returncode}: {output[-3000:]}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.5)
+    raise TimeoutError(f"{url} did not answer within {timeout} s")
+
+
+def post_json(url: str, payload: dict) -> dict:
+    """POST a JSON body and decode the JSON answer."""
+    request = urllib.request.Request(
+        url, data=json.dumps(payload).encode(), headers={"Content-Type": "application/json"}
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return json.loads(response.read())
+
+
+def render_page(
+    url: str,
+    expected_texts: Iterable[str],
+    screenshot_name: str,
+    local_storage: dict[str, str] | None = None,
+    timeout_ms: int = 60_000,
+) -> str:
+    """Open `url`, wait until every expected text is on the page, save a screenshot.
+
+    Returns the page's visible text. Raises if a text never appears.
+    """
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+        )
+        try:
+            page = browser.new_page(viewport={"width": 1440, "height": 900})
+            if local_storage:
+                script = "".join(
+                    f"window.localStorage.setItem({json.dumps(key)}, {json.dumps(value)});"
+                    for key, value in local_storage.items()
+                )
+                page.add_init_script(script)
+            page.goto(url, wait_until="domcontentloaded", timeout=timeout_ms)
+            for text in expected_texts:
+                page.get_by_text(text, exact=False).first.wait_for(
+                    state="attached", timeout=timeout_ms
+                )
+            page.wait_for_timeout(500)
+            page.screenshot(path=str(SCREENSHOTS / f"{screenshot_name}.png"), full_page=True)
+            return page.inner_text("body")
+        finally:
+            browser.close()
