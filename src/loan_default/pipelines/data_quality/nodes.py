@@ -1,0 +1,68 @@
+"""Data-quality nodes: what is missing in the training loans, does it matter, what to do."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import pandas as pd
+from matplotlib.figure import Figure
+from matplotlib.patches import Patch
+
+from loan_default.preprocessing import plan_missing_values
+from loan_default.schema import feature_columns, target_column
+from loan_default.validation import DataValidationError
+
+logger = logging.getLogger(__name__)
+
+ACTION_COLOURS = {"drop": "#9e9e9e", "indicator_and_fill": "#d62728"}
+IMPUTE_COLOUR = "#1f77b4"
+
+
+def analyse_missing_values(
+    train_loans: pd.DataFrame, dataset: dict[str, Any], data_quality: dict[str, Any]
+) -> pd.DataFrame:
+    """One row per feature: missing and disguised-missing counts, test vs default, action, reason."""
+    target = target_column(dataset)
+    if target not in train_loans.columns:
+        raise DataValidationError(f"train_loans: target column '{target}' is missing.")
+    rules = {key: value for key, value in data_quality.items() if key != "indicator_suffix"}
+    report = plan_missing_values(
+        train_loans[feature_columns(train_loans, dataset)],
+        train_loans[target],
+        dataset.get("sentinel_codes") or {},
+        dataset.get("informative_missing") or {},
+        rules,
+    )
+    logger.info("Missing-value actions: %s", report["action"].value_counts().to_dict())
+    return report
+
+
+def plot_missing_values(missing_value_report: pd.DataFrame, data_quality: dict[str, Any]) -> Figure:
+    """Horizontal bars of the missing rate per column, coloured by action."""
+    report = missing_value_report.sort_values("missing_rate")
+    figure = Figure(figsize=(9, max(4.0, 0.28 * len(report) + 1.5)), layout="constrained")
+    axes = figure.subplots()
+    colours = [ACTION_COLOURS.get(action, IMPUTE_COLOUR) for action in report["action"]]
+    labels = [
+        f"{column} *" if configured else column
+        for column, configured in zip(
+            report["column"], report["configured_informative"], strict=True
+        )
+    ]
+    axes.barh(labels, report["missing_rate"], color=colours)
+    axes.axvline(data_quality.get("drop_above_rate", 0.95), color="black", linestyle="--", lw=1)
+    axes.set_xlim(0, 1)
+    axes.set_xlabel("missing rate in training loans (incl. empty strings and sentinel codes)")
+    axes.set_title("Missing values per column (* = informative by configuration)")
+    axes.legend(
+        handles=[
+            Patch(
+                color=ACTION_COLOURS["indicator_and_fill"], label="informative: indicator + fill"
+            ),
+            Patch(color=IMPUTE_COLOUR, label="imputed / nothing missing"),
+            Patch(color=ACTION_COLOURS["drop"], label="dropped"),
+        ],
+        loc="lower right",
+    )
+    return figure

@@ -1,0 +1,151 @@
+"""Feature nodes: fit the model preprocessor and the WoE binning, report IV, bins and stability."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+from sklearn.base import TransformerMixin
+
+from loan_default.preprocessing import LoanPreprocessor, build_binning, build_preprocessor
+from loan_default.preprocessing.binning import OptimalWoEBinning, QuantileWoEBinning
+from loan_default.schema import target_column
+from loan_default.stability import band, psi_from_labels
+from loan_default.validation import DataValidationError, require_both_classes
+
+logger = logging.getLogger(__name__)
+
+WoEBinning = OptimalWoEBinning | QuantileWoEBinning
+
+
+def _target(loans: pd.DataFrame, dataset: dict[str, Any], where: str) -> pd.Series:
+    target = target_column(dataset)
+    if target not in loans.columns:
+        raise DataValidationError(f"{where}: target column '{target}' is missing.")
+    require_both_classes(loans[target], where)
+    return loans[target]
+
+
+def _with_target(
+    features: pd.DataFrame, loans: pd.DataFrame, dataset: dict[str, Any]
+) -> pd.DataFrame:
+    target = target_column(dataset)
+    if target in loans.columns:
+        features = features.assign(**{target: loans[target].to_numpy()})
+    return features.reset_index(drop=True)
+
+
+def fit_preprocessor(
+    train_loans: pd.DataFrame,
+    dataset: dict[str, Any],
+    data_quality: dict[str, Any],
+    encoding: dict[str, Any],
+) -> tuple[LoanPreprocessor, pd.DataFrame]:
+    """Fit the preprocessor on training loans; encode them (target encoding cross-fitted)."""
+    y = _target(train_loans, dataset, "train_loans")
+    preprocessor = build_preprocessor(dataset, data_quality, encoding)
+    train_features = preprocessor.fit_transform(train_loans, y)
+    logger.info(
+        "Preprocessor: %d training loans -> %d numeric features",
+        len(train_features),
+        train_features.shape[1],
+    )
+    return preprocessor, _with_target(train_features, train_loans, dataset)
+
+
+def transform_loans(
+    fitted_preprocessor: TransformerMixin, loans: pd.DataFrame, dataset: dict[str, Any]
+) -> pd.DataFrame:
+    """Encode loans with the fitted preprocessor (the target column is carried if present)."""
+    return _with_target(fitted_preprocessor.transform(loans), loans, dataset)
+
+
+def fit_binning(
+    train_loans: pd.DataFrame, dataset: dict[str, Any], binning: dict[str, Any]
+) -> WoEBinning:
+    """Fit the WoE binning of every feature on training loans."""
+    y = _target(train_loans, dataset, "train_loans")
+    binning_process = build_binning(dataset, binning).fit(train_loans, y)
+    logger.info(
+        "Binning (%s): %d features binned",
+        binning.get("method", "optimal"),
+        len(binning_process.feature_names_in_),
+    )
+    return binning_process
+
+
+def woe_transform(
+    binning_process: WoEBinning, loans: pd.DataFrame, dataset: dict[str, Any]
+) -> pd.DataFrame:
+    """WoE of each feature's bin, plus the target column when present."""
+    return _with_target(binning_process.transform(loans), loans, dataset)
+
+
+def measure_feature_stability(
+    binning_process: WoEBinning,
+    train_loans: pd.DataFrame,
+    test_loans: pd.DataFrame,
+    reports: dict[str, Any],
+) -> pd.DataFrame:
+    """PSI of each feature's bin distribution, training vs test (out-of-time) loans."""
+    train_bins = binning_process.bin_labels(train_loans)
+    test_bins = binning_process.bin_labels(test_loans)
+    rows = []
+    for feature in train_bins.columns:
+        psi = psi_from_labels(train_bins[feature], test_bins[feature])
+        rows.append({"feature": feature, "psi": psi, "psi_band": band(psi, reports["psi_bands"])})
+    stability = pd.DataFrame(rows).sort_values("psi", ascending=False, ignore_index=True)
+    logger.info("Feature stability: %s", stability["psi_band"].value_counts().to_dict())
+    return stability
+
+
+def rank_features(
+    binning_process: WoEBinning, feature_stability: pd.DataFrame, reports: dict[str, Any]
+) -> pd.DataFrame:
+    """IV ranking with Gini, JS, number of bins, IV verdict, PSI and PSI band."""
+    ranking = binning_process.summary().merge(feature_stability, on="feature", how="left")
+    ranking["verdict"] = [band(iv, reports["iv_bands"]) for iv in ranking["iv"]]
+    ranking = ranking.sort_values("iv", ascending=False, ignore_index=True)
+    ranking.insert(0, "rank", np.arange(1, len(ranking) + 1))
+    columns = ["rank", "feature", "dtype", "iv", "verdict", "gini", "js", "n_bins"]
+    return ranking[columns + ["psi", "psi_band"]]
+
+
+def tabulate_bins(binning_process: WoEBinning) -> pd.DataFrame:
+    """All binning tables in one long table (feature, bin, counts, event rate, WoE, IV)."""
+    return binning_process.binning_tables()
+
+
+def plot_woe(
+    binning_process: WoEBinning, iv_ranking: pd.DataFrame, reports: dict[str, Any]
+) -> Figure:
+    """WoE (bars) and event rate (line) per bin for the top features by IV."""
+    top = iv_ranking.loc[iv_ranking["n_bins"] > 0, "feature"].head(reports["woe_plot_top_n"])
+    tables = binning_process.binning_tables()
+    n_cols = 3
+    n_rows = max(1, int(np.ceil(len(top) / n_cols)))
+    figure = Figure(figsize=(5 * n_cols, 3.6 * n_rows), layout="constrained")
+    axes = np.atleast_1d(figure.subplots(n_rows, n_cols)).ravel()
+    for ax, feature in zip(axes, top, strict=False):
+        table = tables[(tables["feature"] == feature) & (tables["count"] > 0)]
+        labels = [_short(label) for label in table["bin"]]
+        positions = np.arange(len(table))
+        ax.bar(positions, table["woe"], color=np.where(table["woe"] >= 0, "#2ca02c", "#d62728"))
+        ax.axhline(0, color="black", lw=0.8)
+        ax.set_xticks(positions, labels, rotation=60, ha="right", fontsize=7)
+        ax.set_ylabel("WoE")
+        rate_axis = ax.twinx()
+        rate_axis.plot(positions, table["event_rate"], color="black", marker="o", lw=1)
+        rate_axis.set_ylabel("default rate")
+        iv = iv_ranking.loc[iv_ranking["feature"] == feature, "iv"].iloc[0]
+        ax.set_title(f"{feature} (IV {iv:.3f})", fontsize=10)
+    for ax in axes[len(top) :]:
+        ax.set_visible(False)
+    return figure
+
+
+def _short(label: str, width: int = 18) -> str:
+    return label if len(label) <= width else label[: width - 3] + "..."

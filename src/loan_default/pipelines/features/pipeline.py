@@ -1,0 +1,109 @@
+"""Features: the fitted model preprocessor and WoE binning, model inputs and binning reports."""
+
+from kedro.pipeline import Node, Pipeline
+
+from .nodes import (
+    fit_binning,
+    fit_preprocessor,
+    measure_feature_stability,
+    plot_woe,
+    rank_features,
+    tabulate_bins,
+    transform_loans,
+    woe_transform,
+)
+
+
+def create_pipeline(**kwargs) -> Pipeline:
+    """Build the features stage."""
+    return Pipeline(
+        [
+            Node(
+                fit_preprocessor,
+                [
+                    "train_loans",
+                    "params:dataset",
+                    "params:data_quality",
+                    "params:features.encoding",
+                ],
+                ["fitted_preprocessor", "train_features"],
+                name="fit_preprocessor",
+            ),
+            Node(
+                transform_loans,
+                ["fitted_preprocessor", "test_loans", "params:dataset"],
+                "test_features",
+                name="transform_test_loans",
+                tags={"inference"},
+            ),
+            Node(
+                fit_binning,
+                ["train_loans", "params:dataset", "params:features.binning"],
+                "binning_process",
+                name="fit_binning",
+            ),
+            Node(
+                woe_transform,
+                ["binning_process", "train_loans", "params:dataset"],
+                "train_woe",
+                name="woe_transform_train_loans",
+            ),
+            Node(
+                woe_transform,
+                ["binning_process", "test_loans", "params:dataset"],
+                "test_woe",
+                name="woe_transform_test_loans",
+                tags={"inference"},
+            ),
+            Node(
+                measure_feature_stability,
+                ["binning_process", "train_loans", "test_loans", "params:features.reports"],
+                "feature_stability",
+                name="measure_feature_stability",
+                tags={"reporting"},
+            ),
+            Node(
+                rank_features,
+                ["binning_process", "feature_stability", "params:features.reports"],
+                "iv_ranking",
+                name="rank_features",
+                tags={"reporting"},
+            ),
+            Node(
+                tabulate_bins,
+                "binning_process",
+                "binning_tables",
+                name="tabulate_bins",
+                tags={"reporting"},
+            ),
+            Node(
+                plot_woe,
+                ["binning_process", "iv_ranking", "params:features.reports"],
+                "woe_plot",
+                name="plot_woe",
+                tags={"reporting"},
+            ),
+        ],
+        namespace="features",
+        inputs={"train_loans", "test_loans"},
+        outputs={
+            "fitted_preprocessor",
+            "train_features",
+            "test_features",
+            "binning_process",
+            "train_woe",
+            "test_woe",
+            "feature_stability",
+            "iv_ranking",
+            "binning_tables",
+            "woe_plot",
+        },
+        parameters={
+            "params:dataset",
+            "params:data_quality",
+            "params:features.encoding",
+            "params:features.binning",
+            "params:features.reports",
+        },
+        tags={"features", "training"},
+    )

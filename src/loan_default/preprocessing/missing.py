@@ -1,0 +1,265 @@
+"""Missing values: measure them (incl. disguised ones), test if they predict default, act by rule."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.utils.validation import check_is_fitted
+
+from loan_default.validation import ConfigurationError
+
+from .columns import (
+    as_object,
+    feature_names,
+    is_categorical,
+    missing_masks,
+    select_features,
+    with_missing_marked,
+)
+
+logger = logging.getLogger(__name__)
+
+NUMERIC_FILLS = {"median", "mean", "max", "min", "zero", "constant"}
+CATEGORICAL_FILLS = {"most_frequent", "constant"}
+
+# Generic rules; conf/base/parameters_data_quality.yml overrides them.
+DEFAULT_RULES: dict[str, Any] = {
+    "drop_above_rate": 0.95,
+    "significance_level": 0.01,
+    "fisher_min_expected": 5,
+    "numeric_impute": "median",
+    "categorical_impute": "most_frequent",
+    "constant_numeric": 0.0,
+    "constant_categorical": "MISSING",
+}
+
+
+def missingness_test(
+    missing: pd.Series | np.ndarray, target: pd.Series | np.ndarray, fisher_min_expected: float = 5
+) -> dict[str, Any]:
+    """Does the default rate differ between missing and present rows? Pearson chi-square, or
+    Fisher's exact test when an expected cell count is below `fisher_min_expected`."""
+    missing = np.asarray(missing, dtype=bool)
+    target = np.asarray(target).astype(int)
+    table = np.array(
+        [
+            [np.sum(missing & (target == 1)), np.sum(missing & (target == 0))],
+            [np.sum(~missing & (target == 1)), np.sum(~missing & (target == 0))],
+        ]
+    )
+    if (table.sum(axis=0) == 0).any() or (table.sum(axis=1) == 0).any():
+        return {"test": "not applicable", "statistic": np.nan, "p_value": np.nan}
+    expected = np.outer(table.sum(axis=1), table.sum(axis=0)) / table.sum()
+    if expected.min() < fisher_min_expected:
+        odds_ratio, p_value = stats.fisher_exact(table)
+        return {"test": "fisher", "statistic": float(odds_ratio), "p_value": float(p_value)}
+    chi2, p_value, _, _ = stats.chi2_contingency(table, correction=False)
+    return {"test": "chi-square", "statistic": float(chi2), "p_value": float(p_value)}
+
+
+def plan_missing_values(
+    frame: pd.DataFrame,
+    target: pd.Series | np.ndarray | None,
+    sentinel_codes: Mapping[str, Sequence[Any]] | None = None,
+    informative_missing: Mapping[str, Mapping[str, Any]] | None = None,
+    rules: Mapping[str, Any] | None = None,
+) -> pd.DataFrame:
+    """One row per feature column: missingness, its test against the target, action and fill."""
+    rules = {**DEFAULT_RULES, **(rules or {})}
+    sentinel_codes, informative_missing = sentinel_codes or {}, informative_missing or {}
+    for knob, configured in (
+        ("sentinel_codes", sentinel_codes),
+        ("informative_missing", informative_missing),
+    ):
+        unknown = sorted(set(configured) - set(frame.columns))
+        if unknown:
+            logger.warning("dataset.%s names columns not among the features: %s", knob, unknown)
+    target = None if target is None else np.asarray(target).astype(int)
+    rows = [
+        _plan_column(
+            frame[column],
+            column,
+            target,
+            sentinel_codes.get(column),
+            informative_missing.get(column),
+            rules,
+        )
+        for column in frame.columns
+    ]
+    return pd.DataFrame(rows)
+
+
+def _plan_column(
+    values: pd.Series,
+    column: str,
+    target: np.ndarray | None,
+    codes: Sequence[Any] | None,
+    informative: Mapping[str, Any] | None,
+    rules: Mapping[str, Any],
+) -> dict[str, Any]:
+    masks = missing_masks(values, codes)
+    missing = masks["any"].to_numpy()
+    n_rows, n_missing = len(values), int(missing.sum())
+    rate = n_missing / n_rows if n_rows else np.nan
+    row: dict[str, Any] = {
+        "column": column,
+        "dtype": str(values.dtype),
+        "rows": n_rows,
+        "missing_count": n_missing,
+        "missing_rate": rate,
+        "native_missing": int(masks["native"].sum()),
+        "empty_strings": int(masks["empty"].sum()),
+        "sentinel_codes": int(masks["sentinel"].sum()),
+        "default_rate_missing": np.nan,
+        "default_rate_present": np.nan,
+        "test": "no target",
+        "statistic": np.nan,
+        "p_value": np.nan,
+    }
+    if target is not None:
+        if n_missing:
+            row["default_rate_missing"] = float(target[missing].mean())
+        if n_missing < n_rows:
+            row["default_rate_present"] = float(target[~missing].mean())
+        row |= missingness_test(missing, target, rules["fisher_min_expected"])
+    significant = bool(row["p_value"] < rules["significance_level"])
+    row["significant"] = significant
+    row["configured_informative"] = informative is not None
+    categorical = is_categorical(values)
+    present = values[~masks["any"]]
+    default_fill = rules["categorical_impute" if categorical else "numeric_impute"]
+
+    if n_missing == n_rows:
+        action, strategy, reason = "drop", None, "entirely missing in training"
+    elif informative is not None:
+        strategy = informative.get("fill", default_fill)
+        action = "indicator_and_fill"
+        reason = f"informative (configured): {informative.get('why', 'no reason given')}"
+    elif significant:
+        action, strategy = "indicator_and_fill", default_fill
+        reason = (
+            f"missingness predicts default ({row['test']} p={row['p_value']:.2g} < "
+            f"{rules['significance_level']}): indicator kept, filled with {default_fill}"
+        )
+    elif rate > rules["drop_above_rate"]:
+        action, strategy = "drop", None
+        reason = f"{rate:.2%} missing > {rules['drop_above_rate']:.0%} and not informative"
+    elif n_missing == 0:
+        action, strategy = "none", default_fill
+        reason = f"no missing values in training; {default_fill} fill if one appears later"
+    else:
+        action, strategy = f"impute_{default_fill}", default_fill
+        p_text = "n/a" if np.isnan(row["p_value"]) else f"{row['p_value']:.2g}"
+        reason = f"{rate:.2%} missing, not informative (p={p_text}); impute {default_fill}"
+    row["action"] = action
+    row["fill_strategy"] = strategy
+    row["fill_value"] = (
+        None if strategy is None else _fill_value(present, strategy, categorical, column, rules)
+    )
+    row["reason"] = reason
+    return row
+
+
+def _fill_value(
+    present: pd.Series, strategy: Any, categorical: bool, column: str, rules: Mapping[str, Any]
+) -> Any:
+    """The value that replaces missing entries, computed on the training values present."""
+    if categorical:
+        if strategy == "most_frequent":
+            return as_object(present).value_counts().index[0]
+        if strategy == "constant":
+            return str(rules["constant_categorical"])
+        if isinstance(strategy, str) and strategy not in NUMERIC_FILLS:
+            return strategy
+        raise ConfigurationError(
+            f"missing-value fill for text column '{column}': {strategy!r} does not apply to "
+            f"categories; use one of {sorted(CATEGORICAL_FILLS)} or a literal category."
+        )
+    numbers = present.astype("float64")
+    if isinstance(strategy, int | float) and not isinstance(strategy, bool):
+        return float(strategy)
+    computed = {
+        "median": numbers.median,
+        "mean": numbers.mean,
+        "max": numbers.max,
+        "min": numbers.min,
+        "zero": lambda: 0.0,
+        "constant": lambda: float(rules["constant_numeric"]),
+    }
+    if strategy not in computed:
+        raise ConfigurationError(
+            f"missing-value fill for numeric column '{column}': {strategy!r} is not a number or "
+            f"one of {sorted(NUMERIC_FILLS)}."
+        )
+    return float(computed[strategy]())
+
+
+class MissingValueHandler(TransformerMixin, BaseEstimator):
+    """Mark disguised missing values, drop / flag / fill each column by the configured rules."""
+
+    def __init__(
+        self,
+        sentinel_codes: Mapping[str, Sequence[Any]] | None = None,
+        informative_missing: Mapping[str, Mapping[str, Any]] | None = None,
+        rules: Mapping[str, Any] | None = None,
+        indicator_suffix: str = "__missing",
+        exclude: Sequence[str] = (),
+    ):
+        self.sentinel_codes = sentinel_codes
+        self.informative_missing = informative_missing
+        self.rules = rules
+        self.indicator_suffix = indicator_suffix
+        self.exclude = exclude
+
+    def fit(self, X: pd.DataFrame, y: Any = None) -> MissingValueHandler:
+        """Decide each column's action and fill value on the training frame."""
+        columns = feature_names(X, self.exclude, "MissingValueHandler")
+        self.feature_names_in_ = np.asarray(columns, dtype=object)
+        self.n_features_in_ = len(columns)
+        self.plan_ = plan_missing_values(
+            X[columns], y, self.sentinel_codes, self.informative_missing, self.rules
+        )
+        plan = self.plan_.set_index("column")
+        self.dropped_columns_ = plan.index[plan["action"] == "drop"].tolist()
+        self.indicator_columns_ = plan.index[plan["action"] == "indicator_and_fill"].tolist()
+        self.fill_values_ = plan["fill_value"].drop(self.dropped_columns_).to_dict()
+        self.categorical_columns_ = [c for c in columns if is_categorical(X[c])]
+        kept = [c for c in columns if c not in self.dropped_columns_]
+        self.feature_names_out_ = np.asarray(
+            kept + [f"{c}{self.indicator_suffix}" for c in self.indicator_columns_], dtype=object
+        )
+        return self
+
+    def transform(self, X: pd.DataFrame) -> pd.DataFrame:
+        """Filled features (text as objects, numbers as float64) plus 0/1 missing indicators."""
+        check_is_fitted(self, "plan_")
+        frame = with_missing_marked(
+            select_features(X, list(self.feature_names_in_), "MissingValueHandler"),
+            self.sentinel_codes,
+        )
+        indicators = pd.DataFrame(
+            {
+                f"{c}{self.indicator_suffix}": frame[c].isna().astype("float64")
+                for c in self.indicator_columns_
+            },
+            index=frame.index,
+        )
+        filled = {}
+        for column, value in self.fill_values_.items():
+            if column in self.categorical_columns_:
+                filled[column] = as_object(frame[column]).fillna(value)
+            else:
+                filled[column] = frame[column].astype("float64").fillna(value)
+        out = pd.concat([pd.DataFrame(filled, index=frame.index), indicators], axis=1)
+        return out.loc[:, list(self.feature_names_out_)]
+
+    def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
+        """Kept columns followed by the indicator columns."""
+        check_is_fitted(self, "plan_")
+        return self.feature_names_out_.copy()
