@@ -1,0 +1,1 @@
+"""Modelling toolkit shared by the baselines, training and evaluation stages."""

@@ -1,0 +1,167 @@
+"""Models and imbalance strategies by name: the grid in parameters_training.yml refers to these.
+
+Adding a model or a strategy = one entry here plus its YAML block.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from imblearn.over_sampling import SMOTE
+from imblearn.under_sampling import RandomUnderSampler
+from sklearn.base import BaseEstimator
+from sklearn.ensemble import RandomForestClassifier
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import StandardScaler
+from xgboost import XGBClassifier
+
+from loan_default.validation import ConfigurationError
+
+
+def _logistic_regression(params: dict, seed: int, n_jobs: int) -> BaseEstimator:
+    # Scaled inside the model so the coefficients do not depend on the preprocessor's scales.
+    model = LogisticRegression(**{"random_state": seed, **params})
+    return Pipeline([("scale", StandardScaler()), ("model", model)])
+
+
+def _random_forest(params: dict, seed: int, n_jobs: int) -> BaseEstimator:
+    return RandomForestClassifier(**{"random_state": seed, "n_jobs": n_jobs, **params})
+
+
+def _xgboost(params: dict, seed: int, n_jobs: int) -> BaseEstimator:
+    return XGBClassifier(**{"random_state": seed, "n_jobs": n_jobs, **params})
+
+
+def _balanced(parameter: str) -> Callable[[BaseEstimator, np.ndarray], BaseEstimator]:
+    def reweight(estimator: BaseEstimator, y: np.ndarray) -> BaseEstimator:
+        return estimator.set_params(**{parameter: "balanced"})
+
+    return reweight
+
+
+def _scale_pos_weight(estimator: BaseEstimator, y: np.ndarray) -> BaseEstimator:
+    # Computed on the rows the model is fitted on (the training fold), never on validation rows.
+    positives = max(int(np.sum(y == 1)), 1)
+    return estimator.set_params(scale_pos_weight=(len(y) - positives) / positives)
+
+
+@dataclass(frozen=True)
+class ModelEntry:
+    """How to build a model and how to weight its classes."""
+
+    build: Callable[[dict, int, int], BaseEstimator]
+    reweight: Callable[[BaseEstimator, np.ndarray], BaseEstimator]
+
+
+@dataclass(frozen=True)
+class StrategyEntry:
+    """An imbalance strategy: an optional resampler, class weighting, a default threshold rule."""
+
+    sampler: Callable[[dict, int], Any] | None = None
+    reweight: bool = False
+    threshold: str | float = "objective"
+
+
+MODELS: dict[str, ModelEntry] = {
+    "logistic_regression": ModelEntry(_logistic_regression, _balanced("model__class_weight")),
+    "random_forest": ModelEntry(_random_forest, _balanced("class_weight")),
+    "xgboost": ModelEntry(_xgboost, _scale_pos_weight),
+}
+
+STRATEGIES: dict[str, StrategyEntry] = {
+    "none": StrategyEntry(),
+    "class_weight": StrategyEntry(reweight=True),
+    # The preprocessor's output is all numeric (encoded categories), so plain SMOTE applies;
+    # SMOTENC would only be needed if raw categorical columns reached the sampler.
+    "smote": StrategyEntry(sampler=lambda params, seed: SMOTE(random_state=seed, **params)),
+    "undersample": StrategyEntry(
+        sampler=lambda params, seed: RandomUnderSampler(random_state=seed, **params)
+    ),
+    # No resampling, no weights: the threshold objective alone handles the imbalance.
+    "threshold_tuning": StrategyEntry(),
+}
+
+
+@dataclass(frozen=True)
+class Configuration:
+    """One cell of the grid: a model with its hyperparameters under one imbalance strategy."""
+
+    model: str
+    strategy: str
+    model_entry: ModelEntry = field(repr=False)
+    model_params: dict = field(repr=False)
+    strategy_entry: StrategyEntry = field(repr=False)
+    strategy_params: dict = field(repr=False)
+    threshold: str | float = "objective"
+
+    @property
+    def name(self) -> str:
+        """Label used in every table and plot: model/strategy."""
+        return f"{self.model}/{self.strategy}"
+
+    @property
+    def fit_key(self) -> str:
+        """Configurations with equal keys fit identical models (e.g. none and threshold_tuning)."""
+        entry = self.strategy_entry
+        sampler = None if entry.sampler is None else (self.strategy, self.strategy_params)
+        spec = [self.model, self.model_params, sampler, entry.reweight]
+        return json.dumps(spec, sort_keys=True, default=str)
+
+    def make_sampler(self, seed: int) -> Any:
+        """A fresh resampler, or None when the strategy does not resample."""
+        sampler = self.strategy_entry.sampler
+        return None if sampler is None else sampler(dict(self.strategy_params), seed)
+
+    def make_model(self, y_fit: np.ndarray, seed: int, n_jobs: int) -> BaseEstimator:
+        """A fresh model, class-weighted from `y_fit` (the rows it will be fitted on) if asked."""
+        estimator = self.model_entry.build(dict(self.model_params), seed, n_jobs)
+        if self.strategy_entry.reweight:
+            estimator = self.model_entry.reweight(estimator, y_fit)
+        return estimator
+
+
+def _lookup(registry: dict, name: str, key: str, kind: str):
+    if name not in registry:
+        raise ConfigurationError(
+            f"{key}: unknown {kind} '{name}' (known {kind}s: {', '.join(sorted(registry))})."
+        )
+    return registry[name]
+
+
+def build_grid(training: dict[str, Any]) -> list[Configuration]:
+    """Every model x strategy of `training.models` and `training.strategies`, validated."""
+    models, strategies = training.get("models") or {}, training.get("strategies") or {}
+    if not models or not strategies:
+        raise ConfigurationError("training.models and training.strategies must each list one.")
+    grid = []
+    for model, model_block in models.items():
+        model_spec = model_block or {}
+        registry_model = model_spec.get("model", model)
+        model_entry = _lookup(MODELS, registry_model, f"training.models.{model}", "model")
+        for strategy, strategy_block in strategies.items():
+            strategy_spec = strategy_block or {}
+            registry_strategy = strategy_spec.get("strategy", strategy)
+            key = f"training.strategies.{strategy}"
+            strategy_entry = _lookup(STRATEGIES, registry_strategy, key, "strategy")
+            threshold = strategy_spec.get("threshold", strategy_entry.threshold)
+            if threshold != "objective" and not isinstance(threshold, int | float):
+                raise ConfigurationError(
+                    f"{key}.threshold: '{threshold}' is neither 'objective' nor a number."
+                )
+            grid.append(
+                Configuration(
+                    model=model,
+                    strategy=strategy,
+                    model_entry=model_entry,
+                    model_params=dict(model_spec.get("params") or {}),
+                    strategy_entry=strategy_entry,
+                    strategy_params=dict(strategy_spec.get("params") or {}),
+                    threshold=threshold,
+                )
+            )
+    return grid

@@ -1,0 +1,92 @@
+"""Operating points and tidy metric tables from long prediction tables (configuration, row, score)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .cross_validation import out_of_fold_scores
+from .metrics import score_metrics
+from .thresholds import choose_threshold
+
+
+def operating_points(
+    predictions: pd.DataFrame,
+    configurations: dict[str, dict[str, Any]],
+    y: np.ndarray,
+    amounts: np.ndarray,
+    costs: dict[str, Any],
+    objective: str,
+) -> dict[str, dict[str, Any]]:
+    """Threshold of every configuration, chosen on its out-of-fold training scores only.
+
+    `configurations` maps name -> {model, strategy, threshold ('objective' or a number),
+    probabilistic}; the result adds the numeric threshold and the rule that chose it.
+    """
+    oof = out_of_fold_scores(predictions)
+    points = {}
+    for name, spec in configurations.items():
+        rule = spec.get("threshold", "objective")
+        if rule == "objective":
+            rows = oof.index.to_numpy()
+            threshold = choose_threshold(
+                y[rows], oof[name].to_numpy(), amounts[rows], costs, objective
+            )
+            rule = objective
+        else:
+            threshold, rule = float(rule), "fixed"
+        points[name] = {**spec, "threshold": threshold, "threshold_rule": rule}
+    return points
+
+
+def fold_metrics(
+    predictions: pd.DataFrame,
+    points: dict[str, dict[str, Any]],
+    y: np.ndarray,
+    amounts: np.ndarray,
+    costs: dict[str, Any],
+) -> pd.DataFrame:
+    """One row per configuration x repeat x fold with every metric at the operating threshold."""
+    rows = []
+    for (name, repeat, fold), part in predictions.groupby(
+        ["configuration", "repeat", "fold"], sort=False
+    ):
+        point = points[name]
+        index = part["row"].to_numpy()
+        metrics = score_metrics(
+            y[index], part["score"].to_numpy(), point["threshold"], amounts[index], costs,
+            probabilistic=point["probabilistic"],
+        )  # fmt: skip
+        rows.append(_identity(name, point) | {"repeat": repeat, "fold": fold} | metrics)
+    return pd.DataFrame(rows)
+
+
+def holdout_metrics(
+    predictions: pd.DataFrame,
+    points: dict[str, dict[str, Any]],
+    y: np.ndarray,
+    amounts: np.ndarray,
+    costs: dict[str, Any],
+) -> pd.DataFrame:
+    """One row per configuration with every metric on the held-out (test) loans."""
+    rows = []
+    for name, part in predictions.groupby("configuration", sort=False):
+        point = points[name]
+        index = part["row"].to_numpy()
+        metrics = score_metrics(
+            y[index], part["score"].to_numpy(), point["threshold"], amounts[index], costs,
+            probabilistic=point["probabilistic"],
+        )  # fmt: skip
+        rows.append(_identity(name, point) | {"threshold": point["threshold"]} | metrics)
+    return pd.DataFrame(rows)
+
+
+def _identity(name: str, point: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "configuration": name,
+        "kind": point.get("kind", "model"),
+        "model": point["model"],
+        "strategy": point["strategy"],
+    }

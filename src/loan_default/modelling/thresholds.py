@@ -1,0 +1,68 @@
+"""Choose the operating threshold (reject when score >= threshold) by a configured objective."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from loan_default.validation import ConfigurationError
+
+
+def _rejection_curve(y: np.ndarray, score: np.ndarray, amounts: np.ndarray) -> dict[str, Any]:
+    """For every distinct threshold (plus 'approve all'), what rejecting at it catches."""
+    order = np.argsort(-score, kind="mergesort")
+    ordered = score[order]
+    last_of_run = np.r_[np.flatnonzero(np.diff(ordered) != 0), len(ordered) - 1]
+    bad, good = (y[order] == 1), (y[order] == 0)
+    return {
+        "threshold": np.r_[np.inf, ordered[last_of_run]],
+        "tp": np.r_[0, np.cumsum(bad)[last_of_run]],
+        "fp": np.r_[0, np.cumsum(good)[last_of_run]],
+        "bad_amount": np.r_[0.0, np.cumsum(np.where(bad, amounts[order], 0.0))[last_of_run]],
+        "good_amount": np.r_[0.0, np.cumsum(np.where(good, amounts[order], 0.0))[last_of_run]],
+    }
+
+
+def _expected_cost(curve: dict, y, amounts, costs) -> np.ndarray:
+    missed = amounts[y == 1].sum() - curve["bad_amount"]
+    return missed * costs["loss_given_default"] + curve["good_amount"] * costs["interest_margin"]
+
+
+def _f1(curve: dict, y, amounts, costs) -> np.ndarray:
+    positives = (y == 1).sum()
+    return -2 * curve["tp"] / np.maximum(curve["tp"] + curve["fp"] + positives, 1)
+
+
+def _youden(curve: dict, y, amounts, costs) -> np.ndarray:
+    tpr = curve["tp"] / max((y == 1).sum(), 1)
+    fpr = curve["fp"] / max((y == 0).sum(), 1)
+    return -(tpr - fpr)
+
+
+# Each objective returns a loss per candidate threshold (lower is better).
+OBJECTIVES = {
+    "min_expected_cost": _expected_cost,
+    "max_f1": _f1,
+    "max_youden": _youden,
+}
+
+
+def choose_threshold(
+    y: np.ndarray,
+    score: np.ndarray,
+    amounts: np.ndarray,
+    costs: dict[str, Any],
+    objective: str = "min_expected_cost",
+) -> float:
+    """Threshold that optimises `objective` on these (training, out-of-fold) predictions."""
+    if objective not in OBJECTIVES:
+        raise ConfigurationError(
+            f"training.threshold.objective: unknown objective '{objective}' "
+            f"(known: {sorted(OBJECTIVES)})."
+        )
+    y, score = np.asarray(y), np.asarray(score, dtype=float)
+    amounts = np.asarray(amounts, dtype=float)
+    curve = _rejection_curve(y, score, amounts)
+    loss = OBJECTIVES[objective](curve, y, amounts, costs)
+    return float(curve["threshold"][int(np.argmin(loss))])

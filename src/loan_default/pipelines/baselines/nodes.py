@@ -1,0 +1,135 @@
+"""Baseline nodes: heuristics scored on the same CV folds and test loans as the models."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator
+from sklearn.pipeline import Pipeline
+
+from loan_default.modelling.baselines import (
+    SCORECARD,
+    baseline_specs,
+    fixed_scores,
+    make_scorecard,
+    to_points,
+)
+from loan_default.modelling.cross_validation import make_folds
+from loan_default.modelling.metrics import exposures
+from loan_default.modelling.results import fold_metrics, operating_points
+from loan_default.schema import target_column
+
+logger = logging.getLogger(__name__)
+
+
+def _target(loans: pd.DataFrame, dataset: dict[str, Any]) -> np.ndarray:
+    return loans[target_column(dataset)].to_numpy(dtype=int)
+
+
+def _long(scores: dict[str, np.ndarray], rows: np.ndarray, **columns: Any) -> pd.DataFrame:
+    return pd.concat(
+        [
+            pd.DataFrame({"configuration": f"baseline/{name}", **columns, "row": rows, "score": s})
+            for name, s in scores.items()
+        ],
+        ignore_index=True,
+    )
+
+
+def _scorecard_enabled(baselines: dict[str, Any]) -> bool:
+    return (baselines.get("scorecard") or {}).get("enabled", True)
+
+
+def cross_validate_baselines(
+    train_loans: pd.DataFrame,
+    binning_process: BaseEstimator,
+    dataset: dict[str, Any],
+    baselines: dict[str, Any],
+    training: dict[str, Any],
+) -> pd.DataFrame:
+    """Out-of-fold baseline scores on the same folds as the models (long table)."""
+    y = _target(train_loans, dataset)
+    parts = []
+    for repeat, fold, fit_rows, valid_rows in make_folds(y, training["cv"]):
+        fit, valid = train_loans.iloc[fit_rows], train_loans.iloc[valid_rows]
+        scores = fixed_scores(fit, y[fit_rows], valid, dataset)
+        if _scorecard_enabled(baselines):
+            scorecard = make_scorecard(binning_process, baselines["scorecard"])
+            scores[SCORECARD] = scorecard.fit(fit, y[fit_rows]).predict_proba(valid)[:, 1]
+        parts.append(_long(scores, valid_rows, repeat=repeat, fold=fold))
+        logger.info("Baselines scored on CV repeat %d fold %d", repeat + 1, fold + 1)
+    return pd.concat(parts, ignore_index=True)
+
+
+def fit_scorecard(
+    train_loans: pd.DataFrame,
+    binning_process: BaseEstimator,
+    dataset: dict[str, Any],
+    baselines: dict[str, Any],
+) -> Pipeline:
+    """The WoE logistic scorecard fitted on all training loans."""
+    scorecard = make_scorecard(binning_process, baselines.get("scorecard") or {})
+    return scorecard.fit(train_loans, _target(train_loans, dataset))
+
+
+def score_baselines_test(
+    train_loans: pd.DataFrame,
+    test_loans: pd.DataFrame,
+    scorecard_model: Pipeline,
+    dataset: dict[str, Any],
+    baselines: dict[str, Any],
+) -> pd.DataFrame:
+    """Baseline scores of the out-of-time test loans (fill values from training loans)."""
+    scores = fixed_scores(train_loans, _target(train_loans, dataset), test_loans, dataset)
+    if _scorecard_enabled(baselines):
+        scores[SCORECARD] = scorecard_model.predict_proba(test_loans)[:, 1]
+    return _long(scores, np.arange(len(test_loans)))
+
+
+def choose_baseline_operating_points(
+    baseline_cv_predictions: pd.DataFrame,
+    train_loans: pd.DataFrame,
+    dataset: dict[str, Any],
+    baselines: dict[str, Any],
+    training: dict[str, Any],
+) -> dict[str, dict[str, Any]]:
+    """Threshold per baseline: fixed for rules, by the objective on training scores otherwise."""
+    return operating_points(
+        baseline_cv_predictions, baseline_specs(dataset, baselines),
+        _target(train_loans, dataset), exposures(train_loans, dataset["costs"]),
+        dataset["costs"], training["threshold"]["objective"],
+    )  # fmt: skip
+
+
+def summarise_baseline_cv(
+    baseline_cv_predictions: pd.DataFrame,
+    baseline_operating_points: dict[str, dict[str, Any]],
+    train_loans: pd.DataFrame,
+    dataset: dict[str, Any],
+) -> pd.DataFrame:
+    """Every metric per baseline x repeat x fold (same columns as cv_results)."""
+    return fold_metrics(
+        baseline_cv_predictions, baseline_operating_points, _target(train_loans, dataset),
+        exposures(train_loans, dataset["costs"]), dataset["costs"],
+    )  # fmt: skip
+
+
+def band_scorecard_points(
+    scorecard_model: Pipeline,
+    test_loans: pd.DataFrame,
+    dataset: dict[str, Any],
+    baselines: dict[str, Any],
+) -> pd.DataFrame:
+    """Scorecard points (PDO scaling) of the test loans in bands, with observed default rates."""
+    points_params = baselines["scorecard"]["points"]
+    points = to_points(scorecard_model.predict_proba(test_loans)[:, 1], points_params)
+    width = points_params.get("band_width", 20)
+    band_start = np.floor(points / width) * width
+    frame = pd.DataFrame({"band_start": band_start, "default": _target(test_loans, dataset)})
+    table = frame.groupby("band_start")["default"].agg(loans="size", defaults="sum").reset_index()
+    table["band"] = [f"{start:.0f}-{start + width:.0f}" for start in table["band_start"]]
+    table["default_rate"] = (table["defaults"] / table["loans"]).round(4)
+    return table[["band", "loans", "defaults", "default_rate"]]

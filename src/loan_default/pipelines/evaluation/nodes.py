@@ -1,0 +1,203 @@
+"""Evaluation nodes: out-of-time metrics, the ranked comparison, plots and the written finding."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+
+from loan_default.modelling import plots
+from loan_default.modelling.findings import comparison_markdown, write_finding
+from loan_default.modelling.metrics import (
+    DECISION_METRICS,
+    GREATER_IS_BETTER,
+    RANKING_METRICS,
+    exposures,
+)
+from loan_default.modelling.results import holdout_metrics
+from loan_default.schema import target_column
+
+METRICS = RANKING_METRICS + DECISION_METRICS
+
+
+def evaluate_test(
+    test_predictions: pd.DataFrame,
+    baseline_test_predictions: pd.DataFrame,
+    operating_points: dict[str, dict[str, Any]],
+    baseline_operating_points: dict[str, dict[str, Any]],
+    test_loans: pd.DataFrame,
+    dataset: dict[str, Any],
+) -> pd.DataFrame:
+    """Every metric of every configuration and baseline on the out-of-time test loans."""
+    predictions = pd.concat([test_predictions, baseline_test_predictions], ignore_index=True)
+    return holdout_metrics(
+        predictions, operating_points | baseline_operating_points,
+        test_loans[target_column(dataset)].to_numpy(dtype=int),
+        exposures(test_loans, dataset["costs"]), dataset["costs"],
+    )  # fmt: skip
+
+
+def compare_strategies(
+    cv_results: pd.DataFrame,
+    baseline_cv_results: pd.DataFrame,
+    test_metrics: pd.DataFrame,
+    operating_points: dict[str, dict[str, Any]],
+    baseline_operating_points: dict[str, dict[str, Any]],
+    training: dict[str, Any],
+) -> pd.DataFrame:
+    """One row per configuration and baseline: CV mean/std and test value per metric, ranked."""
+    folds = pd.concat([cv_results, baseline_cv_results], ignore_index=True)
+    grouped = folds.groupby("configuration", sort=False)[METRICS]
+    summary = (
+        grouped.mean()
+        .add_prefix("cv_")
+        .add_suffix("_mean")
+        .join(grouped.std(ddof=1).add_prefix("cv_").add_suffix("_std"))
+    )
+    test = test_metrics.set_index("configuration")[METRICS].add_prefix("test_")
+    points = pd.DataFrame.from_dict(operating_points | baseline_operating_points, orient="index")
+    identity = points[["kind", "model", "strategy", "threshold", "threshold_rule"]]
+    table = identity.join(summary).join(test)
+    # Same order as the champion selection: primary metric, then the tie-breaker (CV means).
+    selection = training["selection"]
+    metrics = [m for m in (selection["primary_metric"], selection.get("tie_breaker")) if m]
+    table = table.sort_values(
+        [f"cv_{metric}_mean" for metric in metrics],
+        ascending=[not GREATER_IS_BETTER[metric] for metric in metrics],
+        kind="mergesort",
+    )
+    table.insert(0, "rank", np.arange(1, len(table) + 1))
+    ordered = [f"{prefix}{metric}{suffix}" for metric in METRICS
+               for prefix, suffix in (("cv_", "_mean"), ("cv_", "_std"), ("test_", ""))]  # fmt: skip
+    columns = ["rank", "kind", "model", "strategy", "threshold", "threshold_rule", *ordered]
+    return table.rename_axis("configuration").reset_index()[["configuration", *columns]]
+
+
+def render_comparison(
+    strategy_comparison: pd.DataFrame, evaluation: dict[str, Any], training: dict[str, Any]
+) -> str:
+    """The comparison table as markdown (report metrics only)."""
+    primary = training["selection"]["primary_metric"]
+    return comparison_markdown(strategy_comparison, evaluation["report_metrics"], primary)
+
+
+def summarise_champion(
+    champion: dict[str, Any], strategy_comparison: pd.DataFrame
+) -> dict[str, float | str]:
+    """Flat dict for tracking: the champion's threshold, CV mean/std and test value per metric."""
+    row = strategy_comparison.set_index("configuration").loc[champion["configuration"]]
+    flat: dict[str, float | str] = {
+        "configuration": champion["configuration"],
+        "model": champion["model"],
+        "strategy": champion["strategy"],
+        "threshold": float(champion["threshold"]),
+        "rank": int(row["rank"]),
+    }
+    for column, value in row.items():
+        if column.startswith(("cv_", "test_")) and pd.notna(value):
+            flat[column] = float(value)
+    return flat
+
+
+def _curves_to_draw(
+    strategy_comparison: pd.DataFrame, champion: dict[str, Any]
+) -> list[tuple[str, str]]:
+    """(label, configuration): champion, the best configuration per model, continuous baselines."""
+    chosen = [(f"champion: {champion['configuration']}", champion["configuration"])]
+    models = strategy_comparison[strategy_comparison["kind"] == "model"]
+    for _, row in models.groupby("model", sort=False).head(1).iterrows():
+        if row["configuration"] != champion["configuration"]:
+            chosen.append((row["configuration"], row["configuration"]))
+    baselines = strategy_comparison[
+        (strategy_comparison["kind"] == "baseline")
+        & (strategy_comparison["threshold_rule"] != "fixed")
+    ]
+    chosen += [(name, name) for name in baselines["configuration"]]
+    return chosen
+
+
+def _scores(predictions: pd.DataFrame, chosen: list[tuple[str, str]]) -> dict[str, np.ndarray]:
+    by_configuration = {name: part for name, part in predictions.groupby("configuration")}
+    return {
+        label: by_configuration[name].sort_values("row")["score"].to_numpy()
+        for label, name in chosen
+    }
+
+
+def plot_curves(
+    test_predictions: pd.DataFrame,
+    baseline_test_predictions: pd.DataFrame,
+    strategy_comparison: pd.DataFrame,
+    champion: dict[str, Any],
+    test_loans: pd.DataFrame,
+    dataset: dict[str, Any],
+    evaluation: dict[str, Any],
+) -> tuple[Figure, Figure, Figure]:
+    """ROC, precision-recall and calibration curves on the out-of-time test loans."""
+    predictions = pd.concat([test_predictions, baseline_test_predictions], ignore_index=True)
+    y = test_loans[target_column(dataset)].to_numpy(dtype=int)
+    chosen = _curves_to_draw(strategy_comparison, champion)
+    scores = _scores(predictions, chosen)
+    rules = strategy_comparison[
+        (strategy_comparison["kind"] == "baseline")
+        & (strategy_comparison["threshold_rule"] == "fixed")
+        & (strategy_comparison["strategy"] != "approve_everyone")
+    ]
+    points = {}
+    for name in rules["configuration"]:
+        reject = _scores(predictions, [(name, name)])[name] >= 0.5
+        points[name] = (reject[y == 0].mean(), reject[y == 1].mean())
+    probabilistic = {
+        label: score
+        for (label, name), score in zip(chosen, scores.values(), strict=True)
+        if strategy_comparison.set_index("configuration").loc[name, "kind"] == "model"
+        or name.endswith("scorecard")
+    }
+    return (
+        plots.roc_curves(scores, y, points),
+        plots.pr_curves(scores, y),
+        plots.calibration_curves(probabilistic, y, evaluation.get("calibration_bins", 10)),
+    )
+
+
+def plot_metric_by_strategy(
+    strategy_comparison: pd.DataFrame, evaluation: dict[str, Any], training: dict[str, Any]
+) -> Figure:
+    """Bar chart of the primary metric (CV mean +/- std) per model and strategy."""
+    metric = evaluation.get("chart_metric") or training["selection"]["primary_metric"]
+    return plots.metric_by_strategy(strategy_comparison, metric)
+
+
+def plot_champion_confusion(
+    test_predictions: pd.DataFrame,
+    champion: dict[str, Any],
+    test_loans: pd.DataFrame,
+    dataset: dict[str, Any],
+) -> Figure:
+    """The champion's confusion matrix at its operating threshold, on the test loans."""
+    name = champion["configuration"]
+    score = _scores(test_predictions, [(name, name)])[name]
+    y = test_loans[target_column(dataset)].to_numpy(dtype=int)
+    return plots.confusion_at_threshold(y, score, champion["threshold"], name)
+
+
+def write_model_finding(
+    strategy_comparison: pd.DataFrame,
+    champion: dict[str, Any],
+    evaluation: dict[str, Any],
+    training: dict[str, Any],
+) -> str:
+    """The written finding, generated from the comparison table."""
+    references = evaluation.get("reference_baselines")
+    if references is None:  # every baseline that ranks loans (not the yes/no rules)
+        scored = strategy_comparison[
+            (strategy_comparison["kind"] == "baseline")
+            & (strategy_comparison["threshold_rule"] != "fixed")
+        ]
+        references = scored["configuration"].tolist()
+    return write_finding(
+        strategy_comparison, champion, training["selection"]["primary_metric"], references,
+        evaluation.get("strategy_contrasts") or [],
+    )  # fmt: skip

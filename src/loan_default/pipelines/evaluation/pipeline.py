@@ -1,0 +1,123 @@
+"""Evaluation: out-of-time metrics of every configuration and baseline, the ranked comparison,
+plots, the champion's metrics and a written finding."""
+
+from kedro.pipeline import Node, Pipeline
+
+from .nodes import (
+    compare_strategies,
+    evaluate_test,
+    plot_champion_confusion,
+    plot_curves,
+    plot_metric_by_strategy,
+    render_comparison,
+    summarise_champion,
+    write_model_finding,
+)
+
+
+def create_pipeline(**kwargs) -> Pipeline:
+    """Build the evaluation stage."""
+    return Pipeline(
+        [
+            Node(
+                evaluate_test,
+                [
+                    "test_predictions",
+                    "baseline_test_predictions",
+                    "operating_points",
+                    "baseline_operating_points",
+                    "test_loans",
+                    "params:dataset",
+                ],
+                "test_metrics",
+                name="evaluate_test",
+            ),
+            Node(
+                compare_strategies,
+                [
+                    "cv_results",
+                    "baseline_cv_results",
+                    "test_metrics",
+                    "operating_points",
+                    "baseline_operating_points",
+                    "params:training",
+                ],
+                "strategy_comparison",
+                name="compare_strategies",
+            ),
+            Node(
+                render_comparison,
+                ["strategy_comparison", "params:evaluation", "params:training"],
+                "strategy_comparison_md",
+                name="render_comparison",
+                tags={"reporting"},
+            ),
+            Node(
+                summarise_champion,
+                ["champion", "strategy_comparison"],
+                "champion_metrics",
+                name="summarise_champion",
+            ),
+            Node(
+                plot_curves,
+                [
+                    "test_predictions",
+                    "baseline_test_predictions",
+                    "strategy_comparison",
+                    "champion",
+                    "test_loans",
+                    "params:dataset",
+                    "params:evaluation",
+                ],
+                ["roc_curves", "pr_curves", "calibration_curves"],
+                name="plot_curves",
+                tags={"reporting"},
+            ),
+            Node(
+                plot_metric_by_strategy,
+                ["strategy_comparison", "params:evaluation", "params:training"],
+                "metric_by_strategy",
+                name="plot_metric_by_strategy",
+                tags={"reporting"},
+            ),
+            Node(
+                plot_champion_confusion,
+                ["test_predictions", "champion", "test_loans", "params:dataset"],
+                "champion_confusion_matrix",
+                name="plot_champion_confusion",
+                tags={"reporting"},
+            ),
+            Node(
+                write_model_finding,
+                ["strategy_comparison", "champion", "params:evaluation", "params:training"],
+                "model_finding",
+                name="write_model_finding",
+                tags={"reporting"},
+            ),
+        ],
+        namespace="evaluation",
+        inputs={
+            "test_predictions",
+            "baseline_test_predictions",
+            "operating_points",
+            "baseline_operating_points",
+            "cv_results",
+            "baseline_cv_results",
+            "champion",
+            "test_loans",
+        },
+        outputs={
+            "test_metrics",
+            "strategy_comparison",
+            "strategy_comparison_md",
+            "champion_metrics",
+            "roc_curves",
+            "pr_curves",
+            "calibration_curves",
+            "metric_by_strategy",
+            "champion_confusion_matrix",
+            "model_finding",
+        },
+        parameters={"params:dataset", "params:evaluation", "params:training"},
+        tags={"evaluation"},
+    )

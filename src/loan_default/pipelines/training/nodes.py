@@ -1,0 +1,216 @@
+"""Training nodes: cross-validate the model x strategy grid, fit it on all training loans,
+score the out-of-time test loans once, and assemble the champion."""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from imblearn.pipeline import Pipeline
+from sklearn.base import BaseEstimator
+
+from loan_default.modelling.calibration import ScoreCalibrator
+from loan_default.modelling.cross_validation import (
+    cross_validate_grid,
+    fit_model,
+    out_of_fold_scores,
+)
+from loan_default.modelling.metrics import GREATER_IS_BETTER, exposures
+from loan_default.modelling.registry import build_grid
+from loan_default.modelling.results import fold_metrics, operating_points
+from loan_default.modelling.scoring_model import ScoringModel
+from loan_default.schema import target_column
+from loan_default.validation import ConfigurationError, require_both_classes
+
+logger = logging.getLogger(__name__)
+
+
+def _target(loans: pd.DataFrame, dataset: dict[str, Any]) -> np.ndarray:
+    return loans[target_column(dataset)].to_numpy(dtype=int)
+
+
+def cross_validate_models(
+    train_loans: pd.DataFrame,
+    fitted_preprocessor: BaseEstimator,
+    dataset: dict[str, Any],
+    training: dict[str, Any],
+) -> pd.DataFrame:
+    """Out-of-fold scores of every model x strategy on the training loans (long table)."""
+    grid = build_grid(training)
+    y = _target(train_loans, dataset)
+    require_both_classes(train_loans[target_column(dataset)], "training: training loans")
+    started = time.perf_counter()
+    predictions = cross_validate_grid(
+        train_loans, y, fitted_preprocessor, grid, training["cv"],
+        seed=training["random_state"], n_jobs=training.get("n_jobs", 1),
+    )  # fmt: skip
+    logger.info(
+        "Cross-validated %d configurations in %.1f s", len(grid), time.perf_counter() - started
+    )
+    return predictions
+
+
+def fit_calibrators(
+    cv_predictions: pd.DataFrame,
+    train_loans: pd.DataFrame,
+    dataset: dict[str, Any],
+    training: dict[str, Any],
+) -> dict[str, ScoreCalibrator]:
+    """Per configuration, a calibrator fitted on its out-of-fold scores (identity if not set)."""
+    method = (training.get("calibration") or {}).get("method")
+    oof = out_of_fold_scores(cv_predictions)
+    y = _target(train_loans, dataset)[oof.index.to_numpy()]
+    return {name: ScoreCalibrator(method).fit(oof[name].to_numpy(), y) for name in oof.columns}
+
+
+def calibrate_predictions(
+    predictions: pd.DataFrame, calibrators: dict[str, ScoreCalibrator]
+) -> pd.DataFrame:
+    """Apply each configuration's calibrator to its scores."""
+    calibrated = predictions.copy()
+    for name, rows in calibrated.groupby("configuration", sort=False).groups.items():
+        scores = calibrated.loc[rows, "score"].to_numpy()
+        calibrated.loc[rows, "score"] = calibrators[name].transform(scores)
+    return calibrated
+
+
+def choose_operating_points(
+    cv_predictions: pd.DataFrame,
+    train_loans: pd.DataFrame,
+    dataset: dict[str, Any],
+    training: dict[str, Any],
+) -> dict[str, dict[str, Any]]:
+    """Threshold per configuration, chosen on out-of-fold training scores (never test)."""
+    configurations = {
+        configuration.name: {
+            "kind": "model",
+            "model": configuration.model,
+            "strategy": configuration.strategy,
+            "threshold": configuration.threshold,
+            "probabilistic": True,
+        }
+        for configuration in build_grid(training)
+    }
+    return operating_points(
+        cv_predictions, configurations, _target(train_loans, dataset),
+        exposures(train_loans, dataset["costs"]), dataset["costs"],
+        training["threshold"]["objective"],
+    )  # fmt: skip
+
+
+def summarise_cv(
+    cv_predictions: pd.DataFrame,
+    operating_points: dict[str, dict[str, Any]],
+    train_loans: pd.DataFrame,
+    dataset: dict[str, Any],
+) -> pd.DataFrame:
+    """Every metric per configuration x repeat x fold (tidy, one row each)."""
+    return fold_metrics(
+        cv_predictions, operating_points, _target(train_loans, dataset),
+        exposures(train_loans, dataset["costs"]), dataset["costs"],
+    )  # fmt: skip
+
+
+def fit_final_models(
+    train_features: pd.DataFrame,
+    fitted_preprocessor: BaseEstimator,
+    test_loans: pd.DataFrame,
+    dataset: dict[str, Any],
+    training: dict[str, Any],
+) -> dict[str, tuple[Any, BaseEstimator]]:
+    """Every configuration fitted once on all training loans: name -> (sampler, fitted model)."""
+    y = _target(train_features, dataset)
+    # The features stage's own fit_transform of the training loans: no second preprocessing
+    # fit, and target encodings stay cross-fitted (fitted_preprocessor.transform(train_loans)
+    # would hand every training loan an encoding that saw its own label).
+    columns = fitted_preprocessor.transform(test_loans.head(1)).columns
+    X = train_features[list(columns)]
+    grid, by_key, models = build_grid(training), {}, {}
+    for position, configuration in enumerate(grid, start=1):
+        started = time.perf_counter()
+        if configuration.fit_key not in by_key:
+            by_key[configuration.fit_key] = fit_model(
+                configuration, X, y, training["random_state"], training.get("n_jobs", 1)
+            )
+        models[configuration.name] = by_key[configuration.fit_key]
+        logger.info(
+            "Final fit %d/%d %s: %.1f s",
+            position, len(grid), configuration.name, time.perf_counter() - started,
+        )  # fmt: skip
+    return models
+
+
+def score_test_loans(
+    final_models: dict[str, tuple[Any, BaseEstimator]],
+    calibrators: dict[str, ScoreCalibrator],
+    fitted_preprocessor: BaseEstimator,
+    test_loans: pd.DataFrame,
+) -> pd.DataFrame:
+    """Calibrated default probabilities of every configuration on the out-of-time test loans."""
+    X = fitted_preprocessor.transform(test_loans)
+    rows = np.arange(len(test_loans))
+    return pd.concat(
+        [
+            pd.DataFrame(
+                {
+                    "configuration": name,
+                    "row": rows,
+                    "score": calibrators[name].transform(model.predict_proba(X)[:, 1]),
+                }
+            )
+            for name, (_, model) in final_models.items()
+        ],
+        ignore_index=True,
+    )
+
+
+def select_champion(
+    cv_results: pd.DataFrame, operating_points: dict[str, dict[str, Any]], training: dict[str, Any]
+) -> dict[str, Any]:
+    """Best configuration by the primary metric's CV mean (ties: the tie-breaker's CV mean)."""
+    selection = training["selection"]
+    metrics = [selection["primary_metric"], selection.get("tie_breaker")]
+    metrics = [metric for metric in metrics if metric]
+    for metric in metrics:
+        if metric not in GREATER_IS_BETTER:
+            raise ConfigurationError(
+                f"training.selection: unknown metric '{metric}' "
+                f"(known: {', '.join(sorted(GREATER_IS_BETTER))})."
+            )
+    means = cv_results.groupby("configuration")[metrics].mean()
+    stds = cv_results.groupby("configuration")[metrics].std(ddof=1)
+    ranked = means.sort_values(
+        metrics, ascending=[not GREATER_IS_BETTER[metric] for metric in metrics], kind="mergesort"
+    )
+    name, primary = ranked.index[0], metrics[0]
+    champion = {
+        "configuration": name,
+        "model": operating_points[name]["model"],
+        "strategy": operating_points[name]["strategy"],
+        "threshold": operating_points[name]["threshold"],
+        "threshold_rule": operating_points[name]["threshold_rule"],
+        "primary_metric": primary,
+        f"cv_{primary}_mean": float(means.loc[name, primary]),
+        f"cv_{primary}_std": float(stds.loc[name, primary]),
+    }
+    logger.info("Champion: %s (CV %s %.4f)", name, primary, means.loc[name, primary])
+    return champion
+
+
+def build_champion_model(
+    champion: dict[str, Any],
+    final_models: dict[str, tuple[Any, BaseEstimator]],
+    calibrators: dict[str, ScoreCalibrator],
+    fitted_preprocessor: BaseEstimator,
+) -> ScoringModel:
+    """The champion as one end-to-end estimator scoring a loans frame, with its threshold."""
+    name = champion["configuration"]
+    sampler, model = final_models[name]
+    steps = [("preprocess", fitted_preprocessor)]
+    if sampler is not None:
+        steps.append(("resample", sampler))  # documents training; skipped at predict time
+    steps.append(("model", model))
+    return ScoringModel(Pipeline(steps), champion["threshold"], calibrators[name], name=name)

@@ -1,0 +1,97 @@
+"""Training: cross-validated model x strategy grid, final fits, out-of-time scores, champion."""
+
+from kedro.pipeline import Node, Pipeline
+
+from .nodes import (
+    build_champion_model,
+    calibrate_predictions,
+    choose_operating_points,
+    cross_validate_models,
+    fit_calibrators,
+    fit_final_models,
+    score_test_loans,
+    select_champion,
+    summarise_cv,
+)
+
+
+def create_pipeline(**kwargs) -> Pipeline:
+    """Build the training stage."""
+    return Pipeline(
+        [
+            Node(
+                cross_validate_models,
+                ["train_loans", "fitted_preprocessor", "params:dataset", "params:training"],
+                "raw_cv_predictions",
+                name="cross_validate_models",
+            ),
+            Node(
+                fit_calibrators,
+                ["raw_cv_predictions", "train_loans", "params:dataset", "params:training"],
+                "calibrators",
+                name="fit_calibrators",
+            ),
+            Node(
+                calibrate_predictions,
+                ["raw_cv_predictions", "calibrators"],
+                "cv_predictions",
+                name="calibrate_cv_predictions",
+            ),
+            Node(
+                choose_operating_points,
+                ["cv_predictions", "train_loans", "params:dataset", "params:training"],
+                "operating_points",
+                name="choose_operating_points",
+            ),
+            Node(
+                summarise_cv,
+                ["cv_predictions", "operating_points", "train_loans", "params:dataset"],
+                "cv_results",
+                name="summarise_cv",
+            ),
+            Node(
+                fit_final_models,
+                [
+                    "train_features",
+                    "fitted_preprocessor",
+                    "test_loans",
+                    "params:dataset",
+                    "params:training",
+                ],
+                "final_models",
+                name="fit_final_models",
+            ),
+            Node(
+                score_test_loans,
+                ["final_models", "calibrators", "fitted_preprocessor", "test_loans"],
+                "test_predictions",
+                name="score_test_loans",
+                tags={"evaluation"},
+            ),
+            Node(
+                select_champion,
+                ["cv_results", "operating_points", "params:training"],
+                "champion",
+                name="select_champion",
+            ),
+            Node(
+                build_champion_model,
+                ["champion", "final_models", "calibrators", "fitted_preprocessor"],
+                "champion_model",
+                name="build_champion_model",
+            ),
+        ],
+        namespace="training",
+        inputs={"train_loans", "train_features", "test_loans", "fitted_preprocessor"},
+        outputs={
+            "cv_predictions",
+            "cv_results",
+            "operating_points",
+            "final_models",
+            "test_predictions",
+            "champion",
+            "champion_model",
+        },
+        parameters={"params:dataset", "params:training"},
+        tags={"training"},
+    )

@@ -1,0 +1,81 @@
+"""Stand-ins for the features stage's estimators: same contract, simplest implementation."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.compose import ColumnTransformer
+from sklearn.impute import SimpleImputer
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import OneHotEncoder
+
+
+class StandInPreprocessor(BaseEstimator, TransformerMixin):
+    """Impute + one-hot on a loans frame, ignoring `meta` columns; returns a numeric DataFrame."""
+
+    def __init__(self, meta: tuple[str, ...] = ()):
+        self.meta = meta
+
+    def fit(self, X: pd.DataFrame, y=None):
+        features = X.drop(columns=[c for c in self.meta if c in X.columns])
+        numeric = features.select_dtypes("number").columns.tolist()
+        categorical = [c for c in features.columns if c not in numeric]
+        categorical = [c for c in categorical if not pd.api.types.is_datetime64_any_dtype(X[c])]
+        self.transformer_ = ColumnTransformer(
+            [
+                ("numeric", SimpleImputer(strategy="median"), numeric),
+                (
+                    "categorical",
+                    make_pipeline(
+                        SimpleImputer(strategy="most_frequent"),
+                        OneHotEncoder(
+                            handle_unknown="infrequent_if_exist",
+                            min_frequency=20,
+                            sparse_output=False,
+                        ),
+                    ),
+                    categorical,
+                ),
+            ],
+            sparse_threshold=0,
+            verbose_feature_names_out=False,
+        ).set_output(transform="pandas")
+        self.transformer_.fit(features.astype({c: object for c in categorical}), y)
+        self.categorical_ = categorical
+        return self
+
+    def transform(self, X: pd.DataFrame) -> pd.DataFrame:
+        features = X.drop(columns=[c for c in self.meta if c in X.columns])
+        out = self.transformer_.transform(features.astype({c: object for c in self.categorical_}))
+        return out.astype("float64")
+
+
+class StandInBinning(BaseEstimator, TransformerMixin):
+    """Quantile bins of numeric columns mapped to WoE (a crude binning_process stand-in)."""
+
+    def __init__(self, meta: tuple[str, ...] = (), bins: int = 5):
+        self.meta = meta
+        self.bins = bins
+
+    def fit(self, X: pd.DataFrame, y):
+        y = np.asarray(y)
+        numeric = X.drop(columns=[c for c in self.meta if c in X.columns]).select_dtypes("number")
+        self.edges_, self.woe_ = {}, {}
+        for column in numeric.columns:
+            edges = np.unique(np.nanquantile(numeric[column], np.linspace(0, 1, self.bins + 1)))
+            codes = np.digitize(numeric[column].fillna(edges[0]), edges[1:-1])
+            woe = {}
+            for code in np.unique(codes):
+                bad = (y[codes == code] == 1).sum() + 0.5
+                good = (y[codes == code] == 0).sum() + 0.5
+                woe[code] = np.log((good / (y == 0).sum()) / (bad / (y == 1).sum()))
+            self.edges_[column], self.woe_[column] = edges, woe
+        return self
+
+    def transform(self, X: pd.DataFrame) -> pd.DataFrame:
+        out = {}
+        for column, edges in self.edges_.items():
+            codes = np.digitize(X[column].fillna(edges[0]), edges[1:-1])
+            out[column] = [self.woe_[column].get(code, 0.0) for code in codes]
+        return pd.DataFrame(out, index=X.index)

@@ -1,0 +1,74 @@
+"""Evaluation nodes: ranking follows the configured selection, findings follow the numbers."""
+
+import pandas as pd
+
+from loan_default.pipelines.evaluation.nodes import compare_strategies, write_model_finding
+from tests.modelling.synthetic import evaluation_params, training_params
+
+METRIC_VALUES = {
+    "pr_auc": 0.3, "ks": 0.3, "brier": 0.1, "log_loss": 0.4, "accuracy": 0.8, "precision": 0.3,
+    "recall": 0.6, "f1": 0.4, "approval_rate": 0.6, "expected_cost_total": 1000.0,
+}  # fmt: skip
+
+
+def _folds(name: str, auc: float, cost: float, kind: str = "model") -> pd.DataFrame:
+    model, strategy = name.split("/")
+    return pd.DataFrame(
+        [
+            {
+                "configuration": name,
+                "kind": kind,
+                "model": model,
+                "strategy": strategy,
+                "repeat": 0,
+                "fold": fold,
+                "roc_auc": auc + 0.01 * fold,
+                "expected_cost_per_loan": cost,
+                **METRIC_VALUES,
+            }  # fmt: skip
+            for fold in range(3)
+        ]
+    )
+
+
+def _point(name: str, kind: str = "model", rule: str = "min_expected_cost") -> dict:
+    model, strategy = name.split("/")
+    return {"kind": kind, "model": model, "strategy": strategy, "threshold": 0.2,
+            "threshold_rule": rule, "probabilistic": True}  # fmt: skip
+
+
+def _comparison() -> pd.DataFrame:
+    names = ["xgboost/none", "xgboost/threshold_tuning", "xgboost/smote"]
+    cv = pd.concat(
+        [_folds(names[0], 0.70, 900), _folds(names[1], 0.70, 700), _folds(names[2], 0.65, 650)]
+    )
+    baseline = _folds("baseline/grade_score", 0.6, 800, kind="baseline")
+    test = (
+        pd.concat([cv, baseline])
+        .groupby("configuration", as_index=False)
+        .first()
+        .drop(columns="fold")
+    )
+    points = {name: _point(name) for name in names}
+    points["xgboost/none"]["threshold_rule"] = "fixed"
+    baseline_points = {"baseline/grade_score": _point("baseline/grade_score", kind="baseline")}
+    return compare_strategies(cv, baseline, test, points, baseline_points, training_params())
+
+
+def test_ties_on_the_primary_metric_are_broken_by_the_tie_breaker():
+    comparison = _comparison()
+    assert comparison["configuration"].tolist() == [
+        "xgboost/threshold_tuning", "xgboost/none", "xgboost/smote", "baseline/grade_score",
+    ]  # fmt: skip
+    assert comparison["rank"].tolist() == [1, 2, 3, 4]
+    assert comparison.loc[0, "cv_roc_auc_std"] > 0
+
+
+def test_finding_reports_the_champion_gap_to_the_baseline():
+    comparison = _comparison()
+    champion = {"configuration": "xgboost/threshold_tuning", "threshold": 0.2,
+                "threshold_rule": "min_expected_cost"}  # fmt: skip
+    params = evaluation_params() | {"reference_baselines": None}
+    finding = write_model_finding(comparison, champion, params, training_params())
+    assert "Champion: xgboost/threshold_tuning" in finding
+    assert "baseline/grade_score" in finding and "+0.1000" in finding
