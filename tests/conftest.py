@@ -57,6 +57,8 @@ def make_kedro_project(root: Path, raw: pd.DataFrame, local_conf: dict[str, str]
     raw_file = root / "data" / "01_raw" / "loans_sample.csv.gz"
     raw_file.parent.mkdir(parents=True)
     raw.to_csv(raw_file, index=False)
+    for sample in PROJECT_ROOT.glob("data/01_raw/*applications.csv"):
+        shutil.copy(sample, raw_file.parent / sample.name)
     (root / "conf" / "local" / "globals.yml").write_text(f"raw_loans_file: {raw_file}\n")
     for name, text in local_conf.items():
         (root / "conf" / "local" / name).write_text(text)

@@ -12,6 +12,10 @@ from loan_default import tracking
 
 RAW_DATASET = "raw_loans"
 SPLIT_SUMMARY = "split_summary"
+COMPARISON = "strategy_comparison"
+CHAMPION_MODEL = "champion_model"
+CHAMPION = "champion"
+INPUT_EXAMPLE = "applications"
 
 
 class RunMetadataHook:
@@ -49,6 +53,44 @@ class RunMetadataHook:
         """Record the split summary as tags."""
         if dataset_name == SPLIT_SUMMARY:
             tracking.set_tags(tracking.split_summary_tags(data))
+
+
+class ChampionTrackingHook:
+    """After a successful training run: child runs, the pyfunc champion and the registry alias.
+
+    Runs only after the whole pipeline succeeded, so a failed run never registers a model or
+    moves the alias; on failure it records the error on the run before it is closed.
+    """
+
+    @hook_impl(tryfirst=True)
+    def after_pipeline_run(self, pipeline: Any, catalog: Any) -> None:
+        """Log what kedro-mlflow cannot while the parent run is still open."""
+        run = mlflow.active_run()
+        if run is None or CHAMPION_MODEL not in pipeline.all_outputs():
+            return
+        comparison = catalog.load(COMPARISON)
+        tracking.log_child_runs(
+            comparison,
+            run.info.experiment_id,
+            run.info.run_id,
+            tracking.configuration_params(comparison, catalog.load("params:training")),
+        )
+        registry = catalog.load("params:registry")
+        model = tracking.log_champion_model(
+            catalog.load(CHAMPION_MODEL),
+            catalog.load("params:dataset"),
+            catalog.load(INPUT_EXAMPLE).head(5),
+        )
+        winner = catalog.load(CHAMPION)["configuration"]
+        champion = comparison.set_index("configuration").loc[winner]
+        tracking.register_champion(
+            model.model_uri, float(champion[registry["metric"]]), registry, run.info.run_id
+        )
+
+    @hook_impl(tryfirst=True)
+    def on_pipeline_error(self, error: Exception) -> None:
+        """Record what went wrong on the run, before it is closed as FAILED."""
+        tracking.set_tags({"error": f"{type(error).__name__}: {error}"[:5000]})
 
 
 class CloseMlflowRunHook:

@@ -1,15 +1,24 @@
 """Project settings: configuration loader and hooks."""
 
+import os
+
 from omegaconf.resolvers import oc
 
-from loan_default.hooks import CloseMlflowRunHook, RunMetadataHook
+from loan_default.hooks import ChampionTrackingHook, CloseMlflowRunHook, RunMetadataHook
 
-HOOKS = (RunMetadataHook(), CloseMlflowRunHook())
+HOOKS = (RunMetadataHook(), ChampionTrackingHook(), CloseMlflowRunHook())
+
+
+def local_mlflow_artifacts(folder: str) -> str | None:
+    """`folder` when runs are tracked in a local SQLite store; None (server default) otherwise."""
+    uri = os.environ.get("MLFLOW_TRACKING_URI", "sqlite:")
+    return folder if uri.startswith("sqlite:") else None
+
 
 # `oc.env` lets conf/base/mlflow.yml default to the embedded SQLite store while a team
 # overrides it with MLFLOW_TRACKING_URI.
 CONFIG_LOADER_ARGS = {
     "base_env": "base",
     "default_run_env": "local",
-    "custom_resolvers": {"oc.env": oc.env},
+    "custom_resolvers": {"oc.env": oc.env, "local_mlflow_artifacts": local_mlflow_artifacts},
 }

@@ -18,13 +18,13 @@ def create_pipeline(**kwargs) -> Pipeline:
             Node(
                 plot_missing_values,
                 ["missing_value_report", "params:data_quality"],
-                "missing_value_plot",
+                "missing_value_plot@figure",
                 name="plot_missing_values",
             ),
         ],
         namespace="data_quality",
         inputs={"train_loans"},
-        outputs={"missing_value_report", "missing_value_plot"},
+        outputs={"missing_value_report", "missing_value_plot@figure"},
         parameters={"params:dataset", "params:data_quality"},
         tags={"data_quality", "training", "reporting"},
     )

@@ -1,0 +1,138 @@
+"""Reporting nodes: headline metrics for MLflow and a report a person would rather read."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from loan_default import report
+
+PLOTS = {
+    "roc_curves": "ROC curves: champion, best per model, baselines (out-of-time test)",
+    "pr_curves": "Precision-recall curves (out-of-time test)",
+    "calibration_curves": "Calibration: predicted vs observed default rate (out-of-time test)",
+    "champion_confusion_matrix": "Champion's confusion matrix at its operating threshold",
+    "metric_by_strategy": "Cross-validated metric by imbalance strategy (mean and spread)",
+    "missing_value_plot": "Missing rate per column in training loans",
+    "woe_plot": "Weight of evidence of the most predictive features",
+}
+COMPARED = [
+    "cv_roc_auc_mean",
+    "cv_roc_auc_std",
+    "test_roc_auc",
+    "test_pr_auc",
+    "test_ks",
+]
+COMPARED += [
+    "test_brier",
+    "test_recall",
+    "test_approval_rate",
+    "test_expected_cost_per_loan",
+]
+
+
+def collect_run_metrics(
+    strategy_comparison: pd.DataFrame, champion: dict[str, Any]
+) -> dict[str, dict[str, float]]:
+    """Champion CV mean/spread and test metrics, and each baseline's, for the parent MLflow run."""
+    rows = strategy_comparison.set_index("configuration")
+    metrics = {}
+    winner = rows.loc[champion["configuration"]]
+    for column, value in winner.items():
+        if column.startswith(("cv_", "test_")) and pd.notna(value):
+            metrics[f"champion.{column}"] = float(value)
+    for name, row in rows[rows["kind"] == "baseline"].iterrows():
+        label = name.split("/", 1)[-1]
+        for column in ("cv_roc_auc_mean", "test_roc_auc", "test_pr_auc"):
+            if pd.notna(row[column]):
+                metrics[f"baseline.{label}.{column}"] = float(row[column])
+        metrics[f"baseline.{label}.test_expected_cost_per_loan"] = float(
+            row["test_expected_cost_per_loan"]
+        )
+    return {name: {"value": value, "step": 0} for name, value in metrics.items()}
+
+
+def render_report(
+    split_summary: pd.DataFrame,
+    dropped_columns: pd.DataFrame,
+    missing_value_report: pd.DataFrame,
+    iv_ranking: pd.DataFrame,
+    strategy_comparison: pd.DataFrame,
+    champion_metrics: dict[str, Any],
+    model_finding: str,
+    dataset: dict[str, Any],
+    **plots: Any,
+) -> str:
+    """One self-contained HTML page: data, missingness, IV, baselines vs models, the decision."""
+    sections = [
+        ("Data and split", _data_section(split_summary, dropped_columns)),
+        ("Missing values", _missing_section(missing_value_report, plots)),
+        ("Predictive power (IV) and stability (PSI)", _iv_section(iv_ranking, plots)),
+        (
+            "Baselines, models and imbalance strategies",
+            _comparison_section(strategy_comparison, plots),
+        ),
+        ("The champion", _champion_section(champion_metrics, plots)),
+        ("Written finding", report.markdown(model_finding)),
+    ]
+    return report.page(f"Loan default: {dataset.get('name', 'run')} report", sections)
+
+
+def _data_section(split_summary: pd.DataFrame, dropped_columns: pd.DataFrame) -> str:
+    reasons = dropped_columns["reason"].str.split(":").str[0].value_counts()
+    dropped = ", ".join(f"{count} {reason}" for reason, count in reasons.items())
+    return (
+        report.table(split_summary, digits=4)
+        + f"<p>Columns removed before modelling: {dropped} (see dropped_columns.csv).</p>"
+    )
+
+
+def _missing_section(missing: pd.DataFrame, plots: dict[str, Any]) -> str:
+    has_missing = missing["missing_count"].gt(0)
+    imputed = has_missing & missing["action"].str.startswith("impute")
+    decided = missing[has_missing & ~imputed]
+    columns = ["column", "missing_rate", "default_rate_missing", "default_rate_present"]
+    columns += ["test", "p_value", "action", "reason"]
+    summary = (
+        f"<p>{int(imputed.sum())} other columns with missing values showed no significant "
+        "difference in default rate and were imputed; "
+        f"{int((~has_missing).sum())} columns had no missing values in training.</p>"
+    )
+    return report.table(decided[columns], digits=4) + summary + _plot(plots, "missing_value_plot")
+
+
+def _iv_section(iv_ranking: pd.DataFrame, plots: dict[str, Any]) -> str:
+    columns = ["rank", "feature", "iv", "verdict", "gini", "n_bins", "psi", "psi_band"]
+    return report.table(iv_ranking[columns].head(15)) + _plot(plots, "woe_plot")
+
+
+def _comparison_section(comparison: pd.DataFrame, plots: dict[str, Any]) -> str:
+    shown = comparison[["rank", "configuration", "kind", "threshold", *COMPARED]]
+    return (
+        "<p>Ranked by the cross-validated primary metric (training loans only); test columns "
+        "are the out-of-time loans, evaluated once.</p>"
+        + report.table(shown)
+        + _plot(plots, "metric_by_strategy")
+        + _plot(plots, "roc_curves")
+        + _plot(plots, "pr_curves")
+    )
+
+
+def _champion_section(champion: dict[str, Any], plots: dict[str, Any]) -> str:
+    headline = report.kpis(
+        {
+            "champion": champion["configuration"],
+            "CV ROC AUC": f"{champion['cv_roc_auc_mean']:.3f} ± {champion['cv_roc_auc_std']:.3f}",
+            "out-of-time ROC AUC": f"{champion['test_roc_auc']:.3f}",
+            "threshold (chosen on training folds)": f"{champion['threshold']:.3f}",
+            "approval rate (test)": f"{champion['test_approval_rate']:.1%}",
+            "defaults caught (recall)": f"{champion['test_recall']:.1%}",
+            "expected cost per loan (test)": f"{champion['test_expected_cost_per_loan']:,.0f}",
+        }
+    )
+    return headline + _plot(plots, "calibration_curves") + _plot(plots, "champion_confusion_matrix")
+
+
+def _plot(plots: dict[str, Any], name: str) -> str:
+    return report.figure(plots[name], PLOTS[name]) if name in plots else ""

@@ -1,0 +1,37 @@
+"""Reporting: headline metrics for the MLflow run and one HTML report of the whole job."""
+
+from kedro.pipeline import Node, Pipeline
+
+from .nodes import PLOTS, collect_run_metrics, render_report
+
+TABLES = [
+    "split_summary",
+    "dropped_columns",
+    "missing_value_report",
+    "iv_ranking",
+    "strategy_comparison",
+    "champion_metrics",
+    "model_finding",
+]
+
+
+def create_pipeline(**kwargs) -> Pipeline:
+    """Build the reporting stage."""
+    report_inputs = {name: name for name in TABLES} | {"dataset": "params:dataset"}
+    report_inputs |= {plot: f"{plot}@png" for plot in PLOTS}
+    return Pipeline(
+        [
+            Node(
+                collect_run_metrics,
+                ["strategy_comparison", "champion"],
+                "run_metrics",
+                name="collect_run_metrics",
+            ),
+            Node(render_report, report_inputs, "loan_report", name="render_report"),
+        ],
+        namespace="reporting",
+        inputs={*TABLES, "champion", *(f"{plot}@png" for plot in PLOTS)},
+        outputs={"run_metrics", "loan_report"},
+        parameters={"params:dataset"},
+        tags={"reporting"},
+    )

@@ -1,0 +1,88 @@
+"""kedro viz shows the loan pipeline's stages, live and as an exported static site."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import urllib.request
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from kedro.framework.project import pipelines
+from kedro.framework.startup import bootstrap_project
+
+from tests.browser import free_port, render_page, wait_for_http
+from tests.conftest import make_kedro_project
+
+pytestmark = pytest.mark.slow
+HIDE_HINTS = {"KedroViz": json.dumps({"showFeatureHints": False})}
+KEDRO = str(Path(sys.executable).with_name("kedro"))
+
+
+@pytest.fixture(scope="module")
+def viz_project(tmp_path_factory, raw_loans_sample: pd.DataFrame) -> Path:
+    return make_kedro_project(tmp_path_factory.mktemp("viz") / "project", raw_loans_sample, {})
+
+
+@pytest.fixture(scope="module")
+def stage_names(viz_project: Path) -> list[str]:
+    """Namespaces of the `loan` pipeline, as the registry defines them."""
+    bootstrap_project(viz_project)
+    return sorted({node.namespace.split(".")[0] for node in pipelines["loan"].nodes})
+
+
+def _env() -> dict[str, str]:
+    return {**os.environ, "KEDRO_DISABLE_TELEMETRY": "1"}
+
+
+def test_stages_are_modular_pipelines(stage_names: list[str]):
+    expected = {"ingestion", "split", "data_quality", "features", "baselines", "training"}
+    assert expected <= set(stage_names)
+
+
+def test_kedro_viz_run_renders_every_stage(viz_project: Path, stage_names: list[str]):
+    port = free_port()
+    server = subprocess.Popen(
+        [KEDRO, "viz", "run", "--host", "127.0.0.1", "--port", str(port), "--no-browser"],
+        cwd=viz_project,
+        env=_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        wait_for_http(f"http://127.0.0.1:{port}/api/main", server, timeout=120)
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/main") as response:
+            graph = json.loads(response.read())
+        assert set(stage_names) <= set(graph["modular_pipelines"])
+        text = render_page(f"http://127.0.0.1:{port}/", stage_names, "kedro_viz_run", HIDE_HINTS)
+        for stage in stage_names:
+            assert stage in text
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def test_kedro_viz_build_exports_a_static_site(viz_project: Path, stage_names: list[str]):
+    subprocess.run([KEDRO, "viz", "build"], cwd=viz_project, env=_env(), check=True, timeout=300)
+    site = viz_project / "build"
+    assert (site / "index.html").is_file()
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1"],
+        cwd=site,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        wait_for_http(f"http://127.0.0.1:{port}/", server)
+        text = render_page(f"http://127.0.0.1:{port}/", stage_names, "kedro_viz_build", HIDE_HINTS)
+        for stage in stage_names:
+            assert stage in text
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
