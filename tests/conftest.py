@@ -78,3 +78,15 @@ def tracking_uri(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
     monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
     return uri
+
+
+@pytest.fixture(scope="session")
+def trained_project(tmp_path_factory, raw_loans_sample: pd.DataFrame):
+    """One real `loan` run on the sample, tracked in its own SQLite store (shared by tests)."""
+    root = tmp_path_factory.mktemp("trained")
+    uri = f"sqlite:///{root / 'mlflow.db'}"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("MLFLOW_TRACKING_URI", uri)
+        project = make_kedro_project(root / "project", raw_loans_sample, {})
+        run_kedro(project, "loan")
+        yield project, uri

@@ -12,6 +12,8 @@ from typing import Any
 import mlflow
 import numpy as np
 import pandas as pd
+from mlflow.models import ModelSignature
+from mlflow.types.schema import AnyType, ColSpec, Schema
 
 from loan_default.schema import application_columns
 from loan_default.serving import LoanDefaultModel
@@ -117,10 +119,12 @@ def log_champion_model(
     """Log the champion as a pyfunc model that takes raw application columns."""
     model = LoanDefaultModel(champion, dataset)
     example = raw_example[application_columns(dataset)].reset_index(drop=True)
-    # Integer columns may be missing in later applications: declare every number a double.
-    integers = example.select_dtypes("integer").columns
-    example[integers] = example[integers].astype("float64")
-    signature = mlflow.models.infer_signature(example, model.predict(None, example))
+    # Values are typed by the project's own parsers, which accept both raw formats ("11.22%"
+    # or 0.1122, "36 months" or 36); MLflow checks only that every column is present.
+    signature = ModelSignature(
+        inputs=Schema([ColSpec(AnyType(), column) for column in example.columns]),
+        outputs=Schema([ColSpec("double", "probability_of_default")]),
+    )
     return mlflow.pyfunc.log_model(
         name="champion",
         python_model=model,

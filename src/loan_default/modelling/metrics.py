@@ -8,6 +8,8 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import average_precision_score, brier_score_loss, log_loss, roc_auc_score
 
+from loan_default.validation import ConfigurationError
+
 # Whether a larger value is better, for every metric a configuration can be ranked by.
 GREATER_IS_BETTER = {
     "roc_auc": True,
@@ -23,6 +25,21 @@ GREATER_IS_BETTER = {
     "expected_cost_per_loan": False,
     "expected_cost_total": False,
 }
+
+
+def selection_metrics(training: dict[str, Any]) -> list[str]:
+    """The primary metric and tie-breaker of `training.selection`, checked against known names."""
+    selection = training["selection"]
+    metrics = [m for m in (selection["primary_metric"], selection.get("tie_breaker")) if m]
+    for metric in metrics:
+        if metric not in GREATER_IS_BETTER:
+            raise ConfigurationError(
+                f"training.selection: unknown metric '{metric}' "
+                f"(known: {', '.join(sorted(GREATER_IS_BETTER))})."
+            )
+    return metrics
+
+
 RANKING_METRICS = ["roc_auc", "pr_auc", "ks", "brier", "log_loss"]
 DECISION_METRICS = [
     "accuracy",

@@ -15,6 +15,7 @@ from loan_default.modelling.metrics import (
     GREATER_IS_BETTER,
     RANKING_METRICS,
     exposures,
+    selection_metrics,
 )
 from loan_default.modelling.results import holdout_metrics
 from loan_default.schema import target_column
@@ -61,8 +62,7 @@ def compare_strategies(
     identity = points[["kind", "model", "strategy", "threshold", "threshold_rule"]]
     table = identity.join(summary).join(test)
     # Same order as the champion selection: primary metric, then the tie-breaker (CV means).
-    selection = training["selection"]
-    metrics = [m for m in (selection["primary_metric"], selection.get("tie_breaker")) if m]
+    metrics = selection_metrics(training)
     table = table.sort_values(
         [f"cv_{metric}_mean" for metric in metrics],
         ascending=[not GREATER_IS_BETTER[metric] for metric in metrics],

@@ -18,12 +18,12 @@ from loan_default.modelling.cross_validation import (
     fit_model,
     out_of_fold_scores,
 )
-from loan_default.modelling.metrics import GREATER_IS_BETTER, exposures
+from loan_default.modelling.metrics import GREATER_IS_BETTER, exposures, selection_metrics
 from loan_default.modelling.registry import build_grid
 from loan_default.modelling.results import fold_metrics, operating_points
 from loan_default.modelling.scoring_model import ScoringModel
 from loan_default.schema import target_column
-from loan_default.validation import ConfigurationError, require_both_classes
+from loan_default.validation import require_both_classes
 
 logger = logging.getLogger(__name__)
 
@@ -40,6 +40,7 @@ def cross_validate_models(
 ) -> pd.DataFrame:
     """Out-of-fold scores of every model x strategy on the training loans (long table)."""
     grid = build_grid(training)
+    selection_metrics(training)  # fail on a misnamed metric before minutes of fitting
     y = _target(train_loans, dataset)
     require_both_classes(train_loans[target_column(dataset)], "training: training loans")
     started = time.perf_counter()
@@ -171,15 +172,7 @@ def select_champion(
     cv_results: pd.DataFrame, operating_points: dict[str, dict[str, Any]], training: dict[str, Any]
 ) -> dict[str, Any]:
     """Best configuration by the primary metric's CV mean (ties: the tie-breaker's CV mean)."""
-    selection = training["selection"]
-    metrics = [selection["primary_metric"], selection.get("tie_breaker")]
-    metrics = [metric for metric in metrics if metric]
-    for metric in metrics:
-        if metric not in GREATER_IS_BETTER:
-            raise ConfigurationError(
-                f"training.selection: unknown metric '{metric}' "
-                f"(known: {', '.join(sorted(GREATER_IS_BETTER))})."
-            )
+    metrics = selection_metrics(training)
     means = cv_results.groupby("configuration")[metrics].mean()
     stds = cv_results.groupby("configuration")[metrics].std(ddof=1)
     ranked = means.sort_values(

@@ -1,0 +1,185 @@
+"""What one `kedro run --pipeline loan` records in MLflow, checked through the MLflow client."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import pickle
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import mlflow
+import numpy as np
+import pandas as pd
+import pytest
+from kedro.config import OmegaConfigLoader
+
+from loan_default.pipelines.ingestion.nodes import prepare_applications
+from loan_default.settings import CONFIG_LOADER_ARGS
+from tests.conftest import run_kedro
+
+pytestmark = pytest.mark.slow
+MODEL = "loan-default"
+
+
+@pytest.fixture(scope="module")
+def client(trained_project) -> mlflow.MlflowClient:
+    return mlflow.MlflowClient(tracking_uri=trained_project[1])
+
+
+@pytest.fixture(scope="module")
+def parent_run(client: mlflow.MlflowClient):
+    experiment = client.get_experiment_by_name("loan-default")
+    runs = client.search_runs(
+        [experiment.experiment_id], "tags.`kedro.pipeline` = 'loan'", order_by=["start_time ASC"]
+    )
+    return runs[0]
+
+
+@pytest.fixture(scope="module")
+def child_runs(client: mlflow.MlflowClient, parent_run):
+    return client.search_runs(
+        [parent_run.info.experiment_id], f"tags.`mlflow.parentRunId` = '{parent_run.info.run_id}'"
+    )
+
+
+def _latest_version(path: Path) -> Path:
+    return sorted(path.iterdir())[-1] / path.name
+
+
+def test_parent_run_is_tagged_with_what_it_ran_on(parent_run, trained_project):
+    project, _ = trained_project
+    tags = parent_run.data.tags
+    assert parent_run.info.status == "FINISHED"
+    assert tags["kedro.pipeline"] == "loan"
+    assert tags["git.commit"]
+    raw_file = project / "data" / "01_raw" / "loans_sample.csv.gz"
+    assert tags["raw_data.sha256"] == hashlib.sha256(raw_file.read_bytes()).hexdigest()
+    assert int(tags["raw_data.rows"]) == len(pd.read_csv(raw_file, usecols=[0]))
+    summary = pd.read_csv(project / "data" / "08_reporting" / "split_summary.csv")
+    assert int(tags["split.train.loans"]) == summary.loc[0, "loans"]
+    assert tags["split.test.first_date"] >= "2011-01-01"
+
+
+def test_parameters_are_flattened_key_by_key(parent_run):
+    params = parent_run.data.params
+    assert params["split.cutoff"] == "2011-01-01"
+    assert params["training.cv.n_splits"] == "5"
+    assert params["dataset.target.column"] == "loan_status"
+
+
+def test_champion_and_baseline_metrics_are_on_the_parent(parent_run, trained_project):
+    project, _ = trained_project
+    metrics = parent_run.data.metrics
+    champion = json.loads((project / "data/08_reporting/champion_metrics.json").read_text())
+    assert metrics["champion.cv_roc_auc_mean"] == pytest.approx(champion["cv_roc_auc_mean"])
+    assert metrics["champion.cv_roc_auc_std"] == pytest.approx(champion["cv_roc_auc_std"])
+    assert metrics["champion.test_roc_auc"] == pytest.approx(champion["test_roc_auc"])
+    assert "baseline.lendingclub_grade.test_roc_auc" in metrics
+    assert metrics["baseline.approve_everyone.test_roc_auc"] == pytest.approx(0.5)
+
+
+def test_one_child_run_per_configuration_with_its_metrics(child_runs, trained_project):
+    project, _ = trained_project
+    comparison = pd.read_csv(project / "data/08_reporting/strategy_comparison.csv")
+    assert sorted(run.info.run_name for run in child_runs) == sorted(comparison["configuration"])
+    by_name = {run.info.run_name: run for run in child_runs}
+    xgb = by_name["xgboost/smote"]
+    expected = comparison.set_index("configuration").loc["xgboost/smote"]
+    assert xgb.data.metrics["cv_roc_auc_mean"] == pytest.approx(expected["cv_roc_auc_mean"])
+    assert xgb.data.metrics["test_roc_auc"] == pytest.approx(expected["test_roc_auc"])
+    assert xgb.data.params["strategy"] == "smote"
+    assert xgb.data.params["model_params.tree_method"] == "hist"
+
+
+def test_reports_and_plots_are_artifacts(client, parent_run):
+    def paths(path=None):
+        for item in client.list_artifacts(parent_run.info.run_id, path):
+            yield from paths(item.path) if item.is_dir else [item.path]
+
+    logged = set(paths())
+    for expected in (
+        "reports/data_quality/missing_value_report.csv",
+        "reports/features/iv_ranking.csv",
+        "reports/evaluation/strategy_comparison.csv",
+        "reports/evaluation/model_finding.md",
+        "reports/loan_report.html",
+        "plots/roc_curves.png",
+        "plots/missing_value_plot.png",
+    ):
+        assert expected in logged
+
+
+def test_champion_is_registered_with_the_alias(client, parent_run):
+    version = client.get_model_version_by_alias(MODEL, "champion")
+    assert version.run_id == parent_run.info.run_id
+    assert parent_run.data.tags["registry.promoted"] == "true"
+
+
+def test_registered_model_predicts_raw_rows_in_a_fresh_process(trained_project):
+    project, uri = trained_project
+    rows = project / "data" / "01_raw" / "sample_applications.csv"
+    script = (
+        "import sys, json, mlflow, pandas as pd\n"
+        "model = mlflow.pyfunc.load_model('models:/loan-default@champion')\n"
+        "print(json.dumps(list(model.predict(pd.read_csv(sys.argv[1]).head(20)))))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(rows)],
+        env={**os.environ, "MLFLOW_TRACKING_URI": uri},
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=project,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    predicted = np.array(json.loads(done.stdout.strip().splitlines()[-1]))
+    assert predicted.shape == (20,) and ((predicted > 0) & (predicted < 1)).all()
+    with _latest_version(project / "data/06_models/champion_model.pkl").open("rb") as handle:
+        champion = pickle.load(handle)
+    dataset = _dataset_params(project)
+    expected = champion.predict_proba(prepare_applications(pd.read_csv(rows).head(20), dataset))
+    np.testing.assert_allclose(predicted, expected[:, 1], rtol=1e-6)
+
+
+def _dataset_params(project: Path) -> dict:
+    return OmegaConfigLoader(str(project / "conf"), **CONFIG_LOADER_ARGS)["parameters"]["dataset"]
+
+
+def test_a_rerun_that_does_not_beat_the_champion_keeps_the_alias(trained_project, client):
+    project, _ = trained_project
+    before = client.get_model_version_by_alias(MODEL, "champion").version
+    run_kedro(project, "loan")
+    versions = client.search_model_versions(f"name = '{MODEL}'")
+    assert len(versions) >= 2, "every run registers a version"
+    assert client.get_model_version_by_alias(MODEL, "champion").version == before
+    run_kedro(project, "loan", runtime_params={"registry": {"force": True}})
+    newest = max(
+        int(version.version) for version in client.search_model_versions(f"name = '{MODEL}'")
+    )
+    assert int(client.get_model_version_by_alias(MODEL, "champion").version) == newest
+
+
+def test_a_failing_run_is_recorded_as_failed_and_loses_nothing(trained_project, client, tmp_path):
+    project, _ = trained_project
+    broken = tmp_path / "project"
+    shutil.copytree(project, broken, symlinks=True)
+    alias_before = client.get_model_version_by_alias(MODEL, "champion").version
+    versions_before = len(client.search_model_versions(f"name = '{MODEL}'"))
+    champions = broken / "data/06_models/champion_model.pkl"
+    saved_before = {path: path.read_bytes() for path in champions.rglob("*.pkl") if path.is_file()}
+    with pytest.raises(Exception, match="training.selection: unknown metric 'luck'"):
+        run_kedro(
+            broken, "loan", runtime_params={"training": {"selection": {"primary_metric": "luck"}}}
+        )
+    experiment = client.get_experiment_by_name("loan-default")
+    last = client.search_runs([experiment.experiment_id], order_by=["start_time DESC"])[0]
+    assert last.info.status == "FAILED"
+    assert "unknown metric 'luck'" in last.data.tags["error"]
+    assert client.get_model_version_by_alias(MODEL, "champion").version == alias_before
+    assert len(client.search_model_versions(f"name = '{MODEL}'")) == versions_before
+    assert {path: path.read_bytes() for path in saved_before} == saved_before
+    assert mlflow.active_run() is None
