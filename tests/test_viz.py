@@ -14,7 +14,7 @@ import pytest
 from kedro.framework.project import pipelines
 from kedro.framework.startup import bootstrap_project
 
-from tests.browser import free_port, render_page, wait_for_http
+from tests.browser import free_port, render_page, start_server, wait_for_http
 from tests.conftest import make_kedro_project
 
 pytestmark = pytest.mark.slow
@@ -45,13 +45,11 @@ def test_stages_are_modular_pipelines(stage_names: list[str]):
 
 def test_kedro_viz_run_renders_every_stage(viz_project: Path, stage_names: list[str]):
     port = free_port()
-    server = subprocess.Popen(
+    server = start_server(
         [KEDRO, "viz", "run", "--host", "127.0.0.1", "--port", str(port), "--no-browser"],
+        viz_project / "viz.log",
         cwd=viz_project,
         env=_env(),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
     )
     try:
         wait_for_http(f"http://127.0.0.1:{port}/api/main", server, timeout=120)
@@ -71,12 +69,10 @@ def test_kedro_viz_build_exports_a_static_site(viz_project: Path, stage_names: l
     site = viz_project / "build"
     assert (site / "index.html").is_file()
     port = free_port()
-    server = subprocess.Popen(
+    server = start_server(
         [sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1"],
+        viz_project / "static_site.log",
         cwd=site,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
     )
     try:
         wait_for_http(f"http://127.0.0.1:{port}/", server)
