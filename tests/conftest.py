@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+import yaml
 from kedro.config import OmegaConfigLoader
 from kedro.framework.session import KedroSession
 from kedro.framework.startup import bootstrap_project
@@ -44,24 +45,28 @@ def raw_loans_sample() -> pd.DataFrame:
     return raw.groupby("issue_year", group_keys=False).sample(frac=0.15, random_state=7)
 
 
-def make_kedro_project(root: Path, raw: pd.DataFrame, local_conf: dict[str, str]) -> Path:
-    """Copy the project's configuration into `root`, with `raw` as the raw loans file."""
+def make_kedro_project(
+    root: Path, raw: pd.DataFrame, local_conf: dict[str, str], env: str = "local"
+) -> Path:
+    """Copy the project's configuration into `root`, with `raw` as the raw loans file of `env`."""
     root.mkdir(parents=True, exist_ok=True)
     shutil.copy(PROJECT_ROOT / "pyproject.toml", root / "pyproject.toml")
     (root / "src").mkdir()  # the package itself is imported from the installed project
     shutil.copytree(PROJECT_ROOT / "conf" / "base", root / "conf" / "base")
-    for env in PROJECT_ROOT.glob("conf/*"):
-        if env.is_dir() and env.name not in {"base", "local"}:
-            shutil.copytree(env, root / "conf" / env.name)
+    for folder in PROJECT_ROOT.glob("conf/*"):
+        if folder.is_dir() and folder.name not in {"base", "local"}:
+            shutil.copytree(folder, root / "conf" / folder.name)
     (root / "conf" / "local").mkdir(parents=True)
     raw_file = root / "data" / "01_raw" / "loans_sample.csv.gz"
     raw_file.parent.mkdir(parents=True)
     raw.to_csv(raw_file, index=False)
     for sample in PROJECT_ROOT.glob("data/01_raw/*applications.csv"):
         shutil.copy(sample, raw_file.parent / sample.name)
-    (root / "conf" / "local" / "globals.yml").write_text(f"raw_loans_file: {raw_file}\n")
+    env_globals = root / "conf" / env / "globals.yml"
+    values = yaml.safe_load(env_globals.read_text()) if env_globals.exists() else {}
+    env_globals.write_text(yaml.safe_dump({**(values or {}), "raw_loans_file": str(raw_file)}))
     for name, text in local_conf.items():
-        (root / "conf" / "local" / name).write_text(text)
+        (root / "conf" / env / name).write_text(text)
     return root
 
 

@@ -10,7 +10,7 @@ from loan_default.pipelines.ingestion.nodes import (
     prepare_applications,
     select_application_columns,
 )
-from loan_default.validation import DataValidationError
+from loan_default.validation import ConfigurationError, DataValidationError
 
 DATASET = {
     "name": "toy",
@@ -125,9 +125,30 @@ def test_unknown_target_label_is_an_error(raw):
 
 
 def test_single_class_target_is_an_error(raw):
-    raw["status"] = "Fully Paid"
+    parsed = parse_raw_loans(raw, DATASET)
+    parsed["status"] = "Fully Paid"
     with pytest.raises(DataValidationError, match="single class"):
-        derive_target(parse_raw_loans(raw, DATASET), DATASET)
+        derive_target(parsed, DATASET)
+
+
+def test_configured_label_that_never_occurs_names_the_key(raw):
+    raw["status"] = "Fully Paid"
+    with pytest.raises(ConfigurationError, match=r"dataset.target.positive.*'Charged Off'.*never"):
+        parse_raw_loans(raw, DATASET)
+
+
+def test_configured_column_missing_from_the_file_names_the_key(raw):
+    dataset = {**DATASET, "baseline_rules": {"reject_high": {"column": "grade", "in": ["G"]}}}
+    with pytest.raises(
+        ConfigurationError, match=r"dataset.baseline_rules.reject_high.column: 'grade'"
+    ):
+        parse_raw_loans(raw, dataset)
+
+
+def test_date_column_that_does_not_parse_points_at_the_formats(raw):
+    raw.loc[0, "issued"] = "2010/01/15"
+    with pytest.raises(DataValidationError, match=r"'issued' \(date\).*dataset.date_formats"):
+        parse_raw_loans(raw, DATASET)
 
 
 def test_derived_features(raw):
@@ -166,7 +187,8 @@ def test_selection_drops_leakage_ids_excluded_empty_constant_and_raw_dates(raw):
 def test_integer_coded_targets_match_labels_written_as_numbers(raw):
     raw["status"] = [0, 1, 1, 0, 1]
     target = {"column": "status", "output_column": "is_default", "positive": [1], "negative": [0]}
-    labelled = derive_target(parse_raw_loans(raw, DATASET), {**DATASET, "target": target})
+    dataset = {**DATASET, "target": target}
+    labelled = derive_target(parse_raw_loans(raw, dataset), dataset)
     assert labelled["is_default"].tolist() == [0, 1, 1, 0, 1]
 
 

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from loan_default.config_checks import check_dataset_config
 from loan_default.schema import application_columns, meta_columns, required_raw_columns
 from loan_default.validation import DataValidationError, describe_examples, require_both_classes
 
@@ -30,7 +31,9 @@ def parse_raw_loans(raw_loans: pd.DataFrame, dataset: dict[str, Any]) -> pd.Data
             f"{source}: target column '{target_column}' is missing "
             f"(columns present: {describe_examples(raw_loans.columns)})."
         )
-    return parse_columns(raw_loans, dataset, required_raw_columns(dataset), source)
+    parsed = parse_columns(raw_loans, dataset, required_raw_columns(dataset), source)
+    check_dataset_config(raw_loans, dataset, source)
+    return parsed
 
 
 def parse_columns(
@@ -69,6 +72,8 @@ def _parse_column(
             f"{source}: column '{column}' ({kind}): {n_failed:,} of {n_present:,} values "
             f"could not be parsed, e.g. {describe_examples(values[failed].unique())}"
         )
+        if kind == "date":
+            message += f"; dataset.date_formats tries {dataset.get('date_formats')}"
         if n_failed > dataset.get("max_unparsable_fraction", 0.0) * n_present:
             raise DataValidationError(message)
         logger.warning("%s; set to missing", message)

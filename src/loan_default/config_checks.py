@@ -1,0 +1,60 @@
+"""Check the `dataset` parameters against the raw table before anything runs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from loan_default.validation import ConfigurationError, describe_examples
+
+
+def referenced_columns(dataset: dict[str, Any]) -> dict[str, list[str]]:
+    """Every column the dataset parameters name, by the key that names it."""
+    references: dict[str, list[str]] = {}
+
+    def add(key: str, columns: Any) -> None:
+        for column in [columns] if isinstance(columns, str) else list(columns or []):
+            if column:
+                references.setdefault(str(column), []).append(key)
+
+    for key in ("encoders", "categorical_orders", "monotonic_trends", "sentinel_codes"):
+        add(f"dataset.{key}", dataset.get(key) or {})
+    add("dataset.informative_missing", dataset.get("informative_missing") or {})
+    for name, rule in (dataset.get("baseline_rules") or {}).items():
+        add(f"dataset.baseline_rules.{name}.column", rule.get("column"))
+    for name, column in (dataset.get("score_baselines") or {}).items():
+        add(f"dataset.score_baselines.{name}", column)
+    add("dataset.costs.amount_column", (dataset.get("costs") or {}).get("amount_column"))
+    for name, spec in (dataset.get("derived_features") or {}).items():
+        add(f"dataset.derived_features.{name}", spec.get("ratio") or spec.get("months_between"))
+    return references
+
+
+def check_dataset_config(raw: pd.DataFrame, dataset: dict[str, Any], source: str) -> None:
+    """Raise a ConfigurationError naming the key for columns or labels that do not exist."""
+    available = set(raw.columns) | set(dataset.get("derived_features") or {})
+    unknown = {
+        column: keys for column, keys in referenced_columns(dataset).items()
+        if column not in available
+    }  # fmt: skip
+    if unknown:
+        details = "; ".join(f"{', '.join(keys)}: '{column}'" for column, keys in unknown.items())
+        raise ConfigurationError(
+            f"{source}: the dataset parameters name column(s) that are not in the file: {details}."
+        )
+    target = dataset["target"]
+    present = set(raw[target["column"]].dropna().map(_label).unique())
+    for side in ("positive", "negative"):
+        missing = [label for label in target[side] if _label(label) not in present]
+        if missing:
+            raise ConfigurationError(
+                f"{source}: dataset.target.{side}: label(s) {missing} never occur in column "
+                f"'{target['column']}' (labels present: {describe_examples(sorted(present))})."
+            )
+
+
+def _label(value: Any) -> str:
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return str(value).strip()
