@@ -83,7 +83,9 @@ def test_unseen_category_is_scored_with_a_warning(trained_project, batch):
 
 def test_batch_missing_a_required_column_is_a_clear_error(trained_project, batch):
     project, _ = trained_project
-    with pytest.raises(Exception, match=r"applications: 1 required column\(s\) missing: \['annual_inc'\]"):
+    with pytest.raises(
+        Exception, match=r"applications: 1 required column\(s\) missing: \['annual_inc'\]"
+    ):
         score(project, batch.drop(columns="annual_inc"), "missing_column")
 
 
