@@ -74,6 +74,18 @@ def render_page(
 
     Returns the page's visible text. Raises if a text never appears.
     """
+    return inspect_page(url, expected_texts, screenshot_name, local_storage, timeout_ms)[0]
+
+
+def inspect_page(
+    url: str,
+    expected_texts: Iterable[str],
+    screenshot_name: str,
+    local_storage: dict[str, str] | None = None,
+    timeout_ms: int = 60_000,
+    script: str = "null",
+) -> tuple[str, object]:
+    """Like `render_page`, and also returns what the JavaScript expression `script` evaluates to."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
@@ -94,6 +106,6 @@ def render_page(
                 )
             page.wait_for_timeout(500)
             page.screenshot(path=str(SCREENSHOTS / f"{screenshot_name}.png"), full_page=True)
-            return page.inner_text("body")
+            return page.inner_text("body"), page.evaluate(script)
         finally:
             browser.close()

@@ -37,7 +37,7 @@ def validate_applications(
     applications.insert(0, ROW, np.arange(1, len(applications) + 1))
     errors = []
     for column in required:
-        kind = dataset["column_types"].get(column, "date")
+        kind = (dataset.get("column_types") or {}).get(column, "date")
         raw = raw_applications[column]
         parsed = PARSERS[kind](raw, date_formats=dataset.get("date_formats", ["%Y-%m-%d"]))
         failed = raw.notna() & raw.astype("string").str.strip().ne("").fillna(False) & parsed.isna()
@@ -59,7 +59,7 @@ def _unseen_categories(
 ) -> list[tuple]:
     """Warnings for categories never seen in training (the encoders handle them)."""
     warnings = []
-    for column, kind in dataset["column_types"].items():
+    for column, kind in (dataset.get("column_types") or {}).items():
         if kind != "category" or column not in train_loans or column not in applications:
             continue
         known = set(train_loans[column].dropna())
