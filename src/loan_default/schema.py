@@ -5,12 +5,18 @@ from __future__ import annotations
 import fnmatch
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 
 def target_column(dataset: dict[str, Any]) -> str:
     """Name of the binary target column written by the ingestion."""
     return dataset["target"]["output_column"]
+
+
+def target_values(loans: pd.DataFrame, dataset: dict[str, Any]) -> np.ndarray:
+    """The binary target of an ingested table as integers."""
+    return loans[target_column(dataset)].to_numpy(dtype=int)
 
 
 def meta_columns(dataset: dict[str, Any]) -> list[str]:

@@ -7,8 +7,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from loan_default.schema import target_values
+
 from .cross_validation import out_of_fold_scores
-from .metrics import score_metrics
+from .metrics import exposures, score_metrics
 from .thresholds import choose_threshold
 
 
@@ -90,3 +92,16 @@ def _identity(name: str, point: dict[str, Any]) -> dict[str, Any]:
         "model": point["model"],
         "strategy": point["strategy"],
     }
+
+
+def summarise_folds(
+    predictions: pd.DataFrame,
+    points: dict[str, dict[str, Any]],
+    train_loans: pd.DataFrame,
+    dataset: dict[str, Any],
+) -> pd.DataFrame:
+    """Every metric per configuration (or baseline) x repeat x fold, tidy: one row each."""
+    return fold_metrics(
+        predictions, points, target_values(train_loans, dataset),
+        exposures(train_loans, dataset["costs"]), dataset["costs"],
+    )  # fmt: skip

@@ -3,10 +3,10 @@
 import numpy as np
 
 from loan_default.modelling.cross_validation import make_folds
+from loan_default.modelling.results import summarise_folds
 from loan_default.pipelines.baselines.nodes import (
     choose_baseline_operating_points,
     cross_validate_baselines,
-    summarise_baseline_cv,
 )
 from tests.modelling.synthetic import (
     baselines_params,
@@ -40,6 +40,6 @@ def test_approve_everyone_and_rules_keep_fixed_thresholds():
     assert points["baseline/approve_everyone"]["threshold"] == 1.0
     assert points["baseline/reject_grade_d"]["threshold_rule"] == "fixed"
     assert points["baseline/grade_score"]["threshold_rule"] == "min_expected_cost"
-    results = summarise_baseline_cv(predictions, points, train, dataset_params())
+    results = summarise_folds(predictions, points, train, dataset_params())
     everyone = results[results["configuration"] == "baseline/approve_everyone"]
     assert np.all(everyone["recall"] == 0.0)

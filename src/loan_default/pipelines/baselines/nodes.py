@@ -19,14 +19,10 @@ from loan_default.modelling.baselines import (
 )
 from loan_default.modelling.cross_validation import make_folds
 from loan_default.modelling.metrics import exposures
-from loan_default.modelling.results import fold_metrics, operating_points
-from loan_default.schema import target_column
+from loan_default.modelling.results import operating_points
+from loan_default.schema import target_values
 
 logger = logging.getLogger(__name__)
-
-
-def _target(loans: pd.DataFrame, dataset: dict[str, Any]) -> np.ndarray:
-    return loans[target_column(dataset)].to_numpy(dtype=int)
 
 
 def _long(scores: dict[str, np.ndarray], rows: np.ndarray, **columns: Any) -> pd.DataFrame:
@@ -51,7 +47,7 @@ def cross_validate_baselines(
     training: dict[str, Any],
 ) -> pd.DataFrame:
     """Out-of-fold baseline scores on the same folds as the models (long table)."""
-    y = _target(train_loans, dataset)
+    y = target_values(train_loans, dataset)
     parts = []
     for repeat, fold, fit_rows, valid_rows in make_folds(y, training["cv"]):
         fit, valid = train_loans.iloc[fit_rows], train_loans.iloc[valid_rows]
@@ -72,7 +68,7 @@ def fit_scorecard(
 ) -> Pipeline:
     """The WoE logistic scorecard fitted on all training loans."""
     scorecard = make_scorecard(binning_process, baselines.get("scorecard") or {})
-    return scorecard.fit(train_loans, _target(train_loans, dataset))
+    return scorecard.fit(train_loans, target_values(train_loans, dataset))
 
 
 def score_baselines_test(
@@ -83,7 +79,7 @@ def score_baselines_test(
     baselines: dict[str, Any],
 ) -> pd.DataFrame:
     """Baseline scores of the out-of-time test loans (fill values from training loans)."""
-    scores = fixed_scores(train_loans, _target(train_loans, dataset), test_loans, dataset)
+    scores = fixed_scores(train_loans, target_values(train_loans, dataset), test_loans, dataset)
     if _scorecard_enabled(baselines):
         scores[SCORECARD] = scorecard_model.predict_proba(test_loans)[:, 1]
     return _long(scores, np.arange(len(test_loans)))
@@ -99,21 +95,8 @@ def choose_baseline_operating_points(
     """Threshold per baseline: fixed for rules, by the objective on training scores otherwise."""
     return operating_points(
         baseline_cv_predictions, baseline_specs(dataset, baselines),
-        _target(train_loans, dataset), exposures(train_loans, dataset["costs"]),
+        target_values(train_loans, dataset), exposures(train_loans, dataset["costs"]),
         dataset["costs"], training["threshold"]["objective"],
-    )  # fmt: skip
-
-
-def summarise_baseline_cv(
-    baseline_cv_predictions: pd.DataFrame,
-    baseline_operating_points: dict[str, dict[str, Any]],
-    train_loans: pd.DataFrame,
-    dataset: dict[str, Any],
-) -> pd.DataFrame:
-    """Every metric per baseline x repeat x fold (same columns as cv_results)."""
-    return fold_metrics(
-        baseline_cv_predictions, baseline_operating_points, _target(train_loans, dataset),
-        exposures(train_loans, dataset["costs"]), dataset["costs"],
     )  # fmt: skip
 
 
@@ -128,7 +111,7 @@ def band_scorecard_points(
     points = to_points(scorecard_model.predict_proba(test_loans)[:, 1], points_params)
     width = points_params.get("band_width", 20)
     band_start = np.floor(points / width) * width
-    frame = pd.DataFrame({"band_start": band_start, "default": _target(test_loans, dataset)})
+    frame = pd.DataFrame({"band_start": band_start, "default": target_values(test_loans, dataset)})
     table = frame.groupby("band_start")["default"].agg(loans="size", defaults="sum").reset_index()
     table["band"] = [f"{start:.0f}-{start + width:.0f}" for start in table["band_start"]]
     table["default_rate"] = (table["defaults"] / table["loans"]).round(4)

@@ -3,13 +3,14 @@ the models (same CV folds, same metrics, same out-of-time test loans)."""
 
 from kedro.pipeline import Node, Pipeline
 
+from loan_default.modelling.results import summarise_folds
+
 from .nodes import (
     band_scorecard_points,
     choose_baseline_operating_points,
     cross_validate_baselines,
     fit_scorecard,
     score_baselines_test,
-    summarise_baseline_cv,
 )
 
 
@@ -61,7 +62,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                 name="choose_baseline_operating_points",
             ),
             Node(
-                summarise_baseline_cv,
+                summarise_folds,
                 [
                     "baseline_cv_predictions",
                     "baseline_operating_points",

@@ -20,16 +20,12 @@ from loan_default.modelling.cross_validation import (
 )
 from loan_default.modelling.metrics import GREATER_IS_BETTER, exposures, selection_metrics
 from loan_default.modelling.registry import build_grid
-from loan_default.modelling.results import fold_metrics, operating_points
+from loan_default.modelling.results import operating_points
 from loan_default.modelling.scoring_model import ScoringModel
-from loan_default.schema import target_column
+from loan_default.schema import target_column, target_values
 from loan_default.validation import require_both_classes
 
 logger = logging.getLogger(__name__)
-
-
-def _target(loans: pd.DataFrame, dataset: dict[str, Any]) -> np.ndarray:
-    return loans[target_column(dataset)].to_numpy(dtype=int)
 
 
 def cross_validate_models(
@@ -41,7 +37,7 @@ def cross_validate_models(
     """Out-of-fold scores of every model x strategy on the training loans (long table)."""
     grid = build_grid(training)
     selection_metrics(training)  # fail on a misnamed metric before minutes of fitting
-    y = _target(train_loans, dataset)
+    y = target_values(train_loans, dataset)
     require_both_classes(train_loans[target_column(dataset)], "training: training loans")
     started = time.perf_counter()
     predictions = cross_validate_grid(
@@ -63,7 +59,7 @@ def fit_calibrators(
     """Per configuration, a calibrator fitted on its out-of-fold scores (identity if not set)."""
     method = (training.get("calibration") or {}).get("method")
     oof = out_of_fold_scores(cv_predictions)
-    y = _target(train_loans, dataset)[oof.index.to_numpy()]
+    y = target_values(train_loans, dataset)[oof.index.to_numpy()]
     return {name: ScoreCalibrator(method).fit(oof[name].to_numpy(), y) for name in oof.columns}
 
 
@@ -96,22 +92,9 @@ def choose_operating_points(
         for configuration in build_grid(training)
     }
     return operating_points(
-        cv_predictions, configurations, _target(train_loans, dataset),
+        cv_predictions, configurations, target_values(train_loans, dataset),
         exposures(train_loans, dataset["costs"]), dataset["costs"],
         training["threshold"]["objective"],
-    )  # fmt: skip
-
-
-def summarise_cv(
-    cv_predictions: pd.DataFrame,
-    operating_points: dict[str, dict[str, Any]],
-    train_loans: pd.DataFrame,
-    dataset: dict[str, Any],
-) -> pd.DataFrame:
-    """Every metric per configuration x repeat x fold (tidy, one row each)."""
-    return fold_metrics(
-        cv_predictions, operating_points, _target(train_loans, dataset),
-        exposures(train_loans, dataset["costs"]), dataset["costs"],
     )  # fmt: skip
 
 
@@ -123,7 +106,7 @@ def fit_final_models(
     training: dict[str, Any],
 ) -> dict[str, tuple[Any, BaseEstimator]]:
     """Every configuration fitted once on all training loans: name -> (sampler, fitted model)."""
-    y = _target(train_features, dataset)
+    y = target_values(train_features, dataset)
     # The features stage's own fit_transform of the training loans: no second preprocessing
     # fit, and target encodings stay cross-fitted (fitted_preprocessor.transform(train_loans)
     # would hand every training loan an encoding that saw its own label).

@@ -2,6 +2,8 @@
 
 from kedro.pipeline import Node, Pipeline
 
+from loan_default.modelling.results import summarise_folds
+
 from .nodes import (
     build_champion_model,
     calibrate_predictions,
@@ -11,7 +13,6 @@ from .nodes import (
     fit_final_models,
     score_test_loans,
     select_champion,
-    summarise_cv,
 )
 
 
@@ -44,7 +45,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                 name="choose_operating_points",
             ),
             Node(
-                summarise_cv,
+                summarise_folds,
                 ["cv_predictions", "operating_points", "train_loans", "params:dataset"],
                 "cv_results",
                 name="summarise_cv",
