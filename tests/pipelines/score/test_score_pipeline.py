@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pickle
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -107,3 +108,23 @@ def test_scoring_gives_the_champion_probabilities_of_the_training_run(
     scored_train, _ = score(project, raw_train, "train_period_rows")
     expected = champion.predict_proba(prepare_applications(raw_train, dataset_params))[:, 1]
     np.testing.assert_allclose(scored_train["probability_of_default"], expected, atol=1e-6)
+
+
+def test_scoring_can_use_the_registry_champion(trained_project, batch, tmp_path, monkeypatch):
+    """Swapping the `scoring_champion` catalog entry scores with models:/loan-default@champion."""
+    project, uri = trained_project
+    copy = tmp_path / "project"
+    shutil.copytree(project, copy, symlinks=True)
+    (copy / "conf" / "local" / "catalog_registry.yml").write_text(
+        "scoring_champion:\n"
+        "  type: kedro_mlflow.io.models.MlflowModelRegistryDataset\n"
+        "  model_name: loan-default\n"
+        "  alias: champion\n"
+        "  flavor: mlflow.pyfunc\n"
+    )
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
+    from_registry, _ = score(copy, batch, "registry_batch")
+    from_catalog, _ = score(project, batch, "catalog_batch")
+    np.testing.assert_allclose(
+        from_registry["probability_of_default"], from_catalog["probability_of_default"], atol=1e-9
+    )
