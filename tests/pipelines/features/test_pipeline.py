@@ -28,10 +28,10 @@ def test_stage_produces_every_output(method):
     outputs = run_in_memory(create_pipeline(), inputs)
     assert set(outputs) == {
         "fitted_preprocessor", "train_features", "test_features", "binning_process",
-        "train_woe", "test_woe", "feature_stability", "iv_ranking", "binning_tables", "woe_plot@figure",
+        "train_woe", "test_woe", "feature_stability", "iv_ranking", "binning_tables", "woe_plot",
     }  # fmt: skip
     assert outputs["iv_ranking"]["feature"].iloc[0] in {"rate", "rating"}
-    assert len(outputs["woe_plot@figure"].axes) >= REPORTS["woe_plot_top_n"]
+    assert len(outputs["woe_plot"].axes) >= REPORTS["woe_plot_top_n"]
     refit = clone(outputs["fitted_preprocessor"]).fit(
         inputs["train_loans"], inputs["train_loans"][TARGET]
     )

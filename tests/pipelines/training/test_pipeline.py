@@ -116,8 +116,8 @@ def test_tidy_results_and_flat_champion_metrics(outputs):
 
 def test_reports_are_written_from_the_numbers(outputs):
     for name in ("roc_curves", "pr_curves", "calibration_curves", "metric_by_strategy"):
-        assert isinstance(outputs[f"{name}@figure"], Figure)
-    assert isinstance(outputs["champion_confusion_matrix@figure"], Figure)
+        assert isinstance(outputs[name], Figure)
+    assert isinstance(outputs["champion_confusion_matrix"], Figure)
     finding = outputs["model_finding"]
     assert outputs["champion"]["configuration"] in finding
     assert "baseline/grade_score" in finding

@@ -18,13 +18,13 @@ def create_pipeline(**kwargs) -> Pipeline:
             Node(
                 plot_missing_values,
                 ["missing_value_report", "params:data_quality"],
-                "missing_value_plot@figure",
+                "missing_value_plot",
                 name="plot_missing_values",
             ),
         ],
         namespace="data_quality",
         inputs={"train_loans"},
-        outputs={"missing_value_report", "missing_value_plot@figure"},
+        outputs={"missing_value_report", "missing_value_plot"},
         parameters={"params:dataset", "params:data_quality"},
         tags={"data_quality", "training", "reporting"},
     )

@@ -79,7 +79,7 @@ def create_pipeline(**kwargs) -> Pipeline:
             Node(
                 plot_woe,
                 ["binning_process", "iv_ranking", "params:features.reports"],
-                "woe_plot@figure",
+                "woe_plot",
                 name="plot_woe",
                 tags={"reporting"},
             ),
@@ -96,7 +96,7 @@ def create_pipeline(**kwargs) -> Pipeline:
             "feature_stability",
             "iv_ranking",
             "binning_tables",
-            "woe_plot@figure",
+            "woe_plot",
         },
         parameters={
             "params:dataset",

@@ -18,7 +18,7 @@ TABLES = [
 def create_pipeline(**kwargs) -> Pipeline:
     """Build the reporting stage."""
     report_inputs = {name: name for name in TABLES} | {"dataset": "params:dataset"}
-    report_inputs |= {plot: f"{plot}@png" for plot in PLOTS}
+    report_inputs |= {plot: plot for plot in PLOTS}
     return Pipeline(
         [
             Node(
@@ -30,7 +30,7 @@ def create_pipeline(**kwargs) -> Pipeline:
             Node(render_report, report_inputs, "loan_report", name="render_report"),
         ],
         namespace="reporting",
-        inputs={*TABLES, "champion", *(f"{plot}@png" for plot in PLOTS)},
+        inputs={*TABLES, "champion", *PLOTS},
         outputs={"run_metrics", "loan_report"},
         parameters={"params:dataset"},
         tags={"reporting"},
