@@ -148,7 +148,14 @@ def explain(
 def _describe_reason(feature: str, value: Any, contribution: float) -> str:
     if contribution <= 0:
         return ""
-    shown = f"{value:.4g}" if isinstance(value, float) else str(value)
+    if pd.isna(value):
+        shown = "missing"
+    elif isinstance(value, int | float) and abs(value) >= 1000:
+        shown = f"{value:,.0f}"
+    elif isinstance(value, int | float):
+        shown = f"{value:.4g}"
+    else:
+        shown = str(value)
     return f"{feature} = {shown}"
 
 
