@@ -15,7 +15,7 @@ SPLIT_SUMMARY = "split_summary"
 COMPARISON = "strategy_comparison"
 CHAMPION_MODEL = "champion_model"
 CHAMPION = "champion"
-INPUT_EXAMPLE = "applications"
+INPUT_EXAMPLE = RAW_DATASET  # raw rows, before any parsing, as new applications arrive
 
 
 class RunMetadataHook:
