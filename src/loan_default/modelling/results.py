@@ -51,18 +51,7 @@ def fold_metrics(
     costs: dict[str, Any],
 ) -> pd.DataFrame:
     """One row per configuration x repeat x fold with every metric at the operating threshold."""
-    rows = []
-    for (name, repeat, fold), part in predictions.groupby(
-        ["configuration", "repeat", "fold"], sort=False
-    ):
-        point = points[name]
-        index = part["row"].to_numpy()
-        metrics = score_metrics(
-            y[index], part["score"].to_numpy(), point["threshold"], amounts[index], costs,
-            probabilistic=point["probabilistic"],
-        )  # fmt: skip
-        rows.append(_identity(name, point) | {"repeat": repeat, "fold": fold} | metrics)
-    return pd.DataFrame(rows)
+    return _metrics_by(["configuration", "repeat", "fold"], predictions, points, y, amounts, costs)
 
 
 def holdout_metrics(
@@ -73,15 +62,30 @@ def holdout_metrics(
     costs: dict[str, Any],
 ) -> pd.DataFrame:
     """One row per configuration with every metric on the held-out (test) loans."""
+    return _metrics_by(["configuration"], predictions, points, y, amounts, costs, threshold=True)
+
+
+def _metrics_by(
+    keys: list[str],
+    predictions: pd.DataFrame,
+    points: dict[str, dict[str, Any]],
+    y: np.ndarray,
+    amounts: np.ndarray,
+    costs: dict[str, Any],
+    threshold: bool = False,
+) -> pd.DataFrame:
     rows = []
-    for name, part in predictions.groupby("configuration", sort=False):
-        point = points[name]
+    for group, part in predictions.groupby(keys, sort=False):
+        name, point = group[0], points[group[0]]
         index = part["row"].to_numpy()
         metrics = score_metrics(
             y[index], part["score"].to_numpy(), point["threshold"], amounts[index], costs,
             probabilistic=point["probabilistic"],
         )  # fmt: skip
-        rows.append(_identity(name, point) | {"threshold": point["threshold"]} | metrics)
+        extra = dict(zip(keys[1:], group[1:], strict=True))
+        if threshold:
+            extra["threshold"] = point["threshold"]
+        rows.append(_identity(name, point) | extra | metrics)
     return pd.DataFrame(rows)
 
 
