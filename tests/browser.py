@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import random
 import shutil
 import socket
 import subprocess
@@ -27,10 +28,15 @@ CHROMIUM_ARGS = [
 
 
 def free_port() -> int:
-    """A TCP port nobody listens on right now."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+    """A TCP port nobody listens on, below 49152 (kedro viz refuses ephemeral-range ports)."""
+    for port in random.Random().sample(range(20_000, 49_000), 200):
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError("no free TCP port between 20000 and 49000")
 
 
 def start_server(command: list[str], log: Path, **kwargs) -> subprocess.Popen:
