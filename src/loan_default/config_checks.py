@@ -6,6 +6,7 @@ from typing import Any
 
 import pandas as pd
 
+from loan_default.schema import label_text, label_texts
 from loan_default.validation import ConfigurationError, describe_examples
 
 
@@ -44,17 +45,11 @@ def check_dataset_config(raw: pd.DataFrame, dataset: dict[str, Any], source: str
             f"{source}: the dataset parameters name column(s) that are not in the file: {details}."
         )
     target = dataset["target"]
-    present = set(raw[target["column"]].dropna().map(_label).unique())
+    present = set(label_texts(raw[target["column"]]).dropna().unique())
     for side in ("positive", "negative"):
-        missing = [label for label in target[side] if _label(label) not in present]
+        missing = [label for label in target[side] if label_text(label) not in present]
         if missing:
             raise ConfigurationError(
                 f"{source}: dataset.target.{side}: label(s) {missing} never occur in column "
                 f"'{target['column']}' (labels present: {describe_examples(sorted(present))})."
             )
-
-
-def _label(value: Any) -> str:
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    return str(value).strip()

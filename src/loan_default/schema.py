@@ -19,6 +19,20 @@ def target_values(loans: pd.DataFrame, dataset: dict[str, Any]) -> np.ndarray:
     return loans[target_column(dataset)].to_numpy(dtype=int)
 
 
+def label_text(value: Any) -> str:
+    """A target label as text, so 1, 1.0 and "1" compare alike."""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return str(value).strip()
+
+
+def label_texts(values: pd.Series) -> pd.Series:
+    """`label_text` for a whole column (missing stays missing)."""
+    if pd.api.types.is_float_dtype(values) and (values.dropna() % 1 == 0).all():
+        values = values.astype("Int64")
+    return values.astype("string").str.strip()
+
+
 def meta_columns(dataset: dict[str, Any]) -> list[str]:
     """Columns carried beside the features but never fed to a model: target, date, flags."""
     flag = (dataset["target"].get("policy_exceptions") or {}).get("flag_column")

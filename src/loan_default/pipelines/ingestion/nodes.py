@@ -10,10 +10,16 @@ import numpy as np
 import pandas as pd
 
 from loan_default.config_checks import check_dataset_config
-from loan_default.schema import application_columns, meta_columns, required_raw_columns
+from loan_default.schema import (
+    application_columns,
+    label_text,
+    label_texts,
+    meta_columns,
+    required_raw_columns,
+)
 from loan_default.validation import DataValidationError, describe_examples, require_both_classes
 
-from .parsers import PARSERS
+from .parsers import PARSERS, unparsable
 
 logger = logging.getLogger(__name__)
 
@@ -63,9 +69,7 @@ def _parse_column(
             f"dataset.column_types.{column}: unknown type '{kind}' (known: {sorted(PARSERS)})."
         )
     parsed = PARSERS[kind](values, date_formats=dataset.get("date_formats", ["%Y-%m-%d"]))
-    failed = values.notna() & parsed.isna()
-    if kind != "category":
-        failed &= values.astype("string").str.strip().ne("").fillna(False).astype(bool)
+    failed = unparsable(values, parsed)
     n_failed, n_present = int(failed.sum()), int(values.notna().sum())
     if n_failed:
         message = (
@@ -83,11 +87,11 @@ def _parse_column(
 def derive_target(parsed_loans: pd.DataFrame, dataset: dict[str, Any]) -> pd.DataFrame:
     """Map outcome labels to 1 (default) / 0 (repaid); unfinished loans are dropped."""
     target, source = dataset["target"], _source(dataset)
-    status = _as_label(parsed_loans[target["column"]])
+    status = label_texts(parsed_loans[target["column"]])
     exceptions = target.get("policy_exceptions") or {}
     mapping = _label_map(target["positive"], target["negative"])
     exception_labels = _label_map(exceptions.get("positive", []), exceptions.get("negative", []))
-    ignored = {str(label) for label in target.get("ignore", [])}
+    ignored = {label_text(label) for label in target.get("ignore", [])}
     known = set(mapping) | set(exception_labels) | ignored
     unknown = status.notna() & ~status.isin(known)
     if status.isna().any() or unknown.any():
@@ -115,15 +119,10 @@ def derive_target(parsed_loans: pd.DataFrame, dataset: dict[str, Any]) -> pd.Dat
     return labelled.drop(columns=[target["column"]]).reset_index(drop=True)
 
 
-def _as_label(values: pd.Series) -> pd.Series:
-    """Labels as stripped strings, so integer codes (0/1) and text labels compare alike."""
-    if pd.api.types.is_float_dtype(values) and (values.dropna() % 1 == 0).all():
-        values = values.astype("Int64")
-    return values.astype("string").str.strip()
-
-
 def _label_map(positive: list, negative: list) -> dict[str, int]:
-    return {str(label): 1 for label in positive} | {str(label): 0 for label in negative}
+    return {label_text(label): 1 for label in positive} | {
+        label_text(label): 0 for label in negative
+    }
 
 
 def add_derived_features(labelled_loans: pd.DataFrame, dataset: dict[str, Any]) -> pd.DataFrame:

@@ -76,6 +76,12 @@ def parse_category(values: pd.Series, **_: object) -> pd.Series:
     return _as_text(values).astype(pd.StringDtype(na_value=np.nan))
 
 
+def unparsable(raw: pd.Series, parsed: pd.Series) -> pd.Series:
+    """Values that were present (not missing, not blank) but did not parse."""
+    present = raw.notna() & _as_text(raw).notna().fillna(False).astype(bool)
+    return present & parsed.isna()
+
+
 PARSERS: dict[str, Callable[..., pd.Series]] = {
     "numeric": parse_numeric,
     "percent": parse_percent,

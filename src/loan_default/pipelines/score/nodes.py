@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from loan_default.pipelines.ingestion.nodes import add_derived_features
-from loan_default.pipelines.ingestion.parsers import PARSERS
+from loan_default.pipelines.ingestion.parsers import PARSERS, unparsable
 from loan_default.schema import application_columns, feature_columns
 from loan_default.stability import band, population_stability_index, psi_from_labels
 from loan_default.validation import DataValidationError, describe_examples
@@ -40,7 +40,7 @@ def validate_applications(
         kind = (dataset.get("column_types") or {}).get(column, "date")
         raw = raw_applications[column]
         parsed = PARSERS[kind](raw, date_formats=dataset.get("date_formats", ["%Y-%m-%d"]))
-        failed = raw.notna() & raw.astype("string").str.strip().ne("").fillna(False) & parsed.isna()
+        failed = unparsable(raw, parsed)
         errors += [
             (row, "error", column, str(value), f"not a valid {kind} value")
             for row, value in zip(applications.loc[failed, ROW], raw[failed], strict=True)
