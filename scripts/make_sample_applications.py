@@ -12,8 +12,8 @@ import argparse
 from pathlib import Path
 
 import pandas as pd
-from kedro.config import OmegaConfigLoader
 
+from loan_default.config_loader import ProjectConfigLoader
 from loan_default.schema import application_columns
 from loan_default.settings import CONFIG_LOADER_ARGS
 
@@ -26,7 +26,7 @@ def main() -> None:
     parser.add_argument("--env", default="base")
     parser.add_argument("--rows", type=int, default=300)
     args = parser.parse_args()
-    loader = OmegaConfigLoader(
+    loader = ProjectConfigLoader(
         str(ROOT / "conf"), **{**CONFIG_LOADER_ARGS, "default_run_env": args.env}
     )
     dataset, config = loader["parameters"]["dataset"], loader["globals"]

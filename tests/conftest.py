@@ -9,10 +9,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
-from kedro.config import OmegaConfigLoader
 from kedro.framework.session import KedroSession
 from kedro.framework.startup import bootstrap_project
 
+from loan_default.config_loader import ProjectConfigLoader
 from loan_default.settings import CONFIG_LOADER_ARGS
 
 os.environ.setdefault("KEDRO_DISABLE_TELEMETRY", "1")
@@ -26,7 +26,7 @@ RAW_LOANS = PROJECT_ROOT / "data" / "01_raw" / "lending_club_2007_2011_full.csv.
 @pytest.fixture(scope="session")
 def project_params() -> dict:
     """Parameters of the base environment, loaded by Kedro's own config loader."""
-    loader = OmegaConfigLoader(
+    loader = ProjectConfigLoader(
         str(PROJECT_ROOT / "conf"), **{**CONFIG_LOADER_ARGS, "default_run_env": "base"}
     )
     return loader["parameters"]

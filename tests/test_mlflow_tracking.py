@@ -15,8 +15,8 @@ import mlflow
 import numpy as np
 import pandas as pd
 import pytest
-from kedro.config import OmegaConfigLoader
 
+from loan_default.config_loader import ProjectConfigLoader
 from loan_default.pipelines.ingestion.nodes import prepare_applications
 from loan_default.settings import CONFIG_LOADER_ARGS
 from tests.conftest import run_kedro
@@ -146,7 +146,7 @@ def test_registered_model_predicts_raw_rows_in_a_fresh_process(trained_project):
 
 
 def _dataset_params(project: Path) -> dict:
-    return OmegaConfigLoader(str(project / "conf"), **CONFIG_LOADER_ARGS)["parameters"]["dataset"]
+    return ProjectConfigLoader(str(project / "conf"), **CONFIG_LOADER_ARGS)["parameters"]["dataset"]
 
 
 def test_a_rerun_that_does_not_beat_the_champion_keeps_the_alias(trained_project, client):

@@ -40,6 +40,7 @@ def _env() -> dict[str, str]:
 
 def test_stages_are_modular_pipelines(stage_names: list[str]):
     expected = {"ingestion", "split", "data_quality", "features", "baselines", "training"}
+    expected |= {"evaluation", "reporting", "registration"}
     assert expected <= set(stage_names)
 
 
@@ -68,6 +69,10 @@ def test_kedro_viz_build_exports_a_static_site(viz_project: Path, stage_names: l
     subprocess.run([KEDRO, "viz", "build"], cwd=viz_project, env=_env(), check=True, timeout=300)
     site = viz_project / "build"
     assert (site / "index.html").is_file()
+    graph = json.loads((site / "api" / "main").read_text())
+    registration = {node["name"] for node in graph["nodes"] if "registration" in node["id"]}
+    assert "registration" in graph["modular_pipelines"], "registration is a visible stage"
+    assert {"register_champion", "decide_promotion"} & {n.split(".")[-1] for n in registration}
     port = free_port()
     server = start_server(
         [sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1"],

@@ -1,4 +1,4 @@
-"""Project hooks: run metadata in MLflow, and closing the run cleanly."""
+"""Project hooks: one run at a time per environment, and what each MLflow run ran on."""
 
 from __future__ import annotations
 
@@ -8,20 +8,69 @@ from typing import Any
 import mlflow
 from kedro.framework.hooks import hook_impl
 
-from loan_default import tracking
+from loan_default import run_guard, tracking
 
 RAW_DATASET = "raw_loans"
 SPLIT_SUMMARY = "split_summary"
-COMPARISON = "strategy_comparison"
-CHAMPION_MODEL = "champion_model"
-CHAMPION = "champion"
-INPUT_EXAMPLE = RAW_DATASET  # raw rows, before any parsing, as new applications arrive
+DUPLICATE_SUMMARY = "duplicate_summary"
+SCORING_CHAMPION = "scoring_champion"
+LOCK_FILE = ".run.lock"
+
+
+def _is_scoring_only(pipeline: Any) -> bool:
+    """Scoring reads the registry and writes versioned outputs: it never needs the lock."""
+    return all("score" in node.tags for node in pipeline.nodes)
+
+
+class RunGuardHook:
+    """Before a run: take the environment's lock and close MLflow runs of dead processes."""
+
+    def __init__(self) -> None:
+        self.lock: run_guard.RunLock | None = None
+        self._context: Any = None
+
+    @hook_impl
+    def after_context_created(self, context: Any) -> None:
+        """Find the environment's data folder, where its lock lives."""
+        self._context = context
+        data_root = context.config_loader["globals"].get("data_root", "data")
+        self.lock = run_guard.RunLock(Path(context.project_path) / data_root / LOCK_FILE)
+
+    @hook_impl(tryfirst=True)
+    def before_pipeline_run(self, run_params: dict[str, Any], pipeline: Any) -> None:
+        """Runs before kedro-mlflow opens the run, so a refused run leaves no trace in MLflow."""
+        if self.lock is not None and not _is_scoring_only(pipeline):
+            self.lock.acquire(
+                {
+                    "env": run_params.get("env") or "local",
+                    "pipeline": ",".join(run_params.get("pipeline_names") or ["__default__"]),
+                }
+            )
+        experiment = getattr(getattr(self._context, "mlflow", None), "tracking", None)
+        experiment = getattr(getattr(experiment, "experiment", None), "name", None)
+        found = mlflow.get_experiment_by_name(experiment) if experiment else None
+        if found is not None:
+            run_guard.close_dead_runs(found.experiment_id)
+
+    @hook_impl(trylast=True)
+    def after_pipeline_run(self) -> None:
+        """Release the lock."""
+        if self.lock is not None:
+            self.lock.release()
+
+    @hook_impl(trylast=True)
+    def on_pipeline_error(self) -> None:
+        """Release the lock after a failure too."""
+        if self.lock is not None:
+            self.lock.release()
 
 
 class RunMetadataHook:
-    """Tag the pipeline's MLflow run with what it ran on: pipeline, git, raw data, split."""
+    """Tag the pipeline's MLflow run with what it ran on: process, pipeline, git, raw data, split,
+    and the model a scoring run used; record the error of a failed run."""
 
-    def __init__(self) -> None:
+    def __init__(self, guard: RunGuardHook | None = None) -> None:
+        self._guard = guard
         self._project_path: Path | None = None
         self._raw_file: Path | None = None
 
@@ -38,81 +87,48 @@ class RunMetadataHook:
         """Tag the run kedro-mlflow has just opened."""
         names = run_params.get("pipeline_names") or ["__default__"]
         tags = {"kedro.pipeline": ",".join(names), "kedro.env": run_params.get("env") or "local"}
+        identity = run_guard.process_identity()
+        tags |= {
+            run_guard.PID_TAG: identity["pid"],
+            run_guard.HOST_TAG: identity["host"],
+            run_guard.START_TAG: identity["start_ticks"],
+        }
         if self._project_path is not None:
             tags |= tracking.git_tags(self._project_path)
         tracking.set_tags(tags)
+        active = mlflow.active_run()
+        if active is not None and self._guard is not None and self._guard.lock is not None:
+            self._guard.lock.annotate(mlflow_run_id=active.info.run_id)
 
     @hook_impl
     def after_dataset_loaded(self, dataset_name: str, data: Any) -> None:
-        """Record the raw file's hash and size when the pipeline reads it."""
+        """Record the raw file's hash and size, or the registered model a scoring run uses."""
         if dataset_name == RAW_DATASET:
             tracking.set_tags(tracking.raw_data_tags(self._raw_file, data))
+        elif dataset_name == SCORING_CHAMPION and data is not None:
+            tracking.set_tags(
+                {
+                    "scoring.model_uri": data.uri,
+                    "scoring.model_version": data.version,
+                    "scoring.model_run_id": data.run_id,
+                }
+            )
 
     @hook_impl
     def after_dataset_saved(self, dataset_name: str, data: Any) -> None:
-        """Record the split summary as tags."""
+        """Record the split summary and what was done about duplicates as tags."""
         if dataset_name == SPLIT_SUMMARY:
             tracking.set_tags(tracking.split_summary_tags(data))
-
-
-class ChampionTrackingHook:
-    """After a successful training run: child runs, the pyfunc champion and the registry alias.
-
-    Runs only after the whole pipeline succeeded, so a failed run never registers a model or
-    moves the alias; on failure it records the error on the run before it is closed.
-    """
-
-    @hook_impl(tryfirst=True)
-    def after_pipeline_run(self, pipeline: Any, catalog: Any) -> None:
-        """Log what kedro-mlflow cannot while the parent run is still open."""
-        run = mlflow.active_run()
-        if run is None or CHAMPION_MODEL not in pipeline.all_outputs():
-            return
-        comparison = catalog.load(COMPARISON)
-        tracking.log_child_runs(
-            comparison,
-            run.info.experiment_id,
-            run.info.run_id,
-            tracking.configuration_params(comparison, catalog.load("params:training")),
-        )
-        registry = catalog.load("params:registry")
-        model = tracking.log_champion_model(
-            catalog.load(CHAMPION_MODEL),
-            catalog.load("params:dataset"),
-            catalog.load(INPUT_EXAMPLE).head(5),
-        )
-        winner = catalog.load(CHAMPION)["configuration"]
-        champion = comparison.set_index("configuration").loc[winner]
-        tracking.register_champion(
-            model.model_uri, float(champion[registry["metric"]]), registry, run.info.run_id
-        )
+        elif dataset_name == DUPLICATE_SUMMARY:
+            tracking.set_tags(
+                {
+                    "duplicates.action": data["action"],
+                    "duplicates.exact_rows": data["exact_duplicate_rows"],
+                    "duplicates.dropped_rows": data["dropped_rows"],
+                }
+            )
 
     @hook_impl(tryfirst=True)
     def on_pipeline_error(self, error: Exception) -> None:
-        """Record what went wrong on the run, before it is closed as FAILED."""
+        """Record what went wrong on the run, before kedro-mlflow closes it as FAILED."""
         tracking.set_tags({"error": f"{type(error).__name__}: {error}"[:5000]})
-
-
-class CloseMlflowRunHook:
-    """Close every stacked copy of the pipeline's MLflow run once the pipeline ends.
-
-    kedro-mlflow 2.0.3 re-opens the active run before each node; with MLflow 3.17 that pushes
-    the same run onto MLflow's run stack again, and its `after_pipeline_run` pops only one
-    copy. Without this hook the run stays active in the process (notebooks, tests, benchmark)
-    and the next session logs into it.
-    """
-
-    @hook_impl(trylast=True)
-    def after_pipeline_run(self, run_params: dict[str, Any]) -> None:
-        """Pop the leftover copies as FINISHED."""
-        _end_all_runs("FINISHED")
-
-    @hook_impl(trylast=True)
-    def on_pipeline_error(self, error: Exception, run_params: dict[str, Any]) -> None:
-        """Pop the leftover copies as FAILED."""
-        _end_all_runs("FAILED")
-
-
-def _end_all_runs(status: str) -> None:
-    while mlflow.active_run() is not None:
-        mlflow.end_run(status)

@@ -1,7 +1,13 @@
-"""The champion as an MLflow pyfunc model: raw application columns in, probability out."""
+"""The champion as an MLflow pyfunc model: raw application columns in, probability out.
+
+The registered model is self-contained: it carries the fitted preprocessing and model with its
+operating threshold (`champion`), the dataset configuration it was trained with (`dataset`), and
+the training profile scoring needs for input checks, reasons and drift (`profile`).
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import mlflow
@@ -9,14 +15,28 @@ import numpy as np
 import pandas as pd
 
 from loan_default.pipelines.ingestion.nodes import prepare_applications
+from loan_default.profile import ScoringProfile
 
 
 class LoanDefaultModel(mlflow.pyfunc.PythonModel):
     """Types raw application rows like the ingestion does, then asks the champion."""
 
-    def __init__(self, champion: Any, dataset: dict[str, Any]) -> None:
+    def __init__(
+        self,
+        champion: Any,
+        dataset: dict[str, Any],
+        profile: ScoringProfile | None = None,
+        input_example: pd.DataFrame | None = None,
+    ) -> None:
         self.champion = champion
         self.dataset = dataset
+        self.profile = profile
+        self.input_example = input_example
+
+    @property
+    def threshold(self) -> float:
+        """Operating threshold: reject at or above this probability of default."""
+        return float(self.champion.threshold)
 
     def predict(
         self, context: Any, model_input: pd.DataFrame, params: dict | None = None
@@ -24,3 +44,19 @@ class LoanDefaultModel(mlflow.pyfunc.PythonModel):
         """Probability of default for each application row."""
         applications = prepare_applications(pd.DataFrame(model_input), self.dataset)
         return np.asarray(self.champion.predict_proba(applications)[:, 1], dtype="float64")
+
+
+@dataclass(frozen=True)
+class ChampionHandle:
+    """A champion loaded from MLflow, and where it came from (shown in scoring outputs)."""
+
+    model: LoanDefaultModel
+    uri: str
+    run_id: str
+    name: str = ""
+    version: str = ""
+
+    def describe(self) -> str:
+        """e.g. `loan-default v3 (run 1a2b...)`, or the logged model's URI."""
+        where = f"{self.name} v{self.version}" if self.version else self.uri
+        return f"{where} (run {self.run_id})"

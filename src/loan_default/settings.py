@@ -4,9 +4,11 @@ import os
 
 from omegaconf.resolvers import oc
 
-from loan_default.hooks import ChampionTrackingHook, CloseMlflowRunHook, RunMetadataHook
+from loan_default.config_loader import ProjectConfigLoader
+from loan_default.hooks import RunGuardHook, RunMetadataHook
 
-HOOKS = (RunMetadataHook(), ChampionTrackingHook(), CloseMlflowRunHook())
+_GUARD = RunGuardHook()
+HOOKS = (_GUARD, RunMetadataHook(_GUARD))
 
 
 def local_mlflow_artifacts(folder: str) -> str | None:
@@ -17,6 +19,7 @@ def local_mlflow_artifacts(folder: str) -> str | None:
 
 # `oc.env` lets conf/base/mlflow.yml default to the embedded SQLite store while a team
 # overrides it with MLFLOW_TRACKING_URI.
+CONFIG_LOADER_CLASS = ProjectConfigLoader
 CONFIG_LOADER_ARGS = {
     "base_env": "base",
     "default_run_env": "local",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -49,6 +50,49 @@ def psi_from_labels(
     )
 
 
+@dataclass(frozen=True)
+class ReferenceDistribution:
+    """A training-period distribution kept for PSI: counts per bin, and the bin edges if numeric.
+
+    Saved with the champion at training time, so scoring measures drift without the training data.
+    """
+
+    counts: dict[str, int]
+    edges: tuple[float, ...] | None = None
+
+    @classmethod
+    def of(cls, values: Sequence[Any] | np.ndarray | pd.Series, n_bins: int = 10):
+        """Quantile bins of a numeric sample (missing is a bin of its own), or its labels."""
+        values = pd.Series(values)
+        edges = None
+        if pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
+            numeric = values.to_numpy(dtype="float64", na_value=np.nan)
+            present = numeric[~np.isnan(numeric)]
+            if present.size == 0:
+                raise ValueError("PSI: the expected sample has no non-missing values.")
+            quantiles = np.quantile(present, np.linspace(0, 1, n_bins + 1)[1:-1])
+            edges = tuple(float(edge) for edge in np.unique(quantiles))
+        reference = cls({}, edges)
+        counts = reference.labels(values).value_counts()
+        return cls({str(label): int(count) for label, count in counts.items()}, edges)
+
+    def labels(self, values: Sequence[Any] | np.ndarray | pd.Series) -> pd.Series:
+        """Bin label of each value: its quantile bin (numeric) or its category, else Missing."""
+        if self.edges is None:
+            return pd.Series(values, dtype="object").fillna("Missing").astype(str)
+        numeric = pd.Series(values).to_numpy(dtype="float64", na_value=np.nan)
+        return _bin_values(numeric, np.asarray(self.edges, dtype="float64")).astype(str)
+
+    def psi(self, actual: Sequence[Any] | np.ndarray | pd.Series, epsilon: float = DEFAULT_EPSILON):
+        """PSI of `actual` against this reference, on the reference's own bins."""
+        observed = self.labels(actual).value_counts()
+        bins = pd.Index(list(self.counts)).union(observed.index)
+        expected = pd.Series(self.counts).reindex(bins, fill_value=0)
+        return psi_from_counts(
+            expected.to_numpy(), observed.reindex(bins, fill_value=0).to_numpy(), epsilon
+        )
+
+
 def population_stability_index(
     expected: Sequence[float] | np.ndarray | pd.Series,
     actual: Sequence[float] | np.ndarray | pd.Series,
@@ -58,11 +102,7 @@ def population_stability_index(
     """PSI of a continuous variable (e.g. a score): quantile bins of `expected`, NaN its own bin."""
     expected = np.asarray(expected, dtype="float64")
     actual = np.asarray(actual, dtype="float64")
-    present = expected[~np.isnan(expected)]
-    if present.size == 0:
-        raise ValueError("PSI: the expected sample has no non-missing values.")
-    edges = np.unique(np.quantile(present, np.linspace(0, 1, n_bins + 1)[1:-1]))
-    return psi_from_labels(_bin_values(expected, edges), _bin_values(actual, edges), epsilon)
+    return ReferenceDistribution.of(expected, n_bins).psi(actual, epsilon)
 
 
 def _bin_values(values: np.ndarray, edges: np.ndarray) -> pd.Series:

@@ -15,8 +15,9 @@ import pandas as pd
 from mlflow.models import ModelSignature
 from mlflow.types.schema import AnyType, ColSpec, Schema
 
-from loan_default.schema import application_columns
 from loan_default.serving import LoanDefaultModel
+
+CHAMPION_MODEL_NAME = "champion"  # name of the logged model inside each training run
 
 
 def git_tags(project_path: Path) -> dict[str, str]:
@@ -70,37 +71,63 @@ def set_tags(tags: dict[str, Any]) -> None:
         mlflow.set_tags(tags)
 
 
-def log_child_runs(
-    comparison: pd.DataFrame, experiment_id: str, parent_run_id: str, params: dict[str, dict]
-) -> list[str]:
+def log_child_runs(configurations: list[dict[str, Any]]) -> list[str]:
     """One nested run per compared configuration (model x strategy, and each baseline).
 
     Uses the client, not the fluent API, so the parent's active-run stack is left alone.
     """
+    parent = _require_active_run("child runs")
     client = mlflow.MlflowClient()
     run_ids = []
-    for row in comparison.to_dict(orient="records"):
-        name = str(row["configuration"])
-        tags = {
-            "mlflow.parentRunId": parent_run_id,
-            "kind": str(row.get("kind", "")),
-            "model": str(row.get("model", "")),
-            "strategy": str(row.get("strategy", "")),
-        }
-        run = client.create_run(experiment_id, run_name=name, tags=tags)
+    for configuration in configurations:
+        tags = {"mlflow.parentRunId": parent.info.run_id, **configuration["tags"]}
+        run = client.create_run(
+            parent.info.experiment_id, run_name=configuration["name"], tags=tags
+        )
         metrics = [
             mlflow.entities.Metric(key, float(value), int(time.time() * 1000), 0)
-            for key, value in row.items()
-            if isinstance(value, int | float) and not isinstance(value, bool) and np.isfinite(value)
+            for key, value in configuration["metrics"].items()
         ]
         logged_params = [
             mlflow.entities.Param(key, str(value)[:6000])
-            for key, value in _flatten(params.get(name, {})).items()
+            for key, value in _flatten(configuration["params"]).items()
         ]
         client.log_batch(run.info.run_id, metrics=metrics, params=logged_params)
         client.set_terminated(run.info.run_id, "FINISHED")
         run_ids.append(run.info.run_id)
     return run_ids
+
+
+def child_run_specs(comparison: pd.DataFrame, params: dict[str, dict]) -> list[dict[str, Any]]:
+    """Name, tags, finite metrics and parameters of each compared configuration's child run."""
+    specs = []
+    for row in comparison.to_dict(orient="records"):
+        name = str(row["configuration"])
+        specs.append(
+            {
+                "name": name,
+                "tags": {key: str(row.get(key, "")) for key in ("kind", "model", "strategy")},
+                "metrics": {
+                    key: float(value)
+                    for key, value in row.items()
+                    if isinstance(value, int | float)
+                    and not isinstance(value, bool)
+                    and np.isfinite(value)
+                },
+                "params": params.get(name, {}),
+            }
+        )
+    return specs
+
+
+def _require_active_run(what: str) -> mlflow.ActiveRun:
+    run = mlflow.active_run()
+    if run is None:
+        raise RuntimeError(
+            f"{what}: no active MLflow run. `kedro run` opens one through kedro-mlflow; check "
+            "that the kedro_mlflow hooks are enabled and conf/base/mlflow.yml is present."
+        )
+    return run
 
 
 def _flatten(params: dict[str, Any], prefix: str = "") -> dict[str, Any]:
@@ -113,12 +140,10 @@ def _flatten(params: dict[str, Any], prefix: str = "") -> dict[str, Any]:
     return flat
 
 
-def log_champion_model(
-    champion: Any, dataset: dict[str, Any], raw_example: pd.DataFrame
-) -> mlflow.models.model.ModelInfo:
-    """Log the champion as a pyfunc model that takes raw application columns."""
-    model = LoanDefaultModel(champion, dataset)
-    example = raw_example[application_columns(dataset)].reset_index(drop=True)
+def log_champion_model(package: LoanDefaultModel) -> mlflow.models.model.ModelInfo:
+    """Log the self-contained champion as the pyfunc model `champion` of the active run."""
+    _require_active_run("champion model")
+    example = package.input_example.reset_index(drop=True)
     # Values are typed by the project's own parsers, which accept both raw formats ("11.22%"
     # or 0.1122, "36 months" or 36); MLflow checks only that every column is present.
     signature = ModelSignature(
@@ -126,8 +151,8 @@ def log_champion_model(
         outputs=Schema([ColSpec("double", "probability_of_default")]),
     )
     return mlflow.pyfunc.log_model(
-        name="champion",
-        python_model=model,
+        name=CHAMPION_MODEL_NAME,
+        python_model=package,
         signature=signature,
         input_example=example,
         code_paths=[str(Path(__file__).parent)],
@@ -141,35 +166,44 @@ def _pip_requirements() -> list[str]:
     return [f"{name}=={version(name)}" for name in packages]
 
 
-def register_champion(
-    model_uri: str, score: float, registry: dict[str, Any], run_id: str
-) -> dict[str, Any]:
-    """Register a new version; move the alias only if it beats the current holder (or forced)."""
+def register_champion(request: dict[str, Any]) -> dict[str, str]:
+    """Register the run's champion as a new version and move the alias if the decision says so.
+
+    All or nothing: if tagging or the alias move fails, the new version is deleted and the alias
+    is put back, so a failed run never leaves a registered or promoted model behind.
+    """
     client = mlflow.MlflowClient()
-    name, alias, metric = registry["model_name"], registry["alias"], registry["metric"]
-    version = mlflow.register_model(model_uri, name, tags={metric: str(score), "run_id": run_id})
-    current = _alias_holder(client, name, alias)
-    current_score = float(current.tags.get(metric, "nan")) if current else float("nan")
-    better = registry.get("greater_is_better", True)
-    beats = (
-        current is None
-        or not np.isfinite(current_score)
-        or (score > current_score if better else score < current_score)
-    )
-    promoted = bool(beats or registry.get("force", False))
-    if promoted:
-        client.set_registered_model_alias(name, alias, version.version)
-    decision = {
-        "registered_version": str(version.version),
-        "promoted": str(promoted).lower(),
-        "previous_champion_version": current.version if current else "none",
-        f"previous_champion_{metric}": str(current_score),
-    }
-    mlflow.set_tags({f"registry.{key}": value for key, value in decision.items()})
-    return decision
+    name, alias = request["model_name"], request["alias"]
+    previous = alias_holder(client, name, alias)
+    version = mlflow.register_model(request["model_uri"], name, tags=request["version_tags"])
+    try:
+        if request["promote"]:
+            client.set_registered_model_alias(name, alias, version.version)
+        outcome = {
+            "model_name": name,
+            "registered_version": str(version.version),
+            "alias": alias,
+            "promoted": str(bool(request["promote"])).lower(),
+            "champion_version": str(
+                version.version if request["promote"] else previous_version(previous)
+            ),
+        }
+        mlflow.set_tags({f"registry.{key}": value for key, value in outcome.items()})
+    except Exception:
+        client.delete_model_version(name, str(version.version))
+        if previous is not None:
+            client.set_registered_model_alias(name, alias, previous.version)
+        raise
+    return outcome
 
 
-def _alias_holder(client: mlflow.MlflowClient, name: str, alias: str) -> Any:
+def previous_version(holder: Any) -> str:
+    """Version number of an alias holder, or `none`."""
+    return str(holder.version) if holder is not None else "none"
+
+
+def alias_holder(client: mlflow.MlflowClient, name: str, alias: str) -> Any:
+    """The model version holding `alias`, or None (no such model or alias yet)."""
     try:
         return client.get_model_version_by_alias(name, alias)
     except mlflow.exceptions.MlflowException:

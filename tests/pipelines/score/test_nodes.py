@@ -5,11 +5,13 @@ import pandas as pd
 import pytest
 
 from loan_default.pipelines.score.nodes import (
-    build_scoring_reference,
     explain,
     measure_score_drift,
+    score_applications,
     validate_applications,
 )
+from loan_default.profile import build_profile, typical_values
+from loan_default.serving import ChampionHandle, LoanDefaultModel
 from loan_default.validation import DataValidationError
 
 DATASET = {
@@ -48,9 +50,18 @@ def train() -> pd.DataFrame:
     )
 
 
+def champion_for(train: pd.DataFrame) -> ChampionHandle:
+    """RateModel packaged as the registry would hand it over, with a profile of `train`."""
+    model = RateModel()
+    scores = model.predict_proba(train)[:, 1]
+    profile = build_profile(train, scores, ["rate", "home"], DATASET, SCORE["drift"]["n_bins"])
+    package = LoanDefaultModel(model, DATASET, profile)
+    return ChampionHandle(package, "models:/test/1", "run-1", "test", "1")
+
+
 def test_unparsable_rows_go_to_errors_and_the_rest_is_prepared(train):
     raw = pd.DataFrame({"rate": ["10%", "lots", "20%"], "home": ["RENT", "OWN", "CASTLE"]})
-    valid, errors = validate_applications(raw, train, DATASET)
+    valid, errors = validate_applications(raw, champion_for(train))
     assert valid["application_row"].tolist() == [1, 3]
     assert valid["rate_x2"].tolist() == pytest.approx([0.2, 0.4])
     rows = errors[["application_row", "severity", "column", "value"]].values.tolist()
@@ -60,18 +71,18 @@ def test_unparsable_rows_go_to_errors_and_the_rest_is_prepared(train):
 
 def test_missing_required_column_stops_the_batch(train):
     with pytest.raises(DataValidationError, match=r"\['rate'\]"):
-        validate_applications(pd.DataFrame({"home": ["RENT"]}), train, DATASET)
+        validate_applications(pd.DataFrame({"home": ["RENT"]}), champion_for(train))
 
 
 def test_reference_is_median_or_most_frequent(train):
-    reference = build_scoring_reference(train, DATASET).set_index("feature")["typical_value"]
+    reference = typical_values(train, DATASET).set_index("feature")["typical_value"]
     assert reference["rate"] == pytest.approx(0.1)
     assert reference["home"] == "RENT"
 
 
 def test_reasons_name_the_feature_that_raises_the_probability(train):
     applications = pd.DataFrame({"rate": [0.3, 0.1], "home": ["OWN", "RENT"]})
-    reference = build_scoring_reference(train, DATASET)
+    reference = typical_values(train, DATASET)
     probability = RateModel().predict_proba(applications)[:, 1]
     reasons = explain(RateModel(), applications, reference, probability, top_n=2)
     assert reasons.loc[0, "reason_1"] == "rate = 0.3"
@@ -80,10 +91,18 @@ def test_reasons_name_the_feature_that_raises_the_probability(train):
 
 
 def test_drift_is_zero_for_the_same_population_and_large_for_a_shifted_one(train):
-    iv = pd.DataFrame({"feature": ["rate", "home"]})
-    same, metrics = measure_score_drift(train, train, RateModel(), iv, SCORE)
+    """Drift is measured against the profile saved at training time, not the training loans."""
+    champion = champion_for(train)
+    same, metrics = measure_score_drift(train, champion, SCORE)
     assert same["psi"].max() == pytest.approx(0.0, abs=1e-9)
     assert set(metrics) == {"drift_psi_score", "drift_psi_rate", "drift_psi_home"}
     shifted = train.assign(rate=[0.3, 0.35, 0.4, 0.45], home="OWN")
-    table, _ = measure_score_drift(train, shifted, RateModel(), iv, SCORE)
+    table, _ = measure_score_drift(shifted, champion, SCORE)
     assert (table["band"] == "major shift").all()
+
+
+def test_scored_batch_names_the_model_version_and_run(train):
+    applications = train.drop(columns="is_default").assign(application_row=[1, 2, 3, 4])
+    scored = score_applications(applications, champion_for(train), {"reasons": {"top_n": 1}})
+    assert scored["decision"].tolist() == ["approve", "approve", "approve", "reject"]
+    assert set(scored["model_version"]) == {"1"} and set(scored["model_run_id"]) == {"run-1"}

@@ -17,7 +17,12 @@ from loan_default.schema import (
     meta_columns,
     required_raw_columns,
 )
-from loan_default.validation import DataValidationError, describe_examples, require_both_classes
+from loan_default.validation import (
+    ConfigurationError,
+    DataValidationError,
+    describe_examples,
+    require_both_classes,
+)
 
 from .parsers import PARSERS, unparsable
 
@@ -82,6 +87,59 @@ def _parse_column(
             raise DataValidationError(message)
         logger.warning("%s; set to missing", message)
     return parsed
+
+
+def handle_duplicates(
+    parsed_loans: pd.DataFrame, dataset: dict[str, Any]
+) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """Find exact duplicate rows and repeated identifiers; stop (`error`) or keep the first (`drop`).
+
+    Copies of one loan would land in both training and validation folds (or in training and
+    test) and inflate every estimate, so they are dealt with before anything is learned.
+    """
+    source, action = _source(dataset), (dataset.get("duplicates") or {}).get("action", "error")
+    if action not in {"error", "drop"}:
+        raise ConfigurationError(
+            f"dataset.duplicates.action: unknown action '{action}' (known: error, drop)."
+        )
+    exact = parsed_loans.duplicated(keep="first")
+    repeated_ids = {}
+    for column in dataset.get("identifier_columns") or []:
+        if column in parsed_loans:
+            values = parsed_loans[column]
+            repeated_ids[column] = values.notna() & values.duplicated(keep="first") & ~exact
+    repeated = pd.concat(repeated_ids, axis=1).any(axis=1) if repeated_ids else exact & False
+    summary = {
+        "action": action,
+        "exact_duplicate_rows": int(exact.sum()),
+        "repeated_identifier_rows": {name: int(mask.sum()) for name, mask in repeated_ids.items()},
+        "dropped_rows": 0,
+    }
+    if not (exact | repeated).any():
+        return parsed_loans, summary
+    details = [f"{int(exact.sum()):,} exact duplicate row(s)"]
+    if exact.any():
+        hashes = pd.util.hash_pandas_object(parsed_loans, index=False)
+        copy = parsed_loans.index[exact][0]
+        original = hashes.index[hashes == hashes.loc[copy]][0]
+        details[0] += f" (e.g. data row {copy + 1} repeats data row {original + 1})"
+    for column, mask in repeated_ids.items():
+        if mask.any():
+            examples = describe_examples(parsed_loans.loc[mask, column].unique())
+            details.append(
+                f"{int(mask.sum()):,} more row(s) repeating a '{column}' value {examples}"
+            )
+    message = f"{source}: {'; '.join(details)}."
+    if action == "error":
+        raise DataValidationError(
+            f"{message} Copies of a loan would sit in both training and validation folds and "
+            "inflate cross-validation. Fix the file, or set dataset.duplicates.action: drop to "
+            "keep the first copy."
+        )
+    keep = ~(exact | repeated)
+    summary["dropped_rows"] = int((~keep).sum())
+    logger.warning("%s Dropped %d row(s), kept the first copy.", message, summary["dropped_rows"])
+    return parsed_loans.loc[keep].reset_index(drop=True), summary
 
 
 def derive_target(parsed_loans: pd.DataFrame, dataset: dict[str, Any]) -> pd.DataFrame:

@@ -2,7 +2,13 @@
 
 from kedro.pipeline import Node, Pipeline
 
-from .nodes import add_derived_features, derive_target, parse_raw_loans, select_application_columns
+from .nodes import (
+    add_derived_features,
+    derive_target,
+    handle_duplicates,
+    parse_raw_loans,
+    select_application_columns,
+)
 
 
 def create_pipeline(**kwargs) -> Pipeline:
@@ -16,8 +22,14 @@ def create_pipeline(**kwargs) -> Pipeline:
                 name="parse_raw_loans",
             ),
             Node(
-                derive_target,
+                handle_duplicates,
                 ["parsed_loans", "params:dataset"],
+                ["unique_loans", "duplicate_summary"],
+                name="handle_duplicates",
+            ),
+            Node(
+                derive_target,
+                ["unique_loans", "params:dataset"],
                 "labelled_loans",
                 name="derive_target",
             ),
@@ -36,7 +48,7 @@ def create_pipeline(**kwargs) -> Pipeline:
         ],
         namespace="ingestion",
         inputs={"raw_loans"},
-        outputs={"loans", "dropped_columns"},
+        outputs={"loans", "dropped_columns", "duplicate_summary"},
         parameters={"params:dataset"},
         tags={"ingestion", "training", "inference"},
     )

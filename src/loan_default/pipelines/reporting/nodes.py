@@ -6,7 +6,7 @@ from typing import Any
 
 import pandas as pd
 
-from loan_default import report
+from loan_default import report, tracking
 
 PLOTS = {
     "roc_curves": "ROC curves: champion, best per model, baselines (out-of-time test)",
@@ -51,6 +51,14 @@ def collect_run_metrics(
             row["test_expected_cost_per_loan"]
         )
     return {name: {"value": value, "step": 0} for name, value in metrics.items()}
+
+
+def describe_configuration_runs(
+    strategy_comparison: pd.DataFrame, training: dict[str, Any]
+) -> list[dict[str, Any]]:
+    """One child-run spec per compared configuration: its metrics, hyperparameters and threshold."""
+    params = tracking.configuration_params(strategy_comparison, training)
+    return tracking.child_run_specs(strategy_comparison, params)
 
 
 def render_report(

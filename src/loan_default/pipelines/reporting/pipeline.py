@@ -2,7 +2,7 @@
 
 from kedro.pipeline import Node, Pipeline
 
-from .nodes import PLOTS, collect_run_metrics, render_report
+from .nodes import PLOTS, collect_run_metrics, describe_configuration_runs, render_report
 
 TABLES = [
     "split_summary",
@@ -27,11 +27,17 @@ def create_pipeline(**kwargs) -> Pipeline:
                 "run_metrics",
                 name="collect_run_metrics",
             ),
+            Node(
+                describe_configuration_runs,
+                ["strategy_comparison", "params:training"],
+                "configuration_runs",
+                name="describe_configuration_runs",
+            ),
             Node(render_report, report_inputs, "loan_report", name="render_report"),
         ],
         namespace="reporting",
         inputs={*TABLES, "champion", *PLOTS},
-        outputs={"run_metrics", "loan_report"},
-        parameters={"params:dataset"},
+        outputs={"run_metrics", "loan_report", "configuration_runs"},
+        parameters={"params:dataset", "params:training"},
         tags={"reporting"},
     )

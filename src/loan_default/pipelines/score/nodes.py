@@ -10,8 +10,9 @@ import pandas as pd
 
 from loan_default.pipelines.ingestion.nodes import add_derived_features
 from loan_default.pipelines.ingestion.parsers import PARSERS, unparsable
-from loan_default.schema import application_columns, feature_columns
-from loan_default.stability import band, population_stability_index, psi_from_labels
+from loan_default.schema import application_columns
+from loan_default.serving import ChampionHandle
+from loan_default.stability import ReferenceDistribution, band
 from loan_default.validation import DataValidationError, describe_examples
 
 logger = logging.getLogger(__name__)
@@ -21,9 +22,10 @@ ERROR_COLUMNS = [ROW, "severity", "column", "value", "problem"]
 
 
 def validate_applications(
-    raw_applications: pd.DataFrame, train_loans: pd.DataFrame, dataset: dict[str, Any]
+    raw_applications: pd.DataFrame, champion: ChampionHandle
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Type each application; rows with unparsable values go to the errors table, not the scorer."""
+    dataset, profile = champion.model.dataset, champion.model.profile
     required = application_columns(dataset)
     if raw_applications.empty:
         raise DataValidationError("applications: the file has no rows (only a header or nothing).")
@@ -31,7 +33,7 @@ def validate_applications(
     if missing:
         raise DataValidationError(
             f"applications: {len(missing)} required column(s) missing: {missing}; no application "
-            "can be scored without them (see dataset.column_types)."
+            f"can be scored without them ({champion.describe()} was trained on them)."
         )
     applications = raw_applications.copy()
     applications.insert(0, ROW, np.arange(1, len(applications) + 1))
@@ -46,7 +48,7 @@ def validate_applications(
             for row, value in zip(applications.loc[failed, ROW], raw[failed], strict=True)
         ]
         applications[column] = parsed
-    errors += _unseen_categories(applications, train_loans, dataset)
+    errors += _unseen_categories(applications, profile.categories)
     error_table = pd.DataFrame(errors, columns=ERROR_COLUMNS)
     bad_rows = set(error_table.loc[error_table["severity"] == "error", ROW])
     valid = applications[~applications[ROW].isin(bad_rows)]
@@ -54,16 +56,14 @@ def validate_applications(
     return add_derived_features(valid, dataset).reset_index(drop=True), error_table
 
 
-def _unseen_categories(
-    applications: pd.DataFrame, train_loans: pd.DataFrame, dataset: dict[str, Any]
-) -> list[tuple]:
+def _unseen_categories(applications: pd.DataFrame, categories: dict[str, list[str]]) -> list[tuple]:
     """Warnings for categories never seen in training (the encoders handle them)."""
     warnings = []
-    for column, kind in (dataset.get("column_types") or {}).items():
-        if kind != "category" or column not in train_loans or column not in applications:
+    for column, known in categories.items():
+        if column not in applications:
             continue
-        known = set(train_loans[column].dropna())
-        unseen = applications[column].notna() & ~applications[column].isin(known)
+        values = applications[column]
+        unseen = values.notna() & ~values.astype(str).isin(set(known))
         warnings += [
             (
                 row,
@@ -72,43 +72,29 @@ def _unseen_categories(
                 str(value),
                 "category not seen in training; encoded as unknown",
             )
-            for row, value in zip(
-                applications.loc[unseen, ROW], applications.loc[unseen, column], strict=True
-            )
+            for row, value in zip(applications.loc[unseen, ROW], values[unseen], strict=True)
         ]
     return warnings
 
 
-def build_scoring_reference(train_loans: pd.DataFrame, dataset: dict[str, Any]) -> pd.DataFrame:
-    """A typical training loan: median of each numeric feature, most frequent category otherwise."""
-    rows = []
-    for column in feature_columns(train_loans, dataset):
-        values = train_loans[column].dropna()
-        numeric = pd.api.types.is_numeric_dtype(values)
-        typical = values.median() if numeric else values.mode().iloc[0]
-        rows.append({"feature": column, "typical_value": typical, "numeric": numeric})
-    return pd.DataFrame(rows)
-
-
 def score_applications(
-    applications: pd.DataFrame, champion: Any, reference: pd.DataFrame, score: dict[str, Any]
+    applications: pd.DataFrame, champion: ChampionHandle, score: dict[str, Any]
 ) -> pd.DataFrame:
-    """Probability of default, decision at the champion's threshold and the top reasons."""
-    model = unwrap_champion(champion)
+    """Probability of default, decision at the champion's threshold, top reasons, and the model."""
+    model = champion.model.champion
+    logger.info("Scoring %d applications with %s", len(applications), champion.describe())
     probability = model.predict_proba(applications)[:, 1]
     scored = pd.DataFrame({ROW: applications[ROW].to_numpy()})
     scored["probability_of_default"] = probability.round(6)
     scored["decision"] = np.where(probability >= model.threshold, "reject", "approve")
     scored["threshold"] = round(model.threshold, 6)
+    reference = champion.model.profile.typical_values
     reasons = explain(model, applications, reference, probability, int(score["reasons"]["top_n"]))
-    return pd.concat([scored, reasons], axis=1)
-
-
-def unwrap_champion(champion: Any) -> Any:
-    """The fitted champion, whether loaded from the catalog or from the MLflow registry."""
-    if hasattr(champion, "unwrap_python_model"):
-        return champion.unwrap_python_model().champion
-    return champion
+    scored = pd.concat([scored, reasons], axis=1)
+    scored["model_name"] = champion.name
+    scored["model_version"] = champion.version
+    scored["model_run_id"] = champion.run_id
+    return scored
 
 
 def explain(
@@ -160,28 +146,23 @@ def _describe_reason(feature: str, value: Any, contribution: float) -> str:
 
 
 def measure_score_drift(
-    train_loans: pd.DataFrame,
-    applications: pd.DataFrame,
-    champion: Any,
-    iv_ranking: pd.DataFrame,
-    score: dict[str, Any],
+    applications: pd.DataFrame, champion: ChampionHandle, score: dict[str, Any]
 ) -> tuple[pd.DataFrame, dict[str, dict[str, float]]]:
-    """PSI of the score and of the most predictive features, training period vs this batch."""
-    drift = score["drift"]
-    model = unwrap_champion(champion)
-    rows = [
-        _psi_row(
-            "score",
-            model.predict_proba(train_loans)[:, 1],
-            model.predict_proba(applications)[:, 1],
-            drift,
-        )
+    """PSI of the score and of the most predictive features, training period vs this batch.
+
+    The training side comes from the champion's profile, saved when it was trained.
+    """
+    bands = score["drift"]["bands"]
+    profile = champion.model.profile
+    scores = champion.model.champion.predict_proba(applications)[:, 1]
+    rows = [_psi_row("score", profile.score_reference, scores, bands)]
+    rows += [
+        _psi_row(feature, reference, applications[feature], bands)
+        for feature, reference in profile.feature_references.items()
+        if feature in applications
     ]
-    top = [f for f in iv_ranking["feature"] if f in applications][: int(drift["top_features"])]
-    for feature in top:
-        rows.append(_psi_row(feature, train_loans[feature], applications[feature], drift))
     table = pd.DataFrame(rows)
-    stable_label = drift["bands"][0]["label"]
+    stable_label = bands[0]["label"]
     shifted = table.loc[table["band"] != stable_label, "name"]
     if len(shifted):
         logger.warning("Drift beyond '%s' for %s", stable_label, describe_examples(shifted))
@@ -189,10 +170,8 @@ def measure_score_drift(
     return table, metrics
 
 
-def _psi_row(name: str, expected: Any, actual: Any, drift: dict[str, Any]) -> dict[str, Any]:
-    expected, actual = pd.Series(expected), pd.Series(actual)
-    if pd.api.types.is_numeric_dtype(expected):
-        psi = population_stability_index(expected, actual.astype("float64"), drift["n_bins"])
-    else:
-        psi = psi_from_labels(expected, actual)
-    return {"name": name, "psi": round(psi, 5), "band": band(psi, drift["bands"])}
+def _psi_row(
+    name: str, reference: ReferenceDistribution, actual: Any, bands: list[dict[str, Any]]
+) -> dict[str, Any]:
+    psi = reference.psi(actual)
+    return {"name": name, "psi": round(psi, 5), "band": band(psi, bands)}

@@ -2,53 +2,40 @@
 
 from kedro.pipeline import Node, Pipeline
 
-from .nodes import (
-    build_scoring_reference,
-    measure_score_drift,
-    score_applications,
-    validate_applications,
-)
+from .nodes import measure_score_drift, score_applications, validate_applications
 
 
 def create_pipeline(**kwargs) -> Pipeline:
-    """Build the scoring stage (not part of `loan`: it consumes the training run's outputs)."""
+    """Build the scoring stage (not part of `loan`: it uses the registry's champion).
+
+    Everything it needs beyond the applications travels inside the registered model: its
+    dataset configuration, threshold, training ranges and categories, reasons and drift references.
+    """
     return Pipeline(
         [
             Node(
                 validate_applications,
-                ["applications", "train_loans", "params:dataset"],
+                ["applications", "scoring_champion"],
                 ["valid_applications", "application_errors"],
                 name="validate_applications",
             ),
             Node(
-                build_scoring_reference,
-                ["train_loans", "params:dataset"],
-                "scoring_reference",
-                name="build_scoring_reference",
-            ),
-            Node(
                 score_applications,
-                ["valid_applications", "scoring_champion", "scoring_reference", "params:score"],
+                ["valid_applications", "scoring_champion", "params:score"],
                 "scored_applications",
                 name="score_applications",
             ),
             Node(
                 measure_score_drift,
-                [
-                    "train_loans",
-                    "valid_applications",
-                    "scoring_champion",
-                    "iv_ranking",
-                    "params:score",
-                ],
+                ["valid_applications", "scoring_champion", "params:score"],
                 ["score_drift", "score_drift_metrics"],
                 name="measure_score_drift",
                 tags={"reporting"},
             ),
         ],
         namespace="score",
-        inputs={"applications", "train_loans", "scoring_champion", "iv_ranking"},
+        inputs={"applications", "scoring_champion"},
         outputs={"scored_applications", "application_errors", "score_drift", "score_drift_metrics"},
-        parameters={"params:dataset", "params:score"},
+        parameters={"params:score"},
         tags={"score", "inference"},
     )

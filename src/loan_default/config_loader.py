@@ -1,0 +1,66 @@
+"""Kedro's OmegaConfigLoader plus two resolvers that keep every environment's state apart."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kedro.config import OmegaConfigLoader
+from omegaconf import OmegaConf
+
+# Environments whose outputs live directly under data/ (the default run and base itself).
+SHARED_ROOT_ENVS = {"base", "local"}
+
+
+def env_data_root(env: str) -> str:
+    """Where an environment's outputs live: data/ for the default run, data/<env>/ otherwise."""
+    return "data" if env in SHARED_ROOT_ENVS else f"data/{env}"
+
+
+def env_suffixed(name: str, env: str) -> str:
+    """`name` for the default run, `name-<env>` otherwise (MLflow experiment, registered model)."""
+    return name if env in SHARED_ROOT_ENVS else f"{name}-{env}"
+
+
+class ProjectConfigLoader(OmegaConfigLoader):
+    """Resolves `${env_data_root:}` and `${env_suffixed:name}` for the environment being run.
+
+    An environment written by a user (conf/<env>/) therefore gets its own data folder, MLflow
+    experiment and registered model without a line of catalog or tracking configuration.
+    """
+
+    def __init__(self, conf_source: str, env: str | None = None, **kwargs: Any) -> None:
+        self.run_env = env or kwargs.get("default_run_env") or "local"
+        self._register_env_resolvers()  # before the parent resolves globals.yml
+        super().__init__(conf_source, env=env, **kwargs)
+
+    def _register_env_resolvers(self) -> None:
+        OmegaConf.register_resolver(
+            "env_data_root", lambda: env_data_root(self.run_env), replace=True
+        )
+        OmegaConf.register_resolver(
+            "env_suffixed", lambda name: env_suffixed(name, self.run_env), replace=True
+        )
+
+    def __getitem__(self, key: str) -> dict[str, Any]:
+        """As Kedro's, with this loader's resolvers, and `--params` merged key by key over base +
+        environment parameters.
+
+        Kedro 1.7 merges runtime parameters into the environment's own files before replacing
+        base's top-level blocks with them, so `--env taiwan --params registry.force=true` would
+        replace the whole `registry` block by `{force: true}`.
+        """
+        # Resolvers are process-global: with two loaders alive (tests, notebooks) the last one
+        # created would otherwise resolve `${globals:...}` and the env resolvers for both.
+        self._register_env_resolvers()
+        self._register_globals_resolver()
+        if key != "parameters" or not self.runtime_params or key in self:
+            return super().__getitem__(key)
+        runtime = self.runtime_params
+        # Keep `${runtime_params:...}` interpolations working while the merge is held back.
+        self._runtime_params_oc = OmegaConf.create(runtime)
+        self.runtime_params = {}
+        try:
+            parameters = super().__getitem__(key)
+        finally:
+            self.runtime_params = runtime
+        return OmegaConf.to_container(OmegaConf.merge(parameters, runtime), resolve=True)

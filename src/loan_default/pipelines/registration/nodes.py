@@ -1,0 +1,169 @@
+"""Registration nodes: package the champion with its training profile, compare it with the
+current champion on this run's test set, and ask the registry to record the decision."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from loan_default.modelling.metrics import GREATER_IS_BETTER, exposures, score_metrics
+from loan_default.modelling.scoring_model import ScoringModel
+from loan_default.profile import ScoringProfile, build_profile
+from loan_default.schema import application_columns, target_values
+from loan_default.serving import ChampionHandle, LoanDefaultModel
+from loan_default.validation import ConfigurationError
+
+logger = logging.getLogger(__name__)
+
+INPUT_EXAMPLE_ROWS = 5
+
+
+def build_scoring_profile(
+    train_loans: pd.DataFrame,
+    champion_model: ScoringModel,
+    iv_ranking: pd.DataFrame,
+    dataset: dict[str, Any],
+    score: dict[str, Any],
+) -> ScoringProfile:
+    """Training ranges, categories, typical values and score/feature distributions for scoring."""
+    drift = score["drift"]
+    top = [feature for feature in iv_ranking["feature"] if feature in train_loans]
+    return build_profile(
+        train_loans,
+        champion_model.predict_proba(train_loans)[:, 1],
+        top[: int(drift["top_features"])],
+        dataset,
+        int(drift["n_bins"]),
+    )
+
+
+def sample_application_rows(raw_loans: pd.DataFrame, dataset: dict[str, Any]) -> pd.DataFrame:
+    """A few raw rows with the application columns only: the registered model's input example."""
+    return raw_loans[application_columns(dataset)].head(INPUT_EXAMPLE_ROWS).reset_index(drop=True)
+
+
+def package_champion(
+    champion_model: ScoringModel,
+    scoring_profile: ScoringProfile,
+    application_example: pd.DataFrame,
+    dataset: dict[str, Any],
+) -> LoanDefaultModel:
+    """The self-contained champion: model and threshold, dataset config and training profile."""
+    return LoanDefaultModel(champion_model, dataset, scoring_profile, application_example)
+
+
+def decide_promotion(
+    challenger: ChampionHandle,
+    incumbent: ChampionHandle | None,
+    test_loans: pd.DataFrame,
+    dataset: dict[str, Any],
+    registry: dict[str, Any],
+) -> tuple[dict[str, Any], dict[str, dict[str, float]]]:
+    """Score this run's held-out test loans with both champions; promote on a real improvement."""
+    metric = registry["metric"]
+    if metric not in GREATER_IS_BETTER:
+        raise ConfigurationError(
+            f"registry.metric: unknown metric '{metric}' "
+            f"(known: {', '.join(sorted(GREATER_IS_BETTER))})."
+        )
+    challenger_value = _test_metric(challenger.model.champion, test_loans, dataset, metric)
+    decision: dict[str, Any] = {
+        "metric": metric,
+        "evaluated_on": f"this run's test set ({len(test_loans):,} loans)",
+        "challenger": challenger.uri,
+        f"challenger_{metric}": challenger_value,
+        "champion": incumbent.describe() if incumbent else "none",
+        f"champion_{metric}": None,
+        "min_improvement": float(registry["min_improvement"]),
+        "forced": bool(registry["force"]),
+    }
+    if incumbent is None:
+        promote, reason = True, "no current champion"
+    else:
+        try:
+            incumbent_value = _test_metric(incumbent.model.champion, test_loans, dataset, metric)
+        except Exception as error:  # noqa: BLE001 - any failure means "cannot score this data"
+            promote = False
+            reason = (
+                f"the current champion ({incumbent.describe()}) cannot score this run's test "
+                f"data ({type(error).__name__}: {str(error)[:300]})"
+            )
+        else:
+            decision[f"champion_{metric}"] = incumbent_value
+            promote, reason = _improves(challenger_value, incumbent_value, metric, registry)
+    if decision["forced"] and not promote:
+        promote, reason = True, f"forced by registry.force ({reason})"
+    decision |= {"promote": promote, "reason": reason}
+    logger.info("Promotion: %s (%s)", "yes" if promote else "no", reason)
+    metrics = {
+        f"promotion.{side}_{metric}": {"value": float(value), "step": 0}
+        for side, value in (
+            ("challenger", challenger_value),
+            ("champion", decision[f"champion_{metric}"]),
+        )
+        if value is not None and np.isfinite(value)
+    }
+    metrics["promotion.promoted"] = {"value": float(promote), "step": 0}
+    return decision, metrics
+
+
+def _test_metric(
+    model: ScoringModel, test_loans: pd.DataFrame, dataset: dict[str, Any], metric: str
+) -> float:
+    scores = model.predict_proba(test_loans)[:, 1]
+    values = score_metrics(
+        target_values(test_loans, dataset),
+        scores,
+        model.threshold,
+        exposures(test_loans, dataset["costs"]),
+        dataset["costs"],
+    )
+    return float(values[metric])
+
+
+def _improves(
+    challenger: float, incumbent: float, metric: str, registry: dict[str, Any]
+) -> tuple[bool, str]:
+    gain = (challenger - incumbent) * (1 if GREATER_IS_BETTER[metric] else -1)
+    margin = float(registry["min_improvement"])
+    promote = gain > 0 and gain >= margin
+    verdict = "beats" if promote else "does not beat"
+    return promote, (
+        f"challenger {verdict} the champion on test {metric}: {challenger:.4f} vs "
+        f"{incumbent:.4f} (improvement {gain:+.4f}, required > 0 and >= {margin})"
+    )
+
+
+def request_registration(
+    challenger: ChampionHandle,
+    promotion_decision: dict[str, Any],
+    champion_metrics: dict[str, Any],
+    loan_report: str,
+    registry: dict[str, Any],
+) -> dict[str, Any]:
+    """What to register and whether to move the alias; waits for the report, so registering is
+    the last thing a run does and a run that fails anywhere registers nothing."""
+    metric = promotion_decision["metric"]
+    version_tags = {
+        "source_run_id": challenger.run_id,
+        "promotion.promoted": str(promotion_decision["promote"]).lower(),
+        "promotion.reason": promotion_decision["reason"][:5000],
+        f"promotion.challenger_{metric}": str(promotion_decision[f"challenger_{metric}"]),
+        f"promotion.champion_{metric}": str(promotion_decision[f"champion_{metric}"]),
+        "report_bytes": str(len(loan_report)),
+    }
+    version_tags |= {
+        f"champion.{name}": str(value)
+        for name, value in champion_metrics.items()
+        if name.startswith(("test_", "cv_")) or name in {"configuration", "threshold"}
+    }
+    return {
+        "model_uri": challenger.uri,
+        "model_name": registry["model_name"],
+        "alias": registry["alias"],
+        "promote": bool(promotion_decision["promote"]),
+        "version_tags": version_tags,
+    }

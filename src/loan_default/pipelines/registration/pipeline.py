@@ -1,0 +1,87 @@
+"""Registration: the last stage of `loan`. The champion is logged as a self-contained MLflow
+model, compared with the registry's current champion on this run's test set, and registered."""
+
+from kedro.pipeline import Node, Pipeline
+
+from .nodes import (
+    build_scoring_profile,
+    decide_promotion,
+    package_champion,
+    request_registration,
+    sample_application_rows,
+)
+
+
+def create_pipeline(**kwargs) -> Pipeline:
+    """Build the registration stage."""
+    return Pipeline(
+        [
+            Node(
+                build_scoring_profile,
+                [
+                    "train_loans",
+                    "champion_model",
+                    "iv_ranking",
+                    "params:dataset",
+                    "params:score",
+                ],
+                "scoring_profile",
+                name="build_scoring_profile",
+            ),
+            Node(
+                sample_application_rows,
+                ["raw_loans", "params:dataset"],
+                "application_example",
+                name="sample_application_rows",
+            ),
+            Node(
+                package_champion,
+                ["champion_model", "scoring_profile", "application_example", "params:dataset"],
+                "champion_package",
+                name="package_champion",
+            ),
+            Node(
+                decide_promotion,
+                [
+                    "champion_package",
+                    "incumbent_champion",
+                    "test_loans",
+                    "params:dataset",
+                    "params:registry",
+                ],
+                ["promotion_decision", "promotion_metrics"],
+                name="decide_promotion",
+            ),
+            Node(
+                request_registration,
+                [
+                    "champion_package",
+                    "promotion_decision",
+                    "champion_metrics",
+                    "loan_report",
+                    "params:registry",
+                ],
+                "champion_registration",
+                name="register_champion",
+            ),
+        ],
+        namespace="registration",
+        inputs={
+            "train_loans",
+            "test_loans",
+            "raw_loans",
+            "champion_model",
+            "iv_ranking",
+            "incumbent_champion",
+            "champion_metrics",
+            "loan_report",
+        },
+        outputs={
+            "champion_package",
+            "promotion_decision",
+            "promotion_metrics",
+            "champion_registration",
+        },
+        parameters={"params:dataset", "params:score", "params:registry"},
+        tags={"registration"},
+    )

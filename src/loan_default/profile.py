@@ -1,0 +1,72 @@
+"""What scoring needs to know about the training loans, saved with the champion at training time."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from loan_default.schema import feature_columns
+from loan_default.stability import ReferenceDistribution
+
+
+@dataclass(frozen=True)
+class ScoringProfile:
+    """Training-period facts the registered champion carries, so scoring never reads data/.
+
+    - `typical_values`: per feature, the value reasons substitute (median or most frequent);
+    - `numeric_ranges` and `categories`: what training saw, for input checks;
+    - `score_reference` and `feature_references`: distributions for drift (PSI).
+    """
+
+    typical_values: pd.DataFrame
+    numeric_ranges: dict[str, tuple[float, float]]
+    categories: dict[str, list[str]]
+    score_reference: ReferenceDistribution
+    feature_references: dict[str, ReferenceDistribution] = field(default_factory=dict)
+    training_rows: int = 0
+
+
+def typical_values(train_loans: pd.DataFrame, dataset: dict[str, Any]) -> pd.DataFrame:
+    """A typical training loan: median of each numeric feature, most frequent category otherwise."""
+    rows = []
+    for column in feature_columns(train_loans, dataset):
+        values = train_loans[column].dropna()
+        if values.empty:
+            continue
+        numeric = pd.api.types.is_numeric_dtype(values)
+        typical = values.median() if numeric else values.mode().iloc[0]
+        rows.append({"feature": column, "typical_value": typical, "numeric": numeric})
+    return pd.DataFrame(rows, columns=["feature", "typical_value", "numeric"])
+
+
+def build_profile(
+    train_loans: pd.DataFrame,
+    training_scores: Any,
+    top_features: list[str],
+    dataset: dict[str, Any],
+    n_bins: int,
+) -> ScoringProfile:
+    """Profile of the training loans and of the champion's scores on them."""
+    ranges, categories = {}, {}
+    for column in feature_columns(train_loans, dataset):
+        values = train_loans[column].dropna()
+        if values.empty:
+            continue
+        if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
+            ranges[column] = (float(values.min()), float(values.max()))
+        elif not pd.api.types.is_datetime64_any_dtype(values):
+            categories[column] = sorted(values.astype(str).unique())
+    return ScoringProfile(
+        typical_values=typical_values(train_loans, dataset),
+        numeric_ranges=ranges,
+        categories=categories,
+        score_reference=ReferenceDistribution.of(training_scores, n_bins),
+        feature_references={
+            feature: ReferenceDistribution.of(train_loans[feature], n_bins)
+            for feature in top_features
+            if feature in train_loans
+        },
+        training_rows=len(train_loans),
+    )
