@@ -13,6 +13,7 @@ from kedro.framework.session import KedroSession
 from kedro.framework.startup import bootstrap_project
 
 from loan_default.config_loader import ProjectConfigLoader
+from loan_default.pipelines.ingestion.nodes import add_derived_features, parse_columns
 from loan_default.settings import CONFIG_LOADER_ARGS
 
 os.environ.setdefault("KEDRO_DISABLE_TELEMETRY", "1")
@@ -62,12 +63,18 @@ def make_kedro_project(
     raw.to_csv(raw_file, index=False)
     for sample in PROJECT_ROOT.glob("data/01_raw/*applications.csv"):
         shutil.copy(sample, raw_file.parent / sample.name)
+    (root / "conf" / env).mkdir(parents=True, exist_ok=True)
     env_globals = root / "conf" / env / "globals.yml"
     values = yaml.safe_load(env_globals.read_text()) if env_globals.exists() else {}
     env_globals.write_text(yaml.safe_dump({**(values or {}), "raw_loans_file": str(raw_file)}))
     for name, text in local_conf.items():
         (root / "conf" / env / name).write_text(text)
     return root
+
+
+def ingest_like_training(raw: pd.DataFrame, dataset: dict) -> pd.DataFrame:
+    """Raw rows typed and derived by the ingestion's own nodes (the training path)."""
+    return add_derived_features(parse_columns(raw, dataset, [], "test rows"), dataset)
 
 
 def run_kedro(project: Path, pipeline: str = "loan", env: str | None = None, **kwargs) -> dict:

@@ -49,17 +49,17 @@ def test_taiwan_environment_runs_end_to_end(tmp_path: Path, tracking_uri: str):
     project = make_kedro_project(tmp_path / "project", raw, {}, env="taiwan")
     run_kedro(project, "loan", env="taiwan")
 
-    summary = pd.read_csv(project / "data/08_reporting/split_summary.csv").set_index("split")
+    summary = pd.read_csv(project / "data/taiwan/08_reporting/split_summary.csv").set_index("split")
     assert "first_date" not in summary.columns, "no date column: a stratified random split"
     assert summary.loc["train", "default_rate"] == pytest.approx(
         summary.loc["test", "default_rate"], abs=0.01
     )
-    missing = pd.read_csv(project / "data/08_reporting/missing_value_report.csv").set_index(
+    missing = pd.read_csv(project / "data/taiwan/08_reporting/missing_value_report.csv").set_index(
         "column"
     )
     assert missing.loc["EDUCATION", "sentinel_codes"] > 0, "undocumented codes count as missing"
     assert missing.loc["MARRIAGE", "sentinel_codes"] > 0
-    comparison = pd.read_csv(project / "data/08_reporting/strategy_comparison.csv")
+    comparison = pd.read_csv(project / "data/taiwan/08_reporting/strategy_comparison.csv")
     champion = comparison.iloc[0]
     rules = comparison[comparison["configuration"].str.startswith("baseline/reject")]
     assert champion["test_roc_auc"] > rules["test_roc_auc"].max()
@@ -69,3 +69,4 @@ def test_taiwan_environment_runs_end_to_end(tmp_path: Path, tracking_uri: str):
     assert experiment is not None, "its own MLflow experiment"
     assert client.search_runs([experiment.experiment_id], "tags.`kedro.env` = 'taiwan'")
     assert client.get_model_version_by_alias("loan-default-taiwan", "champion")
+    assert not (project / "data/08_reporting").exists(), "taiwan writes under data/taiwan/ only"

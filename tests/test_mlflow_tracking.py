@@ -17,9 +17,8 @@ import pandas as pd
 import pytest
 
 from loan_default.config_loader import ProjectConfigLoader
-from loan_default.pipelines.ingestion.nodes import prepare_applications
 from loan_default.settings import CONFIG_LOADER_ARGS
-from tests.conftest import run_kedro
+from tests.conftest import ingest_like_training, run_kedro
 
 pytestmark = pytest.mark.slow
 MODEL = "loan-default"
@@ -117,6 +116,29 @@ def test_champion_is_registered_with_the_alias(client, parent_run):
     version = client.get_model_version_by_alias(MODEL, "champion")
     assert version.run_id == parent_run.info.run_id
     assert parent_run.data.tags["registry.promoted"] == "true"
+    assert version.tags["promotion.reason"] == "no current champion"
+    assert mlflow.active_run() is None, "the session leaves no MLflow run open in the process"
+
+
+def test_registered_model_is_self_contained(trained_project, client):
+    """Threshold, dataset config and the training profile travel inside the registered model."""
+    project, _ = trained_project
+    model = mlflow.pyfunc.load_model(f"models:/{MODEL}@champion").unwrap_python_model()
+    with _latest_version(project / "data/06_models/champion_model.pkl").open("rb") as handle:
+        champion = pickle.load(handle)
+    assert model.threshold == pytest.approx(champion.threshold)
+    assert model.dataset == _dataset_params(project)
+    profile = model.profile
+    train = pd.read_parquet(project / "data/05_model_input/train_loans.parquet")
+    assert profile.training_rows == len(train)
+    assert profile.numeric_ranges["annual_inc"] == (
+        train["annual_inc"].min(),
+        train["annual_inc"].max(),
+    )
+    assert set(profile.categories["home_ownership"]) == set(train["home_ownership"].dropna())
+    assert sum(profile.score_reference.counts.values()) == len(train)
+    iv = pd.read_csv(project / "data/08_reporting/iv_ranking.csv")
+    assert list(profile.feature_references) == [f for f in iv["feature"] if f in train][:5]
 
 
 def test_registered_model_predicts_raw_rows_in_a_fresh_process(trained_project):
@@ -125,7 +147,9 @@ def test_registered_model_predicts_raw_rows_in_a_fresh_process(trained_project):
     script = (
         "import sys, json, mlflow, pandas as pd\n"
         "model = mlflow.pyfunc.load_model('models:/loan-default@champion')\n"
-        "print(json.dumps(list(model.predict(pd.read_csv(sys.argv[1]).head(20)))))\n"
+        "out = model.predict(pd.read_csv(sys.argv[1]).head(20))\n"
+        "assert (out['error'] == '').all(), out['error']\n"
+        "print(json.dumps(list(out['probability_of_default'])))\n"
     )
     done = subprocess.run(
         [sys.executable, "-c", script, str(rows)],
@@ -141,7 +165,7 @@ def test_registered_model_predicts_raw_rows_in_a_fresh_process(trained_project):
     with _latest_version(project / "data/06_models/champion_model.pkl").open("rb") as handle:
         champion = pickle.load(handle)
     dataset = _dataset_params(project)
-    expected = champion.predict_proba(prepare_applications(pd.read_csv(rows).head(20), dataset))
+    expected = champion.predict_proba(ingest_like_training(pd.read_csv(rows).head(20), dataset))
     np.testing.assert_allclose(predicted, expected[:, 1], rtol=1e-6)
 
 
@@ -156,6 +180,13 @@ def test_a_rerun_that_does_not_beat_the_champion_keeps_the_alias(trained_project
     versions = client.search_model_versions(f"name = '{MODEL}'")
     assert len(versions) >= 2, "every run registers a version"
     assert client.get_model_version_by_alias(MODEL, "champion").version == before
+    experiment = client.get_experiment_by_name("loan-default")
+    rerun = client.search_runs(
+        [experiment.experiment_id], "tags.`kedro.pipeline` = 'loan'", order_by=["start_time DESC"]
+    )[0]
+    assert rerun.data.tags["registry.promoted"] == "false"
+    same = rerun.data.metrics
+    assert same["promotion.challenger_roc_auc"] == pytest.approx(same["promotion.champion_roc_auc"])
     run_kedro(project, "loan", runtime_params={"registry": {"force": True}})
     newest = max(
         int(version.version) for version in client.search_model_versions(f"name = '{MODEL}'")
@@ -171,14 +202,13 @@ def test_a_failing_run_is_recorded_as_failed_and_loses_nothing(trained_project, 
     versions_before = len(client.search_model_versions(f"name = '{MODEL}'"))
     champions = broken / "data/06_models/champion_model.pkl"
     saved_before = {path: path.read_bytes() for path in champions.rglob("*.pkl") if path.is_file()}
-    with pytest.raises(Exception, match="training.selection: unknown metric 'luck'"):
-        run_kedro(
-            broken, "loan", runtime_params={"training": {"selection": {"primary_metric": "luck"}}}
-        )
+    negative_c = {"models": {"logistic_regression": {"params": {"C": -1.0}}}}
+    with pytest.raises(Exception, match="'C' parameter"):
+        run_kedro(broken, "loan", runtime_params={"training": negative_c})
     experiment = client.get_experiment_by_name("loan-default")
     last = client.search_runs([experiment.experiment_id], order_by=["start_time DESC"])[0]
     assert last.info.status == "FAILED"
-    assert "unknown metric 'luck'" in last.data.tags["error"]
+    assert "'C' parameter" in last.data.tags["error"]
     assert client.get_model_version_by_alias(MODEL, "champion").version == alias_before
     assert len(client.search_model_versions(f"name = '{MODEL}'")) == versions_before
     assert {path: path.read_bytes() for path in saved_before} == saved_before

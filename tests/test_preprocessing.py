@@ -33,35 +33,59 @@ from loan_default.stability import (
     psi_from_labels,
 )
 from loan_default.validation import ConfigurationError
+from tests.params import block
 
 TARGET = "defaulted"
-DATASET = {
-    "target": {"output_column": TARGET, "policy_exceptions": {"flag_column": "exception"}},
-    "date_column": "applied_on",
-    "sentinel_codes": {"income": [-9], "region": ["??"]},
-    "informative_missing": {"months_since_delinquency": {"fill": "max", "why": "none on record"}},
-    "encoders": {"rating": "ordinal", "channel": "one_hot", "region": "target"},
-    "categorical_orders": {"rating": ["A", "B", "C"]},
-    "monotonic_trends": {"rate": "ascending"},
-}
-DATA_QUALITY = {
-    "drop_above_rate": 0.95,
-    "significance_level": 0.01,
-    "fisher_min_expected": 5,
-    "numeric_impute": "median",
-    "categorical_impute": "most_frequent",
-    "constant_numeric": 0.0,
-    "constant_categorical": "MISSING",
-    "indicator_suffix": "__missing",
-}
-ENCODING = {
-    "max_one_hot_categories": 15,
-    "one_hot_min_frequency": 0.01,
-    "unknown_ordinal_value": -1,
-    "target_encoder": {"cv": 5, "smooth": "auto"},
-    "random_state": 0,
-}
-BINNING = {"method": "optimal", "min_bin_size": 0.05, "cat_cutoff": 0.01, "quantile_bins": 5}
+DATASET = block(
+    "dataset",
+    {
+        "target": {"output_column": TARGET, "policy_exceptions": {"flag_column": "exception"}},
+        "date_column": "applied_on",
+        "sentinel_codes": {"income": [-9], "region": ["??"]},
+        "informative_missing": {
+            "months_since_delinquency": {"fill": "max", "why": "none on record"}
+        },
+        "encoders": {"rating": "ordinal", "channel": "one_hot", "region": "target"},
+        "categorical_orders": {"rating": ["A", "B", "C"]},
+        "monotonic_trends": {"rate": "ascending"},
+    },
+)
+DATA_QUALITY = block(
+    "data_quality",
+    {
+        "drop_above_rate": 0.95,
+        "significance_level": 0.01,
+        "fisher_min_expected": 5,
+        "numeric_impute": "median",
+        "categorical_impute": "most_frequent",
+        "constant_numeric": 0.0,
+        "constant_categorical": "MISSING",
+        "indicator_suffix": "__missing",
+    },
+)
+ENCODING = block(
+    "features",
+    {
+        "encoding": {
+            "max_one_hot_categories": 15,
+            "one_hot_min_frequency": 0.01,
+            "unknown_ordinal_value": -1,
+            "target_encoder": {"cv": 5, "smooth": "auto"},
+            "random_state": 0,
+        }
+    },
+)["encoding"]
+BINNING = block(
+    "features",
+    {
+        "binning": {
+            "method": "optimal",
+            "min_bin_size": 0.05,
+            "cat_cutoff": 0.01,
+            "quantile_bins": 5,
+        }
+    },
+)["binning"]
 
 
 def make_loans(n: int = 2000, seed: int = 0) -> pd.DataFrame:
@@ -188,7 +212,7 @@ def test_informative_missing_keeps_an_indicator_and_the_configured_fill(loans, p
 
 
 def test_a_fill_that_does_not_fit_the_column_type_names_the_column(loans):
-    dataset = {**DATASET, "informative_missing": {"channel": {"fill": "max"}}}
+    dataset = block("dataset", {**DATASET, "informative_missing": {"channel": {"fill": "max"}}})
     loans.loc[:10, "channel"] = np.nan
     with pytest.raises(ConfigurationError, match="channel"):
         build_preprocessor(dataset, DATA_QUALITY, ENCODING).fit(loans, loans[TARGET])

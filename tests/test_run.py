@@ -50,13 +50,14 @@ def test_cli_accepts_both_pipeline_flags(project: Path, flag: str):
 def test_empty_raw_file_names_the_file(project: Path):
     raw_file = project / "data" / "01_raw" / "loans_sample.csv.gz"
     raw_file.write_bytes(b"")
-    with pytest.raises(Exception, match=r"loans_sample\.csv\.gz") as error:
+    with pytest.raises(Exception, match=r"loans_sample\.csv\.gz.* is empty \(0 bytes"):
         run_kedro(project, "ingestion")
-    assert "No columns to parse" in str(error.value.__cause__ or error.value)
 
 
 def test_header_only_raw_file_is_reported_as_empty(project: Path, raw_loans_sample: pd.DataFrame):
     raw_file = project / "data" / "01_raw" / "loans_sample.csv.gz"
     raw_loans_sample.iloc[0:0].to_csv(raw_file, index=False)
-    with pytest.raises(Exception, match=r"loans_sample\.csv\.gz: the file has no rows"):
+    with pytest.raises(
+        Exception, match=r"loans_sample\.csv\.gz.* has a header .* but no data rows"
+    ):
         run_kedro(project, "ingestion")

@@ -159,14 +159,12 @@ def test_scoring_reads_nothing_a_loan_run_writes_under_data(trained, client, tmp
 def test_a_failed_run_changes_nothing_scoring_uses(trained, client):
     before_alias, before_versions = alias_version(client), versions(client)
     before = score(trained)
-    with pytest.raises(Exception, match="unknown metric 'luck'"):
-        run_kedro(
-            trained,
-            "loan",
-            runtime_params={"training": {"selection": {"primary_metric": "luck"}}},
-        )
+    # Fails in cross-validation, after ingestion, split and features have written their outputs.
+    negative_c = {"models": {"logistic_regression": {"params": {"C": -1.0}}}}
+    with pytest.raises(Exception, match="'C' parameter"):
+        run_kedro(trained, "loan", runtime_params={"training": negative_c})
     failed = latest_run(client)
-    assert failed.info.status == "FAILED" and "luck" in failed.data.tags["error"]
+    assert failed.info.status == "FAILED" and "'C' parameter" in failed.data.tags["error"]
     assert alias_version(client) == before_alias and versions(client) == before_versions
     after = score(trained)
     np.testing.assert_allclose(after["probability_of_default"], before["probability_of_default"])

@@ -20,21 +20,27 @@ def referenced_columns(dataset: dict[str, Any]) -> dict[str, list[str]]:
                 references.setdefault(str(column), []).append(key)
 
     for key in ("encoders", "categorical_orders", "monotonic_trends", "sentinel_codes"):
-        add(f"dataset.{key}", dataset.get(key) or {})
-    add("dataset.informative_missing", dataset.get("informative_missing") or {})
-    for name, rule in (dataset.get("baseline_rules") or {}).items():
-        add(f"dataset.baseline_rules.{name}.column", rule.get("column"))
-    for name, column in (dataset.get("score_baselines") or {}).items():
+        add(f"dataset.{key}", dataset[key])
+    add("dataset.informative_missing", dataset["informative_missing"])
+    for name, rule in dataset["baseline_rules"].items():
+        add(f"dataset.baseline_rules.{name}.column", rule["column"])
+    for name, column in dataset["score_baselines"].items():
         add(f"dataset.score_baselines.{name}", column)
-    add("dataset.costs.amount_column", (dataset.get("costs") or {}).get("amount_column"))
-    for name, spec in (dataset.get("derived_features") or {}).items():
-        add(f"dataset.derived_features.{name}", spec.get("ratio") or spec.get("months_between"))
+    add("dataset.costs.amount_column", dataset["costs"]["amount_column"])
+    for name, spec in dataset["derived_features"].items():
+        add(f"dataset.derived_features.{name}", spec["ratio"] or spec["months_between"])
     return references
 
 
-def check_dataset_config(raw: pd.DataFrame, dataset: dict[str, Any], source: str) -> None:
-    """Raise a ConfigurationError naming the key for columns or labels that do not exist."""
-    available = set(raw.columns) | set(dataset.get("derived_features") or {})
+def check_header(columns: list[str], dataset: dict[str, Any], source: str) -> None:
+    """Raise a ConfigurationError naming the key for every configured column not in the file."""
+    target = dataset["target"]["column"]
+    if target not in columns:
+        raise ConfigurationError(
+            f"{source}: dataset.target.column: '{target}' is not a column of the file "
+            f"(columns: {describe_examples(columns)})."
+        )
+    available = set(columns) | set(dataset["derived_features"])
     unknown = {
         column: keys for column, keys in referenced_columns(dataset).items()
         if column not in available
@@ -44,6 +50,11 @@ def check_dataset_config(raw: pd.DataFrame, dataset: dict[str, Any], source: str
         raise ConfigurationError(
             f"{source}: the dataset parameters name column(s) that are not in the file: {details}."
         )
+
+
+def check_dataset_config(raw: pd.DataFrame, dataset: dict[str, Any], source: str) -> None:
+    """Raise a ConfigurationError naming the key for columns or labels that do not exist."""
+    check_header(list(raw.columns), dataset, source)
     target = dataset["target"]
     present = set(label_texts(raw[target["column"]]).dropna().unique())
     for side in ("positive", "negative"):

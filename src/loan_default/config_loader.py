@@ -7,6 +7,8 @@ from typing import Any
 from kedro.config import OmegaConfigLoader
 from omegaconf import OmegaConf
 
+from loan_default.parameters import validate_parameters
+
 # Environments whose outputs live directly under data/ (the default run and base itself).
 SHARED_ROOT_ENVS = {"base", "local"}
 
@@ -42,8 +44,8 @@ class ProjectConfigLoader(OmegaConfigLoader):
         )
 
     def __getitem__(self, key: str) -> dict[str, Any]:
-        """As Kedro's, with this loader's resolvers, and `--params` merged key by key over base +
-        environment parameters.
+        """As Kedro's, with this loader's resolvers; parameters are validated against their
+        schema (loan_default.parameters, defaults filled in), `--params` merged key by key.
 
         Kedro 1.7 merges runtime parameters into the environment's own files before replacing
         base's top-level blocks with them, so `--env taiwan --params registry.force=true` would
@@ -53,8 +55,10 @@ class ProjectConfigLoader(OmegaConfigLoader):
         # created would otherwise resolve `${globals:...}` and the env resolvers for both.
         self._register_env_resolvers()
         self._register_globals_resolver()
-        if key != "parameters" or not self.runtime_params or key in self:
+        if key != "parameters" or key in self:
             return super().__getitem__(key)
+        if not self.runtime_params:
+            return self._validated(super().__getitem__(key))
         runtime = self.runtime_params
         # Keep `${runtime_params:...}` interpolations working while the merge is held back.
         self._runtime_params_oc = OmegaConf.create(runtime)
@@ -63,4 +67,12 @@ class ProjectConfigLoader(OmegaConfigLoader):
             parameters = super().__getitem__(key)
         finally:
             self.runtime_params = runtime
-        return OmegaConf.to_container(OmegaConf.merge(parameters, runtime), resolve=True)
+        merged = OmegaConf.to_container(OmegaConf.merge(parameters, runtime), resolve=True)
+        return self._validated(merged)
+
+    def _validated(self, parameters: dict[str, Any]) -> dict[str, Any]:
+        """Schema-validated parameters; error messages name the environment's raw file."""
+        dataset = parameters.get("dataset")
+        if isinstance(dataset, dict) and "raw_loans_file" in self._globals:
+            dataset.setdefault("source_file", self._globals["raw_loans_file"])
+        return validate_parameters(parameters)

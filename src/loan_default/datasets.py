@@ -62,12 +62,13 @@ class RegisteredChampionDataset(AbstractDataset[None, ChampionHandle | None]):
             )
         uri = f"models:/{self._model_name}/{found.version}"
         model = mlflow.pyfunc.load_model(uri).unwrap_python_model()
-        if getattr(model, "profile", None) is None:
+        handle = ChampionHandle(model, uri, found.run_id, self._model_name, str(found.version))
+        if not handle.self_contained and not self._missing_ok:
             raise DatasetError(
                 f"{uri} was registered by an earlier release without its training profile; "
-                "retrain with `kedro run --pipeline loan` to register a self-contained champion."
+                "retrain with `kedro run --pipeline loan`: the new champion replaces it."
             )
-        return ChampionHandle(model, uri, found.run_id, self._model_name, str(found.version))
+        return handle
 
     def _find(self, client: mlflow.MlflowClient) -> Any:
         try:

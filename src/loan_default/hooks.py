@@ -1,4 +1,5 @@
-"""Project hooks: one run at a time per environment, and what each MLflow run ran on."""
+"""Project hooks: inputs checked before a run, one run at a time per environment, and what each
+MLflow run ran on."""
 
 from __future__ import annotations
 
@@ -8,18 +9,60 @@ from typing import Any
 import mlflow
 from kedro.framework.hooks import hook_impl
 
-from loan_default import run_guard, tracking
+from loan_default import config_checks, raw_file, run_guard, tracking
 
 RAW_DATASET = "raw_loans"
 SPLIT_SUMMARY = "split_summary"
 DUPLICATE_SUMMARY = "duplicate_summary"
 SCORING_CHAMPION = "scoring_champion"
+APPLICATIONS = "applications"
 LOCK_FILE = ".run.lock"
 
 
 def _is_scoring_only(pipeline: Any) -> bool:
     """Scoring reads the registry and writes versioned outputs: it never needs the lock."""
     return all("score" in node.tags for node in pipeline.nodes)
+
+
+class InputFileHook:
+    """Before anything runs: the raw loans file and a batch of applications are readable CSV
+    files, and every column the configuration names is in the raw file's header.
+
+    Reads only the first lines, so a wrong delimiter, an empty file or a bad encoding stops the
+    run in plain words, before any output is written or any MLflow run is opened.
+    """
+
+    def __init__(self) -> None:
+        self._context: Any = None
+
+    @hook_impl
+    def after_context_created(self, context: Any) -> None:
+        """Keep the context: the catalog configuration says where the files are."""
+        self._context = context
+
+    @hook_impl(tryfirst=True)
+    def before_pipeline_run(self, pipeline: Any, catalog: Any) -> None:
+        """Inspect the CSV inputs this pipeline reads."""
+        entries = self._context.config_loader["catalog"] if self._context else {}
+        inputs = pipeline.inputs()
+        if RAW_DATASET in inputs:
+            header = _inspect_csv(entries.get(RAW_DATASET), self._context.project_path)
+            if header is not None:
+                dataset = catalog.load("params:dataset")
+                config_checks.check_header(header, dataset, dataset["source_file"])
+        if APPLICATIONS in inputs:
+            _inspect_csv(entries.get(APPLICATIONS), self._context.project_path)
+
+
+def _inspect_csv(entry: dict[str, Any] | None, project_path: Any) -> list[str] | None:
+    """Header of a local CSV catalog entry (None for other dataset types or remote paths)."""
+    if not entry or not str(entry.get("type", "")).endswith("CSVDataset"):
+        return None
+    filepath = str(entry["filepath"])
+    if "://" in filepath:
+        return None
+    path = Path(filepath) if Path(filepath).is_absolute() else Path(project_path) / filepath
+    return raw_file.inspect_raw_file(path, entry.get("load_args") or {})
 
 
 class RunGuardHook:

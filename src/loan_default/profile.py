@@ -16,7 +16,9 @@ class ScoringProfile:
     """Training-period facts the registered champion carries, so scoring never reads data/.
 
     - `typical_values`: per feature, the value reasons substitute (median or most frequent);
-    - `numeric_ranges` and `categories`: what training saw, for input checks;
+    - `numeric_ranges` and `categories`: what training saw, for input checks; `hard_bounds`:
+      values no application may have; `range_tolerance`: how far outside the training range a
+      value may go before it is flagged;
     - `score_reference` and `feature_references`: distributions for drift (PSI).
     """
 
@@ -26,6 +28,8 @@ class ScoringProfile:
     score_reference: ReferenceDistribution
     feature_references: dict[str, ReferenceDistribution] = field(default_factory=dict)
     training_rows: int = 0
+    hard_bounds: dict[str, tuple[float | None, float | None]] = field(default_factory=dict)
+    range_tolerance: float = 1.0
 
 
 def typical_values(train_loans: pd.DataFrame, dataset: dict[str, Any]) -> pd.DataFrame:
@@ -47,6 +51,8 @@ def build_profile(
     top_features: list[str],
     dataset: dict[str, Any],
     n_bins: int,
+    hard_bounds: dict[str, tuple[float | None, float | None]] | None = None,
+    range_tolerance: float = 1.0,
 ) -> ScoringProfile:
     """Profile of the training loans and of the champion's scores on them."""
     ranges, categories = {}, {}
@@ -69,4 +75,6 @@ def build_profile(
             if feature in train_loans
         },
         training_rows=len(train_loans),
+        hard_bounds=hard_bounds or {},
+        range_tolerance=range_tolerance,
     )

@@ -35,8 +35,8 @@ def label_texts(values: pd.Series) -> pd.Series:
 
 def meta_columns(dataset: dict[str, Any]) -> list[str]:
     """Columns carried beside the features but never fed to a model: target, date, flags."""
-    flag = (dataset["target"].get("policy_exceptions") or {}).get("flag_column")
-    columns = [target_column(dataset), dataset.get("date_column"), flag]
+    flag = dataset["target"]["policy_exceptions"]["flag_column"]
+    columns = [target_column(dataset), dataset["date_column"], flag]
     return [column for column in columns if column]
 
 
@@ -48,8 +48,8 @@ def feature_columns(loans: pd.DataFrame, dataset: dict[str, Any]) -> list[str]:
 
 def required_raw_columns(dataset: dict[str, Any]) -> list[str]:
     """Raw columns a training file must have: every typed column and the date column."""
-    columns = list(dataset.get("column_types") or {})
-    date_column = dataset.get("date_column")
+    columns = list(dataset["column_types"])
+    date_column = dataset["date_column"]
     if date_column and date_column not in columns:
         columns.append(date_column)
     return columns
@@ -57,10 +57,8 @@ def required_raw_columns(dataset: dict[str, Any]) -> list[str]:
 
 def application_columns(dataset: dict[str, Any]) -> list[str]:
     """Raw columns a new application must have: typed columns known before the decision."""
-    unknown_at_application = set(dataset.get("identifier_columns") or []) | set(
-        dataset.get("excluded_columns") or {}
-    )
-    patterns = list(dataset.get("leakage_columns") or {})
+    unknown_at_application = set(dataset["identifier_columns"]) | set(dataset["excluded_columns"])
+    patterns = list(dataset["leakage_columns"])
     return [
         column
         for column in required_raw_columns(dataset)

@@ -14,7 +14,7 @@ import mlflow
 import numpy as np
 import pandas as pd
 
-from loan_default.pipelines.ingestion.nodes import prepare_applications
+from loan_default.applications import ROW, check_applications, summarise_problems
 from loan_default.profile import ScoringProfile
 
 
@@ -26,11 +26,13 @@ class LoanDefaultModel(mlflow.pyfunc.PythonModel):
         champion: Any,
         dataset: dict[str, Any],
         profile: ScoringProfile | None = None,
+        input_types: dict[str, str] | None = None,
         input_example: pd.DataFrame | None = None,
     ) -> None:
         self.champion = champion
         self.dataset = dataset
         self.profile = profile
+        self.input_types = input_types or {}
         self.input_example = input_example
 
     @property
@@ -40,10 +42,22 @@ class LoanDefaultModel(mlflow.pyfunc.PythonModel):
 
     def predict(
         self, context: Any, model_input: pd.DataFrame, params: dict | None = None
-    ) -> np.ndarray:
-        """Probability of default for each application row."""
-        applications = prepare_applications(pd.DataFrame(model_input), self.dataset)
-        return np.asarray(self.champion.predict_proba(applications)[:, 1], dtype="float64")
+    ) -> pd.DataFrame:
+        """Per application row: probability of default, or the error that kept it from being
+        scored; and any warning (far outside the training range, unseen category)."""
+        valid, problems = check_applications(pd.DataFrame(model_input), self)
+        rows = pd.Series(np.arange(1, len(model_input) + 1))
+        probability = pd.Series(np.nan, index=rows)
+        if len(valid):
+            scores = self.champion.predict_proba(valid)[:, 1]
+            probability[valid[ROW].to_numpy()] = scores
+        return pd.DataFrame(
+            {
+                "probability_of_default": probability.to_numpy(dtype="float64"),
+                "error": summarise_problems(rows, problems, "error").to_numpy(),
+                "warning": summarise_problems(rows, problems, "warning").to_numpy(),
+            }
+        )
 
 
 @dataclass(frozen=True)
@@ -55,6 +69,13 @@ class ChampionHandle:
     run_id: str
     name: str = ""
     version: str = ""
+
+    @property
+    def self_contained(self) -> bool:
+        """Whether the model carries what scoring needs (earlier releases did not)."""
+        return getattr(self.model, "profile", None) is not None and bool(
+            getattr(self.model, "input_types", None)
+        )
 
     def describe(self) -> str:
         """e.g. `loan-default v3 (run 1a2b...)`, or the logged model's URI."""

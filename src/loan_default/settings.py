@@ -5,10 +5,10 @@ import os
 from omegaconf.resolvers import oc
 
 from loan_default.config_loader import ProjectConfigLoader
-from loan_default.hooks import RunGuardHook, RunMetadataHook
+from loan_default.hooks import InputFileHook, RunGuardHook, RunMetadataHook
 
 _GUARD = RunGuardHook()
-HOOKS = (_GUARD, RunMetadataHook(_GUARD))
+HOOKS = (_GUARD, RunMetadataHook(_GUARD), InputFileHook())
 
 
 def local_mlflow_artifacts(folder: str) -> str | None:

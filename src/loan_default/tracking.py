@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import subprocess
 import time
 from importlib.metadata import version
@@ -63,6 +64,11 @@ def split_summary_tags(summary: pd.DataFrame) -> dict[str, str]:
         name = row.pop("split")
         tags |= {f"split.{name}.{key}": str(value) for key, value in row.items()}
     return tags
+
+
+def metric_name(name: str) -> str:
+    """`name` with the characters MLflow refuses in metric names (e.g. `%`, `<`) replaced by `_`."""
+    return re.sub(r"[^\w.\- :/]", "_", name)
 
 
 def set_tags(tags: dict[str, Any]) -> None:
@@ -144,11 +150,22 @@ def log_champion_model(package: LoanDefaultModel) -> mlflow.models.model.ModelIn
     """Log the self-contained champion as the pyfunc model `champion` of the active run."""
     _require_active_run("champion model")
     example = package.input_example.reset_index(drop=True)
+    if not package.input_types:
+        raise ValueError(
+            "champion model: no input column reaches the model, so it has no signature; check "
+            "dataset.leakage_columns / identifier_columns / excluded_columns."
+        )
     # Values are typed by the project's own parsers, which accept both raw formats ("11.22%"
     # or 0.1122, "36 months" or 36); MLflow checks only that every column is present.
     signature = ModelSignature(
-        inputs=Schema([ColSpec(AnyType(), column) for column in example.columns]),
-        outputs=Schema([ColSpec("double", "probability_of_default")]),
+        inputs=Schema([ColSpec(AnyType(), column) for column in package.input_types]),
+        outputs=Schema(
+            [
+                ColSpec("double", "probability_of_default"),
+                ColSpec("string", "error"),
+                ColSpec("string", "warning"),
+            ]
+        ),
     )
     return mlflow.pyfunc.log_model(
         name=CHAMPION_MODEL_NAME,
@@ -220,7 +237,13 @@ def configuration_params(comparison: pd.DataFrame, training: dict[str, Any]) -> 
             "strategy": strategy,
             "threshold": row.get("threshold"),
             "threshold_rule": row.get("threshold_rule"),
-            "model_params": (training["models"].get(model) or {}).get("params", {}),
-            "strategy_params": (training["strategies"].get(strategy) or {}).get("params", {}),
+            "model_params": training["models"][model]["params"]
+            if model in training["models"]
+            else {},
+            "strategy_params": (
+                training["strategies"][strategy]["params"]
+                if strategy in training["strategies"]
+                else {}
+            ),
         }
     return params

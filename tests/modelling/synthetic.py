@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from tests.params import block
+
 from .standins import StandInBinning, StandInPreprocessor
 
 GRADES = ["A", "B", "C", "D"]
@@ -36,63 +38,85 @@ def make_loans(n: int, seed: int, start: str = "2010-01-01") -> pd.DataFrame:
 
 def dataset_params() -> dict:
     """A `dataset` block for the synthetic table."""
-    return {
-        "target": {"output_column": "target", "policy_exceptions": {"flag_column": "flag"}},
-        "date_column": "issued",
-        "categorical_orders": {"grade": GRADES},
-        "baseline_rules": {
-            "reject_grade_d": {"column": "grade", "in": ["D"]},
-            "reject_dti_above_30": {"column": "dti", "above": 30},
+    return block(
+        "dataset",
+        {
+            "target": {"output_column": "target", "policy_exceptions": {"flag_column": "flag"}},
+            "date_column": "issued",
+            "categorical_orders": {"grade": GRADES},
+            "baseline_rules": {
+                "reject_grade_d": {"column": "grade", "in": ["D"]},
+                "reject_dti_above_30": {"column": "dti", "above": 30},
+            },
+            "score_baselines": {"grade_score": "grade", "dti_score": "dti"},
+            "costs": {
+                "amount_column": "amount",
+                "loss_given_default": 0.7,
+                "interest_margin": 0.12,
+            },
         },
-        "score_baselines": {"grade_score": "grade", "dti_score": "dti"},
-        "costs": {"amount_column": "amount", "loss_given_default": 0.7, "interest_margin": 0.12},
-    }
+    )
 
 
 def training_params(seed: int = 0) -> dict:
     """A small but complete grid: three models x five strategies, 3-fold CV."""
-    return {
-        "random_state": seed,
-        "n_jobs": 1,
-        "cv": {"n_splits": 3, "n_repeats": 1, "random_state": seed},
-        "models": {
-            "logistic_regression": {"params": {"max_iter": 500}},
-            "random_forest": {"params": {"n_estimators": 15, "min_samples_leaf": 10}},
-            "xgboost": {"params": {"n_estimators": 20, "max_depth": 2, "tree_method": "hist"}},
+    return block(
+        "training",
+        {
+            "random_state": seed,
+            "n_jobs": 1,
+            "cv": {"n_splits": 3, "n_repeats": 1, "random_state": seed},
+            "models": {
+                "logistic_regression": {"params": {"max_iter": 500}},
+                "random_forest": {"params": {"n_estimators": 15, "min_samples_leaf": 10}},
+                "xgboost": {"params": {"n_estimators": 20, "max_depth": 2, "tree_method": "hist"}},
+            },
+            "strategies": {
+                "none": {"threshold": 0.5},
+                "class_weight": {},
+                "smote": {"params": {"k_neighbors": 3}},
+                "undersample": {},
+                "threshold_tuning": {},
+            },
+            "threshold": {"objective": "min_expected_cost"},
+            "calibration": {"method": None},
+            "selection": {"primary_metric": "roc_auc", "tie_breaker": "expected_cost_per_loan"},
         },
-        "strategies": {
-            "none": {"threshold": 0.5},
-            "class_weight": {},
-            "smote": {"params": {"k_neighbors": 3}},
-            "undersample": {},
-            "threshold_tuning": {},
-        },
-        "threshold": {"objective": "min_expected_cost"},
-        "calibration": {"method": None},
-        "selection": {"primary_metric": "roc_auc", "tie_breaker": "expected_cost_per_loan"},
-    }
+    )
 
 
 def baselines_params() -> dict:
     """A `baselines` block with the scorecard on."""
-    return {
-        "scorecard": {
-            "enabled": True,
-            "model_params": {"max_iter": 500},
-            "points": {"pdo": 20, "base_points": 600, "base_odds": 50, "band_width": 20},
-        }
-    }
+    return block(
+        "baselines",
+        {
+            "scorecard": {
+                "enabled": True,
+                "model_params": {"max_iter": 500},
+                "points": {"pdo": 20, "base_points": 600, "base_odds": 50, "band_width": 20},
+            }
+        },
+    )
 
 
 def evaluation_params() -> dict:
     """An `evaluation` block naming the synthetic baselines."""
-    return {
-        "report_metrics": ["roc_auc", "ks", "recall", "approval_rate", "expected_cost_per_loan"],
-        "chart_metric": None,
-        "calibration_bins": 5,
-        "reference_baselines": ["baseline/grade_score", "baseline/woe_scorecard"],
-        "strategy_contrasts": [["smote", "class_weight"]],
-    }
+    return block(
+        "evaluation",
+        {
+            "report_metrics": [
+                "roc_auc",
+                "ks",
+                "recall",
+                "approval_rate",
+                "expected_cost_per_loan",
+            ],
+            "chart_metric": None,
+            "calibration_bins": 5,
+            "reference_baselines": ["baseline/grade_score", "baseline/woe_scorecard"],
+            "strategy_contrasts": [["smote", "class_weight"]],
+        },
+    )
 
 
 def fitted_standins(train: pd.DataFrame) -> tuple[StandInPreprocessor, StandInBinning]:

@@ -11,6 +11,7 @@ from loan_default.modelling.baselines import (
     rule_rejects,
     to_points,
 )
+from loan_default.parameters import BaselineRule
 
 from .synthetic import dataset_params
 
@@ -22,16 +23,20 @@ LOANS = pd.DataFrame(
 )
 
 
+def _rule(**values) -> dict:
+    return BaselineRule.model_validate(values).model_dump(by_alias=True)
+
+
 def test_rules_reject_by_membership_and_by_limit():
     dataset = dataset_params()
-    assert rule_rejects(LOANS, {"column": "grade", "in": ["D"]}, dataset).tolist() == [
+    assert rule_rejects(LOANS, _rule(column="grade", **{"in": ["D"]}), dataset).tolist() == [
         False, True, False, False,
     ]  # fmt: skip
-    assert rule_rejects(LOANS, {"column": "dti", "above": 30}, dataset).tolist() == [
+    assert rule_rejects(LOANS, _rule(column="dti", above=30), dataset).tolist() == [
         False, True, False, True,
     ]  # fmt: skip
     # `above` on an ordered category compares positions in categorical_orders.
-    assert rule_rejects(LOANS, {"column": "grade", "above": "B"}, dataset).tolist() == [
+    assert rule_rejects(LOANS, _rule(column="grade", above="B"), dataset).tolist() == [
         False, True, True, False,
     ]  # fmt: skip
 

@@ -52,7 +52,7 @@ def test_resampler_only_sees_training_fold_rows(loans, monkeypatch):
     SpySampler.seen = []
     params = training_params()
     params["models"] = {"logistic_regression": params["models"]["logistic_regression"]}
-    params["strategies"] = {"spy": {}}
+    params["strategies"] = {"spy": {"strategy": "spy", "params": {}, "threshold": None}}
     _run(loans, params)
     folds = list(make_folds(loans["target"].to_numpy(), params["cv"]))
     assert len(SpySampler.seen) == len(folds)

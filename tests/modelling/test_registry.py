@@ -4,7 +4,9 @@ import numpy as np
 import pytest
 
 from loan_default.modelling.registry import build_grid
+from loan_default.parameters import validate_parameters
 from loan_default.validation import ConfigurationError
+from tests.params import REQUIRED_DATASET, block
 
 from .synthetic import training_params
 
@@ -15,11 +17,15 @@ def test_grid_is_every_model_times_every_strategy():
     assert {c.name for c in grid} >= {"xgboost/smote", "logistic_regression/threshold_tuning"}
 
 
+def _validate_training(training: dict) -> None:
+    validate_parameters({"dataset": REQUIRED_DATASET, "training": training})
+
+
 def test_unknown_model_names_the_key_and_the_known_models():
     params = training_params()
     params["models"]["lightgbm"] = {"params": {}}
     with pytest.raises(ConfigurationError) as error:
-        build_grid(params)
+        _validate_training(params)
     message = str(error.value)
     assert "training.models.lightgbm" in message
     assert "logistic_regression" in message and "xgboost" in message
@@ -29,7 +35,7 @@ def test_unknown_strategy_names_the_key_and_the_known_strategies():
     params = training_params()
     params["strategies"]["adasyn"] = {}
     with pytest.raises(ConfigurationError) as error:
-        build_grid(params)
+        _validate_training(params)
     message = str(error.value)
     assert "training.strategies.adasyn" in message
     assert "smote" in message and "undersample" in message
@@ -40,15 +46,15 @@ def test_variant_points_at_a_registry_entry():
     params["strategies"] = {
         "smote_half": {"strategy": "smote", "params": {"sampling_strategy": 0.5}}
     }
-    (configuration, *_) = build_grid(params)
+    (configuration, *_) = build_grid(block("training", params))
     assert configuration.make_sampler(0).sampling_strategy == 0.5
 
 
 def test_bad_threshold_is_a_configuration_error():
     params = training_params()
     params["strategies"]["none"] = {"threshold": "half"}
-    with pytest.raises(ConfigurationError, match="threshold"):
-        build_grid(params)
+    with pytest.raises(ConfigurationError, match=r"training\.strategies\.none\.threshold"):
+        _validate_training(params)
 
 
 def test_class_weighting_per_model():

@@ -22,7 +22,7 @@ def _ordered_values(loans: pd.DataFrame, column: str, dataset: dict[str, Any]) -
     """The column as numbers: ordered categories become their position in categorical_orders."""
     if column not in loans.columns:
         raise ConfigurationError(f"baseline column '{column}' is not a column of the loans table.")
-    order = (dataset.get("categorical_orders") or {}).get(column)
+    order = dataset["categorical_orders"].get(column)
     if order is None:
         return pd.to_numeric(loans[column], errors="coerce").astype(float)
     positions = {category: position for position, category in enumerate(order)}
@@ -30,7 +30,7 @@ def _ordered_values(loans: pd.DataFrame, column: str, dataset: dict[str, Any]) -
 
 
 def _threshold_value(value: Any, column: str, dataset: dict[str, Any]) -> float:
-    order = (dataset.get("categorical_orders") or {}).get(column)
+    order = dataset["categorical_orders"].get(column)
     return float(order.index(value)) if order is not None else float(value)
 
 
@@ -38,12 +38,12 @@ def rule_rejects(loans: pd.DataFrame, rule: dict[str, Any], dataset: dict[str, A
     """True where the rule rejects: column in `in`, above `above` or below `below`."""
     column = rule["column"]
     reject = np.zeros(len(loans), dtype=bool)
-    if "in" in rule:
+    if rule["in"] is not None:
         reject |= loans[column].isin(rule["in"]).to_numpy()
     values = _ordered_values(loans, column, dataset)
-    if "above" in rule:
+    if rule["above"] is not None:
         reject |= (values > _threshold_value(rule["above"], column, dataset)).to_numpy()
-    if "below" in rule:
+    if rule["below"] is not None:
         reject |= (values < _threshold_value(rule["below"], column, dataset)).to_numpy()
     return reject
 
@@ -57,12 +57,12 @@ def fixed_scores(
     """Scores that need no model: the prior, each rule (0/1), their union, single columns."""
     prior = float(np.mean(y_fit))
     scores = {APPROVE_EVERYONE: np.full(len(score_loans), prior)}
-    rules = dataset.get("baseline_rules") or {}
+    rules = dataset["baseline_rules"]
     rejects = {name: rule_rejects(score_loans, rule, dataset) for name, rule in rules.items()}
     scores |= {name: reject.astype(float) for name, reject in rejects.items()}
     if len(rejects) > 1:
         scores[ANY_RULE] = np.any(list(rejects.values()), axis=0).astype(float)
-    for name, column in (dataset.get("score_baselines") or {}).items():
+    for name, column in dataset["score_baselines"].items():
         # Missing values get the training median, i.e. an average risk.
         fill = _ordered_values(fit_loans, column, dataset).median()
         scores[name] = _ordered_values(score_loans, column, dataset).fillna(fill).to_numpy()
@@ -80,19 +80,19 @@ def baseline_specs(dataset: dict[str, Any], baselines: dict[str, Any]) -> dict[s
 
     # Approve everyone: the training default rate for every loan, never reaching threshold 1.
     specs = [spec(APPROVE_EVERYONE, 1.0, True)]
-    rules = dataset.get("baseline_rules") or {}
+    rules = dataset["baseline_rules"]
     specs += [spec(name, 0.5, False) for name in rules]  # a 0/1 score: reject where it is 1
     if len(rules) > 1:
         specs.append(spec(ANY_RULE, 0.5, False))
-    specs += [spec(name, "objective", False) for name in dataset.get("score_baselines") or {}]
-    if (baselines.get("scorecard") or {}).get("enabled", True):
+    specs += [spec(name, "objective", False) for name in dataset["score_baselines"]]
+    if baselines["scorecard"]["enabled"]:
         specs.append(spec(SCORECARD, "objective", True))
     return dict(specs)
 
 
 def make_scorecard(binning_process: BaseEstimator, scorecard: dict[str, Any]) -> Pipeline:
     """Unfitted WoE logistic scorecard: binning (WoE) then logistic regression."""
-    model = LogisticRegression(**(scorecard.get("model_params") or {}))
+    model = LogisticRegression(**scorecard["model_params"])
     return Pipeline([("woe", clone(binning_process)), ("model", model)])
 
 

@@ -23,9 +23,9 @@ def make_folds(
     y: np.ndarray, cv: dict[str, Any]
 ) -> Iterator[tuple[int, int, np.ndarray, np.ndarray]]:
     """(repeat, fold, training rows, validation rows), stratified and seeded from `cv`."""
-    n_splits = int(cv.get("n_splits", 5))
+    n_splits = int(cv["n_splits"])
     splitter = RepeatedStratifiedKFold(
-        n_splits=n_splits, n_repeats=int(cv.get("n_repeats", 1)), random_state=cv["random_state"]
+        n_splits=n_splits, n_repeats=int(cv["n_repeats"]), random_state=cv["random_state"]
     )
     for index, (fit_rows, valid_rows) in enumerate(splitter.split(np.zeros(len(y)), y)):
         yield index // n_splits, index % n_splits, fit_rows, valid_rows

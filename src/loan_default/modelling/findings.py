@@ -70,6 +70,7 @@ def write_finding(
     primary: str,
     reference_baselines: list[str],
     contrasts: list[list[str]],
+    test_set: dict[str, str],
 ) -> str:
     """A short markdown finding: champion vs baselines, strategy contrasts, the decision."""
     top = _row(comparison, champion["configuration"])
@@ -77,10 +78,10 @@ def write_finding(
     lines.append(
         f"**Champion: {champion['configuration']}**, chosen by cross-validated {primary} on "
         f"training loans only: {top[f'cv_{primary}_mean']:.4f} ± {top[f'cv_{primary}_std']:.4f} "
-        f"(CV), {top[f'test_{primary}']:.4f} on the out-of-time test loans."
+        f"(CV), {top[f'test_{primary}']:.4f} on the {test_set['loans']}."
     )
     lines.append("")
-    lines.append("## Against the baselines (out-of-time test)")
+    lines.append(f"## Against the baselines ({test_set['name']})")
     for name in reference_baselines:
         base = _row(comparison, name)
         if base is None or pd.isna(base[f"test_{primary}"]):
@@ -108,7 +109,7 @@ def write_finding(
             f"{row['configuration']} {row['cv_recall_mean']:.2f}" for _, row in naive.iterrows()
         )
         lines.append(f"- At a fixed cut-off the recall of defaults is: {recall}.")
-    lines += ["", "## Decision at the champion's threshold (out-of-time test)"]
+    lines += ["", f"## Decision at the champion's threshold ({test_set['name']})"]
     lines.append(
         f"Threshold {champion['threshold']:.3f} (chosen by {champion['threshold_rule']} on "
         f"out-of-fold training predictions): approval rate {top['test_approval_rate']:.1%}, "

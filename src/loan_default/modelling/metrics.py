@@ -30,7 +30,7 @@ GREATER_IS_BETTER = {
 def selection_metrics(training: dict[str, Any]) -> list[str]:
     """The primary metric and tie-breaker of `training.selection`, checked against known names."""
     selection = training["selection"]
-    metrics = [m for m in (selection["primary_metric"], selection.get("tie_breaker")) if m]
+    metrics = [m for m in (selection["primary_metric"], selection["tie_breaker"]) if m]
     for metric in metrics:
         if metric not in GREATER_IS_BETTER:
             raise ConfigurationError(
@@ -54,7 +54,7 @@ DECISION_METRICS = [
 
 def exposures(loans: pd.DataFrame, costs: dict[str, Any]) -> np.ndarray:
     """Amount at stake per loan: `costs.amount_column`, or 1 per loan when it is null."""
-    column = costs.get("amount_column")
+    column = costs["amount_column"]
     if not column:
         return np.ones(len(loans))
     return loans[column].fillna(loans[column].median()).to_numpy(dtype=float)

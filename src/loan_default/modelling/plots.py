@@ -10,7 +10,10 @@ from sklearn.metrics import confusion_matrix, precision_recall_curve, roc_curve
 
 
 def roc_curves(
-    scores: dict[str, np.ndarray], y: np.ndarray, points: dict[str, tuple[float, float]]
+    scores: dict[str, np.ndarray],
+    y: np.ndarray,
+    points: dict[str, tuple[float, float]],
+    test_loans: str,
 ) -> Figure:
     """ROC curve per score, and each yes/no rule as one (FPR, TPR) point."""
     figure = Figure(figsize=(7, 6))
@@ -22,12 +25,12 @@ def roc_curves(
         axes.scatter([fpr], [tpr], marker="x", label=name)
     axes.plot([0, 1], [0, 1], linestyle=":", color="grey")
     axes.set(xlabel="False positive rate (good loans rejected)", ylabel="True positive rate",
-             title="ROC, out-of-time test loans")  # fmt: skip
+             title=f"ROC, {test_loans}")  # fmt: skip
     axes.legend(fontsize=7, loc="lower right")
     return figure
 
 
-def pr_curves(scores: dict[str, np.ndarray], y: np.ndarray) -> Figure:
+def pr_curves(scores: dict[str, np.ndarray], y: np.ndarray, test_loans: str) -> Figure:
     """Precision-recall curve per score, with the default rate as the no-skill line."""
     figure = Figure(figsize=(7, 6))
     axes = figure.subplots()
@@ -36,12 +39,14 @@ def pr_curves(scores: dict[str, np.ndarray], y: np.ndarray) -> Figure:
         axes.plot(recall, precision, label=name, linewidth=2 if name.startswith("champion") else 1)
     axes.axhline(np.mean(y), linestyle=":", color="grey", label="default rate")
     axes.set(xlabel="Recall (defaults caught)", ylabel="Precision",
-             title="Precision-recall, out-of-time test loans")  # fmt: skip
+             title=f"Precision-recall, {test_loans}")  # fmt: skip
     axes.legend(fontsize=7, loc="upper right")
     return figure
 
 
-def calibration_curves(scores: dict[str, np.ndarray], y: np.ndarray, bins: int) -> Figure:
+def calibration_curves(
+    scores: dict[str, np.ndarray], y: np.ndarray, bins: int, test_loans: str
+) -> Figure:
     """Reliability curves: mean predicted probability vs observed default rate per bin."""
     figure = Figure(figsize=(7, 6))
     axes = figure.subplots()
@@ -50,7 +55,7 @@ def calibration_curves(scores: dict[str, np.ndarray], y: np.ndarray, bins: int) 
         axes.plot(predicted, observed, marker="o", markersize=3, label=name)
     axes.plot([0, 1], [0, 1], linestyle=":", color="grey", label="perfectly calibrated")
     axes.set(xlabel="Predicted default probability", ylabel="Observed default rate",
-             title="Calibration, out-of-time test loans")  # fmt: skip
+             title=f"Calibration, {test_loans}")  # fmt: skip
     axes.legend(fontsize=7, loc="upper left")
     return figure
 
@@ -77,7 +82,9 @@ def metric_by_strategy(comparison: pd.DataFrame, metric: str) -> Figure:
     return figure
 
 
-def confusion_at_threshold(y: np.ndarray, score: np.ndarray, threshold: float, name: str) -> Figure:
+def confusion_at_threshold(
+    y: np.ndarray, score: np.ndarray, threshold: float, name: str, test_loans: str
+) -> Figure:
     """Confusion matrix (approve/reject vs repaid/default) at the operating threshold."""
     matrix = confusion_matrix(y, (score >= threshold).astype(int), labels=[0, 1])
     figure = Figure(figsize=(5, 4.5))
@@ -88,5 +95,5 @@ def confusion_at_threshold(y: np.ndarray, score: np.ndarray, threshold: float, n
         axes.text(column, row, f"{count:,}\n({share:.1%})", ha="center", va="center")
     axes.set_xticks([0, 1], ["approved", "rejected"])
     axes.set_yticks([0, 1], ["repaid", "defaulted"])
-    axes.set_title(f"{name}\nthreshold {threshold:.3f}, out-of-time test loans", fontsize=9)
+    axes.set_title(f"{name}\nthreshold {threshold:.3f}, {test_loans}", fontsize=9)
     return figure

@@ -134,34 +134,24 @@ def _lookup(registry: dict, name: str, key: str, kind: str):
 
 
 def build_grid(training: dict[str, Any]) -> list[Configuration]:
-    """Every model x strategy of `training.models` and `training.strategies`, validated."""
-    models, strategies = training.get("models") or {}, training.get("strategies") or {}
-    if not models or not strategies:
-        raise ConfigurationError("training.models and training.strategies must each list one.")
+    """Every model x strategy of `training.models` and `training.strategies` (names validated by
+    the parameters' schema; looked up here)."""
     grid = []
-    for model, model_block in models.items():
-        model_spec = model_block or {}
-        registry_model = model_spec.get("model", model)
-        model_entry = _lookup(MODELS, registry_model, f"training.models.{model}", "model")
-        for strategy, strategy_block in strategies.items():
-            strategy_spec = strategy_block or {}
-            registry_strategy = strategy_spec.get("strategy", strategy)
+    for model, model_spec in training["models"].items():
+        model_entry = _lookup(MODELS, model_spec["model"], f"training.models.{model}", "model")
+        for strategy, strategy_spec in training["strategies"].items():
             key = f"training.strategies.{strategy}"
-            strategy_entry = _lookup(STRATEGIES, registry_strategy, key, "strategy")
-            threshold = strategy_spec.get("threshold", strategy_entry.threshold)
-            if threshold != "objective" and not isinstance(threshold, int | float):
-                raise ConfigurationError(
-                    f"{key}.threshold: '{threshold}' is neither 'objective' nor a number."
-                )
+            strategy_entry = _lookup(STRATEGIES, strategy_spec["strategy"], key, "strategy")
+            threshold = strategy_spec["threshold"]
             grid.append(
                 Configuration(
                     model=model,
                     strategy=strategy,
                     model_entry=model_entry,
-                    model_params=dict(model_spec.get("params") or {}),
+                    model_params=dict(model_spec["params"]),
                     strategy_entry=strategy_entry,
-                    strategy_params=dict(strategy_spec.get("params") or {}),
-                    threshold=threshold,
+                    strategy_params=dict(strategy_spec["params"]),
+                    threshold=strategy_entry.threshold if threshold is None else threshold,
                 )
             )
     return grid

@@ -37,24 +37,24 @@ def build_preprocessor(
 ) -> LoanPreprocessor:
     """Unfitted preprocessor: select features -> handle missing values -> encode."""
     missing_rules = {k: v for k, v in data_quality.items() if k != "indicator_suffix"}
-    target_encoder = encoding.get("target_encoder") or {}
+    target_encoder = encoding["target_encoder"]
     return LoanPreprocessor(
         select=FeatureSelector(exclude=meta_columns(dataset)),
         missing=MissingValueHandler(
-            sentinel_codes=dataset.get("sentinel_codes") or {},
-            informative_missing=dataset.get("informative_missing") or {},
+            sentinel_codes=dataset["sentinel_codes"],
+            informative_missing=dataset["informative_missing"],
             rules=missing_rules,
-            indicator_suffix=data_quality.get("indicator_suffix", "__missing"),
+            indicator_suffix=data_quality["indicator_suffix"],
         ),
         encode=FeatureEncoder(
-            encoders=dataset.get("encoders") or {},
-            categorical_orders=dataset.get("categorical_orders") or {},
-            max_one_hot_categories=encoding.get("max_one_hot_categories", 15),
-            one_hot_min_frequency=encoding.get("one_hot_min_frequency"),
-            unknown_ordinal_value=encoding.get("unknown_ordinal_value", -1.0),
-            target_cv=target_encoder.get("cv", 5),
-            target_smooth=target_encoder.get("smooth", "auto"),
-            random_state=encoding.get("random_state"),
+            encoders=dataset["encoders"],
+            categorical_orders=dataset["categorical_orders"],
+            max_one_hot_categories=encoding["max_one_hot_categories"],
+            one_hot_min_frequency=encoding["one_hot_min_frequency"],
+            unknown_ordinal_value=encoding["unknown_ordinal_value"],
+            target_cv=target_encoder["cv"],
+            target_smooth=target_encoder["smooth"],
+            random_state=encoding["random_state"],
         ),
     )
 
@@ -63,23 +63,23 @@ def build_binning(
     dataset: dict[str, Any], binning: dict[str, Any]
 ) -> OptimalWoEBinning | QuantileWoEBinning:
     """Unfitted WoE binning of the method named in `binning.method` (optimal | quantile)."""
-    method = binning.get("method", "optimal")
+    method = binning["method"]
     exclude = meta_columns(dataset)
-    special_codes = dataset.get("sentinel_codes") or {}
+    special_codes = dataset["sentinel_codes"]
     if method == "optimal":
         return OptimalWoEBinning(
             exclude=exclude,
             special_codes=special_codes,
-            monotonic_trends=dataset.get("monotonic_trends") or {},
-            min_bin_size=binning.get("min_bin_size", 0.05),
-            max_n_prebins=binning.get("max_n_prebins", 20),
-            cat_cutoff=binning.get("cat_cutoff"),
+            monotonic_trends=dataset["monotonic_trends"],
+            min_bin_size=binning["min_bin_size"],
+            max_n_prebins=binning["max_n_prebins"],
+            cat_cutoff=binning["cat_cutoff"],
         )
     if method == "quantile":
         return QuantileWoEBinning(
             exclude=exclude,
             special_codes=special_codes,
-            n_bins=binning.get("quantile_bins", 10),
-            cat_cutoff=binning.get("cat_cutoff"),
+            n_bins=binning["quantile_bins"],
+            cat_cutoff=binning["cat_cutoff"],
         )
     raise ConfigurationError(f"features.binning.method: '{method}' is not optimal or quantile.")

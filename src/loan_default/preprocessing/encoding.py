@@ -17,6 +17,7 @@ from sklearn.utils.validation import check_is_fitted
 from loan_default.validation import ConfigurationError, DataValidationError, describe_examples
 
 from .columns import is_categorical
+from .names import INFREQUENT, EncodedFeature, from_token, one_hot_token, safe_feature_names
 
 logger = logging.getLogger(__name__)
 
@@ -29,6 +30,7 @@ class FeatureEncoder(TransformerMixin, BaseEstimator):
     Numbers pass through. Unseen categories never fail: one-hot maps them to the infrequent
     column (or all zeros), ordinal to `unknown_ordinal_value`, target encoding to the prior.
     `fit_transform` cross-fits the target encoding, so no training row sees its own label.
+    Output names are safe for every estimator (see `names`); `feature_labels_` maps them back.
     """
 
     def __init__(
@@ -55,12 +57,15 @@ class FeatureEncoder(TransformerMixin, BaseEstimator):
         """Choose the encoder of every column and fit them (target encodings on all rows)."""
         self.column_transformer_ = self._build(X, y)
         self.column_transformer_.fit(X, y)
+        self._name_outputs()
         return self
 
     def fit_transform(self, X: pd.DataFrame, y: Any = None, **fit_params: Any) -> pd.DataFrame:
         """Fit, and encode the training rows with cross-fitted target encodings."""
         self.column_transformer_ = self._build(X, y)
-        return self._as_float(self.column_transformer_.fit_transform(X, y))
+        encoded = self.column_transformer_.fit_transform(X, y)
+        self._name_outputs()
+        return self._as_float(encoded)
 
     def transform(self, X: pd.DataFrame) -> pd.DataFrame:
         """Encode rows with the fitted encoders (never refits)."""
@@ -70,11 +75,45 @@ class FeatureEncoder(TransformerMixin, BaseEstimator):
     def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
         """Output column names, stable across fits on the same columns."""
         check_is_fitted(self, "column_transformer_")
-        return self.column_transformer_.get_feature_names_out()
+        if not hasattr(self, "feature_names_out_"):
+            return self.column_transformer_.get_feature_names_out()
+        return self.feature_names_out_.copy()
 
-    @staticmethod
-    def _as_float(frame: pd.DataFrame) -> pd.DataFrame:
+    def _as_float(self, frame: pd.DataFrame) -> pd.DataFrame:
+        # Encoders pickled before safe names (registered champions) keep the names their model
+        # was trained on.
+        if hasattr(self, "feature_names_out_"):
+            # Positional: the column transformer's frame follows its get_feature_names_out order.
+            frame = frame.set_axis(list(self.feature_names_out_), axis="columns")
         return frame.astype("float64")
+
+    def _name_outputs(self) -> None:
+        """Safe output names, their origins and the human text of each."""
+        transformer = self.column_transformer_
+        raw = list(transformer.get_feature_names_out())
+        features = [EncodedFeature(str(name)) for name in raw]
+        positions = transformer.output_indices_.get("one_hot", slice(0, 0))
+        if positions.stop > positions.start:
+            one_hot = transformer.named_transformers_["one_hot"]
+            # Unset (no min_frequency) raises AttributeError: then nothing is infrequent.
+            pooled = getattr(one_hot, "infrequent_categories_", None)
+            pooled_columns = {
+                str(column)
+                for column, categories in zip(one_hot.feature_names_in_, pooled or (), strict=False)
+                if categories is not None
+            }
+            pairs = [from_token(token) for token in raw[positions]]
+            for offset, (column, category) in enumerate(pairs):
+                # sklearn puts the pooled column last among its input column's outputs.
+                last = offset + 1 == len(pairs) or pairs[offset + 1][0] != column
+                infrequent = column in pooled_columns and last and category == INFREQUENT
+                features[positions.start + offset] = EncodedFeature(column, category, infrequent)
+        names = safe_feature_names(features)
+        self.encoded_features_ = features
+        self.feature_names_out_ = np.asarray(names, dtype=object)
+        self.feature_labels_ = {
+            name: feature.describe() for name, feature in zip(names, features, strict=True)
+        }
 
     def _choose(self, X: pd.DataFrame) -> dict[str, str]:
         configured = dict(self.encoders or {})
@@ -126,6 +165,7 @@ class FeatureEncoder(TransformerMixin, BaseEstimator):
                 min_frequency=self.one_hot_min_frequency,
                 sparse_output=False,
                 dtype=np.float64,
+                feature_name_combiner=one_hot_token,
             )
             transformers.append(("one_hot", one_hot, by_encoder["one_hot"]))
         if by_encoder["target"]:

@@ -138,9 +138,9 @@ def _plan_column(
     if n_missing == n_rows:
         action, strategy, reason = "drop", None, "entirely missing in training"
     elif informative is not None:
-        strategy = informative.get("fill", default_fill)
+        strategy = default_fill if informative["fill"] is None else informative["fill"]
         action = "indicator_and_fill"
-        reason = f"informative (configured): {informative.get('why', 'no reason given')}"
+        reason = f"informative (configured): {informative['why']}"
     elif significant:
         action, strategy = "indicator_and_fill", default_fill
         reason = (

@@ -7,23 +7,30 @@ from matplotlib.figure import Figure
 
 from loan_default.pipelines.data_quality.nodes import analyse_missing_values, plot_missing_values
 from loan_default.validation import DataValidationError
+from tests.params import block
 
-DATASET = {
-    "target": {"output_column": "bad", "policy_exceptions": {"flag_column": "flag"}},
-    "date_column": "opened",
-    "sentinel_codes": {"education": [0]},
-    "informative_missing": {"months_since_default": {"fill": "max", "why": "never defaulted"}},
-}
-RULES = {
-    "drop_above_rate": 0.9,
-    "significance_level": 0.01,
-    "fisher_min_expected": 5,
-    "numeric_impute": "median",
-    "categorical_impute": "most_frequent",
-    "constant_numeric": 0.0,
-    "constant_categorical": "MISSING",
-    "indicator_suffix": "__missing",
-}
+DATASET = block(
+    "dataset",
+    {
+        "target": {"output_column": "bad", "policy_exceptions": {"flag_column": "flag"}},
+        "date_column": "opened",
+        "sentinel_codes": {"education": [0]},
+        "informative_missing": {"months_since_default": {"fill": "max", "why": "never defaulted"}},
+    },
+)
+RULES = block(
+    "data_quality",
+    {
+        "drop_above_rate": 0.9,
+        "significance_level": 0.01,
+        "fisher_min_expected": 5,
+        "numeric_impute": "median",
+        "categorical_impute": "most_frequent",
+        "constant_numeric": 0.0,
+        "constant_categorical": "MISSING",
+        "indicator_suffix": "__missing",
+    },
+)
 
 
 @pytest.fixture

@@ -3,7 +3,9 @@
 import pandas as pd
 
 from loan_default.pipelines.evaluation.nodes import compare_strategies, write_model_finding
-from tests.modelling.synthetic import evaluation_params, training_params
+from loan_default.pipelines.split.nodes import describe_test_set
+from tests.modelling.synthetic import dataset_params, evaluation_params, training_params
+from tests.params import block
 
 METRIC_VALUES = {
     "pr_auc": 0.3, "ks": 0.3, "brier": 0.1, "log_loss": 0.4, "accuracy": 0.8, "precision": 0.3,
@@ -69,6 +71,20 @@ def test_finding_reports_the_champion_gap_to_the_baseline():
     champion = {"configuration": "xgboost/threshold_tuning", "threshold": 0.2,
                 "threshold_rule": "min_expected_cost"}  # fmt: skip
     params = evaluation_params() | {"reference_baselines": None}
-    finding = write_model_finding(comparison, champion, params, training_params())
+    out_of_time = describe_test_set(dataset_params(), block("split"))
+    finding = write_model_finding(comparison, champion, out_of_time, params, training_params())
     assert "Champion: xgboost/threshold_tuning" in finding
     assert "baseline/grade_score" in finding and "+0.1000" in finding
+    assert "out-of-time test" in finding
+
+
+def test_finding_names_a_random_split_as_such():
+    champion = {"configuration": "xgboost/threshold_tuning", "threshold": 0.2,
+                "threshold_rule": "min_expected_cost"}  # fmt: skip
+    no_dates = {**dataset_params(), "date_column": None}
+    random = describe_test_set(no_dates, block("split"))
+    finding = write_model_finding(
+        _comparison(), champion, random, evaluation_params(), training_params()
+    )
+    assert "held-out test set (random, stratified)" in finding
+    assert "out-of-time" not in finding

@@ -3,45 +3,49 @@
 import pandas as pd
 import pytest
 
+from loan_default.parameters import validate_parameters
 from loan_default.pipelines.ingestion.nodes import (
     add_derived_features,
     derive_target,
     parse_raw_loans,
-    prepare_applications,
     select_application_columns,
 )
 from loan_default.validation import ConfigurationError, DataValidationError
+from tests.params import block
 
-DATASET = {
-    "name": "toy",
-    "source_file": "data/01_raw/toy.csv",
-    "target": {
-        "column": "status",
-        "output_column": "is_default",
-        "positive": ["Charged Off"],
-        "negative": ["Fully Paid"],
-        "policy_exceptions": {
-            "action": "keep",
-            "flag_column": "outside_policy",
-            "positive": ["Policy:Charged Off"],
-            "negative": ["Policy:Fully Paid"],
+DATASET = block(
+    "dataset",
+    {
+        "name": "toy",
+        "source_file": "data/01_raw/toy.csv",
+        "target": {
+            "column": "status",
+            "output_column": "is_default",
+            "positive": ["Charged Off"],
+            "negative": ["Fully Paid"],
+            "policy_exceptions": {
+                "action": "keep",
+                "flag_column": "outside_policy",
+                "positive": ["Policy:Charged Off"],
+                "negative": ["Policy:Fully Paid"],
+            },
+            "ignore": ["Current"],
         },
-        "ignore": ["Current"],
+        "date_column": "issued",
+        "date_formats": ["%Y-%m-%d", "%b-%Y"],
+        "column_types": {"rate": "percent", "term": "months", "issued": "date", "opened": "date"},
+        "max_unparsable_fraction": 0.0,
+        "leakage_columns": {"paid_*": "received after issue", "recoveries": "after charge-off"},
+        "identifier_columns": ["id"],
+        "excluded_columns": {"notes": "free text"},
+        "derived_features": {
+            "history_months": {"months_between": ["opened", "issued"]},
+            "amount_to_income": {"ratio": ["amount", "income"]},
+            "payment_to_monthly_income": {"ratio": ["payment", "income"], "scale": 12},
+            "amount_plus_payment": {"expression": "amount + payment"},
+        },
     },
-    "date_column": "issued",
-    "date_formats": ["%Y-%m-%d", "%b-%Y"],
-    "column_types": {"rate": "percent", "term": "months", "issued": "date", "opened": "date"},
-    "max_unparsable_fraction": 0.0,
-    "leakage_columns": {"paid_*": "received after issue", "recoveries": "after charge-off"},
-    "identifier_columns": ["id"],
-    "excluded_columns": {"notes": "free text"},
-    "derived_features": {
-        "history_months": {"months_between": ["opened", "issued"]},
-        "amount_to_income": {"ratio": ["amount", "income"]},
-        "payment_to_monthly_income": {"ratio": ["payment", "income"], "scale": 12},
-        "amount_plus_payment": {"expression": "amount + payment"},
-    },
-}
+)
 
 
 @pytest.fixture
@@ -160,10 +164,10 @@ def test_derived_features(raw):
     assert enriched["amount_plus_payment"].iloc[2] == 3300
 
 
-def test_unknown_derived_feature_kind_is_a_configuration_error(raw):
+def test_unknown_derived_feature_kind_is_a_configuration_error():
     dataset = {**DATASET, "derived_features": {"bad": {"product": ["amount", "income"]}}}
-    with pytest.raises(DataValidationError, match="derived_features.bad"):
-        add_derived_features(raw, dataset)
+    with pytest.raises(ConfigurationError, match=r"dataset\.derived_features\.bad\.product"):
+        validate_parameters({"dataset": dataset})
 
 
 def test_selection_drops_leakage_ids_excluded_empty_constant_and_raw_dates(raw):
@@ -187,18 +191,6 @@ def test_selection_drops_leakage_ids_excluded_empty_constant_and_raw_dates(raw):
 def test_integer_coded_targets_match_labels_written_as_numbers(raw):
     raw["status"] = [0, 1, 1, 0, 1]
     target = {"column": "status", "output_column": "is_default", "positive": [1], "negative": [0]}
-    dataset = {**DATASET, "target": target}
+    dataset = block("dataset", {**DATASET, "target": target})
     labelled = derive_target(parse_raw_loans(raw, dataset), dataset)
     assert labelled["is_default"].tolist() == [0, 1, 1, 0, 1]
-
-
-def test_applications_need_no_target_nor_post_outcome_columns(raw):
-    applications = raw.drop(columns=["status", "paid_total", "recoveries", "id", "notes"])
-    prepared = prepare_applications(applications, DATASET)
-    assert prepared["rate"].iloc[0] == pytest.approx(0.105)
-    assert prepared["history_months"].iloc[0] == 120
-
-
-def test_applications_missing_a_typed_column_are_rejected(raw):
-    with pytest.raises(DataValidationError, match=r"applications: 1 required column.*\['rate'\]"):
-        prepare_applications(raw.drop(columns=["rate"]), DATASET)

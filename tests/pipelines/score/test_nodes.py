@@ -13,13 +13,17 @@ from loan_default.pipelines.score.nodes import (
 from loan_default.profile import build_profile, typical_values
 from loan_default.serving import ChampionHandle, LoanDefaultModel
 from loan_default.validation import DataValidationError
+from tests.params import block
 
-DATASET = {
-    "target": {"output_column": "is_default"},
-    "date_column": None,
-    "column_types": {"rate": "percent", "home": "category"},
-    "derived_features": {"rate_x2": {"expression": "rate * 2"}},
-}
+DATASET = block(
+    "dataset",
+    {
+        "target": {"output_column": "is_default"},
+        "date_column": None,
+        "column_types": {"rate": "percent", "home": "category"},
+        "derived_features": {"rate_x2": {"expression": "rate * 2"}},
+    },
+)
 SCORE = {
     "drift": {
         "n_bins": 4,
@@ -55,7 +59,8 @@ def champion_for(train: pd.DataFrame) -> ChampionHandle:
     model = RateModel()
     scores = model.predict_proba(train)[:, 1]
     profile = build_profile(train, scores, ["rate", "home"], DATASET, SCORE["drift"]["n_bins"])
-    package = LoanDefaultModel(model, DATASET, profile)
+    types = {"rate": "percent", "home": "category"}
+    package = LoanDefaultModel(model, DATASET, profile, types)
     return ChampionHandle(package, "models:/test/1", "run-1", "test", "1")
 
 
@@ -103,6 +108,11 @@ def test_drift_is_zero_for_the_same_population_and_large_for_a_shifted_one(train
 
 def test_scored_batch_names_the_model_version_and_run(train):
     applications = train.drop(columns="is_default").assign(application_row=[1, 2, 3, 4])
-    scored = score_applications(applications, champion_for(train), {"reasons": {"top_n": 1}})
+    no_problems = pd.DataFrame(
+        columns=["application_row", "severity", "column", "value", "problem"]
+    )
+    scored = score_applications(
+        applications, no_problems, champion_for(train), {"reasons": {"top_n": 1}}
+    )
     assert scored["decision"].tolist() == ["approve", "approve", "approve", "reject"]
     assert set(scored["model_version"]) == {"1"} and set(scored["model_run_id"]) == {"run-1"}

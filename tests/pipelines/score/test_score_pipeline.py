@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import pickle
-import shutil
 from pathlib import Path
 
+import mlflow
 import numpy as np
 import pandas as pd
 import pytest
 
-from loan_default.pipelines.ingestion.nodes import prepare_applications
-from tests.conftest import run_kedro
+from loan_default.config_loader import ProjectConfigLoader
+from loan_default.settings import CONFIG_LOADER_ARGS
+from tests.conftest import ingest_like_training, run_kedro
 
 pytestmark = pytest.mark.slow
 
@@ -20,11 +21,13 @@ def _latest(path: Path) -> Path:
     return sorted(path.iterdir())[-1] / path.name
 
 
-def score(project: Path, batch: pd.DataFrame, name: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+def score(
+    project: Path, batch: pd.DataFrame, name: str, **params
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Write `batch`, score it through a Kedro session, return (scored, errors)."""
     path = project / "data" / "01_raw" / f"{name}.csv"
     batch.to_csv(path, index=False)
-    run_kedro(project, "score", runtime_params={"applications_file": str(path)})
+    run_kedro(project, "score", runtime_params={"applications_file": str(path), **params})
     output = project / "data" / "07_model_output"
     return (
         pd.read_csv(_latest(output / "scored_applications.csv")),
@@ -106,25 +109,33 @@ def test_scoring_gives_the_champion_probabilities_of_the_training_run(
     np.testing.assert_allclose(scored["probability_of_default"], inside, atol=1e-6)
     raw_train = raw_loans_sample[~in_test].head(30)
     scored_train, _ = score(project, raw_train, "train_period_rows")
-    expected = champion.predict_proba(prepare_applications(raw_train, dataset_params))[:, 1]
+    expected = champion.predict_proba(ingest_like_training(raw_train, dataset_params))[:, 1]
     np.testing.assert_allclose(scored_train["probability_of_default"], expected, atol=1e-6)
 
 
-def test_scoring_can_use_the_registry_champion(trained_project, batch, tmp_path, monkeypatch):
-    """Swapping the `scoring_champion` catalog entry scores with models:/loan-default@champion."""
+def test_scoring_uses_the_registry_champion_or_a_chosen_version(trained_project, batch, champion):
+    """By default models:/loan-default@champion; `scoring_model` picks `latest` or a version."""
     project, uri = trained_project
-    copy = tmp_path / "project"
-    shutil.copytree(project, copy, symlinks=True)
-    (copy / "conf" / "local" / "catalog_registry.yml").write_text(
-        "scoring_champion:\n"
-        "  type: kedro_mlflow.io.models.MlflowModelRegistryDataset\n"
-        "  model_name: loan-default\n"
-        "  alias: champion\n"
-        "  flavor: mlflow.pyfunc\n"
-    )
-    monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
-    from_registry, _ = score(copy, batch, "registry_batch")
-    from_catalog, _ = score(project, batch, "catalog_batch")
-    np.testing.assert_allclose(
-        from_registry["probability_of_default"], from_catalog["probability_of_default"], atol=1e-9
-    )
+    client = mlflow.MlflowClient(uri)
+    holder = client.get_model_version_by_alias("loan-default", "champion")
+    by_alias, _ = score(project, batch, "registry_batch")
+    assert set(by_alias["model_version"].astype(str)) == {str(holder.version)}
+    assert set(by_alias["model_run_id"]) == {holder.run_id}
+    expected = champion.predict_proba(ingest_like_training(batch, _dataset(project)))[:, 1]
+    np.testing.assert_allclose(by_alias["probability_of_default"], expected, atol=1e-6)
+    by_number, _ = score(project, batch, "version_batch", scoring_model=int(holder.version))
+    assert set(by_number["model_version"].astype(str)) == {str(holder.version)}
+    newest = max(int(v.version) for v in client.search_model_versions("name = 'loan-default'"))
+    latest, _ = score(project, batch, "latest_batch", scoring_model="latest")
+    assert set(latest["model_version"].astype(str)) == {str(newest)}
+
+
+def test_scoring_an_unknown_version_names_the_registry_and_the_fix(trained_project, batch):
+    project, _ = trained_project
+    with pytest.raises(Exception, match=r"has no model 'loan-default' at '999'.*kedro run"):
+        score(project, batch, "unknown_version", scoring_model=999)
+
+
+def _dataset(project: Path) -> dict:
+    loader = ProjectConfigLoader(str(project / "conf"), **CONFIG_LOADER_ARGS)
+    return loader["parameters"]["dataset"]

@@ -6,9 +6,12 @@ import pytest
 
 from loan_default.pipelines.split.nodes import resolve_split_method, split_loans, summarise_split
 from loan_default.validation import ConfigurationError, DataValidationError
+from tests.params import block
 
-DATASET = {"target": {"output_column": "is_default"}, "date_column": "issued"}
-SPLIT = {"method": "auto", "cutoff": "2011-01-01", "test_size": 0.25, "random_state": 3}
+DATASET = block("dataset", {"target": {"output_column": "is_default"}, "date_column": "issued"})
+SPLIT = block(
+    "split", {"method": "auto", "cutoff": "2011-01-01", "test_size": 0.25, "random_state": 3}
+)
 
 
 @pytest.fixture

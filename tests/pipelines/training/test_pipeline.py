@@ -9,6 +9,7 @@ from matplotlib.figure import Figure
 
 from loan_default.pipelines.baselines import create_pipeline as baselines_pipeline
 from loan_default.pipelines.evaluation import create_pipeline as evaluation_pipeline
+from loan_default.pipelines.split.nodes import describe_test_set
 from loan_default.pipelines.training import create_pipeline as training_pipeline
 from tests.modelling.synthetic import (
     baselines_params,
@@ -18,6 +19,7 @@ from tests.modelling.synthetic import (
     make_loans,
     training_params,
 )
+from tests.params import block
 
 
 class KeptDataset(MemoryDataset):
@@ -36,6 +38,7 @@ def _run(train: pd.DataFrame, test: pd.DataFrame) -> dict:
         {
             "train_loans": MemoryDataset(train),
             "test_loans": MemoryDataset(test),
+            "test_set": MemoryDataset(describe_test_set(dataset_params(), block("split"))),
             "train_features": MemoryDataset(train_features),
             "fitted_preprocessor": MemoryDataset(preprocessor, copy_mode="assign"),
             "binning_process": MemoryDataset(binning, copy_mode="assign"),

@@ -36,7 +36,7 @@ def _long(scores: dict[str, np.ndarray], rows: np.ndarray, **columns: Any) -> pd
 
 
 def _scorecard_enabled(baselines: dict[str, Any]) -> bool:
-    return (baselines.get("scorecard") or {}).get("enabled", True)
+    return baselines["scorecard"]["enabled"]
 
 
 def cross_validate_baselines(
@@ -67,7 +67,7 @@ def fit_scorecard(
     baselines: dict[str, Any],
 ) -> Pipeline:
     """The WoE logistic scorecard fitted on all training loans."""
-    scorecard = make_scorecard(binning_process, baselines.get("scorecard") or {})
+    scorecard = make_scorecard(binning_process, baselines["scorecard"])
     return scorecard.fit(train_loans, target_values(train_loans, dataset))
 
 
@@ -109,7 +109,7 @@ def band_scorecard_points(
     """Scorecard points (PDO scaling) of the test loans in bands, with observed default rates."""
     points_params = baselines["scorecard"]["points"]
     points = to_points(scorecard_model.predict_proba(test_loans)[:, 1], points_params)
-    width = points_params.get("band_width", 20)
+    width = points_params["band_width"]
     band_start = np.floor(points / width) * width
     frame = pd.DataFrame({"band_start": band_start, "default": target_values(test_loans, dataset)})
     table = frame.groupby("band_start")["default"].agg(loans="size", defaults="sum").reset_index()

@@ -30,8 +30,8 @@ def analyse_missing_values(
     report = plan_missing_values(
         train_loans[feature_columns(train_loans, dataset)],
         train_loans[target],
-        dataset.get("sentinel_codes") or {},
-        dataset.get("informative_missing") or {},
+        dataset["sentinel_codes"],
+        dataset["informative_missing"],
         rules,
     )
     logger.info("Missing-value actions: %s", report["action"].value_counts().to_dict())
@@ -51,7 +51,7 @@ def plot_missing_values(missing_value_report: pd.DataFrame, data_quality: dict[s
         )
     ]
     axes.barh(labels, report["missing_rate"], color=colours)
-    axes.axvline(data_quality.get("drop_above_rate", 0.95), color="black", linestyle="--", lw=1)
+    axes.axvline(data_quality["drop_above_rate"], color="black", linestyle="--", lw=1)
     axes.set_xlim(0, 1)
     axes.set_xlabel("missing rate in training loans (incl. empty strings and sentinel codes)")
     axes.set_title("Missing values per column (* = informative by configuration)")

@@ -1,4 +1,4 @@
-"""Evaluation nodes: out-of-time metrics, the ranked comparison, plots and the written finding."""
+"""Evaluation nodes: test-set metrics, the ranked comparison, plots and the written finding."""
 
 from __future__ import annotations
 
@@ -31,7 +31,7 @@ def evaluate_test(
     test_loans: pd.DataFrame,
     dataset: dict[str, Any],
 ) -> pd.DataFrame:
-    """Every metric of every configuration and baseline on the out-of-time test loans."""
+    """Every metric of every configuration and baseline on the test loans."""
     predictions = pd.concat([test_predictions, baseline_test_predictions], ignore_index=True)
     return holdout_metrics(
         predictions, operating_points | baseline_operating_points,
@@ -132,10 +132,11 @@ def plot_curves(
     strategy_comparison: pd.DataFrame,
     champion: dict[str, Any],
     test_loans: pd.DataFrame,
+    test_set: dict[str, str],
     dataset: dict[str, Any],
     evaluation: dict[str, Any],
 ) -> tuple[Figure, Figure, Figure]:
-    """ROC, precision-recall and calibration curves on the out-of-time test loans."""
+    """ROC, precision-recall and calibration curves on the test loans."""
     predictions = pd.concat([test_predictions, baseline_test_predictions], ignore_index=True)
     y = test_loans[target_column(dataset)].to_numpy(dtype=int)
     chosen = _curves_to_draw(strategy_comparison, champion)
@@ -156,9 +157,11 @@ def plot_curves(
         or name.endswith("scorecard")
     }
     return (
-        plots.roc_curves(scores, y, points),
-        plots.pr_curves(scores, y),
-        plots.calibration_curves(probabilistic, y, evaluation.get("calibration_bins", 10)),
+        plots.roc_curves(scores, y, points, test_set["loans"]),
+        plots.pr_curves(scores, y, test_set["loans"]),
+        plots.calibration_curves(
+            probabilistic, y, evaluation["calibration_bins"], test_set["loans"]
+        ),
     )
 
 
@@ -166,7 +169,7 @@ def plot_metric_by_strategy(
     strategy_comparison: pd.DataFrame, evaluation: dict[str, Any], training: dict[str, Any]
 ) -> Figure:
     """Bar chart of the primary metric (CV mean +/- std) per model and strategy."""
-    metric = evaluation.get("chart_metric") or training["selection"]["primary_metric"]
+    metric = evaluation["chart_metric"] or training["selection"]["primary_metric"]
     return plots.metric_by_strategy(strategy_comparison, metric)
 
 
@@ -174,23 +177,25 @@ def plot_champion_confusion(
     test_predictions: pd.DataFrame,
     champion: dict[str, Any],
     test_loans: pd.DataFrame,
+    test_set: dict[str, str],
     dataset: dict[str, Any],
 ) -> Figure:
     """The champion's confusion matrix at its operating threshold, on the test loans."""
     name = champion["configuration"]
     score = _scores(test_predictions, [(name, name)])[name]
     y = test_loans[target_column(dataset)].to_numpy(dtype=int)
-    return plots.confusion_at_threshold(y, score, champion["threshold"], name)
+    return plots.confusion_at_threshold(y, score, champion["threshold"], name, test_set["loans"])
 
 
 def write_model_finding(
     strategy_comparison: pd.DataFrame,
     champion: dict[str, Any],
+    test_set: dict[str, str],
     evaluation: dict[str, Any],
     training: dict[str, Any],
 ) -> str:
     """The written finding, generated from the comparison table."""
-    references = evaluation.get("reference_baselines")
+    references = evaluation["reference_baselines"]
     if references is None:  # every baseline that ranks loans (not the yes/no rules)
         scored = strategy_comparison[
             (strategy_comparison["kind"] == "baseline")
@@ -199,5 +204,5 @@ def write_model_finding(
         references = scored["configuration"].tolist()
     return write_finding(
         strategy_comparison, champion, training["selection"]["primary_metric"], references,
-        evaluation.get("strategy_contrasts") or [],
+        evaluation["strategy_contrasts"], test_set,
     )  # fmt: skip

@@ -66,6 +66,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                     "strategy_comparison",
                     "champion",
                     "test_loans",
+                    "test_set",
                     "params:dataset",
                     "params:evaluation",
                 ],
@@ -82,14 +83,20 @@ def create_pipeline(**kwargs) -> Pipeline:
             ),
             Node(
                 plot_champion_confusion,
-                ["test_predictions", "champion", "test_loans", "params:dataset"],
+                ["test_predictions", "champion", "test_loans", "test_set", "params:dataset"],
                 "champion_confusion_matrix",
                 name="plot_champion_confusion",
                 tags={"reporting"},
             ),
             Node(
                 write_model_finding,
-                ["strategy_comparison", "champion", "params:evaluation", "params:training"],
+                [
+                    "strategy_comparison",
+                    "champion",
+                    "test_set",
+                    "params:evaluation",
+                    "params:training",
+                ],
                 "model_finding",
                 name="write_model_finding",
                 tags={"reporting"},
@@ -105,6 +112,7 @@ def create_pipeline(**kwargs) -> Pipeline:
             "baseline_cv_results",
             "champion",
             "test_loans",
+            "test_set",
         },
         outputs={
             "test_metrics",

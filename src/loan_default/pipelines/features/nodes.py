@@ -71,7 +71,7 @@ def fit_binning(
     binning_process = build_binning(dataset, binning).fit(train_loans, y)
     logger.info(
         "Binning (%s): %d features binned",
-        binning.get("method", "optimal"),
+        binning["method"],
         len(binning_process.feature_names_in_),
     )
     return binning_process

@@ -10,8 +10,8 @@ import numpy as np
 import pandas as pd
 
 from loan_default.config_checks import check_dataset_config
+from loan_default.raw_file import check_empty_columns
 from loan_default.schema import (
-    application_columns,
     label_text,
     label_texts,
     meta_columns,
@@ -30,7 +30,7 @@ logger = logging.getLogger(__name__)
 
 
 def _source(dataset: dict[str, Any]) -> str:
-    return dataset.get("source_file") or dataset.get("name", "raw data")
+    return dataset["source_file"]
 
 
 def parse_raw_loans(raw_loans: pd.DataFrame, dataset: dict[str, Any]) -> pd.DataFrame:
@@ -44,6 +44,7 @@ def parse_raw_loans(raw_loans: pd.DataFrame, dataset: dict[str, Any]) -> pd.Data
         )
     parsed = parse_columns(raw_loans, dataset, required_raw_columns(dataset), source)
     check_dataset_config(raw_loans, dataset, source)
+    check_empty_columns(raw_loans, dataset, source)
     return parsed
 
 
@@ -60,7 +61,7 @@ def parse_columns(
             "They are listed in dataset.column_types / dataset.date_column."
         )
     parsed = raw.copy()
-    for column, kind in (dataset.get("column_types") or {}).items():
+    for column, kind in dataset["column_types"].items():
         if column in raw.columns:
             parsed[column] = _parse_column(raw[column], column, kind, dataset, source)
     return parsed
@@ -73,7 +74,7 @@ def _parse_column(
         raise DataValidationError(
             f"dataset.column_types.{column}: unknown type '{kind}' (known: {sorted(PARSERS)})."
         )
-    parsed = PARSERS[kind](values, date_formats=dataset.get("date_formats", ["%Y-%m-%d"]))
+    parsed = PARSERS[kind](values, date_formats=dataset["date_formats"])
     failed = unparsable(values, parsed)
     n_failed, n_present = int(failed.sum()), int(values.notna().sum())
     if n_failed:
@@ -82,8 +83,8 @@ def _parse_column(
             f"could not be parsed, e.g. {describe_examples(values[failed].unique())}"
         )
         if kind == "date":
-            message += f"; dataset.date_formats tries {dataset.get('date_formats')}"
-        if n_failed > dataset.get("max_unparsable_fraction", 0.0) * n_present:
+            message += f"; dataset.date_formats tries {dataset['date_formats']}"
+        if n_failed > dataset["max_unparsable_fraction"] * n_present:
             raise DataValidationError(message)
         logger.warning("%s; set to missing", message)
     return parsed
@@ -97,14 +98,14 @@ def handle_duplicates(
     Copies of one loan would land in both training and validation folds (or in training and
     test) and inflate every estimate, so they are dealt with before anything is learned.
     """
-    source, action = _source(dataset), (dataset.get("duplicates") or {}).get("action", "error")
+    source, action = _source(dataset), dataset["duplicates"]["action"]
     if action not in {"error", "drop"}:
         raise ConfigurationError(
             f"dataset.duplicates.action: unknown action '{action}' (known: error, drop)."
         )
     exact = parsed_loans.duplicated(keep="first")
     repeated_ids = {}
-    for column in dataset.get("identifier_columns") or []:
+    for column in dataset["identifier_columns"]:
         if column in parsed_loans:
             values = parsed_loans[column]
             repeated_ids[column] = values.notna() & values.duplicated(keep="first") & ~exact
@@ -146,10 +147,10 @@ def derive_target(parsed_loans: pd.DataFrame, dataset: dict[str, Any]) -> pd.Dat
     """Map outcome labels to 1 (default) / 0 (repaid); unfinished loans are dropped."""
     target, source = dataset["target"], _source(dataset)
     status = label_texts(parsed_loans[target["column"]])
-    exceptions = target.get("policy_exceptions") or {}
+    exceptions = target["policy_exceptions"]
     mapping = _label_map(target["positive"], target["negative"])
-    exception_labels = _label_map(exceptions.get("positive", []), exceptions.get("negative", []))
-    ignored = {label_text(label) for label in target.get("ignore", [])}
+    exception_labels = _label_map(exceptions["positive"], exceptions["negative"])
+    ignored = {label_text(label) for label in target["ignore"]}
     known = set(mapping) | set(exception_labels) | ignored
     unknown = status.notna() & ~status.isin(known)
     if status.isna().any() or unknown.any():
@@ -162,14 +163,14 @@ def derive_target(parsed_loans: pd.DataFrame, dataset: dict[str, Any]) -> pd.Dat
     logger.info("Dropped %s loans with an unfinished status", f"{int(unfinished.sum()):,}")
     keep = ~unfinished
     is_exception = status.isin(set(exception_labels))
-    if exceptions.get("action", "keep") == "drop":
+    if exceptions["action"] == "drop":
         keep &= ~is_exception
         logger.info("Dropped %s loans outside the credit policy", f"{int(is_exception.sum()):,}")
     labelled = parsed_loans.loc[keep].copy()
     labelled[target["output_column"]] = (
         status[keep].map(mapping | exception_labels).astype("int64").to_numpy()
     )
-    if exceptions.get("flag_column") and exceptions.get("action", "keep") == "keep":
+    if exceptions["flag_column"] and exceptions["action"] == "keep":
         labelled[exceptions["flag_column"]] = is_exception[keep].astype("int64").to_numpy()
     require_both_classes(
         labelled[target["output_column"]], f"{source}: target '{target['column']}'"
@@ -186,26 +187,38 @@ def _label_map(positive: list, negative: list) -> dict[str, int]:
 def add_derived_features(labelled_loans: pd.DataFrame, dataset: dict[str, Any]) -> pd.DataFrame:
     """Add application-time features (ratios, durations, expressions) declared in parameters."""
     loans = labelled_loans.copy()
-    for name, spec in (dataset.get("derived_features") or {}).items():
+    for name, spec in dataset["derived_features"].items():
         loans[name] = _derive(loans, name, spec).replace([np.inf, -np.inf], np.nan)
     return loans
 
 
 def _derive(loans: pd.DataFrame, name: str, spec: dict[str, Any]) -> pd.Series:
-    if "ratio" in spec:
+    if spec["ratio"]:
         numerator, denominator = spec["ratio"]
-        scale = spec.get("scale", 1.0)
+        scale = spec["scale"]
         return scale * loans[numerator].astype("float64") / loans[denominator].astype("float64")
-    if "months_between" in spec:
+    if spec["months_between"]:
         start, end = (loans[column] for column in spec["months_between"])
         months = (end.dt.year - start.dt.year) * 12 + (end.dt.month - start.dt.month)
         return months.astype("float64")
-    if "expression" in spec:
+    if spec["expression"]:
         return loans.eval(spec["expression"]).astype("float64")
     raise DataValidationError(
         f"dataset.derived_features.{name}: needs one of ratio, months_between, expression; "
         f"got {sorted(spec)}."
     )
+
+
+def _looks_like_identifier(values: pd.Series) -> bool:
+    """Unique text per row, or a run of consecutive integers: a row number, not a risk factor."""
+    present = values.dropna()
+    if len(present) < 20 or present.nunique() != len(values):
+        return False
+    if pd.api.types.is_numeric_dtype(present):
+        whole = present.astype("float64")
+        is_integer = bool((whole % 1 == 0).all())
+        return is_integer and whole.max() - whole.min() + 1 == len(present)
+    return True
 
 
 def select_application_columns(
@@ -214,13 +227,13 @@ def select_application_columns(
     """Drop leakage, identifier, excluded, empty, constant and raw date columns, with reasons."""
     protected = meta_columns(dataset)
     reasons: dict[str, str] = {}
-    for pattern, why in (dataset.get("leakage_columns") or {}).items():
+    for pattern, why in dataset["leakage_columns"].items():
         for column in fnmatch.filter(loans.columns, pattern):
             reasons.setdefault(column, f"leakage: {why}")
-    for column in dataset.get("identifier_columns") or []:
+    for column in dataset["identifier_columns"]:
         if column in loans.columns:
             reasons.setdefault(column, "identifier")
-    for column, why in (dataset.get("excluded_columns") or {}).items():
+    for column, why in dataset["excluded_columns"].items():
         if column in loans.columns:
             reasons.setdefault(column, f"excluded: {why}")
     for column in loans.columns.difference(list(reasons) + protected):
@@ -231,14 +244,13 @@ def select_application_columns(
             reasons[column] = f"constant: every non-missing value is {values.dropna().iloc[0]!r}"
         elif pd.api.types.is_datetime64_any_dtype(values):
             reasons[column] = "raw date: only used through derived features"
+        elif column not in dataset["column_types"] and _looks_like_identifier(values):
+            reasons[column] = (
+                "identifier-like: a distinct value per loan (list it in "
+                "dataset.identifier_columns, or in dataset.column_types to keep it)"
+            )
     audit = pd.DataFrame(
         {"column": list(reasons), "reason": list(reasons.values())}, columns=["column", "reason"]
     )
     logger.info("Dropped %d columns not usable at application time", len(reasons))
     return loans.drop(columns=list(reasons)), audit
-
-
-def prepare_applications(raw_applications: pd.DataFrame, dataset: dict[str, Any]) -> pd.DataFrame:
-    """Type new applications (no outcome yet) and add the derived features, as in training."""
-    parsed = parse_columns(raw_applications, dataset, application_columns(dataset), "applications")
-    return add_derived_features(parsed, dataset)

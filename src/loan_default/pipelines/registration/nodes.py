@@ -9,10 +9,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from loan_default.applications import hard_bounds, input_types
 from loan_default.modelling.metrics import GREATER_IS_BETTER, exposures, score_metrics
 from loan_default.modelling.scoring_model import ScoringModel
 from loan_default.profile import ScoringProfile, build_profile
-from loan_default.schema import application_columns, target_values
+from loan_default.schema import target_values
 from loan_default.serving import ChampionHandle, LoanDefaultModel
 from loan_default.validation import ConfigurationError
 
@@ -21,14 +22,25 @@ logger = logging.getLogger(__name__)
 INPUT_EXAMPLE_ROWS = 5
 
 
+def describe_application_inputs(
+    raw_loans: pd.DataFrame, train_loans: pd.DataFrame, dataset: dict[str, Any]
+) -> tuple[dict[str, str], pd.DataFrame]:
+    """The raw columns the champion needs with their parsers, and a few raw rows of them (the
+    registered model's signature and input example)."""
+    types = input_types(raw_loans, train_loans, dataset)
+    example = raw_loans[list(types)].head(INPUT_EXAMPLE_ROWS).reset_index(drop=True)
+    return types, example
+
+
 def build_scoring_profile(
     train_loans: pd.DataFrame,
     champion_model: ScoringModel,
     iv_ranking: pd.DataFrame,
+    application_inputs: dict[str, str],
     dataset: dict[str, Any],
     score: dict[str, Any],
 ) -> ScoringProfile:
-    """Training ranges, categories, typical values and score/feature distributions for scoring."""
+    """Training ranges, bounds, categories, typical values and score/feature distributions."""
     drift = score["drift"]
     top = [feature for feature in iv_ranking["feature"] if feature in train_loans]
     return build_profile(
@@ -37,22 +49,22 @@ def build_scoring_profile(
         top[: int(drift["top_features"])],
         dataset,
         int(drift["n_bins"]),
+        hard_bounds(train_loans, application_inputs, dataset),
+        float(score["plausibility"]["range_tolerance"]),
     )
-
-
-def sample_application_rows(raw_loans: pd.DataFrame, dataset: dict[str, Any]) -> pd.DataFrame:
-    """A few raw rows with the application columns only: the registered model's input example."""
-    return raw_loans[application_columns(dataset)].head(INPUT_EXAMPLE_ROWS).reset_index(drop=True)
 
 
 def package_champion(
     champion_model: ScoringModel,
     scoring_profile: ScoringProfile,
+    application_inputs: dict[str, str],
     application_example: pd.DataFrame,
     dataset: dict[str, Any],
 ) -> LoanDefaultModel:
-    """The self-contained champion: model and threshold, dataset config and training profile."""
-    return LoanDefaultModel(champion_model, dataset, scoring_profile, application_example)
+    """The self-contained champion: model and threshold, inputs, dataset config and profile."""
+    return LoanDefaultModel(
+        champion_model, dataset, scoring_profile, application_inputs, application_example
+    )
 
 
 def decide_promotion(
@@ -82,6 +94,12 @@ def decide_promotion(
     }
     if incumbent is None:
         promote, reason = True, "no current champion"
+    elif not incumbent.self_contained:
+        promote = True
+        reason = (
+            f"the current champion ({incumbent.describe()}) was registered by an earlier release "
+            "and cannot be served by the score pipeline"
+        )
     else:
         try:
             incumbent_value = _test_metric(incumbent.model.champion, test_loans, dataset, metric)

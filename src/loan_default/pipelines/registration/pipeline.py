@@ -6,9 +6,9 @@ from kedro.pipeline import Node, Pipeline
 from .nodes import (
     build_scoring_profile,
     decide_promotion,
+    describe_application_inputs,
     package_champion,
     request_registration,
-    sample_application_rows,
 )
 
 
@@ -22,6 +22,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                     "train_loans",
                     "champion_model",
                     "iv_ranking",
+                    "application_inputs",
                     "params:dataset",
                     "params:score",
                 ],
@@ -29,14 +30,20 @@ def create_pipeline(**kwargs) -> Pipeline:
                 name="build_scoring_profile",
             ),
             Node(
-                sample_application_rows,
-                ["raw_loans", "params:dataset"],
-                "application_example",
-                name="sample_application_rows",
+                describe_application_inputs,
+                ["raw_loans", "train_loans", "params:dataset"],
+                ["application_inputs", "application_example"],
+                name="describe_application_inputs",
             ),
             Node(
                 package_champion,
-                ["champion_model", "scoring_profile", "application_example", "params:dataset"],
+                [
+                    "champion_model",
+                    "scoring_profile",
+                    "application_inputs",
+                    "application_example",
+                    "params:dataset",
+                ],
                 "champion_package",
                 name="package_champion",
             ),
@@ -77,6 +84,9 @@ def create_pipeline(**kwargs) -> Pipeline:
             "loan_report",
         },
         outputs={
+            "scoring_profile",
+            "application_inputs",
+            "application_example",
             "champion_package",
             "promotion_decision",
             "promotion_metrics",

@@ -7,11 +7,12 @@ from typing import Any
 import pandas as pd
 
 from loan_default import report, tracking
+from loan_default.tracking import metric_name
 
 PLOTS = {
-    "roc_curves": "ROC curves: champion, best per model, baselines (out-of-time test)",
-    "pr_curves": "Precision-recall curves (out-of-time test)",
-    "calibration_curves": "Calibration: predicted vs observed default rate (out-of-time test)",
+    "roc_curves": "ROC curves: champion, best per model, baselines (test set)",
+    "pr_curves": "Precision-recall curves (test set)",
+    "calibration_curves": "Calibration: predicted vs observed default rate (test set)",
     "champion_confusion_matrix": "Champion's confusion matrix at its operating threshold",
     "metric_by_strategy": "Cross-validated metric by imbalance strategy (mean and spread)",
     "missing_value_plot": "Missing rate per column in training loans",
@@ -50,7 +51,7 @@ def collect_run_metrics(
         metrics[f"baseline.{label}.test_expected_cost_per_loan"] = float(
             row["test_expected_cost_per_loan"]
         )
-    return {name: {"value": value, "step": 0} for name, value in metrics.items()}
+    return {metric_name(name): {"value": value, "step": 0} for name, value in metrics.items()}
 
 
 def describe_configuration_runs(
@@ -69,6 +70,7 @@ def render_report(
     strategy_comparison: pd.DataFrame,
     champion_metrics: dict[str, Any],
     model_finding: str,
+    test_set: dict[str, str],
     dataset: dict[str, Any],
     **plots: Any,
 ) -> str:
@@ -79,12 +81,12 @@ def render_report(
         ("Predictive power (IV) and stability (PSI)", _iv_section(iv_ranking, plots)),
         (
             "Baselines, models and imbalance strategies",
-            _comparison_section(strategy_comparison, plots),
+            _comparison_section(strategy_comparison, test_set, plots),
         ),
-        ("The champion", _champion_section(champion_metrics, plots)),
+        ("The champion", _champion_section(champion_metrics, test_set, plots)),
         ("Written finding", report.markdown(model_finding)),
     ]
-    return report.page(f"Loan default: {dataset.get('name', 'run')} report", sections)
+    return report.page(f"Loan default: {dataset['name']} report", sections)
 
 
 def _data_section(split_summary: pd.DataFrame, dropped_columns: pd.DataFrame) -> str:
@@ -115,11 +117,13 @@ def _iv_section(iv_ranking: pd.DataFrame, plots: dict[str, Any]) -> str:
     return report.table(iv_ranking[columns].head(15)) + _plot(plots, "woe_plot")
 
 
-def _comparison_section(comparison: pd.DataFrame, plots: dict[str, Any]) -> str:
+def _comparison_section(
+    comparison: pd.DataFrame, test_set: dict[str, str], plots: dict[str, Any]
+) -> str:
     shown = comparison[["rank", "configuration", "kind", "threshold", *COMPARED]]
     return (
         "<p>Ranked by the cross-validated primary metric (training loans only); test columns "
-        "are the out-of-time loans, evaluated once.</p>"
+        f"are the {test_set['loans']}, evaluated once.</p>"
         + report.table(shown)
         + _plot(plots, "metric_by_strategy")
         + _plot(plots, "roc_curves")
@@ -127,12 +131,14 @@ def _comparison_section(comparison: pd.DataFrame, plots: dict[str, Any]) -> str:
     )
 
 
-def _champion_section(champion: dict[str, Any], plots: dict[str, Any]) -> str:
+def _champion_section(
+    champion: dict[str, Any], test_set: dict[str, str], plots: dict[str, Any]
+) -> str:
     headline = report.kpis(
         {
             "champion": champion["configuration"],
             "CV ROC AUC": f"{champion['cv_roc_auc_mean']:.3f} ± {champion['cv_roc_auc_std']:.3f}",
-            "out-of-time ROC AUC": f"{champion['test_roc_auc']:.3f}",
+            f"{test_set['name']}: ROC AUC": f"{champion['test_roc_auc']:.3f}",
             "threshold (chosen on training folds)": f"{champion['threshold']:.3f}",
             "approval rate (test)": f"{champion['test_approval_rate']:.1%}",
             "defaults caught (recall)": f"{champion['test_recall']:.1%}",

@@ -18,6 +18,7 @@ TABLES = [
 def create_pipeline(**kwargs) -> Pipeline:
     """Build the reporting stage."""
     report_inputs = {name: name for name in TABLES} | {"dataset": "params:dataset"}
+    report_inputs |= {"test_set": "test_set"}
     report_inputs |= {plot: plot for plot in PLOTS}
     return Pipeline(
         [
@@ -36,7 +37,7 @@ def create_pipeline(**kwargs) -> Pipeline:
             Node(render_report, report_inputs, "loan_report", name="render_report"),
         ],
         namespace="reporting",
-        inputs={*TABLES, "champion", *PLOTS},
+        inputs={*TABLES, "champion", "test_set", *PLOTS},
         outputs={"run_metrics", "loan_report", "configuration_runs"},
         parameters={"params:dataset", "params:training"},
         tags={"reporting"},

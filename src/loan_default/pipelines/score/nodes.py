@@ -8,79 +8,38 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from loan_default.pipelines.ingestion.nodes import add_derived_features
-from loan_default.pipelines.ingestion.parsers import PARSERS, unparsable
-from loan_default.schema import application_columns
+from loan_default.applications import ROW, check_applications, summarise_problems
 from loan_default.serving import ChampionHandle
 from loan_default.stability import ReferenceDistribution, band
-from loan_default.validation import DataValidationError, describe_examples
+from loan_default.tracking import metric_name
+from loan_default.validation import describe_examples
 
 logger = logging.getLogger(__name__)
-
-ROW = "application_row"
-ERROR_COLUMNS = [ROW, "severity", "column", "value", "problem"]
 
 
 def validate_applications(
     raw_applications: pd.DataFrame, champion: ChampionHandle
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Type each application; rows with unparsable values go to the errors table, not the scorer."""
-    dataset, profile = champion.model.dataset, champion.model.profile
-    required = application_columns(dataset)
-    if raw_applications.empty:
-        raise DataValidationError("applications: the file has no rows (only a header or nothing).")
-    missing = sorted(set(required) - set(raw_applications.columns))
-    if missing:
-        raise DataValidationError(
-            f"applications: {len(missing)} required column(s) missing: {missing}; no application "
-            f"can be scored without them ({champion.describe()} was trained on them)."
+    """Type each application as training did; rows with errors go to the errors table only."""
+    valid, problems = check_applications(raw_applications, champion.model)
+    rejected = problems.loc[problems["severity"] == "error", ROW].nunique()
+    logger.info("%d applications valid, %d rejected with errors", len(valid), rejected)
+    warned = problems.loc[problems["severity"] == "warning", "column"]
+    if len(warned):
+        logger.warning(
+            "%d warning(s) on columns %s", len(warned), describe_examples(warned.unique())
         )
-    applications = raw_applications.copy()
-    applications.insert(0, ROW, np.arange(1, len(applications) + 1))
-    errors = []
-    for column in required:
-        kind = (dataset.get("column_types") or {}).get(column, "date")
-        raw = raw_applications[column]
-        parsed = PARSERS[kind](raw, date_formats=dataset.get("date_formats", ["%Y-%m-%d"]))
-        failed = unparsable(raw, parsed)
-        errors += [
-            (row, "error", column, str(value), f"not a valid {kind} value")
-            for row, value in zip(applications.loc[failed, ROW], raw[failed], strict=True)
-        ]
-        applications[column] = parsed
-    errors += _unseen_categories(applications, profile.categories)
-    error_table = pd.DataFrame(errors, columns=ERROR_COLUMNS)
-    bad_rows = set(error_table.loc[error_table["severity"] == "error", ROW])
-    valid = applications[~applications[ROW].isin(bad_rows)]
-    logger.info("%d applications valid, %d rejected with errors", len(valid), len(bad_rows))
-    return add_derived_features(valid, dataset).reset_index(drop=True), error_table
-
-
-def _unseen_categories(applications: pd.DataFrame, categories: dict[str, list[str]]) -> list[tuple]:
-    """Warnings for categories never seen in training (the encoders handle them)."""
-    warnings = []
-    for column, known in categories.items():
-        if column not in applications:
-            continue
-        values = applications[column]
-        unseen = values.notna() & ~values.astype(str).isin(set(known))
-        warnings += [
-            (
-                row,
-                "warning",
-                column,
-                str(value),
-                "category not seen in training; encoded as unknown",
-            )
-            for row, value in zip(applications.loc[unseen, ROW], values[unseen], strict=True)
-        ]
-    return warnings
+    return valid, problems
 
 
 def score_applications(
-    applications: pd.DataFrame, champion: ChampionHandle, score: dict[str, Any]
+    applications: pd.DataFrame,
+    application_errors: pd.DataFrame,
+    champion: ChampionHandle,
+    score: dict[str, Any],
 ) -> pd.DataFrame:
-    """Probability of default, decision at the champion's threshold, top reasons, and the model."""
+    """Probability of default, decision at the champion's threshold, top reasons, warnings and
+    the model that scored."""
     model = champion.model.champion
     logger.info("Scoring %d applications with %s", len(applications), champion.describe())
     probability = model.predict_proba(applications)[:, 1]
@@ -91,6 +50,7 @@ def score_applications(
     reference = champion.model.profile.typical_values
     reasons = explain(model, applications, reference, probability, int(score["reasons"]["top_n"]))
     scored = pd.concat([scored, reasons], axis=1)
+    scored["warnings"] = summarise_problems(scored[ROW], application_errors, "warning").to_numpy()
     scored["model_name"] = champion.name
     scored["model_version"] = champion.version
     scored["model_run_id"] = champion.run_id
@@ -166,7 +126,9 @@ def measure_score_drift(
     shifted = table.loc[table["band"] != stable_label, "name"]
     if len(shifted):
         logger.warning("Drift beyond '%s' for %s", stable_label, describe_examples(shifted))
-    metrics = {f"drift_psi_{row['name']}": {"value": row["psi"], "step": 0} for row in rows}
+    metrics = {
+        metric_name(f"drift_psi_{row['name']}"): {"value": row["psi"], "step": 0} for row in rows
+    }
     return table, metrics
 
 

@@ -21,7 +21,7 @@ def create_pipeline(**kwargs) -> Pipeline:
             ),
             Node(
                 score_applications,
-                ["valid_applications", "scoring_champion", "params:score"],
+                ["valid_applications", "application_errors", "scoring_champion", "params:score"],
                 "scored_applications",
                 name="score_applications",
             ),

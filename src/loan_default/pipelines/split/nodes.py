@@ -21,13 +21,13 @@ def split_loans(
     method = resolve_split_method(dataset, split)
     target = target_column(dataset)
     if method == "out_of_time":
-        cutoff = pd.Timestamp(split["cutoff"])
         dates = loans[dataset["date_column"]]
         if dates.isna().any():
             raise ConfigurationError(
                 f"split: {int(dates.isna().sum()):,} loans have no '{dataset['date_column']}' "
                 "date, so they cannot be placed before or after the cut-off."
             )
+        cutoff = _cutoff(dates, split)
         is_test = dates >= cutoff
         train, test = loans.loc[~is_test], loans.loc[is_test]
     else:
@@ -44,16 +44,37 @@ def split_loans(
     return train.reset_index(drop=True), test.reset_index(drop=True)
 
 
+def _cutoff(dates: pd.Series, split: dict[str, Any]) -> pd.Timestamp:
+    """The configured cut-off, or the date that leaves the latest `test_size` share for test."""
+    if split["cutoff"] is not None:
+        return pd.Timestamp(split["cutoff"])
+    cutoff = dates.sort_values().iloc[int(len(dates) * (1 - split["test_size"]))]
+    logger.info("split.cutoff not set: %s leaves the latest loans for test", cutoff.date())
+    return pd.Timestamp(cutoff)
+
+
+def describe_test_set(dataset: dict[str, Any], split: dict[str, Any]) -> dict[str, str]:
+    """How reports name the test set: out-of-time only when the split really was out of time."""
+    method = resolve_split_method(dataset, split)
+    if method == "out_of_time":
+        return {"method": method, "name": "out-of-time test set", "loans": "out-of-time test loans"}
+    return {
+        "method": method,
+        "name": "held-out test set (random, stratified)",
+        "loans": "held-out test loans (random, stratified)",
+    }
+
+
 def resolve_split_method(dataset: dict[str, Any], split: dict[str, Any]) -> str:
     """'out_of_time' or 'random', resolving 'auto' from whether a date column exists."""
-    method = split.get("method", "auto")
+    method = split["method"]
     if method == "auto":
-        return "out_of_time" if dataset.get("date_column") else "random"
+        return "out_of_time" if dataset["date_column"] else "random"
     if method not in {"out_of_time", "random"}:
         raise ConfigurationError(
             f"split.method: '{method}' is not one of auto, out_of_time, random."
         )
-    if method == "out_of_time" and not dataset.get("date_column"):
+    if method == "out_of_time" and not dataset["date_column"]:
         raise ConfigurationError("split.method is out_of_time but dataset.date_column is not set.")
     return method
 
@@ -62,7 +83,7 @@ def summarise_split(
     train_loans: pd.DataFrame, test_loans: pd.DataFrame, dataset: dict[str, Any]
 ) -> pd.DataFrame:
     """One row per split: loans, defaults, default rate and date range."""
-    target, date_column = target_column(dataset), dataset.get("date_column")
+    target, date_column = target_column(dataset), dataset["date_column"]
     rows = []
     for name, part in (("train", train_loans), ("test", test_loans)):
         row = {

@@ -1,8 +1,8 @@
-"""Split: training loans (earlier) and out-of-time test loans (later)."""
+"""Split: training loans (earlier) and out-of-time test loans (later), or a random split."""
 
 from kedro.pipeline import Node, Pipeline
 
-from .nodes import split_loans, summarise_split
+from .nodes import describe_test_set, split_loans, summarise_split
 
 
 def create_pipeline(**kwargs) -> Pipeline:
@@ -16,6 +16,13 @@ def create_pipeline(**kwargs) -> Pipeline:
                 name="split_loans",
             ),
             Node(
+                describe_test_set,
+                ["params:dataset", "params:split"],
+                "test_set",
+                name="describe_test_set",
+                tags={"reporting"},
+            ),
+            Node(
                 summarise_split,
                 ["train_loans", "test_loans", "params:dataset"],
                 "split_summary",
@@ -25,7 +32,7 @@ def create_pipeline(**kwargs) -> Pipeline:
         ],
         namespace="split",
         inputs={"loans"},
-        outputs={"train_loans", "test_loans", "split_summary"},
+        outputs={"train_loans", "test_loans", "split_summary", "test_set"},
         parameters={"params:dataset", "params:split"},
         tags={"split", "training"},
     )

@@ -42,7 +42,7 @@ def cross_validate_models(
     started = time.perf_counter()
     predictions = cross_validate_grid(
         train_loans, y, fitted_preprocessor, grid, training["cv"],
-        seed=training["random_state"], n_jobs=training.get("n_jobs", 1),
+        seed=training["random_state"], n_jobs=training["n_jobs"],
     )  # fmt: skip
     logger.info(
         "Cross-validated %d configurations in %.1f s", len(grid), time.perf_counter() - started
@@ -57,7 +57,7 @@ def fit_calibrators(
     training: dict[str, Any],
 ) -> dict[str, ScoreCalibrator]:
     """Per configuration, a calibrator fitted on its out-of-fold scores (identity if not set)."""
-    method = (training.get("calibration") or {}).get("method")
+    method = training["calibration"]["method"]
     oof = out_of_fold_scores(cv_predictions)
     y = target_values(train_loans, dataset)[oof.index.to_numpy()]
     return {name: ScoreCalibrator(method).fit(oof[name].to_numpy(), y) for name in oof.columns}
@@ -117,7 +117,7 @@ def fit_final_models(
         started = time.perf_counter()
         if configuration.fit_key not in by_key:
             by_key[configuration.fit_key] = fit_model(
-                configuration, X, y, training["random_state"], training.get("n_jobs", 1)
+                configuration, X, y, training["random_state"], training["n_jobs"]
             )
         models[configuration.name] = by_key[configuration.fit_key]
         logger.info(

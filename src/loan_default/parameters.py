@@ -1,0 +1,532 @@
+"""The parameters' typed contract: one pydantic model per block, the only place defaults live.
+
+`validate_parameters` runs when Kedro loads the parameters (see config_loader.py), so a typo, an
+unknown model or a bad metric stops `kedro run` before the first node and before any MLflow
+run opens. Nodes receive plain dicts dumped from these models: every key is present.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from loan_default.modelling.metrics import GREATER_IS_BETTER
+from loan_default.modelling.registry import MODELS, STRATEGIES
+from loan_default.modelling.thresholds import OBJECTIVES
+from loan_default.validation import ConfigurationError
+
+Label = str | int | float | bool
+Fraction = Annotated[float, Field(ge=0, le=1)]
+ColumnType = Literal["numeric", "percent", "months", "years", "date", "category"]
+# optbinning's monotonic_trend values
+MonotonicTrend = Literal[
+    "ascending", "descending", "auto", "auto_heuristic", "auto_asc_desc", "concave", "convex",
+    "peak", "valley", "peak_heuristic", "valley_heuristic",
+]  # fmt: skip
+
+
+class Block(BaseModel):
+    """Unknown keys are errors, so a misspelled key never silently falls back to a default."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+def _known(name: str, registry: Any, kind: str) -> str:
+    if name not in registry:
+        names = sorted(str(key) for key in registry)
+        close = difflib.get_close_matches(str(name), names, n=1, cutoff=0.6)
+        hint = f"did you mean {close[0]}? " if close else ""
+        raise ValueError(f"unknown {kind} '{name}' ({hint}known: {', '.join(names)})")
+    return name
+
+
+class Band(Block):
+    """A labelled band: values below `below` (null = no bound) get `label`."""
+
+    below: float | None
+    label: str
+
+
+def _bands(*bounds: tuple[float | None, str]) -> list[Band]:
+    return [Band(below=below, label=label) for below, label in bounds]
+
+
+# ---------------------------------------------------------------- dataset ---------------------
+
+
+class PolicyExceptions(Block):
+    """Extra outcome labels kept with a flag (`keep`) or removed (`drop`)."""
+
+    action: Literal["keep", "drop"] = "keep"
+    flag_column: str | None = None
+    positive: list[Label] = []
+    negative: list[Label] = []
+
+
+class Target(Block):
+    """The outcome column and the labels that mean default (1) and repaid (0)."""
+
+    column: str
+    positive: Annotated[list[Label], Field(min_length=1)]
+    negative: Annotated[list[Label], Field(min_length=1)]
+    output_column: str = "is_default"
+    ignore: list[Label] = []
+    policy_exceptions: PolicyExceptions = PolicyExceptions()
+
+
+class DerivedFeature(Block):
+    """One of ratio [a, b] (times scale), months_between [start, end] or a pandas expression."""
+
+    ratio: Annotated[list[str], Field(min_length=2, max_length=2)] | None = None
+    scale: float = 1.0
+    months_between: Annotated[list[str], Field(min_length=2, max_length=2)] | None = None
+    expression: str | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> DerivedFeature:
+        given = [key for key in ("ratio", "months_between", "expression") if getattr(self, key)]
+        if len(given) != 1:
+            raise ValueError(
+                f"needs exactly one of ratio, months_between, expression (got {given or 'none'})"
+            )
+        return self
+
+
+class InformativeMissing(Block):
+    """A column whose missingness means something: indicator plus a domain fill."""
+
+    fill: float | Literal["max", "min", "median", "zero"] | None = None
+    why: str = "no reason given"
+
+
+class BaselineRule(Block):
+    """Reject when `column` is in `in`, above `above` or below `below` (ordered categories use
+    dataset.categorical_orders, so `above: C` works on a grade)."""
+
+    column: str
+    in_: list[Label] | None = Field(default=None, alias="in")
+    above: float | str | None = None
+    below: float | str | None = None
+
+    @model_validator(mode="after")
+    def _a_condition(self) -> BaselineRule:
+        if self.in_ is None and self.above is None and self.below is None:
+            raise ValueError("needs one of `in` (a list), `above` or `below`")
+        return self
+
+
+class Costs(Block):
+    """Cost of a missed default (amount x LGD) and of a rejected good loan (amount x margin)."""
+
+    amount_column: str | None = None
+    loss_given_default: Fraction
+    interest_margin: Annotated[float, Field(ge=0)]
+
+
+class Duplicates(Block):
+    """Exact duplicate rows and repeated identifiers: stop (`error`) or keep the first (`drop`)."""
+
+    action: Literal["error", "drop"] = "error"
+
+
+class Bounds(Block):
+    """Hard plausibility bounds of a column for new applications (null = unbounded)."""
+
+    min: float | None = None
+    max: float | None = None
+
+
+class Dataset(Block):
+    """Everything specific to one loan table (README: "Use your own data")."""
+
+    name: str = "loans"
+    source_file: str = "the raw loans file"
+    target: Target
+    costs: Costs
+    date_column: str | None = None
+    date_formats: Annotated[list[str], Field(min_length=1)] = ["%Y-%m-%d"]
+    column_types: dict[str, ColumnType] = {}
+    max_unparsable_fraction: Fraction = 0.0
+    leakage_columns: dict[str, str] = {}
+    identifier_columns: list[str] = []
+    excluded_columns: dict[str, str] = {}
+    duplicates: Duplicates = Duplicates()
+    derived_features: dict[str, DerivedFeature] = {}
+    sentinel_codes: dict[str, list[Label]] = {}
+    informative_missing: dict[str, InformativeMissing] = {}
+    categorical_orders: dict[str, list[Label]] = {}
+    encoders: dict[str, Literal["one_hot", "ordinal", "target"]] = {}
+    monotonic_trends: dict[str, MonotonicTrend] = {}
+    baseline_rules: dict[str, BaselineRule] = {}
+    score_baselines: dict[str, str] = {}
+    bounds: dict[str, Bounds] = {}
+
+
+# ---------------------------------------------------------------- stages ----------------------
+
+
+class Split(Block):
+    """Out-of-time split at `cutoff` (needs dataset.date_column; null = the date that leaves the
+    latest `test_size` share of loans for test) or a stratified random split of `test_size`."""
+
+    method: Literal["auto", "out_of_time", "random"] = "auto"
+    cutoff: str | None = None
+    test_size: Annotated[float, Field(gt=0, lt=1)] = 0.3
+    random_state: int = 42
+
+
+class DataQuality(Block):
+    """Missing-value rules, judged on training loans only."""
+
+    drop_above_rate: Fraction = 0.95
+    significance_level: Annotated[float, Field(gt=0, lt=1)] = 0.01
+    fisher_min_expected: Annotated[float, Field(ge=0)] = 5
+    numeric_impute: Literal["median", "mean", "zero", "constant"] = "median"
+    categorical_impute: Literal["most_frequent", "constant"] = "most_frequent"
+    constant_numeric: float = 0.0
+    constant_categorical: str = "MISSING"
+    indicator_suffix: str = "__missing"
+
+
+class TargetEncoder(Block):
+    """scikit-learn TargetEncoder settings (cross-fitted)."""
+
+    cv: Annotated[int, Field(ge=2)] = 5
+    smooth: float | Literal["auto"] = "auto"
+
+
+class Encoding(Block):
+    """Encoders for text columns not listed in dataset.encoders."""
+
+    max_one_hot_categories: Annotated[int, Field(ge=1)] = 15
+    one_hot_min_frequency: Fraction = 0.005
+    unknown_ordinal_value: int = -1
+    target_encoder: TargetEncoder = TargetEncoder()
+    random_state: int = 42
+
+
+class Binning(Block):
+    """WoE binning: optbinning's optimal bins, or unsupervised quantile bins."""
+
+    method: Literal["optimal", "quantile"] = "optimal"
+    min_bin_size: Annotated[float, Field(gt=0, lt=0.5)] = 0.05
+    max_n_prebins: Annotated[int, Field(ge=2)] = 20
+    cat_cutoff: Fraction = 0.01
+    quantile_bins: Annotated[int, Field(ge=2)] = 10
+
+
+STABILITY_BANDS = ((0.10, "stable"), (0.25, "moderate shift"), (None, "major shift"))
+
+
+class FeatureReports(Block):
+    """IV and PSI verdict bands and the WoE plot."""
+
+    woe_plot_top_n: Annotated[int, Field(ge=1)] = 9
+    iv_bands: list[Band] = _bands(
+        (0.02, "not predictive"),
+        (0.1, "weak"),
+        (0.3, "medium"),
+        (0.5, "strong"),
+        (None, "suspicious: check for leakage"),
+    )
+    psi_bands: list[Band] = _bands(*STABILITY_BANDS)
+
+
+class Features(Block):
+    """Encoding and binning knobs (per-column choices live in `dataset`)."""
+
+    encoding: Encoding = Encoding()
+    binning: Binning = Binning()
+    reports: FeatureReports = FeatureReports()
+
+
+class ScorecardPoints(Block):
+    """PDO scaling: base_points at base_odds (good:bad), +pdo points per doubling of the odds."""
+
+    pdo: float = 20
+    base_points: float = 600
+    base_odds: float = 50
+    band_width: float = 20
+
+
+class Scorecard(Block):
+    """The WoE logistic scorecard baseline."""
+
+    enabled: bool = True
+    model_params: dict[str, Any] = {"C": 1.0, "max_iter": 1000}
+    points: ScorecardPoints = ScorecardPoints()
+
+
+class Baselines(Block):
+    """Heuristics every model must beat (rules and score columns live in `dataset`)."""
+
+    scorecard: Scorecard = Scorecard()
+
+
+class ModelSpec(Block):
+    """A model of the grid: a registry entry (default: the block's key) and hyperparameters."""
+
+    model: str | None = None
+    params: dict[str, Any] = {}
+
+
+class StrategySpec(Block):
+    """An imbalance strategy: a registry entry (default: the key), settings, threshold rule."""
+
+    strategy: str | None = None
+    params: dict[str, Any] = {}
+    threshold: float | Literal["objective"] | None = None
+
+
+class CrossValidation(Block):
+    """Stratified k-fold on the training loans (repeated when n_repeats > 1)."""
+
+    n_splits: Annotated[int, Field(ge=2)] = 5
+    n_repeats: Annotated[int, Field(ge=1)] = 1
+    random_state: int = 42
+
+
+class Threshold(Block):
+    """How each configuration's operating threshold is chosen on out-of-fold predictions."""
+
+    objective: str = "min_expected_cost"
+
+    @field_validator("objective")
+    @classmethod
+    def _objective(cls, value: str) -> str:
+        return _known(value, OBJECTIVES, "objective")
+
+
+class Calibration(Block):
+    """Post-hoc calibration fitted on out-of-fold scores."""
+
+    method: Literal["sigmoid", "isotonic"] | None = None
+
+
+class Selection(Block):
+    """Champion = best cross-validated mean of primary_metric (ties: tie_breaker)."""
+
+    primary_metric: str = "roc_auc"
+    tie_breaker: str | None = "expected_cost_per_loan"
+
+    @field_validator("primary_metric", "tie_breaker")
+    @classmethod
+    def _metric(cls, value: str | None) -> str | None:
+        return value if value is None else _known(value, GREATER_IS_BETTER, "metric")
+
+
+DEFAULT_MODELS = {
+    "logistic_regression": ModelSpec(params={"C": 1.0, "solver": "lbfgs", "max_iter": 1000}),
+    "random_forest": ModelSpec(
+        params={
+            "n_estimators": 200,
+            "min_samples_leaf": 40,
+            "max_features": "sqrt",
+            "max_samples": 0.5,
+        }
+    ),
+    "xgboost": ModelSpec(
+        params={
+            "n_estimators": 300,
+            "learning_rate": 0.05,
+            "max_depth": 4,
+            "min_child_weight": 5,
+            "subsample": 0.8,
+            "colsample_bytree": 0.8,
+            "tree_method": "hist",
+            "eval_metric": "logloss",
+            "n_jobs": 1,
+        }
+    ),
+}
+DEFAULT_STRATEGIES = {
+    "none": StrategySpec(threshold=0.5),
+    "class_weight": StrategySpec(),
+    "smote": StrategySpec(params={"k_neighbors": 5}),
+    "undersample": StrategySpec(params={"sampling_strategy": 1.0}),
+    "threshold_tuning": StrategySpec(),
+}
+
+
+class Training(Block):
+    """The model x imbalance-strategy grid, cross-validated on training loans only."""
+
+    random_state: int = 42
+    n_jobs: Annotated[int, Field(ge=1)] = 2
+    cv: CrossValidation = CrossValidation()
+    models: Annotated[dict[str, ModelSpec], Field(min_length=1)] = DEFAULT_MODELS
+    strategies: Annotated[dict[str, StrategySpec], Field(min_length=1)] = DEFAULT_STRATEGIES
+    threshold: Threshold = Threshold()
+    calibration: Calibration = Calibration()
+    selection: Selection = Selection()
+
+    @model_validator(mode="after")
+    def _registered(self) -> Training:
+        for label, spec in self.models.items():
+            spec.model = spec.model or label
+            _known_at(spec.model, MODELS, "model", f"models.{label}.model")
+        for label, spec in self.strategies.items():
+            spec.strategy = spec.strategy or label
+            _known_at(spec.strategy, STRATEGIES, "strategy", f"strategies.{label}.strategy")
+        return self
+
+
+def _known_at(name: str, registry: Any, kind: str, where: str) -> None:
+    try:
+        _known(name, registry, kind)
+    except ValueError as error:
+        raise ValueError(f"{where}: {error}") from None
+
+
+class Evaluation(Block):
+    """What the comparison table, charts and written finding show."""
+
+    report_metrics: list[str] = [
+        "roc_auc",
+        "pr_auc",
+        "ks",
+        "brier",
+        "recall",
+        "approval_rate",
+        "expected_cost_per_loan",
+    ]
+    chart_metric: str | None = None
+    calibration_bins: Annotated[int, Field(ge=2)] = 10
+    reference_baselines: list[str] | None = None
+    strategy_contrasts: list[Annotated[list[str], Field(min_length=2, max_length=2)]] = [
+        ["smote", "class_weight"],
+        ["smote", "threshold_tuning"],
+        ["undersample", "class_weight"],
+    ]
+
+    @field_validator("report_metrics")
+    @classmethod
+    def _metrics(cls, values: list[str]) -> list[str]:
+        return [_known(value, GREATER_IS_BETTER, "metric") for value in values]
+
+    @field_validator("chart_metric")
+    @classmethod
+    def _chart(cls, value: str | None) -> str | None:
+        return value if value is None else _known(value, GREATER_IS_BETTER, "metric")
+
+
+class Registry(Block):
+    """MLflow registry: where the champion goes and when the alias moves."""
+
+    model_name: str = "loan-default"
+    alias: str = "champion"
+    metric: str = "roc_auc"
+    min_improvement: Annotated[float, Field(ge=0)] = 0.0
+    force: bool = False
+
+    @field_validator("metric")
+    @classmethod
+    def _metric(cls, value: str) -> str:
+        return _known(value, GREATER_IS_BETTER, "metric")
+
+
+class Reasons(Block):
+    """Reasons per application."""
+
+    top_n: Annotated[int, Field(ge=1)] = 3
+
+
+class Drift(Block):
+    """PSI of the score and the most predictive features, training vs a scored batch."""
+
+    n_bins: Annotated[int, Field(ge=2)] = 10
+    top_features: Annotated[int, Field(ge=0)] = 5
+    bands: list[Band] = _bands(*STABILITY_BANDS)
+
+
+class Plausibility(Block):
+    """Input checks on applications beyond the hard bounds."""
+
+    # A value further outside the training range than this many training ranges is flagged.
+    range_tolerance: Annotated[float, Field(ge=0)] = 1.0
+
+
+class Score(Block):
+    """Scoring new applications."""
+
+    reasons: Reasons = Reasons()
+    drift: Drift = Drift()
+    plausibility: Plausibility = Plausibility()
+
+
+BLOCKS: dict[str, type[Block]] = {
+    "dataset": Dataset,
+    "split": Split,
+    "data_quality": DataQuality,
+    "features": Features,
+    "baselines": Baselines,
+    "training": Training,
+    "evaluation": Evaluation,
+    "registry": Registry,
+    "score": Score,
+}
+# Blocks without a required key: absent from the YAML files means "all defaults".
+OPTIONAL_BLOCKS = [name for name in BLOCKS if name != "dataset"]
+
+
+def validate_parameters(parameters: dict[str, Any]) -> dict[str, Any]:
+    """Every known block validated and dumped with its defaults; other top-level keys kept."""
+    validated, problems = dict(parameters), []
+    for name, model in BLOCKS.items():
+        if name not in parameters and name != "dataset":
+            validated[name] = model().model_dump(by_alias=True)
+            continue
+        try:
+            block = model.model_validate(parameters.get(name) or {})
+        except ValidationError as error:
+            problems += [_describe(name, model, item) for item in error.errors()]
+            continue
+        validated[name] = block.model_dump(by_alias=True)
+    if problems:
+        raise ConfigurationError(
+            "The parameters do not match their schema (src/loan_default/parameters.py):\n  - "
+            + "\n  - ".join(problems)
+        )
+    return validated
+
+
+def _describe(block: str, model: type[BaseModel], error: dict[str, Any]) -> str:
+    path = ".".join(str(part) for part in (block, *error["loc"]))
+    if error["type"] == "extra_forbidden":
+        fields = _fields_at(model, error["loc"][:-1])
+        close = difflib.get_close_matches(str(error["loc"][-1]), fields, n=1, cutoff=0.6)
+        hint = f"; did you mean {close[0]}?" if close else f" (known keys: {', '.join(fields)})"
+        return f"{path}: unknown key{hint}"
+    if error["type"] == "missing":
+        return f"{path}: required key is missing"
+    message = error["msg"].removeprefix("Value error, ")
+    nested = re.match(r"^([\w.]+): (.*)$", message)
+    if nested:  # a check across keys names the key it is about
+        path, message = f"{path}.{nested.group(1)}", nested.group(2)
+    value = error.get("input")
+    if message.startswith("unknown ") or isinstance(value, dict | list):
+        return f"{path}: {message}"
+    return f"{path}: {message} (got {value!r})"
+
+
+def _fields_at(model: Any, loc: tuple) -> list[str]:
+    """The keys a model accepts at a location, following nested models and dict values."""
+    for part in loc:
+        field = getattr(model, "model_fields", {}).get(part)
+        if field is None:  # a key of a dict[str, Model]: stay on the value model
+            continue
+        model = _model_of(field.annotation)
+    return sorted((info.alias or name) for name, info in getattr(model, "model_fields", {}).items())
+
+
+def _model_of(annotation: Any) -> Any:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for argument in getattr(annotation, "__args__", ()):
+        found = _model_of(argument)
+        if found is not None:
+            return found
+    return None

@@ -1,0 +1,139 @@
+"""Plausibility checks on new applications, shared by the score pipeline and the pyfunc model."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from loan_default.applications import check_applications, hard_bounds, input_types
+from loan_default.profile import build_profile
+from loan_default.serving import LoanDefaultModel
+from loan_default.validation import DataValidationError
+from tests.params import block
+
+DATASET = block(
+    "dataset",
+    {
+        "target": {"column": "status", "output_column": "is_default"},
+        "column_types": {"rate": "percent"},
+        "leakage_columns": {"paid": "after issue"},
+        "derived_features": {"amount_to_income": {"ratio": ["amount", "income"]}},
+        "bounds": {"rate": {"min": 0, "max": 1}},
+    },
+)
+
+
+class RateModel:
+    """PD = rate; threshold 0.15."""
+
+    threshold = 0.15
+
+    def predict_proba(self, frame: pd.DataFrame) -> np.ndarray:
+        rate = frame["rate"].to_numpy(dtype=float)
+        return np.column_stack([1 - rate, rate])
+
+
+@pytest.fixture
+def raw_training() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "status": [0, 1, 0, 0, 1, 0],
+            "rate": ["10%", "20%", "12%", "9%", "25%", "11%"],
+            "amount": [1000.0, 2000.0, 1500.0, 1200.0, 3000.0, 900.0],
+            "income": [40000.0, 30000.0, 50000.0, 45000.0, 20000.0, 60000.0],
+            "home": ["RENT", "OWN", "RENT", "MORTGAGE", "RENT", "OWN"],
+            "paid": [1100.0, 10.0, 1600.0, 1300.0, 0.0, 950.0],
+        }
+    )
+
+
+@pytest.fixture
+def champion(raw_training: pd.DataFrame) -> LoanDefaultModel:
+    """A packaged champion whose training loans are `raw_training`, typed and derived."""
+    train = raw_training.assign(
+        rate=raw_training["rate"].str.rstrip("%").astype(float) / 100,
+        amount_to_income=raw_training["amount"] / raw_training["income"],
+        is_default=raw_training["status"],
+    ).drop(columns=["status", "paid"])
+    types = input_types(raw_training, train, DATASET)
+    scores = RateModel().predict_proba(train)[:, 1]
+    profile = build_profile(
+        train, scores, ["rate"], DATASET, 4, hard_bounds(train, types, DATASET), 1.0
+    )
+    return LoanDefaultModel(RateModel(), DATASET, profile, types, raw_training[list(types)])
+
+
+def test_inputs_are_the_columns_the_model_uses_with_configured_or_inferred_types(champion):
+    assert champion.input_types == {
+        "rate": "percent",
+        "amount": "numeric",
+        "income": "numeric",
+        "home": "category",
+    }, "the target and leakage columns are not inputs; derived sources are"
+
+
+def test_bounds_are_configured_or_non_negative_when_training_had_no_negatives(champion):
+    bounds = champion.profile.hard_bounds
+    assert bounds["rate"] == (0, 1)
+    assert bounds["amount"] == (0.0, None) and bounds["income"] == (0.0, None)
+
+
+def _batch(**changes) -> pd.DataFrame:
+    batch = pd.DataFrame(
+        {
+            "rate": ["11%", "30%", "15%", "12%"],
+            "amount": [1000.0, 2000.0, 1500.0, 1200.0],
+            "income": [40000.0, 30000.0, 50000.0, 45000.0],
+            "home": ["RENT", "OWN", "RENT", "OWN"],
+        }
+    )
+    for column, (row, value) in changes.items():
+        batch[column] = batch[column].astype(object)
+        batch.loc[row, column] = value
+    return batch
+
+
+def test_values_outside_hard_bounds_are_errors_and_the_row_is_not_scored(champion):
+    valid, problems = check_applications(_batch(amount=(1, -500.0), rate=(2, "-50%")), champion)
+    errors = problems[problems["severity"] == "error"]
+    assert errors[["application_row", "column", "problem"]].values.tolist() == [
+        [3, "rate", "below 0"],
+        [2, "amount", "below 0"],
+    ]
+    assert valid["application_row"].tolist() == [1, 4]
+
+
+def test_values_far_outside_the_training_range_are_scored_with_a_warning(champion):
+    valid, problems = check_applications(_batch(income=(0, 1e15)), champion)
+    assert valid["application_row"].tolist() == [1, 2, 3, 4]
+    warning = problems[problems["severity"] == "warning"].iloc[0]
+    assert (warning["application_row"], warning["column"]) == (1, "income")
+    assert "far outside the training range" in warning["problem"]
+    _, inside = check_applications(_batch(income=(0, 61000.0)), champion)
+    assert inside.empty, "a value just outside the training range is not flagged"
+
+
+def test_unseen_categories_and_unparsable_values(champion):
+    valid, problems = check_applications(_batch(home=(0, "CASTLE"), rate=(3, "lots")), champion)
+    rows = problems[["application_row", "severity", "column"]].values.tolist()
+    assert [1, "warning", "home"] in rows and [4, "error", "rate"] in rows
+    assert valid["application_row"].tolist() == [1, 2, 3]
+
+
+def test_a_missing_input_column_stops_the_batch(champion):
+    with pytest.raises(DataValidationError, match=r"required column.*\['income'\]"):
+        check_applications(_batch().drop(columns="income"), champion)
+
+
+def test_the_pyfunc_model_returns_an_error_column_instead_of_failing(champion):
+    batch = _batch(amount=(1, -500.0), income=(2, 1e15))
+    predicted = champion.predict(None, batch)
+    assert list(predicted.columns) == ["probability_of_default", "error", "warning"]
+    assert np.isnan(predicted.loc[1, "probability_of_default"])
+    assert predicted.loc[1, "error"] == "amount = -500.0: below 0"
+    assert predicted.loc[2, "warning"].startswith("income = 1000000000000000.0: far outside")
+    assert predicted.loc[[0, 2, 3], "probability_of_default"].tolist() == pytest.approx(
+        [0.11, 0.15, 0.12]
+    )
+    assert (predicted.loc[[0, 2, 3], "error"] == "").all()

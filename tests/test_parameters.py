@@ -1,0 +1,120 @@
+"""The parameters' schema: defaults in one place, unknown keys and names refused with a hint."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+import yaml
+
+from loan_default.parameters import BLOCKS, Dataset, validate_parameters
+from loan_default.validation import ConfigurationError
+from tests.conftest import PROJECT_ROOT
+from tests.params import REQUIRED_DATASET, block
+
+
+def _error(parameters: dict) -> str:
+    with pytest.raises(ConfigurationError) as error:
+        validate_parameters({"dataset": REQUIRED_DATASET, **parameters})
+    return str(error.value)
+
+
+def test_the_minimal_dataset_block_gets_every_default():
+    validated = validate_parameters({"dataset": REQUIRED_DATASET})
+    assert validated["dataset"]["target"]["output_column"] == "is_default"
+    assert (
+        validated["dataset"]["column_types"] == {} and validated["dataset"]["date_column"] is None
+    )
+    assert validated["training"]["cv"]["n_splits"] == 5, "absent blocks get the schema's defaults"
+    assert set(validated) >= set(BLOCKS)
+
+
+def test_a_misspelled_key_names_its_path_and_the_closest_key():
+    message = _error({"training": {"cv": {"n_split": 3}}})
+    assert "training.cv.n_split: unknown key; did you mean n_splits?" in message
+    assert "dataset.costs.interest_margn: unknown key; did you mean interest_margin?" in _error(
+        {"dataset": {**REQUIRED_DATASET, "costs": {"loss_given_default": 1, "interest_margn": 0}}}
+    )
+
+
+def test_a_missing_target_label_list_is_named():
+    dataset = {**REQUIRED_DATASET, "target": {"column": "status", "positive": ["bad"]}}
+    assert "dataset.target.negative: required key is missing" in _error({"dataset": dataset})
+
+
+@pytest.mark.parametrize(
+    ("parameters", "expected"),
+    [
+        (
+            {"training": {"models": {"lgbm": {}}}},
+            "training.models.lgbm.model: unknown model 'lgbm'",
+        ),
+        (
+            {"training": {"strategies": {"smoote": {}}}},
+            "unknown strategy 'smoote' (did you mean smote?",
+        ),
+        (
+            {"training": {"threshold": {"objective": "max_luck"}}},
+            "training.threshold.objective: unknown objective 'max_luck'",
+        ),
+        (
+            {"training": {"selection": {"primary_metric": "auc"}}},
+            "training.selection.primary_metric: unknown metric 'auc'",
+        ),
+        ({"registry": {"metric": "rocauc"}}, "did you mean roc_auc?"),
+        ({"split": {"method": "by_month"}}, "split.method: Input should be 'auto'"),
+        ({"training": {"cv": {"n_splits": 1}}}, "training.cv.n_splits: Input should be greater"),
+    ],
+)
+def test_names_are_checked_against_the_registries(parameters: dict, expected: str):
+    assert expected in _error(parameters)
+
+
+def test_every_problem_is_reported_at_once():
+    message = _error({"training": {"cv": {"n_split": 3}}, "registry": {"metric": "auc"}})
+    assert "training.cv.n_split" in message and "registry.metric" in message
+
+
+def test_yaml_files_set_only_what_differs_from_the_schema():
+    """Defaults live in the schema: a YAML value equal to its default would be a second copy."""
+    repeated = []
+    for path in sorted((PROJECT_ROOT / "conf").glob("*/parameters_*.yml")):
+        for name, raw_values in (yaml.safe_load(path.read_text()) or {}).items():
+            if name not in BLOCKS:
+                continue
+            values = raw_values or {}
+            if name == "dataset":  # the required keys have no default to repeat
+                values = {key: value for key, value in values.items() if key != "costs"}
+                values["target"] = {
+                    key: value
+                    for key, value in values["target"].items()
+                    if key not in {"column", "positive", "negative"}
+                }
+                defaults = block("dataset")
+            else:
+                defaults = BLOCKS[name]().model_dump(by_alias=True)
+            label = f"{path.parent.name}/{path.name}"
+            repeated += [f"{label}: {key}" for key in _same(values, defaults, name)]
+    assert not repeated, repeated
+
+
+def _same(values: dict, defaults: dict, prefix: str) -> list[str]:
+    found = []
+    for key, value in values.items():
+        if isinstance(value, dict) and isinstance(defaults.get(key), dict):
+            found += _same(value, defaults[key], f"{prefix}.{key}")
+        elif key in defaults and defaults[key] == value and not isinstance(value, dict):
+            found.append(f"{prefix}.{key}")
+    return found
+
+
+def test_the_readme_key_table_matches_the_dataset_schema():
+    """The README's table of `dataset` keys documents every key of the schema, and no other."""
+    readme = (PROJECT_ROOT / "README.md").read_text()
+    table = readme[readme.index("| key | meaning |") :].split("\n\n", 1)[0]
+    first_cells = [row.split("|")[1] for row in table.splitlines()[2:]]
+    documented = {
+        name.split(".")[0] for cell in first_cells for name in re.findall(r"`([^`]+)`", cell)
+    }
+    schema = set(Dataset.model_fields) - {"name", "source_file"}
+    assert documented == schema, (sorted(schema - documented), sorted(documented - schema))
