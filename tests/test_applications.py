@@ -56,7 +56,7 @@ def champion(raw_training: pd.DataFrame) -> LoanDefaultModel:
         amount_to_income=raw_training["amount"] / raw_training["income"],
         is_default=raw_training["status"],
     ).drop(columns=["status", "paid"])
-    types = input_types(raw_training, train, DATASET)
+    types = input_types(raw_training, train, DATASET["column_types"], DATASET)
     scores = RateModel().predict_proba(train)[:, 1]
     profile = build_profile(
         train, scores, ["rate"], DATASET, 4, hard_bounds(train, types, DATASET), 1.0
@@ -98,9 +98,9 @@ def test_values_outside_hard_bounds_are_errors_and_the_row_is_not_scored(champio
     valid, problems = check_applications(_batch(amount=(1, -500.0), rate=(2, "-50%")), champion)
     errors = problems[problems["severity"] == "error"]
     assert errors[["application_row", "column", "problem"]].values.tolist() == [
-        [3, "rate", "below 0"],
         [2, "amount", "below 0"],
-    ]
+        [3, "rate", "below 0"],
+    ], "one line per problem, in row order"
     assert valid["application_row"].tolist() == [1, 4]
 
 

@@ -65,7 +65,7 @@ def test_parent_run_is_tagged_with_what_it_ran_on(parent_run, trained_project):
 
 def test_parameters_are_flattened_key_by_key(parent_run):
     params = parent_run.data.params
-    assert params["split.cutoff"] == "2011-01-01"
+    assert params["dataset.split_cutoff"] == "2011-01-01"
     assert params["training.cv.n_splits"] == "5"
     assert params["dataset.target.column"] == "loan_status"
 
@@ -122,7 +122,8 @@ def test_champion_is_registered_with_the_alias(client, parent_run):
 
 def test_registered_model_is_self_contained(trained_project, client):
     """Threshold, dataset config and the training profile travel inside the registered model."""
-    project, _ = trained_project
+    project, uri = trained_project
+    mlflow.set_tracking_uri(uri)
     model = mlflow.pyfunc.load_model(f"models:/{MODEL}@champion").unwrap_python_model()
     with _latest_version(project / "data/06_models/champion_model.pkl").open("rb") as handle:
         champion = pickle.load(handle)

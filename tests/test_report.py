@@ -27,5 +27,5 @@ def test_report_opens_and_shows_its_figures(trained_project):
     assert len(widths) == 7 and all(width > 100 for width in widths), widths
     champion = json.loads((project / "data/08_reporting/champion.json").read_text())
     assert champion["configuration"] in text
-    assert "out-of-time ROC AUC" in text
+    assert "out-of-time test set: ROC AUC" in text
     assert "baseline/approve_everyone" in text

@@ -70,9 +70,13 @@ def test_kedro_viz_build_exports_a_static_site(viz_project: Path, stage_names: l
     site = viz_project / "build"
     assert (site / "index.html").is_file()
     graph = json.loads((site / "api" / "main").read_text())
-    registration = {node["name"] for node in graph["nodes"] if "registration" in node["id"]}
     assert "registration" in graph["modular_pipelines"], "registration is a visible stage"
-    assert {"register_champion", "decide_promotion"} & {n.split(".")[-1] for n in registration}
+    registration = [
+        node
+        for node in graph["nodes"]
+        if node.get("type") == "task" and "registration" in (node.get("modular_pipelines") or [])
+    ]
+    assert len(registration) >= 5, [node.get("name") for node in graph["nodes"]][:20]
     port = free_port()
     server = start_server(
         [sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1"],

@@ -36,14 +36,17 @@ def derived_sources(dataset: dict[str, Any], columns: Any) -> set[str]:
 
 
 def input_types(
-    raw_loans: pd.DataFrame, train_loans: pd.DataFrame, dataset: dict[str, Any]
+    raw_loans: pd.DataFrame,
+    train_loans: pd.DataFrame,
+    column_types: dict[str, str],
+    dataset: dict[str, Any],
 ) -> dict[str, str]:
-    """Raw columns the champion needs and the parser of each: configured, or inferred from how
-    the training loans were typed (numeric, date, otherwise category)."""
+    """Raw columns the champion needs and the parser of each: the one the ingestion used
+    (`column_types`), else how pandas typed the training loans (numeric, otherwise category)."""
     used = set(feature_columns(train_loans, dataset)) | derived_sources(dataset, raw_loans.columns)
     types = {}
     for column in (column for column in raw_loans.columns if column in used):
-        configured = dataset["column_types"].get(column)
+        configured = column_types.get(column)
         values = train_loans[column] if column in train_loans else raw_loans[column]
         types[column] = configured or _inferred_kind(values)
     return types
@@ -105,6 +108,7 @@ def check_applications(raw: pd.DataFrame, champion: Any) -> tuple[pd.DataFrame, 
             problems += _bound_problems(applications, column, profile)
     problems += _unseen_categories(applications, profile.categories)
     table = pd.DataFrame(problems, columns=PROBLEM_COLUMNS)
+    table = table.sort_values([ROW, "severity"], kind="stable").reset_index(drop=True)
     rejected = set(table.loc[table["severity"] == "error", ROW])
     valid = applications[~applications[ROW].isin(rejected)]
     return add_derived_features(valid, dataset).reset_index(drop=True), table

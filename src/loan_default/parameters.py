@@ -148,6 +148,7 @@ class Dataset(Block):
     costs: Costs
     date_column: str | None = None
     date_formats: Annotated[list[str], Field(min_length=1)] = ["%Y-%m-%d"]
+    split_cutoff: str | None = None
     column_types: dict[str, ColumnType] = {}
     max_unparsable_fraction: Fraction = 0.0
     leakage_columns: dict[str, str] = {}
@@ -169,11 +170,11 @@ class Dataset(Block):
 
 
 class Split(Block):
-    """Out-of-time split at `cutoff` (needs dataset.date_column; null = the date that leaves the
-    latest `test_size` share of loans for test) or a stratified random split of `test_size`."""
+    """Out-of-time split at dataset.split_cutoff (needs dataset.date_column) or a stratified
+    random split; `test_size` is the random split's test share, and the out-of-time test share
+    when dataset.split_cutoff is null."""
 
     method: Literal["auto", "out_of_time", "random"] = "auto"
-    cutoff: str | None = None
     test_size: Annotated[float, Field(gt=0, lt=1)] = 0.3
     random_state: int = 42
 

@@ -59,7 +59,11 @@ DECOMPRESSION_ERRORS = (
     tarfile.TarError,
 )
 WHERE_CONFIGURED = "`raw_loans_file` in conf/<env>/globals.yml (or the `raw_loans` catalog entry)"
-CATALOG = "the environment's catalog.yml"
+# An environment's catalog entry replaces base's whole entry, so the advice says to write it all.
+CATALOG = (
+    "conf/<env>/catalog.yml, as a complete entry: `raw_loans: {type: pandas.CSVDataset, "
+    "filepath: ${globals:raw_loans_file}, load_args: {...}}` (README: Use your own data)"
+)
 
 
 def inspect_raw_file(path: str | Path, load_args: dict[str, Any] | None = None) -> list[str]:

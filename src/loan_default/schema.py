@@ -33,10 +33,15 @@ def label_texts(values: pd.Series) -> pd.Series:
     return values.astype("string").str.strip()
 
 
+# Position of each loan in the raw file, carried beside the features (never one of them).
+RAW_ROW = "__raw_row__"
+
+
 def meta_columns(dataset: dict[str, Any]) -> list[str]:
-    """Columns carried beside the features but never fed to a model: target, date, flags."""
+    """Columns carried beside the features but never fed to a model: target, date, flags, and
+    the raw row number."""
     flag = dataset["target"]["policy_exceptions"]["flag_column"]
-    columns = [target_column(dataset), dataset["date_column"], flag]
+    columns = [target_column(dataset), dataset["date_column"], flag, RAW_ROW]
     return [column for column in columns if column]
 
 

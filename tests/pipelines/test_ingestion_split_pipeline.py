@@ -26,7 +26,7 @@ def outputs(raw_loans_sample, project_params) -> dict:
 
 
 def test_split_is_out_of_time_at_the_configured_cutoff(outputs, project_params):
-    cutoff = pd.Timestamp(project_params["split"]["cutoff"])
+    cutoff = pd.Timestamp(project_params["dataset"]["split_cutoff"])
     assert outputs["train_loans"]["issue_d"].max() < cutoff
     assert outputs["test_loans"]["issue_d"].min() >= cutoff
 

@@ -15,6 +15,7 @@ from loan_default.pipelines.features.nodes import (
 )
 from loan_default.schema import feature_columns, target_column
 from loan_default.validation import DataValidationError
+from tests.params import block
 
 pytestmark = pytest.mark.slow  # the real-data fixture runs four stages on 42k loans
 
@@ -85,7 +86,7 @@ def test_binning_tables_cover_every_feature_with_special_and_missing_bins(real_o
 
 def test_stability_flags_a_shifted_feature_and_not_a_stable_one():
     rng = np.random.default_rng(0)
-    dataset = {"target": {"output_column": "y"}, "date_column": None}
+    dataset = block("dataset", {"target": {"output_column": "y"}})
     bands = {
         "psi_bands": [
             {"below": 0.1, "label": "stable"},
@@ -104,7 +105,8 @@ def test_stability_flags_a_shifted_feature_and_not_a_stable_one():
         )
 
     train, test = sample(3000, 0.0), sample(3000, 1.5)
-    binning = fit_binning(train, dataset, {"method": "quantile", "quantile_bins": 10})
+    quantile = block("features", {"binning": {"method": "quantile", "quantile_bins": 10}})
+    binning = fit_binning(train, dataset, quantile["binning"])
     stability = measure_feature_stability(binning, train, test, bands).set_index("feature")
     assert stability.loc["steady", "psi_band"] == "stable"
     assert stability.loc["drifting", "psi_band"] == "major shift"

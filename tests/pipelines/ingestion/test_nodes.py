@@ -48,6 +48,11 @@ DATASET = block(
 )
 
 
+def parsed_only(raw: pd.DataFrame, dataset: dict) -> pd.DataFrame:
+    """The parsed loans of parse_raw_loans (its second output is the resolved column types)."""
+    return parse_raw_loans(raw, dataset)[0]
+
+
 @pytest.fixture
 def raw() -> pd.DataFrame:
     return pd.DataFrame(
@@ -71,7 +76,7 @@ def raw() -> pd.DataFrame:
 
 
 def test_parse_converts_configured_columns(raw):
-    parsed = parse_raw_loans(raw, DATASET)
+    parsed = parsed_only(raw, DATASET)
     assert parsed["rate"].tolist() == pytest.approx([0.105, 0.2, 0.12, 0.15, 0.09])
     assert parsed["term"].tolist() == [36, 60, 36, 36, 60]
     assert parsed["issued"].iloc[0] == pd.Timestamp("2010-01-01")
@@ -79,23 +84,23 @@ def test_parse_converts_configured_columns(raw):
 
 def test_empty_file_is_an_error_naming_the_file(raw):
     with pytest.raises(DataValidationError, match=r"toy\.csv.*no rows"):
-        parse_raw_loans(raw.iloc[0:0], DATASET)
+        parsed_only(raw.iloc[0:0], DATASET)
 
 
 def test_missing_target_column_is_named(raw):
     with pytest.raises(DataValidationError, match=r"toy\.csv: target column 'status' is missing"):
-        parse_raw_loans(raw.drop(columns="status"), DATASET)
+        parsed_only(raw.drop(columns="status"), DATASET)
 
 
 def test_missing_required_column_is_named(raw):
     with pytest.raises(DataValidationError, match=r"required column.*\['term'\]"):
-        parse_raw_loans(raw.drop(columns="term"), DATASET)
+        parsed_only(raw.drop(columns="term"), DATASET)
 
 
 def test_unparsable_values_name_column_count_and_examples(raw):
     raw.loc[[1, 3], "rate"] = ["high", "n.a."]
     with pytest.raises(DataValidationError) as error:
-        parse_raw_loans(raw, DATASET)
+        parsed_only(raw, DATASET)
     message = str(error.value)
     assert "toy.csv" in message and "'rate'" in message and "2 of 5" in message
     assert "'high'" in message
@@ -103,12 +108,12 @@ def test_unparsable_values_name_column_count_and_examples(raw):
 
 def test_unparsable_values_within_tolerance_become_missing(raw):
     raw.loc[1, "rate"] = "high"
-    parsed = parse_raw_loans(raw, {**DATASET, "max_unparsable_fraction": 0.25})
+    parsed = parsed_only(raw, {**DATASET, "max_unparsable_fraction": 0.25})
     assert parsed["rate"].isna().sum() == 1
 
 
 def test_target_maps_labels_and_drops_unfinished_loans(raw):
-    labelled = derive_target(parse_raw_loans(raw, DATASET), DATASET)
+    labelled = derive_target(parsed_only(raw, DATASET), DATASET)
     assert labelled["is_default"].tolist() == [0, 1, 1, 0]
     assert labelled["outside_policy"].tolist() == [0, 0, 1, 0]
     assert "status" not in labelled.columns
@@ -117,7 +122,7 @@ def test_target_maps_labels_and_drops_unfinished_loans(raw):
 def test_policy_exceptions_can_be_dropped(raw):
     target = {**DATASET["target"]}
     target["policy_exceptions"] = {**target["policy_exceptions"], "action": "drop"}
-    labelled = derive_target(parse_raw_loans(raw, DATASET), {**DATASET, "target": target})
+    labelled = derive_target(parsed_only(raw, DATASET), {**DATASET, "target": target})
     assert labelled["is_default"].tolist() == [0, 1, 0]
     assert "outside_policy" not in labelled.columns
 
@@ -125,11 +130,11 @@ def test_policy_exceptions_can_be_dropped(raw):
 def test_unknown_target_label_is_an_error(raw):
     raw.loc[0, "status"] = "Written Off"
     with pytest.raises(DataValidationError, match=r"'status'.*1 rows.*'Written Off'"):
-        derive_target(parse_raw_loans(raw, DATASET), DATASET)
+        derive_target(parsed_only(raw, DATASET), DATASET)
 
 
 def test_single_class_target_is_an_error(raw):
-    parsed = parse_raw_loans(raw, DATASET)
+    parsed = parsed_only(raw, DATASET)
     parsed["status"] = "Fully Paid"
     with pytest.raises(DataValidationError, match="single class"):
         derive_target(parsed, DATASET)
@@ -138,7 +143,7 @@ def test_single_class_target_is_an_error(raw):
 def test_configured_label_that_never_occurs_names_the_key(raw):
     raw["status"] = "Fully Paid"
     with pytest.raises(ConfigurationError, match=r"dataset.target.positive.*'Charged Off'.*never"):
-        parse_raw_loans(raw, DATASET)
+        parsed_only(raw, DATASET)
 
 
 def test_configured_column_missing_from_the_file_names_the_key(raw):
@@ -146,17 +151,17 @@ def test_configured_column_missing_from_the_file_names_the_key(raw):
     with pytest.raises(
         ConfigurationError, match=r"dataset.baseline_rules.reject_high.column: 'grade'"
     ):
-        parse_raw_loans(raw, dataset)
+        parsed_only(raw, dataset)
 
 
 def test_date_column_that_does_not_parse_points_at_the_formats(raw):
     raw.loc[0, "issued"] = "2010/01/15"
     with pytest.raises(DataValidationError, match=r"'issued' \(date\).*dataset.date_formats"):
-        parse_raw_loans(raw, DATASET)
+        parsed_only(raw, DATASET)
 
 
 def test_derived_features(raw):
-    enriched = add_derived_features(parse_raw_loans(raw, DATASET), DATASET)
+    enriched = add_derived_features(parsed_only(raw, DATASET), DATASET)
     assert enriched["history_months"].iloc[0] == 120
     assert enriched["amount_to_income"].iloc[0] == pytest.approx(0.1)
     assert enriched["payment_to_monthly_income"].iloc[0] == pytest.approx(0.12)
@@ -171,7 +176,7 @@ def test_unknown_derived_feature_kind_is_a_configuration_error():
 
 
 def test_selection_drops_leakage_ids_excluded_empty_constant_and_raw_dates(raw):
-    loans = add_derived_features(derive_target(parse_raw_loans(raw, DATASET), DATASET), DATASET)
+    loans = add_derived_features(derive_target(parsed_only(raw, DATASET), DATASET), DATASET)
     selected, audit = select_application_columns(loans, DATASET)
     reasons = dict(zip(audit["column"], audit["reason"], strict=True))
     assert reasons["paid_total"].startswith("leakage: received after issue")
@@ -192,5 +197,24 @@ def test_integer_coded_targets_match_labels_written_as_numbers(raw):
     raw["status"] = [0, 1, 1, 0, 1]
     target = {"column": "status", "output_column": "is_default", "positive": [1], "negative": [0]}
     dataset = block("dataset", {**DATASET, "target": target})
-    labelled = derive_target(parse_raw_loans(raw, dataset), dataset)
+    labelled = derive_target(parsed_only(raw, dataset), dataset)
     assert labelled["is_default"].tolist() == [0, 1, 1, 0, 1]
+
+
+def test_unlisted_percent_and_date_text_and_the_date_column_get_their_parsers():
+    raw = pd.DataFrame(
+        {
+            "status": ["Fully Paid", "Charged Off"] * 3,
+            "applied": ["2019-03-15", "2019-04-01", "2020-01-31"] * 2,
+            "rate": ["12.5%", "7%", "30.25 %"] * 2,
+            "job": ["nurse", "teacher 2", "driver"] * 2,
+        }
+    )
+    dataset = block(
+        "dataset",
+        {"target": DATASET["target"], "date_column": "applied", "date_formats": ["%Y-%m-%d"]},
+    )
+    parsed, types = parse_raw_loans(raw, dataset)
+    assert types == {"applied": "date", "rate": "percent"}, "free text stays a category"
+    assert parsed["rate"].tolist()[:3] == pytest.approx([0.125, 0.07, 0.3025])
+    assert pd.api.types.is_datetime64_any_dtype(parsed["applied"])

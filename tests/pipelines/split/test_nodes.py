@@ -8,10 +8,15 @@ from loan_default.pipelines.split.nodes import resolve_split_method, split_loans
 from loan_default.validation import ConfigurationError, DataValidationError
 from tests.params import block
 
-DATASET = block("dataset", {"target": {"output_column": "is_default"}, "date_column": "issued"})
-SPLIT = block(
-    "split", {"method": "auto", "cutoff": "2011-01-01", "test_size": 0.25, "random_state": 3}
+DATASET = block(
+    "dataset",
+    {
+        "target": {"output_column": "is_default"},
+        "date_column": "issued",
+        "split_cutoff": "2011-01-01",
+    },
 )
+SPLIT = block("split", {"method": "auto", "test_size": 0.25, "random_state": 3})
 
 
 @pytest.fixture

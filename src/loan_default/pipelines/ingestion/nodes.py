@@ -12,6 +12,7 @@ import pandas as pd
 from loan_default.config_checks import check_dataset_config
 from loan_default.raw_file import check_empty_columns
 from loan_default.schema import (
+    RAW_ROW,
     label_text,
     label_texts,
     meta_columns,
@@ -33,8 +34,11 @@ def _source(dataset: dict[str, Any]) -> str:
     return dataset["source_file"]
 
 
-def parse_raw_loans(raw_loans: pd.DataFrame, dataset: dict[str, Any]) -> pd.DataFrame:
-    """Check the raw table's shape and parse every configured column into its type."""
+def parse_raw_loans(
+    raw_loans: pd.DataFrame, dataset: dict[str, Any]
+) -> tuple[pd.DataFrame, dict[str, str]]:
+    """Check the raw table's shape, parse every typed column, number the raw rows; and say which
+    parser each column got (configured, the date column, or inferred from its text)."""
     source = _source(dataset)
     target_column = dataset["target"]["column"]
     if not raw_loans.empty and target_column not in raw_loans.columns:
@@ -42,16 +46,59 @@ def parse_raw_loans(raw_loans: pd.DataFrame, dataset: dict[str, Any]) -> pd.Data
             f"{source}: target column '{target_column}' is missing "
             f"(columns present: {describe_examples(raw_loans.columns)})."
         )
-    parsed = parse_columns(raw_loans, dataset, required_raw_columns(dataset), source)
+    types = resolve_column_types(raw_loans, dataset)
+    parsed = parse_columns(raw_loans, dataset, required_raw_columns(dataset), source, types)
     check_dataset_config(raw_loans, dataset, source)
     check_empty_columns(raw_loans, dataset, source)
-    return parsed
+    # Which raw row each loan came from, so a later stage can score the raw test rows.
+    parsed.insert(0, RAW_ROW, np.arange(len(parsed)))
+    return parsed, types
+
+
+def resolve_column_types(raw: pd.DataFrame, dataset: dict[str, Any]) -> dict[str, str]:
+    """Configured parsers; `date` for the date column; `percent` or `date` for unlisted text
+    columns whose every value reads as one (e.g. "12.5%", "2019-03-15"); others as pandas read them."""
+    types = dict(dataset["column_types"])
+    date_column = dataset["date_column"]
+    if date_column and date_column not in types:
+        types[date_column] = "date"
+    removed = set(dataset["identifier_columns"]) | set(dataset["excluded_columns"])
+    removed |= {dataset["target"]["column"]}
+    for column in raw.columns:
+        leaked = any(fnmatch.fnmatch(column, pattern) for pattern in dataset["leakage_columns"])
+        textual = pd.api.types.is_string_dtype(raw[column]) or raw[column].dtype == object
+        if column in types or column in removed or leaked or not textual:
+            continue
+        kind = _inferred_text_kind(raw[column], dataset["date_formats"])
+        if kind:
+            types[column] = kind
+            logger.info("Column '%s' reads as %s values: typed as %s", column, kind, kind)
+    return types
+
+
+def _inferred_text_kind(values: pd.Series, date_formats: list[str]) -> str | None:
+    text = values.dropna().astype(str).str.strip()
+    text = text[text != ""]
+    if text.empty:
+        return None
+    sample = text.drop_duplicates().head(500)
+    if sample.str.fullmatch(r"[-+]?\d+(\.\d+)?\s*%").all():
+        return "percent"
+    looks_dated = sample.str.contains(r"\d").all() and sample.str.len().between(6, 20).all()
+    if looks_dated and PARSERS["date"](sample, date_formats=date_formats).notna().all():
+        return "date"
+    return None
 
 
 def parse_columns(
-    raw: pd.DataFrame, dataset: dict[str, Any], required: list[str], source: str
+    raw: pd.DataFrame,
+    dataset: dict[str, Any],
+    required: list[str],
+    source: str,
+    types: dict[str, str] | None = None,
 ) -> pd.DataFrame:
-    """Parse the configured columns of `raw` after checking it has rows and `required` columns."""
+    """Parse the typed columns of `raw` (default: dataset.column_types) after checking it has
+    rows and the `required` columns."""
     if raw.empty:
         raise DataValidationError(f"{source}: the file has no rows (only a header or nothing).")
     missing = sorted(set(required) - set(raw.columns))
@@ -61,7 +108,7 @@ def parse_columns(
             "They are listed in dataset.column_types / dataset.date_column."
         )
     parsed = raw.copy()
-    for column, kind in dataset["column_types"].items():
+    for column, kind in (dataset["column_types"] if types is None else types).items():
         if column in raw.columns:
             parsed[column] = _parse_column(raw[column], column, kind, dataset, source)
     return parsed
@@ -103,7 +150,7 @@ def handle_duplicates(
         raise ConfigurationError(
             f"dataset.duplicates.action: unknown action '{action}' (known: error, drop)."
         )
-    exact = parsed_loans.duplicated(keep="first")
+    exact = parsed_loans.drop(columns=RAW_ROW, errors="ignore").duplicated(keep="first")
     repeated_ids = {}
     for column in dataset["identifier_columns"]:
         if column in parsed_loans:
@@ -120,7 +167,9 @@ def handle_duplicates(
         return parsed_loans, summary
     details = [f"{int(exact.sum()):,} exact duplicate row(s)"]
     if exact.any():
-        hashes = pd.util.hash_pandas_object(parsed_loans, index=False)
+        hashes = pd.util.hash_pandas_object(
+            parsed_loans.drop(columns=RAW_ROW, errors="ignore"), index=False
+        )
         copy = parsed_loans.index[exact][0]
         original = hashes.index[hashes == hashes.loc[copy]][0]
         details[0] += f" (e.g. data row {copy + 1} repeats data row {original + 1})"

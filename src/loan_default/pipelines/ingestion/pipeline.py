@@ -18,7 +18,7 @@ def create_pipeline(**kwargs) -> Pipeline:
             Node(
                 parse_raw_loans,
                 ["raw_loans", "params:dataset"],
-                "parsed_loans",
+                ["parsed_loans", "column_types"],
                 name="parse_raw_loans",
             ),
             Node(
@@ -48,7 +48,7 @@ def create_pipeline(**kwargs) -> Pipeline:
         ],
         namespace="ingestion",
         inputs={"raw_loans"},
-        outputs={"loans", "dropped_columns", "duplicate_summary"},
+        outputs={"loans", "dropped_columns", "duplicate_summary", "column_types"},
         parameters={"params:dataset"},
         tags={"ingestion", "training", "inference"},
     )

@@ -13,7 +13,7 @@ from loan_default.applications import hard_bounds, input_types
 from loan_default.modelling.metrics import GREATER_IS_BETTER, exposures, score_metrics
 from loan_default.modelling.scoring_model import ScoringModel
 from loan_default.profile import ScoringProfile, build_profile
-from loan_default.schema import target_values
+from loan_default.schema import RAW_ROW, target_values
 from loan_default.serving import ChampionHandle, LoanDefaultModel
 from loan_default.validation import ConfigurationError
 
@@ -23,11 +23,14 @@ INPUT_EXAMPLE_ROWS = 5
 
 
 def describe_application_inputs(
-    raw_loans: pd.DataFrame, train_loans: pd.DataFrame, dataset: dict[str, Any]
+    raw_loans: pd.DataFrame,
+    train_loans: pd.DataFrame,
+    column_types: dict[str, str],
+    dataset: dict[str, Any],
 ) -> tuple[dict[str, str], pd.DataFrame]:
     """The raw columns the champion needs with their parsers, and a few raw rows of them (the
     registered model's signature and input example)."""
-    types = input_types(raw_loans, train_loans, dataset)
+    types = input_types(raw_loans, train_loans, column_types, dataset)
     example = raw_loans[list(types)].head(INPUT_EXAMPLE_ROWS).reset_index(drop=True)
     return types, example
 
@@ -71,22 +74,24 @@ def decide_promotion(
     challenger: ChampionHandle,
     incumbent: ChampionHandle | None,
     test_loans: pd.DataFrame,
+    raw_loans: pd.DataFrame,
     dataset: dict[str, Any],
     registry: dict[str, Any],
 ) -> tuple[dict[str, Any], dict[str, dict[str, float]]]:
-    """Score this run's held-out test loans with both champions; promote on a real improvement."""
+    """Score this run's held-out test loans, as raw rows, with both registered models (each
+    reads them with its own parsers); promote on a real improvement on the rows both scored."""
     metric = registry["metric"]
     if metric not in GREATER_IS_BETTER:
         raise ConfigurationError(
             f"registry.metric: unknown metric '{metric}' "
             f"(known: {', '.join(sorted(GREATER_IS_BETTER))})."
         )
-    challenger_value = _test_metric(challenger.model.champion, test_loans, dataset, metric)
+    raw_test = raw_loans.iloc[test_loans[RAW_ROW].to_numpy()].reset_index(drop=True)
+    challenger_scores = _raw_scores(challenger, raw_test)
+    scored = ~np.isnan(challenger_scores)
     decision: dict[str, Any] = {
         "metric": metric,
-        "evaluated_on": f"this run's test set ({len(test_loans):,} loans)",
         "challenger": challenger.uri,
-        f"challenger_{metric}": challenger_value,
         "champion": incumbent.describe() if incumbent else "none",
         f"champion_{metric}": None,
         "min_improvement": float(registry["min_improvement"]),
@@ -102,7 +107,7 @@ def decide_promotion(
         )
     else:
         try:
-            incumbent_value = _test_metric(incumbent.model.champion, test_loans, dataset, metric)
+            incumbent_scores = _raw_scores(incumbent, raw_test)
         except Exception as error:  # noqa: BLE001 - any failure means "cannot score this data"
             promote = False
             reason = (
@@ -110,8 +115,21 @@ def decide_promotion(
                 f"data ({type(error).__name__}: {str(error)[:300]})"
             )
         else:
+            scored &= ~np.isnan(incumbent_scores)
+            incumbent_value = _test_metric(
+                incumbent, incumbent_scores, test_loans, scored, dataset, metric
+            )
             decision[f"champion_{metric}"] = incumbent_value
+            challenger_value = _test_metric(
+                challenger, challenger_scores, test_loans, scored, dataset, metric
+            )
             promote, reason = _improves(challenger_value, incumbent_value, metric, registry)
+    decision[f"challenger_{metric}"] = _test_metric(
+        challenger, challenger_scores, test_loans, scored, dataset, metric
+    )
+    decision["evaluated_on"] = (
+        f"this run's test set: {int(scored.sum()):,} of {len(test_loans):,} loans scored by both"
+    )
     if decision["forced"] and not promote:
         promote, reason = True, f"forced by registry.force ({reason})"
     decision |= {"promote": promote, "reason": reason}
@@ -119,7 +137,7 @@ def decide_promotion(
     metrics = {
         f"promotion.{side}_{metric}": {"value": float(value), "step": 0}
         for side, value in (
-            ("challenger", challenger_value),
+            ("challenger", decision[f"challenger_{metric}"]),
             ("champion", decision[f"champion_{metric}"]),
         )
         if value is not None and np.isfinite(value)
@@ -128,15 +146,25 @@ def decide_promotion(
     return decision, metrics
 
 
+def _raw_scores(champion: ChampionHandle, raw_rows: pd.DataFrame) -> np.ndarray:
+    """The registered model's probability per raw row (NaN where its input checks refuse it)."""
+    predicted = champion.model.predict(None, raw_rows)
+    return predicted["probability_of_default"].to_numpy(dtype="float64")
+
+
 def _test_metric(
-    model: ScoringModel, test_loans: pd.DataFrame, dataset: dict[str, Any], metric: str
+    champion: ChampionHandle,
+    scores: np.ndarray,
+    test_loans: pd.DataFrame,
+    rows: np.ndarray,
+    dataset: dict[str, Any],
+    metric: str,
 ) -> float:
-    scores = model.predict_proba(test_loans)[:, 1]
     values = score_metrics(
-        target_values(test_loans, dataset),
-        scores,
-        model.threshold,
-        exposures(test_loans, dataset["costs"]),
+        target_values(test_loans, dataset)[rows],
+        scores[rows],
+        champion.model.threshold,
+        exposures(test_loans, dataset["costs"])[rows],
         dataset["costs"],
     )
     return float(values[metric])

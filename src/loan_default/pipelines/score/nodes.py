@@ -16,6 +16,9 @@ from loan_default.validation import describe_examples
 
 logger = logging.getLogger(__name__)
 
+# Below this many applications, a 10-bin PSI is dominated by sampling noise.
+SMALL_BATCH = 500
+
 
 def validate_applications(
     raw_applications: pd.DataFrame, champion: ChampionHandle
@@ -122,6 +125,13 @@ def measure_score_drift(
         if feature in applications
     ]
     table = pd.DataFrame(rows)
+    table["batch_size"] = len(applications)
+    if len(applications) < SMALL_BATCH:
+        logger.warning(
+            "PSI on a batch of %d applications is noisy (bins hold a handful each): read the "
+            "drift table as a rough signal only",
+            len(applications),
+        )
     stable_label = bands[0]["label"]
     shifted = table.loc[table["band"] != stable_label, "name"]
     if len(shifted):

@@ -27,7 +27,7 @@ def split_loans(
                 f"split: {int(dates.isna().sum()):,} loans have no '{dataset['date_column']}' "
                 "date, so they cannot be placed before or after the cut-off."
             )
-        cutoff = _cutoff(dates, split)
+        cutoff = _cutoff(dates, dataset, split)
         is_test = dates >= cutoff
         train, test = loans.loc[~is_test], loans.loc[is_test]
     else:
@@ -44,12 +44,12 @@ def split_loans(
     return train.reset_index(drop=True), test.reset_index(drop=True)
 
 
-def _cutoff(dates: pd.Series, split: dict[str, Any]) -> pd.Timestamp:
-    """The configured cut-off, or the date that leaves the latest `test_size` share for test."""
-    if split["cutoff"] is not None:
-        return pd.Timestamp(split["cutoff"])
+def _cutoff(dates: pd.Series, dataset: dict[str, Any], split: dict[str, Any]) -> pd.Timestamp:
+    """dataset.split_cutoff, or the date that leaves the latest `test_size` share for test."""
+    if dataset["split_cutoff"] is not None:
+        return pd.Timestamp(dataset["split_cutoff"])
     cutoff = dates.sort_values().iloc[int(len(dates) * (1 - split["test_size"]))]
-    logger.info("split.cutoff not set: %s leaves the latest loans for test", cutoff.date())
+    logger.info("dataset.split_cutoff not set: %s leaves the latest loans for test", cutoff.date())
     return pd.Timestamp(cutoff)
 
 
