@@ -10,6 +10,7 @@ from loan_default.applications import check_applications, hard_bounds, input_typ
 from loan_default.profile import build_profile
 from loan_default.serving import LoanDefaultModel
 from loan_default.validation import DataValidationError
+from tests.modelling.standins import RateModel
 from tests.params import block
 
 DATASET = block(
@@ -22,16 +23,6 @@ DATASET = block(
         "bounds": {"rate": {"min": 0, "max": 1}},
     },
 )
-
-
-class RateModel:
-    """PD = rate; threshold 0.15."""
-
-    threshold = 0.15
-
-    def predict_proba(self, frame: pd.DataFrame) -> np.ndarray:
-        rate = frame["rate"].to_numpy(dtype=float)
-        return np.column_stack([1 - rate, rate])
 
 
 @pytest.fixture

@@ -50,19 +50,7 @@ DATASET = block(
         "monotonic_trends": {"rate": "ascending"},
     },
 )
-DATA_QUALITY = block(
-    "data_quality",
-    {
-        "drop_above_rate": 0.95,
-        "significance_level": 0.01,
-        "fisher_min_expected": 5,
-        "numeric_impute": "median",
-        "categorical_impute": "most_frequent",
-        "constant_numeric": 0.0,
-        "constant_categorical": "MISSING",
-        "indicator_suffix": "__missing",
-    },
-)
+DATA_QUALITY = block("data_quality")  # the schema's defaults
 ENCODING = block(
     "features",
     {

@@ -16,6 +16,7 @@ import xgboost
 from sklearn.linear_model import LogisticRegression
 
 from loan_default.preprocessing import LoanPreprocessor, build_preprocessor
+from tests.params import block
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 TARGET = "defaulted"
@@ -43,16 +44,7 @@ DATASET = {
     "encoders": {"employment_length": "one_hot", "channel": "one_hot", GRADE: "ordinal"},
     "categorical_orders": {GRADE: ["A", "B", "C"]},
 }
-DATA_QUALITY = {
-    "drop_above_rate": 0.95,
-    "significance_level": 0.01,
-    "fisher_min_expected": 5,
-    "numeric_impute": "median",
-    "categorical_impute": "most_frequent",
-    "constant_numeric": 0.0,
-    "constant_categorical": "MISSING",
-    "indicator_suffix": "__missing",
-}
+DATA_QUALITY = block("data_quality")  # the schema's defaults
 ENCODING = {
     "max_one_hot_categories": 15,
     "one_hot_min_frequency": 0.01,

@@ -79,3 +79,13 @@ class StandInBinning(BaseEstimator, TransformerMixin):
             codes = np.digitize(X[column].fillna(edges[0]), edges[1:-1])
             out[column] = [self.woe_[column].get(code, 0.0) for code in codes]
         return pd.DataFrame(out, index=X.index)
+
+
+class RateModel:
+    """PD = rate, whatever else the row says; threshold 0.15."""
+
+    threshold = 0.15
+
+    def predict_proba(self, frame: pd.DataFrame) -> np.ndarray:
+        rate = frame["rate"].to_numpy(dtype=float)
+        return np.column_stack([1 - rate, rate])

@@ -18,19 +18,7 @@ DATASET = block(
         "informative_missing": {"months_since_default": {"fill": "max", "why": "never defaulted"}},
     },
 )
-RULES = block(
-    "data_quality",
-    {
-        "drop_above_rate": 0.9,
-        "significance_level": 0.01,
-        "fisher_min_expected": 5,
-        "numeric_impute": "median",
-        "categorical_impute": "most_frequent",
-        "constant_numeric": 0.0,
-        "constant_categorical": "MISSING",
-        "indicator_suffix": "__missing",
-    },
-)
+RULES = block("data_quality", {"drop_above_rate": 0.9})
 
 
 @pytest.fixture

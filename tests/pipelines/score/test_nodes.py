@@ -1,6 +1,5 @@
 """Scoring nodes on small frames: row-level validation, reasons, drift."""
 
-import numpy as np
 import pandas as pd
 import pytest
 
@@ -13,6 +12,7 @@ from loan_default.pipelines.score.nodes import (
 from loan_default.profile import build_profile, typical_values
 from loan_default.serving import ChampionHandle, LoanDefaultModel
 from loan_default.validation import DataValidationError
+from tests.modelling.standins import RateModel
 from tests.params import block
 
 DATASET = block(
@@ -35,16 +35,6 @@ SCORE = {
         ],
     }
 }
-
-
-class RateModel:
-    """PD = rate, whatever else the row says; threshold 0.15."""
-
-    threshold = 0.15
-
-    def predict_proba(self, frame: pd.DataFrame) -> np.ndarray:
-        rate = frame["rate"].to_numpy(dtype=float)
-        return np.column_stack([1 - rate, rate])
 
 
 @pytest.fixture
