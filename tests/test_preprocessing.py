@@ -362,3 +362,10 @@ def test_bands_use_lower_inclusive_bounds():
     assert band(0.1, bands) == "shift"
     with pytest.raises(ConfigurationError):
         band(0.5, [{"below": 0.1, "label": "stable"}])
+
+
+def test_binning_names_a_column_whose_categories_are_all_rare(loans):
+    loans["note"] = [f"free text {i}" for i in range(len(loans))]
+    binning = build_binning(DATASET, BINNING)
+    with pytest.raises(ConfigurationError, match=r"\['note'\].*cat_cutoff.*excluded_columns"):
+        binning.fit(loans, loans[TARGET])

@@ -21,7 +21,7 @@ from optbinning.binning.metrics import gini, jensen_shannon
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
-from loan_default.validation import require_both_classes
+from loan_default.validation import ConfigurationError, require_both_classes
 
 from .columns import as_object, empty_string_mask, feature_names, is_categorical, select_features
 
@@ -132,8 +132,28 @@ class OptimalWoEBinning(_WoEBinningBase):
             max_n_prebins=self.max_n_prebins,
             binning_fit_params=self._fit_params(),
         )
-        self.binning_process_.fit(frame, y)
+        try:
+            self.binning_process_.fit(frame, y)
+        except ValueError as error:
+            raise self._explain(frame, error) from error
         return self
+
+    def _explain(self, frame: pd.DataFrame, error: ValueError) -> Exception:
+        """optbinning names no column; name the categorical columns with only rare categories."""
+        cutoff = self.cat_cutoff or 0.0
+        scattered = [
+            column
+            for column in self.categorical_
+            if frame[column].value_counts(normalize=True).max() < cutoff
+        ]
+        if not scattered:
+            return error
+        return ConfigurationError(
+            f"WoE binning: in column(s) {scattered} every category is rarer than "
+            f"features.binning.cat_cutoff ({cutoff}), like free text or an identifier. List them "
+            "in dataset.excluded_columns, give them a parser in dataset.column_types, or lower "
+            f"the cut-off (optbinning: {error})."
+        )
 
     def _fit_params(self) -> dict[str, dict[str, Any]]:
         absent = sorted(set(self.monotonic_trends or {}) - set(self.feature_names_in_))
