@@ -6,9 +6,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from loan_default.applications import check_applications, hard_bounds, input_types
+from loan_default.applications import (
+    PROBLEM_COLUMNS,
+    check_applications,
+    hard_bounds,
+    input_types,
+)
+from loan_default.pipelines.score.nodes import score_applications
 from loan_default.profile import build_profile
-from loan_default.serving import LoanDefaultModel
+from loan_default.serving import ChampionHandle, LoanDefaultModel
 from loan_default.validation import DataValidationError
 from tests.modelling.standins import RateModel
 from tests.params import block
@@ -128,3 +134,18 @@ def test_the_pyfunc_model_returns_an_error_column_instead_of_failing(champion):
         [0.11, 0.15, 0.12]
     )
     assert (predicted.loc[[0, 2, 3], "error"] == "").all()
+
+
+def test_identifier_columns_are_carried_to_the_scored_rows(champion):
+    champion.dataset = {**DATASET, "identifier_columns": ["customer"]}
+    batch = _batch(amount=(1, -500.0)).assign(customer=["c-1", "c-2", "c-3", "c-4"])
+    valid, _ = check_applications(batch, champion)
+    assert valid["customer"].tolist() == ["c-1", "c-3", "c-4"]
+    handle = ChampionHandle(champion, "models:/m/1", "run-1", "m", "1")
+    no_problems = pd.DataFrame(columns=PROBLEM_COLUMNS)
+    scored = score_applications(valid, no_problems, handle, {"reasons": {"top_n": 1}})
+    assert scored[["application_row", "customer"]].values.tolist() == [
+        [1, "c-1"],
+        [3, "c-3"],
+        [4, "c-4"],
+    ]

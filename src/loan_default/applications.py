@@ -93,7 +93,9 @@ def check_applications(raw: pd.DataFrame, champion: Any) -> tuple[pd.DataFrame, 
             f"applications: {len(missing)} required column(s) missing: {missing}; no application "
             "can be scored without them (the champion was trained on them)."
         )
-    applications = raw[list(types)].reset_index(drop=True)
+    # Identifiers are carried along untouched, so a scored row can be matched to its applicant.
+    carried = [c for c in dataset["identifier_columns"] if c in raw.columns and c not in types]
+    applications = raw[[*carried, *types]].reset_index(drop=True)
     applications.insert(0, ROW, np.arange(1, len(raw) + 1))
     problems: list[tuple] = []
     for column, kind in types.items():

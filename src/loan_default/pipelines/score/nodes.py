@@ -46,7 +46,8 @@ def score_applications(
     model = champion.model.champion
     logger.info("Scoring %d applications with %s", len(applications), champion.describe())
     probability = model.predict_proba(applications)[:, 1]
-    scored = pd.DataFrame({ROW: applications[ROW].to_numpy()})
+    identifiers = [c for c in champion.model.dataset["identifier_columns"] if c in applications]
+    scored = applications[[ROW, *identifiers]].reset_index(drop=True)
     scored["probability_of_default"] = probability.round(6)
     scored["decision"] = np.where(probability >= model.threshold, "reject", "approve")
     scored["threshold"] = round(model.threshold, 6)
