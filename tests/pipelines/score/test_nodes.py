@@ -81,6 +81,10 @@ def test_reasons_name_the_feature_that_raises_the_probability(train):
     probability = RateModel().predict_proba(applications)[:, 1]
     reasons = explain(RateModel(), applications, reference, probability, top_n=2)
     assert reasons.loc[0, "reason_1"] == "rate = 0.3"
+    as_written = explain(RateModel(), applications, reference, probability, 2, {"rate"})
+    assert as_written.loc[0, "reason_1"] == "rate = 30%", (
+        "a percent reads as the applicant wrote it"
+    )
     assert reasons.loc[0, "reason_1_contribution"] == pytest.approx(0.2)
     assert reasons.loc[1, "reason_1"] == "", "a typical applicant has no reason to decline"
 

@@ -52,7 +52,9 @@ def score_applications(
     scored["decision"] = np.where(probability >= model.threshold, "reject", "approve")
     scored["threshold"] = round(model.threshold, 6)
     reference = champion.model.profile.typical_values
-    reasons = explain(model, applications, reference, probability, int(score["reasons"]["top_n"]))
+    top_n = int(score["reasons"]["top_n"])
+    percents = {c for c, kind in champion.model.input_types.items() if kind == "percent"}
+    reasons = explain(model, applications, reference, probability, top_n, percents)
     scored = pd.concat([scored, reasons], axis=1)
     scored["warnings"] = summarise_problems(scored[ROW], application_errors, "warning").to_numpy()
     scored["model_name"] = champion.name
@@ -67,6 +69,7 @@ def explain(
     reference: pd.DataFrame,
     probability: np.ndarray,
     top_n: int,
+    percent_columns: set[str] | frozenset[str] = frozenset(),
 ) -> pd.DataFrame:
     """Reasons: features whose replacement by the typical training value lowers the PD most.
 
@@ -87,7 +90,7 @@ def explain(
         names = table.columns.to_numpy()[order[:, rank]]
         values = table.to_numpy()[np.arange(len(table)), order[:, rank]]
         shown = [
-            _describe_reason(name, applications[name].iloc[row], value)
+            _describe_reason(name, applications[name].iloc[row], value, name in percent_columns)
             for row, (name, value) in enumerate(zip(names, values, strict=True))
         ]
         reasons[f"reason_{rank + 1}"] = shown
@@ -95,11 +98,13 @@ def explain(
     return pd.DataFrame(reasons)
 
 
-def _describe_reason(feature: str, value: Any, contribution: float) -> str:
+def _describe_reason(feature: str, value: Any, contribution: float, percent: bool) -> str:
     if contribution <= 0:
         return ""
     if pd.isna(value):
         shown = "missing"
+    elif percent:  # shown as the applicant wrote it ("17.5%"), not as parsed (0.175)
+        shown = f"{100 * value:.4g}%"
     elif isinstance(value, int | float) and abs(value) >= 1000:
         shown = f"{value:,.0f}"
     elif isinstance(value, int | float):
