@@ -53,13 +53,8 @@ def input_types(
 
 
 def _inferred_kind(values: pd.Series) -> str:
-    if pd.api.types.is_bool_dtype(values):
-        return "category"
-    if pd.api.types.is_numeric_dtype(values):
-        return "numeric"
-    if pd.api.types.is_datetime64_any_dtype(values):
-        return "date"
-    return "category"
+    numeric = pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values)
+    return "numeric" if numeric else "category"
 
 
 def hard_bounds(

@@ -102,21 +102,25 @@ class MlflowChampionDataset(AbstractDataset[LoanDefaultModel, ChampionHandle]):
 
     def __init__(self) -> None:
         self._logged: tuple[str, str] | None = None
+        self._loaded: ChampionHandle | None = None
 
     def save(self, data: LoanDefaultModel) -> None:
         """Log the pyfunc model into the active run."""
         info = tracking.log_champion_model(data)
-        self._logged = (info.model_uri, info.run_id)
+        self._logged, self._loaded = (info.model_uri, info.run_id), None
 
     def load(self) -> ChampionHandle:
-        """The model as logged in this run."""
+        """The model as logged in this run (read back from the store once, then reused)."""
         if self._logged is None:
             raise DatasetError(
                 "champion_package: nothing was logged by this run yet; run the registration "
                 "stage from `package_champion` on."
             )
-        uri, run_id = self._logged
-        return ChampionHandle(mlflow.pyfunc.load_model(uri).unwrap_python_model(), uri, run_id)
+        if self._loaded is None:
+            uri, run_id = self._logged
+            model = mlflow.pyfunc.load_model(uri).unwrap_python_model()
+            self._loaded = ChampionHandle(model, uri, run_id)
+        return self._loaded
 
     def _describe(self) -> dict[str, Any]:
         return {"logged_model": self._logged[0] if self._logged else None}

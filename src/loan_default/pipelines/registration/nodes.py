@@ -15,7 +15,6 @@ from loan_default.modelling.scoring_model import ScoringModel
 from loan_default.profile import ScoringProfile, build_profile
 from loan_default.schema import RAW_ROW, target_values
 from loan_default.serving import ChampionHandle, LoanDefaultModel
-from loan_default.validation import ConfigurationError
 
 logger = logging.getLogger(__name__)
 
@@ -80,12 +79,7 @@ def decide_promotion(
 ) -> tuple[dict[str, Any], dict[str, dict[str, float]]]:
     """Score this run's held-out test loans, as raw rows, with both registered models (each
     reads them with its own parsers); promote on a real improvement on the rows both scored."""
-    metric = registry["metric"]
-    if metric not in GREATER_IS_BETTER:
-        raise ConfigurationError(
-            f"registry.metric: unknown metric '{metric}' "
-            f"(known: {', '.join(sorted(GREATER_IS_BETTER))})."
-        )
+    metric = registry["metric"]  # a known metric: the parameters' schema checked it
     raw_test = raw_loans.iloc[test_loans[RAW_ROW].to_numpy()].reset_index(drop=True)
     challenger_scores = _raw_scores(challenger, raw_test)
     scored = ~np.isnan(challenger_scores)
@@ -116,17 +110,16 @@ def decide_promotion(
             )
         else:
             scored &= ~np.isnan(incumbent_scores)
-            incumbent_value = _test_metric(
+            decision[f"champion_{metric}"] = _test_metric(
                 incumbent, incumbent_scores, test_loans, scored, dataset, metric
             )
-            decision[f"champion_{metric}"] = incumbent_value
-            challenger_value = _test_metric(
-                challenger, challenger_scores, test_loans, scored, dataset, metric
-            )
-            promote, reason = _improves(challenger_value, incumbent_value, metric, registry)
     decision[f"challenger_{metric}"] = _test_metric(
         challenger, challenger_scores, test_loans, scored, dataset, metric
     )
+    if decision[f"champion_{metric}"] is not None:
+        promote, reason = _improves(
+            decision[f"challenger_{metric}"], decision[f"champion_{metric}"], metric, registry
+        )
     decision["evaluated_on"] = (
         f"this run's test set: {int(scored.sum()):,} of {len(test_loans):,} loans scored by both"
     )
