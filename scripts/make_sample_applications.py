@@ -1,7 +1,8 @@
 """Write a sample batch of new applications from the raw data of a Kedro environment.
 
 Takes the latest loans (or a seeded random draw when the data has no dates) and keeps only the
-columns known at application time, so the outcome and post-outcome columns are gone.
+columns known at application time (free-text columns included), so the outcome and
+post-outcome columns are gone.
 
     python scripts/make_sample_applications.py --env base --rows 300
 """
@@ -41,7 +42,8 @@ def main() -> None:
     labels = set(map(str, dataset["target"]["positive"] + dataset["target"]["negative"]))
     sample = sample[sample[target].astype(str).isin(labels)]
     output = ROOT / config["applications_file"]
-    sample[application_columns(dataset)].to_csv(output, index=False)
+    text = [column for column in dataset["text_columns"] if column in sample.columns]
+    sample[application_columns(dataset) + text].to_csv(output, index=False)
     print(f"wrote {len(sample)} applications to {output.relative_to(ROOT)}")  # noqa: T201
 
 

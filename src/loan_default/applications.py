@@ -22,6 +22,7 @@ from loan_default.validation import DataValidationError
 ROW = "application_row"
 PROBLEM_COLUMNS = [ROW, "severity", "column", "value", "problem"]
 NUMERIC_KINDS = {"numeric", "percent", "months", "years"}
+TEXT = "text"  # free text: optional, never parsed
 
 
 def derived_sources(dataset: dict[str, Any], columns: Any) -> set[str]:
@@ -46,6 +47,9 @@ def input_types(
     used = set(feature_columns(train_loans, dataset)) | derived_sources(dataset, raw_loans.columns)
     types = {}
     for column in (column for column in raw_loans.columns if column in used):
+        if column in (dataset.get("text_columns") or {}):
+            types[column] = TEXT
+            continue
         configured = column_types.get(column)
         values = train_loans[column] if column in train_loans else raw_loans[column]
         types[column] = configured or _inferred_kind(values)
@@ -82,7 +86,7 @@ def check_applications(raw: pd.DataFrame, champion: Any) -> tuple[pd.DataFrame, 
     dataset, profile, types = champion.dataset, champion.profile, champion.input_types
     if raw.empty:
         raise DataValidationError("applications: the file has no rows (only a header or nothing).")
-    missing = [column for column in types if column not in raw.columns]
+    missing = [c for c, kind in types.items() if c not in raw.columns and kind != TEXT]
     if missing:
         raise DataValidationError(
             f"applications: {len(missing)} required column(s) missing: {missing}; no application "
@@ -90,10 +94,18 @@ def check_applications(raw: pd.DataFrame, champion: Any) -> tuple[pd.DataFrame, 
         )
     # Identifiers are carried along untouched, so a scored row can be matched to its applicant.
     carried = [c for c in dataset["identifier_columns"] if c in raw.columns and c not in types]
-    applications = raw[[*carried, *types]].reset_index(drop=True)
+    absent_text = [column for column in types if column not in raw.columns]
+    applications = raw.reindex(columns=[*carried, *types]).reset_index(drop=True)
     applications.insert(0, ROW, np.arange(1, len(raw) + 1))
     problems: list[tuple] = []
+    for column in absent_text:
+        problems += _rows(
+            applications, np.ones(len(raw), dtype=bool), applications[column], "warning",
+            column, "text column not provided; scored as empty text",
+        )  # fmt: skip
     for column, kind in types.items():
+        if kind == TEXT:
+            continue
         values = raw[column].reset_index(drop=True)
         parsed = PARSERS[kind](values, date_formats=dataset["date_formats"])
         failed = unparsable(values, parsed)

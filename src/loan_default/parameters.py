@@ -139,6 +139,24 @@ class Bounds(Block):
     max: float | None = None
 
 
+class TextColumn(Block):
+    """A free-text column turned into features (features.text says which)."""
+
+    # Regular expressions removed before any feature is computed (boilerplate, dates).
+    strip: list[str] = []
+    label: str | None = None  # how reasons and reports name it (default: the column name)
+
+    @field_validator("strip")
+    @classmethod
+    def _patterns(cls, patterns: list[str]) -> list[str]:
+        for pattern in patterns:
+            try:
+                re.compile(pattern)
+            except re.error as error:
+                raise ValueError(f"'{pattern}' is not a regular expression ({error})") from None
+        return patterns
+
+
 class Dataset(Block):
     """Everything specific to one loan table (README: "Use your own data")."""
 
@@ -164,6 +182,18 @@ class Dataset(Block):
     baseline_rules: dict[str, BaselineRule] = {}
     score_baselines: dict[str, str] = {}
     bounds: dict[str, Bounds] = {}
+    text_columns: dict[str, TextColumn] = {}
+
+    @model_validator(mode="after")
+    def _text_is_text(self) -> Dataset:
+        for column in self.text_columns:
+            for key in ("column_types", "excluded_columns", "leakage_columns", "encoders"):
+                if column in getattr(self, key):
+                    raise ValueError(
+                        f"text_columns.{column}: also listed in dataset.{key}; a text column "
+                        "is read as text and turned into features by features.text"
+                    )
+        return self
 
 
 # ---------------------------------------------------------------- stages ----------------------
@@ -236,10 +266,26 @@ class FeatureReports(Block):
     psi_bands: list[Band] = _bands(*STABILITY_BANDS)
 
 
+class TextFeatures(Block):
+    """Features of dataset.text_columns: one cross-fitted text score (every column's hashed
+    n-grams into a regularised logistic regression, out of fold on the rows it is fitted on)
+    and per-column indicators."""
+
+    score: bool = True
+    analyzer: Literal["word", "char_wb"] = "word"
+    ngram_range: Annotated[list[int], Field(min_length=2, max_length=2)] = [1, 1]
+    n_features: Annotated[int, Field(ge=16)] = 2**16  # hashed columns per text column
+    C: Annotated[float, Field(gt=0)] = 0.3
+    cv: Annotated[int, Field(ge=2)] = 5
+    indicators: list[Literal["present", "words"]] = ["present", "words"]
+    random_state: int = 42
+
+
 class Features(Block):
     """Encoding and binning knobs (per-column choices live in `dataset`)."""
 
     encoding: Encoding = Encoding()
+    text: TextFeatures = TextFeatures()
     binning: Binning = Binning()
     reports: FeatureReports = FeatureReports()
 
@@ -268,10 +314,18 @@ class Baselines(Block):
 
 
 class ModelSpec(Block):
-    """A model of the grid: a registry entry (default: the block's key) and hyperparameters."""
+    """A model of the grid: a registry entry (default: the block's key) and hyperparameters;
+    `monotone` constrains it to dataset.monotonic_trends (models that support it)."""
 
     model: str | None = None
     params: dict[str, Any] = {}
+    monotone: bool = False
+
+
+class EnsembleSpec(Block):
+    """A candidate averaging the default probabilities of grid configurations (model/strategy)."""
+
+    members: Annotated[list[str], Field(min_length=2)]
 
 
 class StrategySpec(Block):
@@ -283,11 +337,17 @@ class StrategySpec(Block):
 
 
 class CrossValidation(Block):
-    """Stratified k-fold on the training loans (repeated when n_repeats > 1)."""
+    """Folds inside the training loans. `time`: expanding windows by date (fit on earlier loans,
+    validate on the next period); `stratified`: k-fold (repeated when n_repeats > 1); `auto`:
+    time when dataset.date_column is set. `compare` also runs the other scheme, for the report."""
 
+    scheme: Literal["auto", "time", "stratified"] = "auto"
     n_splits: Annotated[int, Field(ge=2)] = 5
     n_repeats: Annotated[int, Field(ge=1)] = 1
     random_state: int = 42
+    time_splits: Annotated[int, Field(ge=1)] = 3
+    min_train_fraction: Annotated[float, Field(gt=0, lt=1)] = 0.4
+    compare: bool = True
 
 
 class Threshold(Block):
@@ -363,16 +423,83 @@ class Training(Block):
     threshold: Threshold = Threshold()
     calibration: Calibration = Calibration()
     selection: Selection = Selection()
+    ensembles: dict[str, EnsembleSpec] = {}
 
     @model_validator(mode="after")
     def _registered(self) -> Training:
         for label, spec in self.models.items():
             spec.model = spec.model or label
             _known_at(spec.model, MODELS, "model", f"models.{label}.model")
+            if spec.monotone and MODELS[spec.model].monotone is None:
+                supported = sorted(name for name, entry in MODELS.items() if entry.monotone)
+                raise ValueError(
+                    f"models.{label}.monotone: model '{spec.model}' takes no monotone "
+                    f"constraints (models that do: {', '.join(supported)})"
+                )
         for label, spec in self.strategies.items():
             spec.strategy = spec.strategy or label
             _known_at(spec.strategy, STRATEGIES, "strategy", f"strategies.{label}.strategy")
+        grid = {f"{model}/{strategy}" for model in self.models for strategy in self.strategies}
+        for label, ensemble in self.ensembles.items():
+            for member in ensemble.members:
+                _known_at(member, grid, "configuration", f"ensembles.{label}.members")
         return self
+
+
+class SearchRange(Block):
+    """One hyperparameter's range: numbers in [low, high] (log scale when `log`, whole numbers
+    when `integer`), or a list of `choices`."""
+
+    low: float | None = None
+    high: float | None = None
+    log: bool = False
+    integer: bool = False
+    choices: list[Any] | None = None
+
+    @model_validator(mode="after")
+    def _range_or_choices(self) -> SearchRange:
+        ranged = self.low is not None and self.high is not None
+        if ranged == (self.choices is not None):
+            raise ValueError("needs either low and high, or choices")
+        if ranged and (self.low > self.high or (self.log and self.low <= 0)):
+            raise ValueError("needs 0 < low <= high on a log scale, low <= high otherwise")
+        return self
+
+
+def _range(low: float, high: float, log: bool = False, integer: bool = False) -> SearchRange:
+    return SearchRange(low=low, high=high, log=log, integer=integer)
+
+
+DEFAULT_SEARCH_SPACES = {
+    "logistic_regression": {"C": _range(1e-3, 10.0, log=True)},
+    "xgboost": {
+        "n_estimators": _range(100, 1000, log=True, integer=True),
+        "learning_rate": _range(0.01, 0.2, log=True),
+        "max_depth": _range(2, 6, integer=True),
+        "min_child_weight": _range(1, 100, log=True),
+        "subsample": _range(0.5, 1.0),
+        "colsample_bytree": _range(0.3, 1.0),
+        "reg_lambda": _range(0.1, 100.0, log=True),
+    },
+}
+
+
+class Tuning(Block):
+    """Bounded hyperparameter search of `kedro run --pipeline tune`, on the time-ordered folds
+    of the training loans only (the test loans are never read). Budgets are per model."""
+
+    models: Annotated[list[str], Field(min_length=1)] = ["logistic_regression", "xgboost"]
+    strategy: str = "class_weight"
+    metric: str | None = None  # null = training.selection.primary_metric
+    n_trials: Annotated[int, Field(ge=1)] = 60
+    timeout_seconds: Annotated[float, Field(gt=0)] = 900
+    search_spaces: dict[str, dict[str, SearchRange]] = DEFAULT_SEARCH_SPACES
+    random_state: int = 42
+
+    @field_validator("metric")
+    @classmethod
+    def _metric(cls, value: str | None) -> str | None:
+        return value if value is None else _known(value, GREATER_IS_BETTER, "metric")
 
 
 def _known_at(name: str, registry: Any, kind: str, where: str) -> None:
@@ -382,8 +509,20 @@ def _known_at(name: str, registry: Any, kind: str, where: str) -> None:
         raise ValueError(f"{where}: {error}") from None
 
 
+class Ablation(Block):
+    """What each addition contributes, on validation and test: `configuration` (a grid
+    model/strategy) with its model's default hyperparameters on the structured features only,
+    then + text features, + monotone constraints, + the configured (tuned) hyperparameters,
+    and + `ensemble` (default: the first in training.ensembles). Null configuration: no ablation."""
+
+    configuration: str | None = None
+    ensemble: str | None = None
+
+
 class Evaluation(Block):
     """What the comparison table, charts and written finding show."""
+
+    ablation: Ablation = Ablation()
 
     report_metrics: list[str] = [
         "roc_auc",
@@ -465,6 +604,7 @@ BLOCKS: dict[str, type[Block]] = {
     "features": Features,
     "baselines": Baselines,
     "training": Training,
+    "tuning": Tuning,
     "evaluation": Evaluation,
     "registry": Registry,
     "score": Score,
@@ -486,12 +626,39 @@ def validate_parameters(parameters: dict[str, Any]) -> dict[str, Any]:
             problems += [_describe(name, model, item) for item in error.errors()]
             continue
         validated[name] = block.model_dump(by_alias=True)
+    if not problems:
+        problems = _across_blocks(validated)
     if problems:
         raise ConfigurationError(
             "The parameters do not match their schema (src/loan_default/parameters.py):\n  - "
             + "\n  - ".join(problems)
         )
     return validated
+
+
+def _across_blocks(validated: dict[str, Any]) -> list[str]:
+    """Names one block uses that another block defines (tuning and ablation name the grid)."""
+    training, problems = validated["training"], []
+    grid = {
+        f"{model}/{strategy}" for model in training["models"] for strategy in training["strategies"]
+    }
+    references = [
+        ("tuning.strategy", validated["tuning"]["strategy"], training["strategies"], "strategy"),
+        ("evaluation.ablation.configuration", validated["evaluation"]["ablation"]["configuration"], grid, "configuration"),
+        ("evaluation.ablation.ensemble", validated["evaluation"]["ablation"]["ensemble"], training["ensembles"], "ensemble"),
+    ]  # fmt: skip
+    references += [
+        ("tuning.models", label, training["models"], "model")
+        for label in validated["tuning"]["models"]
+    ]
+    for path, name, defined, kind in references:
+        if name is None:
+            continue
+        try:
+            _known(name, defined, f"{kind} of training")
+        except ValueError as error:
+            problems.append(f"{path}: {error}")
+    return problems
 
 
 def _describe(block: str, model: type[BaseModel], error: dict[str, Any]) -> str:

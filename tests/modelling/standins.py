@@ -50,6 +50,9 @@ class StandInPreprocessor(BaseEstimator, TransformerMixin):
         out = self.transformer_.transform(features.astype({c: object for c in self.categorical_}))
         return out.astype("float64")
 
+    def get_feature_names_out(self, input_features=None) -> np.ndarray:
+        return self.transformer_.get_feature_names_out()
+
 
 class StandInBinning(BaseEstimator, TransformerMixin):
     """Quantile bins of numeric columns mapped to WoE (a crude binning_process stand-in)."""

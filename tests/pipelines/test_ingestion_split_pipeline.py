@@ -16,6 +16,7 @@ def _run(raw: pd.DataFrame, params: dict) -> dict:
         "raw_loans": raw,
         "params:dataset": params["dataset"],
         "params:split": params["split"],
+        "params:training": params["training"],
     }
     return run_in_memory(ingestion_pipeline() + split_pipeline(), inputs)
 
@@ -37,8 +38,10 @@ def test_no_leakage_column_reaches_the_model_input(outputs, dataset_params):
     for pattern in dataset_params["leakage_columns"]:
         assert not fnmatch.filter(features, pattern), f"leakage column {pattern} is a feature"
     known_at_application = (
-        set(dataset_params["column_types"]) - set(dataset_params["excluded_columns"])
-    ) | set(dataset_params["derived_features"])
+        (set(dataset_params["column_types"]) - set(dataset_params["excluded_columns"]))
+        | set(dataset_params["derived_features"])
+        | set(dataset_params["text_columns"])
+    )
     assert set(features) <= known_at_application, set(features) - known_at_application
 
 

@@ -12,6 +12,12 @@ import pandas as pd
 from sklearn.base import BaseEstimator, clone
 from sklearn.model_selection import RepeatedStratifiedKFold
 
+from loan_default.validation import (
+    ConfigurationError,
+    DataValidationError,
+    require_both_classes,
+)
+
 from .registry import Configuration
 
 logger = logging.getLogger(__name__)
@@ -19,16 +25,91 @@ logger = logging.getLogger(__name__)
 PREDICTION_COLUMNS = ["configuration", "repeat", "fold", "row", "score"]
 
 
-def make_folds(
-    y: np.ndarray, cv: dict[str, Any]
-) -> Iterator[tuple[int, int, np.ndarray, np.ndarray]]:
-    """(repeat, fold, training rows, validation rows), stratified and seeded from `cv`."""
-    n_splits = int(cv["n_splits"])
+FOLD_COLUMNS = ["scheme", "repeat", "fold", "row", "role"]
+
+
+def resolve_scheme(cv: dict[str, Any], date_column: str | None) -> str:
+    """`time` or `stratified`: `auto` means time-ordered folds whenever the loans have dates."""
+    scheme = cv["scheme"]
+    if scheme == "auto":
+        return "time" if date_column else "stratified"
+    if scheme == "time" and not date_column:
+        raise ConfigurationError(
+            "training.cv.scheme: 'time' needs dataset.date_column; set the date column or use "
+            "scheme: stratified."
+        )
+    return scheme
+
+
+def stratified_folds(y: np.ndarray, cv: dict[str, Any]) -> list[tuple[np.ndarray, np.ndarray]]:
+    """(fit rows, validation rows) of a seeded, repeated stratified k-fold."""
     splitter = RepeatedStratifiedKFold(
-        n_splits=n_splits, n_repeats=int(cv["n_repeats"]), random_state=cv["random_state"]
-    )
-    for index, (fit_rows, valid_rows) in enumerate(splitter.split(np.zeros(len(y)), y)):
-        yield index // n_splits, index % n_splits, fit_rows, valid_rows
+        n_splits=int(cv["n_splits"]), n_repeats=int(cv["n_repeats"]),
+        random_state=cv["random_state"],
+    )  # fmt: skip
+    return list(splitter.split(np.zeros(len(y)), y))
+
+
+def time_folds(dates: pd.Series, cv: dict[str, Any]) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Expanding windows by date: fold k fits on every loan up to a cut-off month and validates on
+    the loans of the following months, up to the next cut-off. The first window holds
+    `min_train_fraction` of the loans and the validation periods hold equal shares of the rest.
+    A month is never split between fitting and validation."""
+    if dates.isna().any():
+        raise DataValidationError(
+            f"time-ordered folds: {int(dates.isna().sum()):,} training loan(s) have no date."
+        )
+    n_splits, first = int(cv["time_splits"]), float(cv["min_train_fraction"])
+    periods = pd.to_datetime(dates).dt.to_period("M")
+    counts = periods.value_counts().sort_index()
+    share = counts.cumsum() / counts.sum()
+    targets = [first + (1 - first) * k / n_splits for k in range(n_splits)]
+    cuts = [share.index[np.searchsorted(share.to_numpy(), target)] for target in targets]
+    cuts.append(share.index[-1])
+    if len(set(cuts)) < len(cuts):
+        raise ConfigurationError(
+            f"training.cv.time_splits: {n_splits} time-ordered folds need more distinct months "
+            f"than the training loans have ({len(counts)}); lower time_splits."
+        )
+    values = periods.to_numpy()
+    return [
+        (np.flatnonzero(values <= start), np.flatnonzero((values > start) & (values <= end)))
+        for start, end in zip(cuts[:-1], cuts[1:], strict=True)
+    ]
+
+
+def assign_folds(
+    y: np.ndarray, dates: pd.Series | None, cv: dict[str, Any], scheme: str
+) -> pd.DataFrame:
+    """The folds of `scheme` as a long table: scheme, repeat, fold, row, role (fit / validate)."""
+    if scheme == "time":
+        splits, n_per_repeat = time_folds(dates, cv), int(cv["time_splits"])
+    else:
+        splits, n_per_repeat = stratified_folds(y, cv), int(cv["n_splits"])
+    parts = []
+    for index, (fit_rows, valid_rows) in enumerate(splits):
+        for role, rows in (("fit", fit_rows), ("validate", valid_rows)):
+            require_both_classes(pd.Series(y[rows]), f"{scheme} CV fold {index + 1} ({role} rows)")
+            parts.append(
+                pd.DataFrame(
+                    {
+                        "scheme": scheme,
+                        "repeat": index // n_per_repeat,
+                        "fold": index % n_per_repeat,
+                        "row": rows,
+                        "role": role,
+                    }
+                )  # fmt: skip
+            )
+    return pd.concat(parts, ignore_index=True)[FOLD_COLUMNS]
+
+
+def iter_folds(folds: pd.DataFrame) -> Iterator[tuple[int, int, np.ndarray, np.ndarray]]:
+    """(repeat, fold, fit rows, validation rows) of a fold table, in order."""
+    for (repeat, fold), part in folds.groupby(["repeat", "fold"], sort=True):
+        roles = part["role"].to_numpy()
+        rows = part["row"].to_numpy()
+        yield int(repeat), int(fold), rows[roles == "fit"], rows[roles == "validate"]
 
 
 def fit_model(
@@ -38,7 +119,7 @@ def fit_model(
     sampler = configuration.make_sampler(seed)
     if sampler is not None:
         X, y = sampler.fit_resample(X, y)
-    model = configuration.make_model(np.asarray(y), seed, n_jobs)
+    model = configuration.make_model(np.asarray(y), seed, n_jobs, list(X.columns))
     return sampler, model.fit(X, y)
 
 
@@ -47,13 +128,13 @@ def cross_validate_grid(
     y: np.ndarray,
     preprocessor: BaseEstimator,
     grid: list[Configuration],
-    cv: dict[str, Any],
+    fold_table: pd.DataFrame,
     seed: int,
     n_jobs: int,
 ) -> pd.DataFrame:
     """Out-of-fold default probabilities of every configuration (long table, one row per loan)."""
     predictions = []
-    folds = list(make_folds(y, cv))
+    folds = list(iter_folds(fold_table))
     for repeat, fold, fit_rows, valid_rows in folds:
         started = time.perf_counter()
         # Fitted once per fold, on the fold's training rows, and reused by every configuration.

@@ -6,7 +6,7 @@ Adding a model or a strategy = one entry here plus its YAML block.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,6 +20,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 from xgboost import XGBClassifier
 
+from loan_default.preprocessing.names import safe_part
 from loan_default.validation import ConfigurationError
 
 
@@ -37,6 +38,14 @@ def _xgboost(params: dict, seed: int, n_jobs: int) -> BaseEstimator:
     return XGBClassifier(**{"random_state": seed, "n_jobs": n_jobs, **params})
 
 
+def _xgboost_monotone(estimator: BaseEstimator, directions: list[int]) -> BaseEstimator:
+    return estimator.set_params(monotone_constraints=tuple(directions))
+
+
+def _forest_monotone(estimator: BaseEstimator, directions: list[int]) -> BaseEstimator:
+    return estimator.set_params(monotonic_cst=list(directions))
+
+
 def _balanced(parameter: str) -> Callable[[BaseEstimator, np.ndarray], BaseEstimator]:
     def reweight(estimator: BaseEstimator, y: np.ndarray) -> BaseEstimator:
         return estimator.set_params(**{parameter: "balanced"})
@@ -52,10 +61,12 @@ def _scale_pos_weight(estimator: BaseEstimator, y: np.ndarray) -> BaseEstimator:
 
 @dataclass(frozen=True)
 class ModelEntry:
-    """How to build a model and how to weight its classes."""
+    """How to build a model, weight its classes and (if it can) constrain it to be monotone."""
 
     build: Callable[[dict, int, int], BaseEstimator]
     reweight: Callable[[BaseEstimator, np.ndarray], BaseEstimator]
+    # Gets one direction per input column, in order: +1 rising, -1 falling, 0 free.
+    monotone: Callable[[BaseEstimator, list[int]], BaseEstimator] | None = None
 
 
 @dataclass(frozen=True)
@@ -69,8 +80,8 @@ class StrategyEntry:
 
 MODELS: dict[str, ModelEntry] = {
     "logistic_regression": ModelEntry(_logistic_regression, _balanced("model__class_weight")),
-    "random_forest": ModelEntry(_random_forest, _balanced("class_weight")),
-    "xgboost": ModelEntry(_xgboost, _scale_pos_weight),
+    "random_forest": ModelEntry(_random_forest, _balanced("class_weight"), _forest_monotone),
+    "xgboost": ModelEntry(_xgboost, _scale_pos_weight, _xgboost_monotone),
 }
 
 STRATEGIES: dict[str, StrategyEntry] = {
@@ -98,6 +109,8 @@ class Configuration:
     strategy_entry: StrategyEntry = field(repr=False)
     strategy_params: dict = field(repr=False)
     threshold: str | float = "objective"
+    # Input column -> +1 / -1 for a monotone model (dataset.monotonic_trends), else empty.
+    directions: dict = field(default_factory=dict, repr=False)
 
     @property
     def name(self) -> str:
@@ -109,7 +122,7 @@ class Configuration:
         """Configurations with equal keys fit identical models (e.g. none and threshold_tuning)."""
         entry = self.strategy_entry
         sampler = None if entry.sampler is None else (self.strategy, self.strategy_params)
-        spec = [self.model, self.model_params, sampler, entry.reweight]
+        spec = [self.model, self.model_params, sampler, entry.reweight, self.directions]
         return json.dumps(spec, sort_keys=True, default=str)
 
     def make_sampler(self, seed: int) -> Any:
@@ -117,11 +130,19 @@ class Configuration:
         sampler = self.strategy_entry.sampler
         return None if sampler is None else sampler(dict(self.strategy_params), seed)
 
-    def make_model(self, y_fit: np.ndarray, seed: int, n_jobs: int) -> BaseEstimator:
-        """A fresh model, class-weighted from `y_fit` (the rows it will be fitted on) if asked."""
+    def make_model(
+        self, y_fit: np.ndarray, seed: int, n_jobs: int, columns: Sequence[str] = ()
+    ) -> BaseEstimator:
+        """A fresh model, class-weighted from `y_fit` (the rows it will be fitted on) if asked,
+        and monotone in the configured directions on the input `columns` that have one."""
         estimator = self.model_entry.build(dict(self.model_params), seed, n_jobs)
         if self.strategy_entry.reweight:
             estimator = self.model_entry.reweight(estimator, y_fit)
+        if self.directions:
+            # An encoded column keeps its raw name when it is numeric, ordinal or target
+            # encoded; one-hot columns and missing indicators have other names and stay free.
+            directions = [self.directions.get(column, 0) for column in columns]
+            estimator = self.model_entry.monotone(estimator, directions)
         return estimator
 
 
@@ -133,10 +154,25 @@ def _lookup(registry: dict, name: str, key: str, kind: str):
     return registry[name]
 
 
-def build_grid(training: dict[str, Any]) -> list[Configuration]:
+TREND_DIRECTIONS = {"ascending": 1, "descending": -1}
+
+
+def monotone_directions(monotonic_trends: dict[str, str]) -> dict[str, int]:
+    """+1 / -1 per column from dataset.monotonic_trends (curved trends impose nothing)."""
+    return {
+        safe_part(column): TREND_DIRECTIONS[trend]
+        for column, trend in monotonic_trends.items()
+        if trend in TREND_DIRECTIONS
+    }
+
+
+def build_grid(
+    training: dict[str, Any], monotonic_trends: dict[str, str] | None = None
+) -> list[Configuration]:
     """Every model x strategy of `training.models` and `training.strategies` (names validated by
-    the parameters' schema; looked up here)."""
-    grid = []
+    the parameters' schema; looked up here). Models with `monotone: true` follow
+    `monotonic_trends` (dataset.monotonic_trends)."""
+    grid, directions = [], monotone_directions(monotonic_trends or {})
     for model, model_spec in training["models"].items():
         model_entry = _lookup(MODELS, model_spec["model"], f"training.models.{model}", "model")
         for strategy, strategy_spec in training["strategies"].items():
@@ -152,6 +188,7 @@ def build_grid(training: dict[str, Any]) -> list[Configuration]:
                     strategy_entry=strategy_entry,
                     strategy_params=dict(strategy_spec["params"]),
                     threshold=strategy_entry.threshold if threshold is None else threshold,
+                    directions=directions if model_spec.get("monotone") else {},
                 )
             )
     return grid

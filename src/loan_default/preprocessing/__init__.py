@@ -17,6 +17,7 @@ from .columns import FeatureSelector
 from .encoding import FeatureEncoder
 from .missing import MissingValueHandler, missingness_test, plan_missing_values
 from .preprocessor import LoanPreprocessor
+from .text import TextFeatures
 
 __all__ = [
     "FeatureEncoder",
@@ -25,6 +26,7 @@ __all__ = [
     "MissingValueHandler",
     "OptimalWoEBinning",
     "QuantileWoEBinning",
+    "TextFeatures",
     "build_binning",
     "build_preprocessor",
     "missingness_test",
@@ -32,14 +34,32 @@ __all__ = [
 ]
 
 
+def not_structured(dataset: dict[str, Any]) -> list[str]:
+    """Columns the structured steps (selection, missing values, encoding, binning) leave alone:
+    meta columns and free-text columns."""
+    return meta_columns(dataset) + list(dataset.get("text_columns") or {})
+
+
+def build_text_features(dataset: dict[str, Any], text: dict[str, Any]) -> TextFeatures | None:
+    """Unfitted text features of dataset.text_columns (None when there are none)."""
+    if not dataset.get("text_columns"):
+        return None
+    return TextFeatures(columns=dataset["text_columns"], **text)
+
+
 def build_preprocessor(
-    dataset: dict[str, Any], data_quality: dict[str, Any], encoding: dict[str, Any]
+    dataset: dict[str, Any],
+    data_quality: dict[str, Any],
+    encoding: dict[str, Any],
+    text: dict[str, Any] | None = None,
 ) -> LoanPreprocessor:
-    """Unfitted preprocessor: select features -> handle missing values -> encode."""
+    """Unfitted preprocessor: select features -> handle missing values -> encode, plus the
+    features of the text columns when `text` (features.text) is given."""
     missing_rules = {k: v for k, v in data_quality.items() if k != "indicator_suffix"}
     target_encoder = encoding["target_encoder"]
     return LoanPreprocessor(
-        select=FeatureSelector(exclude=meta_columns(dataset)),
+        text=None if text is None else build_text_features(dataset, text),
+        select=FeatureSelector(exclude=not_structured(dataset)),
         missing=MissingValueHandler(
             sentinel_codes=dataset["sentinel_codes"],
             informative_missing=dataset["informative_missing"],
@@ -64,7 +84,7 @@ def build_binning(
 ) -> OptimalWoEBinning | QuantileWoEBinning:
     """Unfitted WoE binning of the method named in `binning.method` (optimal | quantile)."""
     method = binning["method"]
-    exclude = meta_columns(dataset)
+    exclude = not_structured(dataset)
     special_codes = dataset["sentinel_codes"]
     if method == "optimal":
         return OptimalWoEBinning(

@@ -13,10 +13,12 @@ from sklearn.utils.validation import check_is_fitted
 from .columns import FeatureSelector
 from .encoding import FeatureEncoder
 from .missing import MissingValueHandler
+from .text import TextFeatures
 
 
 class LoanPreprocessor(TransformerMixin, BaseEstimator):
-    """Select features -> handle missing values -> encode, as a single transformer.
+    """Select features -> handle missing values -> encode, as a single transformer; free-text
+    columns take a separate path (`text`, see text.py) and their features are appended.
 
     Not an sklearn `Pipeline` on purpose: imbalanced-learn pipelines refuse nested pipelines,
     and the modelling stage puts this step before a resampler. Nested parameters work as usual
@@ -29,10 +31,12 @@ class LoanPreprocessor(TransformerMixin, BaseEstimator):
         select: FeatureSelector | None = None,
         missing: MissingValueHandler | None = None,
         encode: FeatureEncoder | None = None,
+        text: TextFeatures | None = None,
     ):
         self.select = select
         self.missing = missing
         self.encode = encode
+        self.text = text
 
     def _steps(self) -> Pipeline:
         return Pipeline(
@@ -43,8 +47,8 @@ class LoanPreprocessor(TransformerMixin, BaseEstimator):
             ]
         )
 
-    def _fitted(self, pipeline: Pipeline) -> None:
-        self.pipeline_ = pipeline
+    def _fitted(self, pipeline: Pipeline, text: TextFeatures | None) -> None:
+        self.pipeline_, self.text_ = pipeline, text
         missing, encode = pipeline.named_steps["missing"], pipeline.named_steps["encode"]
         self.missing_plan_ = missing.plan_
         self.feature_names_in_ = pipeline.named_steps["select"].feature_names_in_
@@ -60,33 +64,39 @@ class LoanPreprocessor(TransformerMixin, BaseEstimator):
             for name, feature in zip(
                 encode.feature_names_out_, encode.encoded_features_, strict=True
             )
-        }
+        } | (text.feature_labels_ if text is not None else {})
 
     def fit(self, X: pd.DataFrame, y: Any = None) -> LoanPreprocessor:
         """Fit every step on the training loans."""
-        pipeline = self._steps()
-        pipeline.fit(X, y)
-        self._fitted(pipeline)
+        self.fit_transform(X, y)
         return self
 
     def fit_transform(self, X: pd.DataFrame, y: Any = None, **fit_params: Any) -> pd.DataFrame:
-        """Fit, and encode the training loans with cross-fitted target encodings."""
-        pipeline = self._steps()
+        """Fit, and encode the training loans with cross-fitted target encodings and text scores."""
+        pipeline, text = self._steps(), clone(self.text) if self.text is not None else None
         out = pipeline.fit_transform(X, y)
-        self._fitted(pipeline)
+        if text is not None:
+            out = pd.concat([out, text.fit_transform(X, y).set_axis(out.index)], axis=1)
+        self._fitted(pipeline, text)
         return out
 
     def transform(self, X: pd.DataFrame) -> pd.DataFrame:
         """All-numeric features without missing values; meta and extra columns are ignored."""
         check_is_fitted(self, "pipeline_")
-        return self.pipeline_.transform(X)
+        out = self.pipeline_.transform(X)
+        text = getattr(self, "text_", None)  # None as well for a preprocessor pickled before
+        if text is not None:
+            out = pd.concat([out, text.transform(X).set_axis(out.index)], axis=1)
+        return out
 
     def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
         """Names of the output columns (safe for every estimator; see `feature_labels_`)."""
         check_is_fitted(self, "pipeline_")
-        return np.asarray(
-            self.pipeline_.named_steps["encode"].get_feature_names_out(), dtype=object
-        )
+        names = list(self.pipeline_.named_steps["encode"].get_feature_names_out())
+        text = getattr(self, "text_", None)
+        if text is not None:
+            names += list(text.get_feature_names_out())
+        return np.asarray(names, dtype=object)
 
     def describe_feature(self, name: str) -> str:
         """Original text of an output column: `column`, `column = category`, `column = missing`."""

@@ -9,7 +9,7 @@ from matplotlib.figure import Figure
 
 from loan_default.pipelines.baselines import create_pipeline as baselines_pipeline
 from loan_default.pipelines.evaluation import create_pipeline as evaluation_pipeline
-from loan_default.pipelines.split.nodes import describe_test_set
+from loan_default.pipelines.split.nodes import assign_cv_folds, describe_test_set
 from loan_default.pipelines.training import create_pipeline as training_pipeline
 from tests.modelling.synthetic import (
     baselines_params,
@@ -34,8 +34,11 @@ def _run(train: pd.DataFrame, test: pd.DataFrame) -> dict:
     train_features = preprocessor.fit_transform(train, train["target"]).assign(
         target=train["target"].to_numpy()
     )
+    folds, comparison_folds = assign_cv_folds(train, dataset_params(), training_params())
     catalog = DataCatalog(
         {
+            "cv_folds": MemoryDataset(folds),
+            "comparison_cv_folds": MemoryDataset(comparison_folds),
             "train_loans": MemoryDataset(train),
             "test_loans": MemoryDataset(test),
             "test_set": MemoryDataset(describe_test_set(dataset_params(), block("split"))),

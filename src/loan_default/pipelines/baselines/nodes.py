@@ -17,7 +17,7 @@ from loan_default.modelling.baselines import (
     make_scorecard,
     to_points,
 )
-from loan_default.modelling.cross_validation import make_folds
+from loan_default.modelling.cross_validation import iter_folds
 from loan_default.modelling.metrics import exposures
 from loan_default.modelling.results import operating_points
 from loan_default.schema import target_values
@@ -42,14 +42,14 @@ def _scorecard_enabled(baselines: dict[str, Any]) -> bool:
 def cross_validate_baselines(
     train_loans: pd.DataFrame,
     binning_process: BaseEstimator,
+    cv_folds: pd.DataFrame,
     dataset: dict[str, Any],
     baselines: dict[str, Any],
-    training: dict[str, Any],
 ) -> pd.DataFrame:
     """Out-of-fold baseline scores on the same folds as the models (long table)."""
     y = target_values(train_loans, dataset)
     parts = []
-    for repeat, fold, fit_rows, valid_rows in make_folds(y, training["cv"]):
+    for repeat, fold, fit_rows, valid_rows in iter_folds(cv_folds):
         fit, valid = train_loans.iloc[fit_rows], train_loans.iloc[valid_rows]
         scores = fixed_scores(fit, y[fit_rows], valid, dataset)
         if _scorecard_enabled(baselines):

@@ -23,9 +23,9 @@ def create_pipeline(**kwargs) -> Pipeline:
                 [
                     "train_loans",
                     "binning_process",
+                    "cv_folds",
                     "params:dataset",
                     "params:baselines",
-                    "params:training",
                 ],
                 "baseline_cv_predictions",
                 name="cross_validate_baselines",
@@ -81,7 +81,7 @@ def create_pipeline(**kwargs) -> Pipeline:
             ),
         ],
         namespace="baselines",
-        inputs={"train_loans", "test_loans", "binning_process"},
+        inputs={"train_loans", "test_loans", "binning_process", "cv_folds"},
         outputs={
             "baseline_cv_predictions",
             "scorecard_model",

@@ -13,7 +13,7 @@ from sklearn.base import TransformerMixin
 from loan_default.preprocessing import LoanPreprocessor, build_binning, build_preprocessor
 from loan_default.preprocessing.binning import OptimalWoEBinning, QuantileWoEBinning
 from loan_default.schema import target_column
-from loan_default.stability import band, psi_from_labels
+from loan_default.stability import ReferenceDistribution, band, psi_from_labels
 from loan_default.validation import DataValidationError, require_both_classes
 
 logger = logging.getLogger(__name__)
@@ -43,10 +43,12 @@ def fit_preprocessor(
     dataset: dict[str, Any],
     data_quality: dict[str, Any],
     encoding: dict[str, Any],
+    text: dict[str, Any],
 ) -> tuple[LoanPreprocessor, pd.DataFrame]:
-    """Fit the preprocessor on training loans; encode them (target encoding cross-fitted)."""
+    """Fit the preprocessor on training loans; encode them (target encodings and text scores
+    cross-fitted)."""
     y = _target(train_loans, dataset, "train_loans")
-    preprocessor = build_preprocessor(dataset, data_quality, encoding)
+    preprocessor = build_preprocessor(dataset, data_quality, encoding, text)
     train_features = preprocessor.fit_transform(train_loans, y)
     logger.info(
         "Preprocessor: %d training loans -> %d numeric features",
@@ -100,6 +102,79 @@ def measure_feature_stability(
     stability = pd.DataFrame(rows).sort_values("psi", ascending=False, ignore_index=True)
     logger.info("Feature stability: %s", stability["psi_band"].value_counts().to_dict())
     return stability
+
+
+def measure_text_stability(
+    fitted_preprocessor: LoanPreprocessor,
+    train_features: pd.DataFrame,
+    test_features: pd.DataFrame,
+    reports: dict[str, Any],
+) -> pd.DataFrame:
+    """PSI of each text feature (deciles of the training values), training vs test loans."""
+    text = getattr(fitted_preprocessor, "text_", None)
+    names = [] if text is None else list(text.get_feature_names_out())
+    rows = []
+    for name in names:
+        reference = ReferenceDistribution.of(train_features[name], n_bins=10)
+        psi = reference.psi(test_features[name])
+        rows.append(
+            {
+                "feature": name,
+                "label": fitted_preprocessor.describe_feature(name),
+                "train_mean": float(train_features[name].mean()),
+                "test_mean": float(test_features[name].mean()),
+                "psi": psi,
+                "psi_band": band(psi, reports["psi_bands"]),
+            }
+        )
+    columns = ["feature", "label", "train_mean", "test_mean", "psi", "psi_band"]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def tabulate_text_fill_rates(
+    fitted_preprocessor: LoanPreprocessor,
+    train_loans: pd.DataFrame,
+    test_loans: pd.DataFrame,
+    dataset: dict[str, Any],
+) -> pd.DataFrame:
+    """Per text column and period (year of the date column, else training/test): share of loans
+    with text, and the default rate with and without it."""
+    text = getattr(fitted_preprocessor, "text_", None)
+    if text is None:
+        return pd.DataFrame(columns=TEXT_FILL_COLUMNS)
+    target, date_column = target_column(dataset), dataset["date_column"]
+    loans = pd.concat(
+        [train_loans.assign(__part="training"), test_loans.assign(__part="test")],
+        ignore_index=True,
+    )
+    period = loans[date_column].dt.year.astype(str) if date_column else loans["__part"]
+    rows = []
+    for column in dataset["text_columns"]:
+        present = text.cleaned(loans, column).str.len() > 0
+        for value, members in loans.groupby(period, sort=True).groups.items():
+            has, y = present.loc[members], loans.loc[members, target]
+            rows.append(
+                {
+                    "column": column,
+                    "period": value,
+                    "part": "/".join(sorted(set(loans.loc[members, "__part"]))),
+                    "loans": len(members),
+                    "share_with_text": round(float(has.mean()), 4),
+                    "default_rate_with_text": _rate(y[has]),
+                    "default_rate_without_text": _rate(y[~has]),
+                }
+            )
+    return pd.DataFrame(rows, columns=TEXT_FILL_COLUMNS)
+
+
+TEXT_FILL_COLUMNS = [
+    "column", "period", "part", "loans", "share_with_text",
+    "default_rate_with_text", "default_rate_without_text",
+]  # fmt: skip
+
+
+def _rate(values: pd.Series) -> float:
+    return round(float(values.mean()), 4) if len(values) else float("nan")
 
 
 def rank_features(

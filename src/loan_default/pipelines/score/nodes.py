@@ -109,8 +109,8 @@ def _describe_reason(feature: str, value: Any, contribution: float, percent: boo
         shown = f"{value:,.0f}"
     elif isinstance(value, int | float):
         shown = f"{value:.4g}"
-    else:
-        shown = str(value)
+    else:  # a category, or free text shortened to its opening words
+        shown = str(value) if len(str(value)) <= 40 else f"{str(value)[:37]}..."
     return f"{feature} = {shown}"
 
 

@@ -5,10 +5,17 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from sklearn.model_selection import train_test_split
 
-from loan_default.schema import target_column
+from loan_default.modelling.cross_validation import (
+    FOLD_COLUMNS,
+    assign_folds,
+    iter_folds,
+    resolve_scheme,
+)
+from loan_default.schema import target_column, target_values
 from loan_default.validation import ConfigurationError, require_both_classes
 
 logger = logging.getLogger(__name__)
@@ -97,3 +104,45 @@ def summarise_split(
             row["last_date"] = part[date_column].max().date().isoformat()
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def assign_cv_folds(
+    train_loans: pd.DataFrame, dataset: dict[str, Any], training: dict[str, Any]
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Folds inside the training loans: those that choose (time-ordered when the loans have
+    dates) and, when `training.cv.compare` is set, the other scheme's for the report."""
+    cv, date_column = training["cv"], dataset["date_column"]
+    y = target_values(train_loans, dataset)
+    dates = train_loans[date_column] if date_column else None
+    scheme = resolve_scheme(cv, date_column)
+    folds = assign_folds(y, dates, cv, scheme)
+    other = {"time": "stratified", "stratified": "time" if date_column else None}[scheme]
+    if cv["compare"] and other:
+        comparison = assign_folds(y, dates, cv, other)
+    else:
+        comparison = pd.DataFrame(columns=FOLD_COLUMNS)
+    return folds, comparison
+
+
+def describe_cv_folds(
+    cv_folds: pd.DataFrame,
+    comparison_cv_folds: pd.DataFrame,
+    train_loans: pd.DataFrame,
+    dataset: dict[str, Any],
+) -> dict[str, Any]:
+    """Which scheme chooses, which one is only compared, and each fold's rows (and months)."""
+    date_column = dataset["date_column"]
+
+    def span(rows: np.ndarray) -> str:
+        text = f"{len(rows):,} loans"
+        if date_column:
+            dates = train_loans[date_column].iloc[rows]
+            text += f", {dates.min():%Y-%m} to {dates.max():%Y-%m}"
+        return text
+
+    folds = [
+        {"repeat": repeat + 1, "fold": fold + 1, "fit": span(fit), "validate": span(valid)}
+        for repeat, fold, fit, valid in iter_folds(cv_folds)
+    ]
+    comparison = comparison_cv_folds["scheme"].iloc[0] if len(comparison_cv_folds) else None
+    return {"selection": cv_folds["scheme"].iloc[0], "comparison": comparison, "folds": folds}

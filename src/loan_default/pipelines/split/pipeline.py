@@ -2,7 +2,13 @@
 
 from kedro.pipeline import Node, Pipeline
 
-from .nodes import describe_test_set, split_loans, summarise_split
+from .nodes import (
+    assign_cv_folds,
+    describe_cv_folds,
+    describe_test_set,
+    split_loans,
+    summarise_split,
+)
 
 
 def create_pipeline(**kwargs) -> Pipeline:
@@ -14,6 +20,19 @@ def create_pipeline(**kwargs) -> Pipeline:
                 ["loans", "params:dataset", "params:split"],
                 ["train_loans", "test_loans"],
                 name="split_loans",
+            ),
+            Node(
+                assign_cv_folds,
+                ["train_loans", "params:dataset", "params:training"],
+                ["cv_folds", "comparison_cv_folds"],
+                name="assign_cv_folds",
+            ),
+            Node(
+                describe_cv_folds,
+                ["cv_folds", "comparison_cv_folds", "train_loans", "params:dataset"],
+                "cv_scheme",
+                name="describe_cv_folds",
+                tags={"reporting"},
             ),
             Node(
                 describe_test_set,
@@ -32,7 +51,15 @@ def create_pipeline(**kwargs) -> Pipeline:
         ],
         namespace="split",
         inputs={"loans"},
-        outputs={"train_loans", "test_loans", "split_summary", "test_set"},
-        parameters={"params:dataset", "params:split"},
+        outputs={
+            "train_loans",
+            "test_loans",
+            "split_summary",
+            "test_set",
+            "cv_folds",
+            "comparison_cv_folds",
+            "cv_scheme",
+        },
+        parameters={"params:dataset", "params:split", "params:training"},
         tags={"split", "training"},
     )

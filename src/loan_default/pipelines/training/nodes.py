@@ -14,9 +14,16 @@ from sklearn.base import BaseEstimator
 
 from loan_default.modelling.calibration import ScoreCalibrator
 from loan_default.modelling.cross_validation import (
+    PREDICTION_COLUMNS,
     cross_validate_grid,
     fit_model,
     out_of_fold_scores,
+)
+from loan_default.modelling.ensemble import (
+    AveragedClassifier,
+    add_ensemble_predictions,
+    ensemble_members,
+    ensemble_operating_specs,
 )
 from loan_default.modelling.metrics import GREATER_IS_BETTER, exposures, selection_metrics
 from loan_default.modelling.registry import build_grid
@@ -31,23 +38,28 @@ logger = logging.getLogger(__name__)
 def cross_validate_models(
     train_loans: pd.DataFrame,
     fitted_preprocessor: BaseEstimator,
+    folds: pd.DataFrame,
     dataset: dict[str, Any],
     training: dict[str, Any],
 ) -> pd.DataFrame:
-    """Out-of-fold scores of every model x strategy on the training loans (long table)."""
-    grid = build_grid(training)
+    """Out-of-fold scores of every model x strategy and ensemble on the given folds of the
+    training loans (long table; empty when there are no folds)."""
+    if folds.empty:
+        return pd.DataFrame(columns=PREDICTION_COLUMNS)
+    grid = build_grid(training, dataset["monotonic_trends"])
     selection_metrics(training)  # fail on a misnamed metric before minutes of fitting
     y = target_values(train_loans, dataset)
     require_both_classes(train_loans[target_column(dataset)], "training: training loans")
     started = time.perf_counter()
     predictions = cross_validate_grid(
-        train_loans, y, fitted_preprocessor, grid, training["cv"],
+        train_loans, y, fitted_preprocessor, grid, folds,
         seed=training["random_state"], n_jobs=training["n_jobs"],
     )  # fmt: skip
     logger.info(
-        "Cross-validated %d configurations in %.1f s", len(grid), time.perf_counter() - started
-    )
-    return predictions
+        "Cross-validated %d configurations on %s folds in %.1f s",
+        len(grid), folds["scheme"].iloc[0], time.perf_counter() - started,
+    )  # fmt: skip
+    return add_ensemble_predictions(predictions, ensemble_members(training))
 
 
 def fit_calibrators(
@@ -90,7 +102,7 @@ def choose_operating_points(
             "probabilistic": True,
         }
         for configuration in build_grid(training)
-    }
+    } | ensemble_operating_specs(training)
     return operating_points(
         cv_predictions, configurations, target_values(train_loans, dataset),
         exposures(train_loans, dataset["costs"]), dataset["costs"],
@@ -101,18 +113,18 @@ def choose_operating_points(
 def fit_final_models(
     train_features: pd.DataFrame,
     fitted_preprocessor: BaseEstimator,
-    test_loans: pd.DataFrame,
     dataset: dict[str, Any],
     training: dict[str, Any],
 ) -> dict[str, tuple[Any, BaseEstimator]]:
-    """Every configuration fitted once on all training loans: name -> (sampler, fitted model)."""
+    """Every configuration fitted once on all training loans: name -> (sampler, fitted model);
+    an ensemble averages its members' fits."""
     y = target_values(train_features, dataset)
     # The features stage's own fit_transform of the training loans: no second preprocessing
-    # fit, and target encodings stay cross-fitted (fitted_preprocessor.transform(train_loans)
-    # would hand every training loan an encoding that saw its own label).
-    columns = fitted_preprocessor.transform(test_loans.head(1)).columns
-    X = train_features[list(columns)]
-    grid, by_key, models = build_grid(training), {}, {}
+    # fit, and target encodings and text scores stay cross-fitted
+    # (fitted_preprocessor.transform(train_loans) would hand every training loan an encoding
+    # that saw its own label).
+    X = train_features[list(fitted_preprocessor.get_feature_names_out())]
+    grid, by_key, models = build_grid(training, dataset["monotonic_trends"]), {}, {}
     for position, configuration in enumerate(grid, start=1):
         started = time.perf_counter()
         if configuration.fit_key not in by_key:
@@ -124,6 +136,8 @@ def fit_final_models(
             "Final fit %d/%d %s: %.1f s",
             position, len(grid), configuration.name, time.perf_counter() - started,
         )  # fmt: skip
+    for name, members in ensemble_members(training).items():
+        models[name] = (None, AveragedClassifier.of_fitted([models[m][1] for m in members]))
     return models
 
 

@@ -22,9 +22,47 @@ def create_pipeline(**kwargs) -> Pipeline:
         [
             Node(
                 cross_validate_models,
-                ["train_loans", "fitted_preprocessor", "params:dataset", "params:training"],
+                [
+                    "train_loans",
+                    "fitted_preprocessor",
+                    "cv_folds",
+                    "params:dataset",
+                    "params:training",
+                ],
                 "raw_cv_predictions",
                 name="cross_validate_models",
+            ),
+            Node(
+                cross_validate_models,
+                [
+                    "train_loans",
+                    "fitted_preprocessor",
+                    "comparison_cv_folds",
+                    "params:dataset",
+                    "params:training",
+                ],
+                "raw_comparison_cv_predictions",
+                name="cross_validate_models_for_comparison",
+                tags={"reporting"},
+            ),
+            Node(
+                calibrate_predictions,
+                ["raw_comparison_cv_predictions", "calibrators"],
+                "comparison_cv_predictions",
+                name="calibrate_comparison_cv_predictions",
+                tags={"reporting"},
+            ),
+            Node(
+                summarise_folds,
+                [
+                    "comparison_cv_predictions",
+                    "operating_points",
+                    "train_loans",
+                    "params:dataset",
+                ],
+                "comparison_cv_results",
+                name="summarise_comparison_cv",
+                tags={"reporting"},
             ),
             Node(
                 fit_calibrators,
@@ -52,13 +90,7 @@ def create_pipeline(**kwargs) -> Pipeline:
             ),
             Node(
                 fit_final_models,
-                [
-                    "train_features",
-                    "fitted_preprocessor",
-                    "test_loans",
-                    "params:dataset",
-                    "params:training",
-                ],
+                ["train_features", "fitted_preprocessor", "params:dataset", "params:training"],
                 "final_models",
                 name="fit_final_models",
             ),
@@ -83,10 +115,18 @@ def create_pipeline(**kwargs) -> Pipeline:
             ),
         ],
         namespace="training",
-        inputs={"train_loans", "train_features", "test_loans", "fitted_preprocessor"},
+        inputs={
+            "train_loans",
+            "train_features",
+            "test_loans",
+            "fitted_preprocessor",
+            "cv_folds",
+            "comparison_cv_folds",
+        },
         outputs={
             "cv_predictions",
             "cv_results",
+            "comparison_cv_results",
             "operating_points",
             "final_models",
             "test_predictions",
