@@ -29,12 +29,20 @@ MODEL, TAIWAN_MODEL = "loan-default", "loan-default-taiwan"
 TAIWAN_RAW = PROJECT_ROOT / "data" / "01_raw" / "uci_taiwan_credit_default.csv.gz"
 KEDRO = str(Path(sys.executable).with_name("kedro"))
 
+
+def only(models: dict) -> dict:
+    """`training.models` with these models and none of the schema's default ones."""
+    return {"logistic_regression": None, "random_forest": None, "xgboost": None, **models}
+
+
 # One model, one strategy, three folds: each `loan` run takes seconds, not minutes.
 SMALL_GRID = {
     "random_state": 42,
     "n_jobs": 1,
-    "cv": {"n_splits": 3, "n_repeats": 1, "random_state": 42},
-    "models": {"logistic_regression": {"params": {"C": 1.0, "solver": "lbfgs", "max_iter": 500}}},
+    "cv": {"n_splits": 3, "n_repeats": 1, "random_state": 42, "compare": False},
+    "models": only(
+        {"logistic_regression": {"params": {"C": 1.0, "solver": "lbfgs", "max_iter": 500}}}
+    ),
     "strategies": {"class_weight": {}},
     "threshold": {"objective": "min_expected_cost"},
     "calibration": {"method": None},
@@ -50,7 +58,7 @@ def use_grid(project: Path, models: dict | None) -> None:
     if models is None:
         local.unlink(missing_ok=True)
     else:
-        local.write_text(yaml.safe_dump({"training": {**SMALL_GRID, "models": models}}))
+        local.write_text(yaml.safe_dump({"training": {**SMALL_GRID, "models": only(models)}}))
 
 
 @pytest.fixture(scope="module")
@@ -73,6 +81,9 @@ def project(tmp_path_factory, raw_loans_sample: pd.DataFrame, store: str) -> Pat
     make_kedro_project(root, raw_loans_sample.head(4000), {})
     (root / "conf" / "base" / "parameters_training.yml").write_text(
         yaml.safe_dump({"training": SMALL_GRID})
+    )
+    (root / "conf" / "base" / "parameters_evaluation.yml").write_text(
+        yaml.safe_dump({"evaluation": {"ablation": {"configuration": None}}})
     )
     taiwan_raw = root / "data" / "01_raw" / "taiwan_sample.csv.gz"
     pd.read_csv(TAIWAN_RAW).sample(n=3000, random_state=5).to_csv(taiwan_raw, index=False)

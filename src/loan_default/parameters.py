@@ -425,6 +425,25 @@ class Training(Block):
     selection: Selection = Selection()
     ensembles: dict[str, EnsembleSpec] = {}
 
+    @field_validator("models", mode="before")
+    @classmethod
+    def _over_defaults(cls, models: Any) -> Any:
+        """A model given here updates the default of the same label (its params key by key);
+        a new label adds a model; `label: null` removes a default one."""
+        if not isinstance(models, dict):
+            return models
+        merged = {label: spec.model_dump() for label, spec in DEFAULT_MODELS.items()}
+        for label, spec in models.items():
+            if spec is None:
+                merged.pop(label, None)
+            elif label in merged and isinstance(spec, dict):
+                base = merged[label]
+                params = {**base["params"], **(spec.get("params") or {})}
+                merged[label] = {**base, **spec, "params": params}
+            else:
+                merged[label] = spec
+        return merged
+
     @model_validator(mode="after")
     def _registered(self) -> Training:
         for label, spec in self.models.items():

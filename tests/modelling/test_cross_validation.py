@@ -10,6 +10,7 @@ from loan_default.modelling.cross_validation import (
     assign_folds,
     cross_validate_grid,
     iter_folds,
+    prepare_folds,
     resolve_scheme,
 )
 from loan_default.modelling.registry import StrategyEntry, build_grid
@@ -50,10 +51,8 @@ def _folds(loans, params, scheme="stratified"):
 def _run(loans, params, preprocessor=None, scheme="stratified"):
     preprocessor = preprocessor or StandInPreprocessor(meta=("target", "issued", "flag"))
     y = loans["target"].to_numpy()
-    folds = _folds(loans, params, scheme)
-    return cross_validate_grid(
-        loans, y, preprocessor, build_grid(params), folds, params["random_state"], 1
-    )
+    prepared = prepare_folds(loans, y, preprocessor, _folds(loans, params, scheme))
+    return cross_validate_grid(prepared, y, build_grid(params), params["random_state"], 1)
 
 
 def test_resampler_only_sees_training_fold_rows(loans, monkeypatch):

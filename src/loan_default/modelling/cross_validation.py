@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -123,51 +124,80 @@ def fit_model(
     return sampler, model.fit(X, y)
 
 
-def cross_validate_grid(
-    loans: pd.DataFrame,
-    y: np.ndarray,
-    preprocessor: BaseEstimator,
-    grid: list[Configuration],
-    fold_table: pd.DataFrame,
-    seed: int,
-    n_jobs: int,
-) -> pd.DataFrame:
-    """Out-of-fold default probabilities of every configuration (long table, one row per loan)."""
-    predictions = []
+@dataclass(frozen=True)
+class PreparedFold:
+    """One fold's rows and its preprocessed matrices (preprocessing fitted on the fit rows)."""
+
+    repeat: int
+    fold: int
+    fit_rows: np.ndarray
+    valid_rows: np.ndarray
+    X_fit: pd.DataFrame
+    X_valid: pd.DataFrame
+
+
+def prepare_folds(
+    loans: pd.DataFrame, y: np.ndarray, preprocessor: BaseEstimator, fold_table: pd.DataFrame
+) -> list[PreparedFold]:
+    """Preprocess every fold once, fitted on its fit rows only; every model of the grid, the
+    ablation and the tuning trials reuse these matrices."""
     folds = list(iter_folds(fold_table))
+    prepared = []
     for repeat, fold, fit_rows, valid_rows in folds:
         started = time.perf_counter()
-        # Fitted once per fold, on the fold's training rows, and reused by every configuration.
-        # fit_transform, not fit().transform(): a target encoder cross-fits its training rows.
+        # fit_transform, not fit().transform(): target encodings and text scores are
+        # cross-fitted on the fold's fit rows, as they are for the final fit.
         fold_preprocessor = clone(preprocessor)
         X_fit = fold_preprocessor.fit_transform(loans.iloc[fit_rows], y[fit_rows])
         X_valid = fold_preprocessor.transform(loans.iloc[valid_rows])
+        prepared.append(PreparedFold(repeat, fold, fit_rows, valid_rows, X_fit, X_valid))
         logger.info(
             "CV repeat %d fold %d/%d: preprocessed %d + %d loans in %.1f s",
             repeat + 1, fold + 1, len(folds), len(fit_rows), len(valid_rows),
             time.perf_counter() - started,
         )  # fmt: skip
+    return prepared
+
+
+def cross_validate_grid(
+    folds: list[PreparedFold],
+    y: np.ndarray,
+    grid: list[Configuration],
+    seed: int,
+    n_jobs: int,
+    excluded_features: dict[str, list[str]] | None = None,
+) -> pd.DataFrame:
+    """Out-of-fold default probabilities of every configuration (long table, one row per
+    validated loan). `excluded_features` leaves columns out of a configuration's inputs."""
+    predictions = []
+    excluded_features = excluded_features or {}
+    for prepared in folds:
         fitted: dict[str, np.ndarray] = {}
         for position, configuration in enumerate(grid, start=1):
             tick = time.perf_counter()
-            key = configuration.fit_key
+            excluded = excluded_features.get(configuration.name, [])
+            key = configuration.fit_key + repr(sorted(excluded))
             if key not in fitted:
-                _, model = fit_model(configuration, X_fit, y[fit_rows], seed, n_jobs)
+                X_fit, X_valid = (
+                    X.drop(columns=excluded) for X in (prepared.X_fit, prepared.X_valid)
+                )
+                _, model = fit_model(configuration, X_fit, y[prepared.fit_rows], seed, n_jobs)
                 fitted[key] = model.predict_proba(X_valid)[:, 1]
             predictions.append(
                 pd.DataFrame(
                     {
                         "configuration": configuration.name,
-                        "repeat": repeat,
-                        "fold": fold,
-                        "row": valid_rows,
+                        "repeat": prepared.repeat,
+                        "fold": prepared.fold,
+                        "row": prepared.valid_rows,
                         "score": fitted[key],
                     }
                 )
             )
             logger.info(
-                "  configuration %d/%d %s: %.1f s",
-                position, len(grid), configuration.name, time.perf_counter() - tick,
+                "  fold %d configuration %d/%d %s: %.1f s",
+                prepared.fold + 1, position, len(grid), configuration.name,
+                time.perf_counter() - tick,
             )  # fmt: skip
     return pd.concat(predictions, ignore_index=True)
 

@@ -15,9 +15,11 @@ from sklearn.base import BaseEstimator
 from loan_default.modelling.calibration import ScoreCalibrator
 from loan_default.modelling.cross_validation import (
     PREDICTION_COLUMNS,
+    PreparedFold,
     cross_validate_grid,
     fit_model,
     out_of_fold_scores,
+    prepare_folds,
 )
 from loan_default.modelling.ensemble import (
     AveragedClassifier,
@@ -35,29 +37,42 @@ from loan_default.validation import require_both_classes
 logger = logging.getLogger(__name__)
 
 
-def cross_validate_models(
+def preprocess_folds(
     train_loans: pd.DataFrame,
     fitted_preprocessor: BaseEstimator,
     folds: pd.DataFrame,
     dataset: dict[str, Any],
+) -> list[PreparedFold]:
+    """Each fold's preprocessed fit and validation rows (an unfitted clone of the preprocessor
+    is fitted on the fold's fit rows only)."""
+    if folds.empty:
+        return []
+    require_both_classes(train_loans[target_column(dataset)], "training: training loans")
+    return prepare_folds(
+        train_loans, target_values(train_loans, dataset), fitted_preprocessor, folds
+    )
+
+
+def cross_validate_models(
+    prepared_folds: list[PreparedFold],
+    train_loans: pd.DataFrame,
+    dataset: dict[str, Any],
     training: dict[str, Any],
 ) -> pd.DataFrame:
-    """Out-of-fold scores of every model x strategy and ensemble on the given folds of the
+    """Out-of-fold scores of every model x strategy and ensemble on the prepared folds of the
     training loans (long table; empty when there are no folds)."""
-    if folds.empty:
+    if not prepared_folds:
         return pd.DataFrame(columns=PREDICTION_COLUMNS)
     grid = build_grid(training, dataset["monotonic_trends"])
     selection_metrics(training)  # fail on a misnamed metric before minutes of fitting
-    y = target_values(train_loans, dataset)
-    require_both_classes(train_loans[target_column(dataset)], "training: training loans")
     started = time.perf_counter()
     predictions = cross_validate_grid(
-        train_loans, y, fitted_preprocessor, grid, folds,
+        prepared_folds, target_values(train_loans, dataset), grid,
         seed=training["random_state"], n_jobs=training["n_jobs"],
     )  # fmt: skip
     logger.info(
-        "Cross-validated %d configurations on %s folds in %.1f s",
-        len(grid), folds["scheme"].iloc[0], time.perf_counter() - started,
+        "Cross-validated %d configurations on %d folds in %.1f s",
+        len(grid), len(prepared_folds), time.perf_counter() - started,
     )  # fmt: skip
     return add_ensemble_predictions(predictions, ensemble_members(training))
 

@@ -11,6 +11,7 @@ from .nodes import (
     cross_validate_models,
     fit_calibrators,
     fit_final_models,
+    preprocess_folds,
     score_test_loans,
     select_champion,
 )
@@ -21,23 +22,29 @@ def create_pipeline(**kwargs) -> Pipeline:
     return Pipeline(
         [
             Node(
+                preprocess_folds,
+                ["train_loans", "fitted_preprocessor", "cv_folds", "params:dataset"],
+                "prepared_folds",
+                name="preprocess_folds",
+            ),
+            Node(
                 cross_validate_models,
-                [
-                    "train_loans",
-                    "fitted_preprocessor",
-                    "cv_folds",
-                    "params:dataset",
-                    "params:training",
-                ],
+                ["prepared_folds", "train_loans", "params:dataset", "params:training"],
                 "raw_cv_predictions",
                 name="cross_validate_models",
             ),
             Node(
+                preprocess_folds,
+                ["train_loans", "fitted_preprocessor", "comparison_cv_folds", "params:dataset"],
+                "comparison_prepared_folds",
+                name="preprocess_comparison_folds",
+                tags={"reporting"},
+            ),
+            Node(
                 cross_validate_models,
                 [
+                    "comparison_prepared_folds",
                     "train_loans",
-                    "fitted_preprocessor",
-                    "comparison_cv_folds",
                     "params:dataset",
                     "params:training",
                 ],
@@ -124,6 +131,7 @@ def create_pipeline(**kwargs) -> Pipeline:
             "comparison_cv_folds",
         },
         outputs={
+            "prepared_folds",
             "cv_predictions",
             "cv_results",
             "comparison_cv_results",

@@ -1,0 +1,188 @@
+"""Ablation nodes: refit one configuration step by step and tabulate what each addition adds."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator
+
+from loan_default.modelling.ablation import STEPS, ablation_grid, ablation_steps
+from loan_default.modelling.cross_validation import (
+    PREDICTION_COLUMNS,
+    PreparedFold,
+    cross_validate_grid,
+    fit_model,
+)
+from loan_default.modelling.metrics import exposures
+from loan_default.modelling.results import fold_metrics, holdout_metrics, operating_points
+from loan_default.parameters import DEFAULT_MODELS
+from loan_default.schema import target_values
+from loan_default.tracking import metric_name
+
+logger = logging.getLogger(__name__)
+
+# What the table shows per step, on validation (CV mean) and on the test loans.
+ABLATION_METRICS = ["roc_auc", "pr_auc", "ks", "expected_cost_per_loan"]
+DEFAULT_PARAMS = {name: dict(spec.params) for name, spec in DEFAULT_MODELS.items()}
+
+
+def _text_features(fitted_preprocessor: BaseEstimator) -> list[str]:
+    text = getattr(fitted_preprocessor, "text_", None)
+    return [] if text is None else list(text.get_feature_names_out())
+
+
+def _fitted_steps(fitted_preprocessor, dataset, training, ablation):
+    grid = ablation_grid(training, ablation, DEFAULT_PARAMS, dataset["monotonic_trends"])
+    steps = ablation_steps(training, ablation, _text_features(fitted_preprocessor))
+    excluded = {step.configuration: list(step.excluded_features) for step in steps}
+    return [c for c in grid if c.name in excluded], excluded
+
+
+def cross_validate_ablation(
+    prepared_folds: list[PreparedFold],
+    fitted_preprocessor: BaseEstimator,
+    train_loans: pd.DataFrame,
+    dataset: dict[str, Any],
+    training: dict[str, Any],
+    evaluation: dict[str, Any],
+) -> pd.DataFrame:
+    """Out-of-fold scores of the steps the ablation fits itself, on the grid's own folds."""
+    ablation = evaluation["ablation"]
+    if not ablation["configuration"] or not prepared_folds:
+        return pd.DataFrame(columns=PREDICTION_COLUMNS)
+    grid, excluded = _fitted_steps(fitted_preprocessor, dataset, training, ablation)
+    y = target_values(train_loans, dataset)
+    return cross_validate_grid(
+        prepared_folds, y, grid, training["random_state"], training["n_jobs"], excluded
+    )
+
+
+def score_ablation_test(
+    train_features: pd.DataFrame,
+    test_features: pd.DataFrame,
+    fitted_preprocessor: BaseEstimator,
+    dataset: dict[str, Any],
+    training: dict[str, Any],
+    evaluation: dict[str, Any],
+) -> pd.DataFrame:
+    """Each fitted step trained on all training loans and scored once on the test loans."""
+    ablation = evaluation["ablation"]
+    if not ablation["configuration"]:
+        return pd.DataFrame(columns=["configuration", "row", "score"])
+    grid, excluded = _fitted_steps(fitted_preprocessor, dataset, training, ablation)
+    y = target_values(train_features, dataset)
+    columns = list(fitted_preprocessor.get_feature_names_out())
+    parts = []
+    for configuration in grid:
+        inputs = [c for c in columns if c not in excluded[configuration.name]]
+        _, model = fit_model(
+            configuration, train_features[inputs], y, training["random_state"], training["n_jobs"]
+        )
+        score = model.predict_proba(test_features[inputs])[:, 1]
+        parts.append(
+            pd.DataFrame(
+                {"configuration": configuration.name, "row": np.arange(len(score)), "score": score}
+            )
+        )
+    return pd.concat(parts, ignore_index=True)
+
+
+def tabulate_ablation(
+    ablation_cv_predictions: pd.DataFrame,
+    ablation_test_predictions: pd.DataFrame,
+    fitted_preprocessor: BaseEstimator,
+    strategy_comparison: pd.DataFrame,
+    train_loans: pd.DataFrame,
+    test_loans: pd.DataFrame,
+    dataset: dict[str, Any],
+    training: dict[str, Any],
+    evaluation: dict[str, Any],
+) -> tuple[pd.DataFrame, dict[str, dict[str, float]]]:
+    """One row per step: validation (CV mean) and test metrics, and the change from the step
+    before; the same figures as `ablation.*` metrics for MLflow."""
+    ablation = evaluation["ablation"]
+    if not ablation["configuration"]:
+        return pd.DataFrame(columns=["step", "description", "configuration"]), {}
+    steps = ablation_steps(training, ablation, _text_features(fitted_preprocessor))
+    grid_configurations, _ = _fitted_steps(fitted_preprocessor, dataset, training, ablation)
+    figures = _fitted_figures(
+        ablation_cv_predictions, ablation_test_predictions, train_loans, test_loans,
+        dataset, training, {c.name: c.threshold for c in grid_configurations},
+    )  # fmt: skip
+    compared = strategy_comparison.set_index("configuration")
+    rows = []
+    for step in steps:
+        row = {
+            "step": step.key,
+            "description": STEPS[step.key],
+            "configuration": step.configuration,
+        }
+        for metric in ABLATION_METRICS:
+            if step.source == "grid":
+                validation = compared.loc[step.configuration, f"cv_{metric}_mean"]
+                test = compared.loc[step.configuration, f"test_{metric}"]
+            else:
+                validation, test = figures[step.configuration][metric]
+            row[f"validation_{metric}"], row[f"test_{metric}"] = float(validation), float(test)
+        row["note"] = step.note
+        rows.append(row)
+    table = pd.DataFrame(rows)
+    for metric in ABLATION_METRICS:
+        for part in ("validation", "test"):
+            column = f"{part}_{metric}"
+            table[f"{column}_change"] = table[column].diff()
+    logger.info(
+        "Ablation (test ROC AUC): %s",
+        ", ".join(
+            f"{s} {v:.4f}" for s, v in zip(table["step"], table["test_roc_auc"], strict=True)
+        ),
+    )
+    return table, _metrics(table)
+
+
+def _fitted_figures(
+    cv_predictions: pd.DataFrame,
+    test_predictions: pd.DataFrame,
+    train_loans: pd.DataFrame,
+    test_loans: pd.DataFrame,
+    dataset: dict[str, Any],
+    training: dict[str, Any],
+    thresholds: dict[str, str | float],
+) -> dict[str, dict[str, tuple[float, float]]]:
+    """(validation mean, test) per metric of every step the ablation fitted itself, each at
+    the threshold its strategy's rule chooses on its out-of-fold scores."""
+    if cv_predictions.empty:
+        return {}
+    costs = dataset["costs"]
+    specs = {
+        name: {"kind": "model", "model": name.split("/")[0], "strategy": name.split("/")[1],
+               "threshold": rule, "probabilistic": True}
+        for name, rule in thresholds.items()
+    }  # fmt: skip
+    y_train, y_test = target_values(train_loans, dataset), target_values(test_loans, dataset)
+    points = operating_points(
+        cv_predictions, specs, y_train, exposures(train_loans, costs), costs,
+        training["threshold"]["objective"],
+    )  # fmt: skip
+    folds = fold_metrics(cv_predictions, points, y_train, exposures(train_loans, costs), costs)
+    test = holdout_metrics(test_predictions, points, y_test, exposures(test_loans, costs), costs)
+    means = folds.groupby("configuration")[ABLATION_METRICS].mean()
+    test = test.set_index("configuration")
+    return {
+        name: {m: (means.loc[name, m], test.loc[name, m]) for m in ABLATION_METRICS}
+        for name in specs
+    }
+
+
+def _metrics(table: pd.DataFrame) -> dict[str, dict[str, float]]:
+    metrics = {}
+    for _, row in table.iterrows():
+        for metric in ABLATION_METRICS:
+            for part in ("validation", "test"):
+                value = row[f"{part}_{metric}"]
+                name = metric_name(f"ablation.{row['step']}.{part}_{metric}")
+                metrics[name] = {"value": float(value), "step": 0}
+    return metrics
