@@ -2,11 +2,13 @@
 
 import fnmatch
 
+import numpy as np
 import pandas as pd
 import pytest
 
 from loan_default.pipelines.ingestion import create_pipeline as ingestion_pipeline
 from loan_default.pipelines.split import create_pipeline as split_pipeline
+from loan_default.preprocessing import build_text_features
 from loan_default.schema import feature_columns
 from tests.kedro_helpers import run_in_memory
 
@@ -58,3 +60,31 @@ def test_raw_download_format_gives_the_same_features(raw_loans_sample, project_p
     from_download = _run(raw, project_params)["train_loans"]
     expected = outputs["train_loans"]
     pd.testing.assert_frame_equal(from_download, expected, check_exact=False, rtol=1e-9)
+
+
+def test_text_and_derived_features_use_no_post_outcome_information(
+    raw_loans_sample, project_params, outputs
+):
+    """Scrambling every post-outcome column changes no model input: not the derived features,
+    not the text columns, not the text features computed from them."""
+    dataset = project_params["dataset"]
+    scrambled, rng = raw_loans_sample.copy(), np.random.default_rng(0)
+    touched = 0
+    for pattern in dataset["leakage_columns"]:
+        for column in fnmatch.filter(scrambled.columns, pattern):
+            scrambled[column] = rng.permutation(scrambled[column].to_numpy())
+            touched += 1
+    assert touched >= 10
+    again = _run(scrambled, project_params)
+    pd.testing.assert_frame_equal(again["train_loans"], outputs["train_loans"])
+    pd.testing.assert_frame_equal(again["test_loans"], outputs["test_loans"])
+    text = build_text_features(dataset, project_params["features"]["text"])
+    train = outputs["train_loans"]
+    features = text.fit_transform(train, train["is_default"])
+    derived = list(dataset["derived_features"])
+    assert set(dataset["text_columns"]) <= set(train.columns) and set(derived) <= set(train.columns)
+    assert features["text__score"].std() > 0
+    # LendingClub stamps later additions to a description with their date: never read
+    for column in dataset["text_columns"]:
+        cleaned = text.cleaned(train, column)
+        assert not cleaned.str.contains(r"added on \d\d/\d\d/\d\d", case=False).any()

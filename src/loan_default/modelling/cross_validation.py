@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from joblib import Parallel, delayed
 from sklearn.base import BaseEstimator, clone
 from sklearn.model_selection import RepeatedStratifiedKFold
 
@@ -124,6 +125,36 @@ def fit_model(
     return sampler, model.fit(X, y)
 
 
+def fit_configurations(
+    X: pd.DataFrame,
+    y: np.ndarray,
+    grid: list[Configuration],
+    seed: int,
+    n_jobs: int,
+    excluded_features: dict[str, list[str]] | None = None,
+) -> dict[str, tuple[Any, BaseEstimator]]:
+    """Every configuration fitted on all rows of X (`n_jobs` threads; identical configurations
+    fitted once): name -> (sampler, fitted model)."""
+    excluded_features = excluded_features or {}
+
+    def key(configuration: Configuration) -> str:
+        return configuration.fit_key + repr(sorted(excluded_features.get(configuration.name, [])))
+
+    distinct = list({key(c): c for c in grid}.items())
+    inner_jobs = 1 if n_jobs > 1 else n_jobs
+
+    def fit(configuration: Configuration) -> tuple[Any, BaseEstimator]:
+        tick = time.perf_counter()
+        inputs = X.drop(columns=excluded_features.get(configuration.name, []))
+        fitted = fit_model(configuration, inputs, y, seed, inner_jobs)
+        logger.info("Final fit %s: %.1f s", configuration.name, time.perf_counter() - tick)
+        return fitted
+
+    fits = Parallel(n_jobs=n_jobs, backend="threading")(delayed(fit)(c) for _, c in distinct)
+    by_key = {k: fitted for (k, _), fitted in zip(distinct, fits, strict=True)}
+    return {configuration.name: by_key[key(configuration)] for configuration in grid}
+
+
 @dataclass(frozen=True)
 class PreparedFold:
     """One fold's rows and its preprocessed matrices (preprocessing fitted on the fit rows)."""
@@ -168,37 +199,53 @@ def cross_validate_grid(
     excluded_features: dict[str, list[str]] | None = None,
 ) -> pd.DataFrame:
     """Out-of-fold default probabilities of every configuration (long table, one row per
-    validated loan). `excluded_features` leaves columns out of a configuration's inputs."""
-    predictions = []
+    validated loan). `excluded_features` leaves columns out of a configuration's inputs.
+
+    The fits (fold x distinct configuration) run `n_jobs` at a time in threads: the estimators
+    release the GIL while fitting, and threads share the fold matrices instead of copying them.
+    Each fit is seeded on its own, so the result does not depend on `n_jobs`.
+    """
     excluded_features = excluded_features or {}
-    for prepared in folds:
-        fitted: dict[str, np.ndarray] = {}
-        for position, configuration in enumerate(grid, start=1):
-            tick = time.perf_counter()
-            excluded = excluded_features.get(configuration.name, [])
-            key = configuration.fit_key + repr(sorted(excluded))
-            if key not in fitted:
-                X_fit, X_valid = (
-                    X.drop(columns=excluded) for X in (prepared.X_fit, prepared.X_valid)
-                )
-                _, model = fit_model(configuration, X_fit, y[prepared.fit_rows], seed, n_jobs)
-                fitted[key] = model.predict_proba(X_valid)[:, 1]
-            predictions.append(
-                pd.DataFrame(
-                    {
-                        "configuration": configuration.name,
-                        "repeat": prepared.repeat,
-                        "fold": prepared.fold,
-                        "row": prepared.valid_rows,
-                        "score": fitted[key],
-                    }
-                )
-            )
-            logger.info(
-                "  fold %d configuration %d/%d %s: %.1f s",
-                prepared.fold + 1, position, len(grid), configuration.name,
-                time.perf_counter() - tick,
-            )  # fmt: skip
+
+    def key(configuration: Configuration) -> str:
+        return configuration.fit_key + repr(sorted(excluded_features.get(configuration.name, [])))
+
+    distinct = list({key(c): c for c in grid}.items())
+    tasks = [(prepared, k, c) for prepared in folds for k, c in distinct]
+    inner_jobs = 1 if n_jobs > 1 else n_jobs  # no threads inside threads
+
+    def fit_and_score(prepared: PreparedFold, configuration: Configuration) -> np.ndarray:
+        tick = time.perf_counter()
+        excluded = excluded_features.get(configuration.name, [])
+        X_fit, X_valid = (X.drop(columns=excluded) for X in (prepared.X_fit, prepared.X_valid))
+        _, model = fit_model(configuration, X_fit, y[prepared.fit_rows], seed, inner_jobs)
+        logger.info(
+            "  fold %d %s: %.1f s",
+            prepared.fold + 1,
+            configuration.name,
+            time.perf_counter() - tick,
+        )
+        return model.predict_proba(X_valid)[:, 1]
+
+    scores = Parallel(n_jobs=n_jobs, backend="threading")(
+        delayed(fit_and_score)(prepared, configuration) for prepared, _, configuration in tasks
+    )
+    by_task = {
+        (id(prepared), k): score for (prepared, k, _), score in zip(tasks, scores, strict=True)
+    }
+    predictions = [
+        pd.DataFrame(
+            {
+                "configuration": configuration.name,
+                "repeat": prepared.repeat,
+                "fold": prepared.fold,
+                "row": prepared.valid_rows,
+                "score": by_task[(id(prepared), key(configuration))],
+            }
+        )
+        for prepared in folds
+        for configuration in grid
+    ]
     return pd.concat(predictions, ignore_index=True)
 
 

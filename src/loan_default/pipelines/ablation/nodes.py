@@ -14,7 +14,7 @@ from loan_default.modelling.cross_validation import (
     PREDICTION_COLUMNS,
     PreparedFold,
     cross_validate_grid,
-    fit_model,
+    fit_configurations,
 )
 from loan_default.modelling.metrics import exposures
 from loan_default.modelling.results import fold_metrics, holdout_metrics, operating_points
@@ -74,13 +74,12 @@ def score_ablation_test(
         return pd.DataFrame(columns=["configuration", "row", "score"])
     grid, excluded = _fitted_steps(fitted_preprocessor, dataset, training, ablation)
     y = target_values(train_features, dataset)
-    columns = list(fitted_preprocessor.get_feature_names_out())
+    X = train_features[list(fitted_preprocessor.get_feature_names_out())]
+    models = fit_configurations(X, y, grid, training["random_state"], training["n_jobs"], excluded)
     parts = []
     for configuration in grid:
-        inputs = [c for c in columns if c not in excluded[configuration.name]]
-        _, model = fit_model(
-            configuration, train_features[inputs], y, training["random_state"], training["n_jobs"]
-        )
+        _, model = models[configuration.name]
+        inputs = X.columns.drop(excluded[configuration.name])
         score = model.predict_proba(test_features[inputs])[:, 1]
         parts.append(
             pd.DataFrame(

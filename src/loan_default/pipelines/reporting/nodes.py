@@ -9,6 +9,8 @@ import pandas as pd
 from loan_default import report, tracking
 from loan_default.tracking import metric_name
 
+from . import sections
+
 PLOTS = {
     "roc_curves": "ROC curves: champion, best per model, baselines (test set)",
     "pr_curves": "Precision-recall curves (test set)",
@@ -67,26 +69,46 @@ def render_report(
     dropped_columns: pd.DataFrame,
     missing_value_report: pd.DataFrame,
     iv_ranking: pd.DataFrame,
+    text_feature_stability: pd.DataFrame,
+    text_fill_rates: pd.DataFrame,
     strategy_comparison: pd.DataFrame,
+    comparison_cv_results: pd.DataFrame,
+    cv_scheme: dict[str, Any],
+    ablation: pd.DataFrame,
+    champion: dict[str, Any],
     champion_metrics: dict[str, Any],
     model_finding: str,
     test_set: dict[str, str],
     dataset: dict[str, Any],
+    training: dict[str, Any],
+    reports: dict[str, Any],
     **plots: Any,
 ) -> str:
-    """One self-contained HTML page: data, missingness, IV, baselines vs models, the decision."""
-    sections = [
+    """One self-contained HTML page: data, missingness, IV, text, baselines vs models, how the
+    champion was chosen, what each addition contributes, the decision."""
+    metric = training["selection"]["primary_metric"]
+    stable = reports["psi_bands"][0]["label"]
+    selection = sections.selection_section(
+        strategy_comparison, comparison_cv_results, cv_scheme, champion, metric, test_set["loans"]
+    )
+    sections_ = [
         ("Data and split", _data_section(split_summary, dropped_columns)),
         ("Missing values", _missing_section(missing_value_report, plots)),
         ("Predictive power (IV) and stability (PSI)", _iv_section(iv_ranking, plots)),
+        ("Text features", sections.text_section(text_feature_stability, text_fill_rates, stable)),
         (
             "Baselines, models and imbalance strategies",
             _comparison_section(strategy_comparison, test_set, plots),
         ),
+        ("Model selection: which folds chose", selection),
+        (
+            "Ablation: what each addition contributes",
+            sections.ablation_section(ablation, test_set["loans"]),
+        ),
         ("The champion", _champion_section(champion_metrics, test_set, plots)),
         ("Written finding", report.markdown(model_finding)),
     ]
-    return report.page(f"Loan default: {dataset['name']} report", sections)
+    return report.page(f"Loan default: {dataset['name']} report", sections_)
 
 
 def _data_section(split_summary: pd.DataFrame, dropped_columns: pd.DataFrame) -> str:

@@ -9,7 +9,13 @@ TABLES = [
     "dropped_columns",
     "missing_value_report",
     "iv_ranking",
+    "text_feature_stability",
+    "text_fill_rates",
     "strategy_comparison",
+    "comparison_cv_results",
+    "cv_scheme",
+    "ablation",
+    "champion",
     "champion_metrics",
     "model_finding",
 ]
@@ -18,6 +24,7 @@ TABLES = [
 def create_pipeline(**kwargs) -> Pipeline:
     """Build the reporting stage."""
     report_inputs = {name: name for name in TABLES} | {"dataset": "params:dataset"}
+    report_inputs |= {"training": "params:training", "reports": "params:features.reports"}
     report_inputs |= {"test_set": "test_set"}
     report_inputs |= {plot: plot for plot in PLOTS}
     return Pipeline(
@@ -37,8 +44,8 @@ def create_pipeline(**kwargs) -> Pipeline:
             Node(render_report, report_inputs, "loan_report", name="render_report"),
         ],
         namespace="reporting",
-        inputs={*TABLES, "champion", "test_set", *PLOTS},
+        inputs={*TABLES, "test_set", *PLOTS},
         outputs={"run_metrics", "loan_report", "configuration_runs"},
-        parameters={"params:dataset", "params:training"},
+        parameters={"params:dataset", "params:training", "params:features.reports"},
         tags={"reporting"},
     )

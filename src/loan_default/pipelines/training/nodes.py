@@ -17,7 +17,7 @@ from loan_default.modelling.cross_validation import (
     PREDICTION_COLUMNS,
     PreparedFold,
     cross_validate_grid,
-    fit_model,
+    fit_configurations,
     out_of_fold_scores,
     prepare_folds,
 )
@@ -139,18 +139,8 @@ def fit_final_models(
     # (fitted_preprocessor.transform(train_loans) would hand every training loan an encoding
     # that saw its own label).
     X = train_features[list(fitted_preprocessor.get_feature_names_out())]
-    grid, by_key, models = build_grid(training, dataset["monotonic_trends"]), {}, {}
-    for position, configuration in enumerate(grid, start=1):
-        started = time.perf_counter()
-        if configuration.fit_key not in by_key:
-            by_key[configuration.fit_key] = fit_model(
-                configuration, X, y, training["random_state"], training["n_jobs"]
-            )
-        models[configuration.name] = by_key[configuration.fit_key]
-        logger.info(
-            "Final fit %d/%d %s: %.1f s",
-            position, len(grid), configuration.name, time.perf_counter() - started,
-        )  # fmt: skip
+    grid = build_grid(training, dataset["monotonic_trends"])
+    models = fit_configurations(X, y, grid, training["random_state"], training["n_jobs"])
     for name, members in ensemble_members(training).items():
         models[name] = (None, AveragedClassifier.of_fitted([models[m][1] for m in members]))
     return models

@@ -1,0 +1,116 @@
+"""Report sections on how the champion was chosen: fold schemes, text features, the ablation.
+
+Every sentence is generated from the run's own tables, so the wording follows the numbers.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from loan_default import report
+
+SCHEMES = {
+    "time": "time-ordered folds (fit on earlier loans, validate on the months that follow)",
+    "stratified": "stratified random folds",
+}
+
+
+def selection_section(
+    comparison: pd.DataFrame,
+    comparison_cv_results: pd.DataFrame,
+    cv_scheme: dict[str, Any],
+    champion: dict[str, Any],
+    metric: str,
+    test_name: str,
+) -> str:
+    """Which folds chose the champion, each fold's loans, and what the other scheme would pick."""
+    chosen = cv_scheme["selection"]
+    folds = pd.DataFrame(cv_scheme["folds"])
+    text = (
+        f"<p>The champion, every threshold and every calibrator were chosen on "
+        f"{SCHEMES[chosen]} inside the training loans; the {test_name} were scored once, "
+        "after the choice.</p>" + report.table(folds)
+    )
+    models = comparison[comparison["kind"] == "model"].set_index("configuration")
+    table = pd.DataFrame(
+        {
+            f"{chosen} CV {metric}": models[f"cv_{metric}_mean"],
+            f"rank ({chosen})": models[f"cv_{metric}_mean"].rank(ascending=False, method="min"),
+        }
+    )
+    other = cv_scheme["comparison"]
+    if other and not comparison_cv_results.empty:
+        means = comparison_cv_results.groupby("configuration")[metric].mean()
+        table[f"{other} CV {metric}"] = means
+        table[f"rank ({other})"] = means.rank(ascending=False, method="min")
+    table[f"test {metric}"] = models[f"test_{metric}"]
+    table["rank (test, not used)"] = models[f"test_{metric}"].rank(ascending=False, method="min")
+    table = table.sort_values(f"rank ({chosen})").rename_axis("configuration").reset_index()
+    text += report.table(table, digits=4)
+    if other and f"{other} CV {metric}" in table:
+        text += _contrast(table, chosen, other, champion, metric)
+    return text
+
+
+def _contrast(
+    table: pd.DataFrame, chosen: str, other: str, champion: dict[str, Any], metric: str
+) -> str:
+    rows = table.set_index("configuration")
+    pick = rows[f"{other} CV {metric}"].idxmax()
+    mine = champion["configuration"]
+    if pick == mine:
+        return f"<p>Both schemes pick {mine}.</p>"
+    return (
+        f"<p>{other.capitalize()} folds would have picked <b>{pick}</b> (test {metric} "
+        f"{rows.loc[pick, f'test {metric}']:.4f}); {chosen} folds picked <b>{mine}</b> "
+        f"(test {metric} {rows.loc[mine, f'test {metric}']:.4f}).</p>"
+    )
+
+
+def text_section(
+    text_feature_stability: pd.DataFrame, text_fill_rates: pd.DataFrame, psi_stable: str
+) -> str:
+    """Stability of each text feature and how often each text column is filled in, by period."""
+    if text_feature_stability.empty:
+        return "<p>No text columns are configured (dataset.text_columns).</p>"
+    fill = text_fill_rates.pivot_table(
+        index="period", columns="column", values="share_with_text", sort=True
+    ).reset_index()
+    shifted = text_feature_stability[text_feature_stability["psi_band"] != psi_stable]
+    if shifted.empty:
+        verdict = f"<p>Every text feature is {psi_stable} between training and test loans.</p>"
+    else:
+        names = ", ".join(
+            f"{row.label} (PSI {row.psi:.3f}, {row.psi_band})" for row in shifted.itertuples()
+        )
+        verdict = (
+            f"<p>Shifted between training and test loans: {names}. What was done: empty text "
+            "is not imputed; whether a column has text is a feature of its own, so a model "
+            "can give a missing text its own effect instead of reading it as an unusual one; "
+            "and the text score is fitted on loans with and without text alike. The models "
+            "were compared on validation periods that come after their training rows, so a "
+            "change in how often text is filled in over time already shows in the figures that "
+            "chose the champion; the ablation below shows what the text features add.</p>"
+        )
+    return (
+        "<p>Share of loans with text, per column and period:</p>"
+        + report.table(fill, digits=3)
+        + report.table(text_feature_stability, digits=4)
+        + verdict
+    )
+
+
+def ablation_section(ablation: pd.DataFrame, test_name: str) -> str:
+    """What each addition contributes, on validation (CV mean) and on the test loans."""
+    if ablation.empty:
+        return "<p>No ablation configured (evaluation.ablation.configuration).</p>"
+    columns = ["step", "configuration"]
+    for metric in ("roc_auc", "pr_auc", "ks", "expected_cost_per_loan"):
+        columns += [f"validation_{metric}", f"test_{metric}", f"test_{metric}_change"]
+    return (
+        f"<p>Each row adds one thing to the row above; validation = mean over the folds that "
+        f"choose, test = the {test_name}. Expected cost is per loan (lower is better).</p>"
+        + report.table(ablation[[*columns, "note"]], digits=4)
+    )
