@@ -149,3 +149,29 @@ def test_identifier_columns_are_carried_to_the_scored_rows(champion):
         [3, "c-3"],
         [4, "c-4"],
     ]
+
+
+def test_a_text_column_is_optional_at_scoring_time_and_read_as_empty_with_a_warning(
+    raw_training,
+):
+    dataset = {**DATASET, "text_columns": {"purpose_text": {}}}
+    raw = raw_training.assign(purpose_text=["car", "bills", None, "home", "bills", "car"])
+    train = raw.assign(
+        rate=raw["rate"].str.rstrip("%").astype(float) / 100,
+        amount_to_income=raw["amount"] / raw["income"],
+        is_default=raw["status"],
+    ).drop(columns=["status", "paid"])
+    types = input_types(raw, train, dataset["column_types"], dataset)
+    assert types["purpose_text"] == "text"
+    scores = RateModel().predict_proba(train)[:, 1]
+    profile = build_profile(train, scores, ["rate"], dataset, 4, {}, 1.0)
+    assert "purpose_text" not in profile.categories  # free text is never "an unseen category"
+    champion = LoanDefaultModel(RateModel(), dataset, profile, types, raw[list(types)])
+    valid, problems = check_applications(_batch(), champion)  # no purpose_text column at all
+    assert valid["application_row"].tolist() == [1, 2, 3, 4]
+    assert valid["purpose_text"].isna().all()
+    warned = problems[problems["column"] == "purpose_text"]
+    assert len(warned) == 4 and set(warned["severity"]) == {"warning"}
+    assert warned["problem"].str.contains("scored as empty text").all()
+    with_text, quiet = check_applications(_batch().assign(purpose_text="new text"), champion)
+    assert quiet.empty and with_text["purpose_text"].eq("new text").all()

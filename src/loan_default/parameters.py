@@ -510,8 +510,8 @@ class Tuning(Block):
     models: Annotated[list[str], Field(min_length=1)] = ["logistic_regression", "xgboost"]
     strategy: str = "class_weight"
     metric: str | None = None  # null = training.selection.primary_metric
-    n_trials: Annotated[int, Field(ge=1)] = 60
-    timeout_seconds: Annotated[float, Field(gt=0)] = 900
+    n_trials: Annotated[int, Field(ge=1)] = 40
+    timeout_seconds: Annotated[float, Field(gt=0)] = 600
     search_spaces: dict[str, dict[str, SearchRange]] = DEFAULT_SEARCH_SPACES
     random_state: int = 42
 

@@ -74,10 +74,15 @@ def search_model(
     sampler = optuna.samplers.TPESampler(seed=tuning["random_state"])
     study = optuna.create_study(direction=direction, sampler=sampler)
     trials: list[dict[str, Any]] = []
+    # Trial 0 is the configuration as it stands, so the search can only report an improvement.
+    configured = training["models"][label]["params"]
+    current = {name: configured[name] for name in space if name in configured}
 
     def objective(trial: optuna.Trial) -> float:
         started = time.perf_counter()
         params = suggest(trial, space)
+        if trial.number == 0 and current:  # exactly the configured model, nothing sampled
+            params = dict(current)
         values = fold_scores(
             folds, y, training, label, tuning["strategy"], params, monotonic_trends, metric
         )
@@ -94,9 +99,6 @@ def search_model(
         return mean
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    # Trial 0 is the configuration as it stands, so the search can only report an improvement.
-    configured = training["models"][label]["params"]
-    current = {name: configured[name] for name in space if name in configured}
     if current:
         study.enqueue_trial(current, skip_if_exists=True)
     n_trials = int(tuning["n_trials"]) if space else 1  # nothing to search: one baseline trial
