@@ -45,20 +45,24 @@ def raw_training() -> pd.DataFrame:
     )
 
 
-@pytest.fixture
-def champion(raw_training: pd.DataFrame) -> LoanDefaultModel:
-    """A packaged champion whose training loans are `raw_training`, typed and derived."""
-    train = raw_training.assign(
-        rate=raw_training["rate"].str.rstrip("%").astype(float) / 100,
-        amount_to_income=raw_training["amount"] / raw_training["income"],
-        is_default=raw_training["status"],
+def package(raw: pd.DataFrame, dataset: dict) -> LoanDefaultModel:
+    """A packaged champion whose training loans are `raw`, typed and derived."""
+    train = raw.assign(
+        rate=raw["rate"].str.rstrip("%").astype(float) / 100,
+        amount_to_income=raw["amount"] / raw["income"],
+        is_default=raw["status"],
     ).drop(columns=["status", "paid"])
-    types = input_types(raw_training, train, DATASET["column_types"], DATASET)
+    types = input_types(raw, train, dataset["column_types"], dataset)
     scores = RateModel().predict_proba(train)[:, 1]
     profile = build_profile(
-        train, scores, ["rate"], DATASET, 4, hard_bounds(train, types, DATASET), 1.0
+        train, scores, ["rate"], dataset, 4, hard_bounds(train, types, dataset), 1.0
     )
-    return LoanDefaultModel(RateModel(), DATASET, profile, types, raw_training[list(types)])
+    return LoanDefaultModel(RateModel(), dataset, profile, types, raw[list(types)])
+
+
+@pytest.fixture
+def champion(raw_training: pd.DataFrame) -> LoanDefaultModel:
+    return package(raw_training, DATASET)
 
 
 def test_inputs_are_the_columns_the_model_uses_with_configured_or_inferred_types(champion):
@@ -156,17 +160,9 @@ def test_a_text_column_is_optional_at_scoring_time_and_read_as_empty_with_a_warn
 ):
     dataset = {**DATASET, "text_columns": {"purpose_text": {}}}
     raw = raw_training.assign(purpose_text=["car", "bills", None, "home", "bills", "car"])
-    train = raw.assign(
-        rate=raw["rate"].str.rstrip("%").astype(float) / 100,
-        amount_to_income=raw["amount"] / raw["income"],
-        is_default=raw["status"],
-    ).drop(columns=["status", "paid"])
-    types = input_types(raw, train, dataset["column_types"], dataset)
-    assert types["purpose_text"] == "text"
-    scores = RateModel().predict_proba(train)[:, 1]
-    profile = build_profile(train, scores, ["rate"], dataset, 4, {}, 1.0)
-    assert "purpose_text" not in profile.categories  # free text is never "an unseen category"
-    champion = LoanDefaultModel(RateModel(), dataset, profile, types, raw[list(types)])
+    champion = package(raw, dataset)
+    assert champion.input_types["purpose_text"] == "text"
+    assert "purpose_text" not in champion.profile.categories  # never "an unseen category"
     valid, problems = check_applications(_batch(), champion)  # no purpose_text column at all
     assert valid["application_row"].tolist() == [1, 2, 3, 4]
     assert valid["purpose_text"].isna().all()

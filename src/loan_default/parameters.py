@@ -144,12 +144,15 @@ class TextColumn(Block):
 
     # Regular expressions removed before any feature is computed (boilerplate, dates).
     strip: list[str] = []
+    # A regular expression that starts each later entry (text appended after the application):
+    # only the text before the second entry is kept.
+    keep_first: str | None = None
     label: str | None = None  # how reasons and reports name it (default: the column name)
 
-    @field_validator("strip")
+    @field_validator("strip", "keep_first")
     @classmethod
-    def _patterns(cls, patterns: list[str]) -> list[str]:
-        for pattern in patterns:
+    def _patterns(cls, patterns: list[str] | str | None) -> list[str] | str | None:
+        for pattern in [patterns] if isinstance(patterns, str) else patterns or []:
             try:
                 re.compile(pattern)
             except re.error as error:
@@ -267,15 +270,15 @@ class FeatureReports(Block):
 
 
 class TextFeatures(Block):
-    """Features of dataset.text_columns: one cross-fitted text score (every column's hashed
-    n-grams into a regularised logistic regression, out of fold on the rows it is fitted on)
-    and per-column indicators."""
+    """Features of each of dataset.text_columns: a cross-fitted text score (hashed n-grams into
+    a regularised logistic regression, out of fold on the rows it is fitted on, 0 for an empty
+    text) and indicators."""
 
     score: bool = True
     analyzer: Literal["word", "char_wb"] = "word"
     ngram_range: Annotated[list[int], Field(min_length=2, max_length=2)] = [1, 1]
-    n_features: Annotated[int, Field(ge=16)] = 2**16  # hashed columns per text column
-    C: Annotated[float, Field(gt=0)] = 0.3
+    n_features: Annotated[int, Field(ge=16)] = 2**18  # hashed columns per text column
+    C: Annotated[float, Field(gt=0)] = 0.1
     cv: Annotated[int, Field(ge=2)] = 5
     indicators: list[Literal["present", "words"]] = ["present", "words"]
     random_state: int = 42

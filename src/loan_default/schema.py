@@ -51,6 +51,12 @@ def feature_columns(loans: pd.DataFrame, dataset: dict[str, Any]) -> list[str]:
     return [column for column in loans.columns if column not in meta]
 
 
+def structured_feature_columns(loans: pd.DataFrame, dataset: dict[str, Any]) -> list[str]:
+    """Feature columns other than free text: what imputation, encoding and binning see."""
+    text = set(dataset.get("text_columns") or {})
+    return [column for column in feature_columns(loans, dataset) if column not in text]
+
+
 def required_raw_columns(dataset: dict[str, Any]) -> list[str]:
     """Raw columns a training file must have: every typed column and the date column."""
     columns = list(dataset["column_types"])

@@ -60,7 +60,7 @@ def test_each_folds_text_model_never_sees_that_folds_validation_rows():
     for seen, fold in zip(SpyText.fitted_on, prepared, strict=True):
         assert seen == set(loans["note"].iloc[fold.fit_rows])
         assert not seen & set(loans["note"].iloc[fold.valid_rows])
-        assert "text__score" in fold.X_valid.columns
+        assert "note__text_score" in fold.X_valid.columns
 
 
 def test_a_training_rows_text_score_comes_from_a_model_that_did_not_see_it():
@@ -70,16 +70,32 @@ def test_a_training_rows_text_score_comes_from_a_model_that_did_not_see_it():
     # Each text is a token of its own: memorising it is perfect in-sample and useless elsewhere.
     frame = pd.DataFrame({"note": [f"id{i}" for i in range(n)]})
     text = TextFeatures(columns={"note": {}}, indicators=(), cv=5, C=100.0)
-    cross_fitted = text.fit_transform(frame, y)["text__score"]
-    in_sample = text.transform(frame)["text__score"]
+    cross_fitted = text.fit_transform(frame, y)["note__text_score"]
+    in_sample = text.transform(frame)["note__text_score"]
     assert roc_auc_score(y, in_sample) > 0.95  # the full model memorised every row
     assert abs(roc_auc_score(y, cross_fitted) - 0.5) < 0.1  # the features it hands on did not
 
 
+def test_an_empty_text_scores_zero_in_training_and_later_alike():
+    rng = np.random.default_rng(3)
+    y = rng.integers(0, 2, 600)
+    words = np.where(y == 1, "late bills", "new savings")
+    notes = pd.Series([f"{w} {i % 7}" for i, w in enumerate(words)]).where(rng.random(600) < 0.6)
+    text = TextFeatures(columns={"note": {}}, cv=5)
+    fitted = text.fit_transform(pd.DataFrame({"note": notes}), y)["note__text_score"]
+    later = text.transform(pd.DataFrame({"note": notes}))["note__text_score"]
+    empty = notes.isna().to_numpy()
+    assert (fitted[empty] == 0).all() and (later[empty] == 0).all()
+    assert fitted[~empty & (y == 1)].mean() > 1 > -1 > fitted[~empty & (y == 0)].mean()
+
+
 def test_missing_text_column_reads_as_empty_and_strip_patterns_apply():
-    frame = pd.DataFrame({"note": ["Added 01/02/10 > pay bills", None, "  "]})
-    text = TextFeatures(columns={"note": {"strip": [r"Added \d\d/\d\d/\d\d >"]}}, score=False)
-    assert text.cleaned(frame, "note").tolist() == ["pay bills", "", ""]
+    stamp = r"Added \d\d/\d\d/\d\d >"
+    frame = pd.DataFrame(
+        {"note": ["Added 01/02/10 > pay bills Added 01/05/10 > thanks, funded 60%", None, "  "]}
+    )
+    text = TextFeatures(columns={"note": {"keep_first": stamp, "strip": [stamp]}}, score=False)
+    assert text.cleaned(frame, "note").tolist() == ["pay bills", "", ""], "later entries dropped"
     features = text.fit_transform(frame, [1, 0, 1])
     assert features["note__present"].tolist() == [1.0, 0.0, 0.0]
     absent = text.transform(frame.drop(columns="note"))

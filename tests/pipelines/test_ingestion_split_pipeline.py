@@ -83,7 +83,7 @@ def test_text_and_derived_features_use_no_post_outcome_information(
     features = text.fit_transform(train, train["is_default"])
     derived = list(dataset["derived_features"])
     assert set(dataset["text_columns"]) <= set(train.columns) and set(derived) <= set(train.columns)
-    assert features["text__score"].std() > 0
+    assert features["desc__text_score"].std() > 0
     # LendingClub stamps later additions to a description with their date: never read
     for column in dataset["text_columns"]:
         cleaned = text.cleaned(train, column)

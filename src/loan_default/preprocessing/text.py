@@ -1,12 +1,17 @@
 """Numeric features from free-text columns (dataset.text_columns), fitted without leakage.
 
-One cross-fitted text score over all text columns (hashed n-grams of each column into one
-regularised logistic regression) and simple indicators per column. The score a training row
-receives comes from a model fitted on the other inner folds, the way scikit-learn's
-TargetEncoder cross-fits, so a downstream model never learns from a score that saw its own
-label. Rows transformed later get the model fitted on all rows. The n-grams are hashed, not
-counted into a vocabulary: hashing is stateless, so it is computed once per call and never
-learns anything from the rows it sees (and it is several times faster than TF-IDF here).
+Per text column: a cross-fitted text score (hashed n-grams into a regularised logistic
+regression) and simple indicators. The score a training row receives comes from a model fitted
+on the other inner folds, the way scikit-learn's TargetEncoder cross-fits, so a downstream model
+never learns from a score that saw its own label. Rows transformed later get the model fitted on
+all rows. The n-grams are hashed, not counted into a vocabulary: hashing is stateless, so it is
+computed once per call and learns nothing from the rows it sees (and it is several times faster
+than TF-IDF here).
+
+The text model is fitted on the rows that have text only, and an empty text scores exactly 0
+(the score is centred on the log-odds of those rows). Cross-fitting empty texts would give them
+a few slightly different scores in training (one per inner fold, each a function of the other
+folds' default rate, so weakly tied to the row's own label) and a single score later.
 """
 
 from __future__ import annotations
@@ -33,15 +38,17 @@ logger = logging.getLogger(__name__)
 # Keeps log-odds finite for a score of exactly 0 or 1.
 _EPSILON = 1e-6
 _WORD = re.compile(r"\w+")
+KINDS = {"text_score": "text score", "present": "has text", "words": "words (log)"}
 
 
-SCORE = "text__score"
+def _log_odds(probability: np.ndarray) -> np.ndarray:
+    return logit(np.clip(probability, _EPSILON, 1 - _EPSILON))
 
 
 class TextFeatures(TransformerMixin, BaseEstimator):
-    """`text__score`: log-odds of default from the words of every text column (cross-fitted on
-    training rows); per column `<column>__present` (has any text) and `<column>__words` (log of
-    the word count).
+    """Per text column: `<column>__text_score` (log-odds of default from its words, relative
+    to texts in general; cross-fitted on training rows; 0 for an empty text), `<column>__present`
+    (has any text) and `<column>__words` (log of the word count).
 
     A column absent from the frame is read as empty text everywhere (the scoring stage warns).
     """
@@ -52,8 +59,8 @@ class TextFeatures(TransformerMixin, BaseEstimator):
         score: bool = True,
         analyzer: str = "word",
         ngram_range: Sequence[int] = (1, 1),
-        n_features: int = 2**16,
-        C: float = 0.3,
+        n_features: int = 2**18,
+        C: float = 0.1,
         cv: int = 5,
         indicators: Sequence[str] = ("present", "words"),
         random_state: int = 42,
@@ -72,81 +79,120 @@ class TextFeatures(TransformerMixin, BaseEstimator):
         # liblinear: the fastest solver for a few thousand rows of sparse, high-dimensional text
         return LogisticRegression(C=self.C, solver="liblinear", random_state=self.random_state)
 
-    def _hashed(self, texts: dict[str, pd.Series]) -> sparse.csr_matrix:
-        """Every column's n-grams in its own block of hashed columns, side by side."""
+    def _hashed(self, text: pd.Series) -> sparse.csr_matrix:
         vectorizer = HashingVectorizer(
             analyzer=self.analyzer, ngram_range=tuple(self.ngram_range),
             n_features=self.n_features, alternate_sign=False, norm="l2", dtype=np.float32,
         )  # fmt: skip
-        return sparse.hstack([vectorizer.transform(text) for text in texts.values()]).tocsr()
+        return vectorizer.transform(text)
 
     def cleaned(self, X: pd.DataFrame, column: str) -> pd.Series:
-        """The column as text: missing values and absent columns are empty; `strip` patterns
-        (boilerplate such as dated "added on" markers) are removed."""
+        """The column as text: missing values and absent columns are empty; with `keep_first`,
+        only the first entry (text added later, e.g. while the loan was listed, is dropped);
+        then `strip` patterns (boilerplate such as dated "added on" markers) are removed."""
         if column not in X.columns:
             return pd.Series("", index=X.index, dtype=object)
+        spec = (self.columns or {})[column]
         text = X[column].astype("object").where(X[column].notna(), "").astype(str)
-        for pattern in (self.columns or {})[column].get("strip", []):
+        if spec.get("keep_first"):
+            text = text.map(lambda value: _first_entry(value, spec["keep_first"]))
+        for pattern in spec.get("strip", []):
             text = text.str.replace(pattern, " ", regex=True)
         return text.str.strip()
 
-    def _indicators(self, texts: dict[str, pd.Series], index: pd.Index) -> pd.DataFrame:
+    def _names(self, column: str) -> dict[str, str]:
+        stem = safe_part(column) or "text"
+        kinds = (["text_score"] if self.score else []) + list(self.indicators)
+        return {kind: f"{stem}__{kind}" for kind in kinds}
+
+    def _indicators(self, text: pd.Series) -> dict[str, np.ndarray]:
         values = {}
-        for column, text in texts.items():
-            stem = safe_part(column) or "text"
-            if "present" in self.indicators:
-                values[f"{stem}__present"] = (text.str.len() > 0).to_numpy(dtype="float64")
-            if "words" in self.indicators:
-                words = text.map(lambda value: len(_WORD.findall(value))).to_numpy("float64")
-                values[f"{stem}__words"] = np.log1p(words)
-        return pd.DataFrame(values, index=index)
+        if "present" in self.indicators:
+            values["present"] = (text.str.len() > 0).to_numpy(dtype="float64")
+        if "words" in self.indicators:
+            words = text.map(lambda value: len(_WORD.findall(value))).to_numpy("float64")
+            values["words"] = np.log1p(words)
+        return values
 
     def fit(self, X: pd.DataFrame, y: Any = None) -> TextFeatures:
-        """Fit the text model on all rows."""
+        """Fit every column's text model on all rows with text."""
         self.fit_transform(X, y)
         return self
 
     def fit_transform(self, X: pd.DataFrame, y: Any = None, **fit_params: Any) -> pd.DataFrame:
         """Fit on all rows; a row's own text score comes from the inner folds without it."""
-        texts = {column: self.cleaned(X, column) for column in self.columns or {}}
-        out = self._indicators(texts, X.index)
-        if self.score and texts:
-            matrix, y_array = self._hashed(texts), np.asarray(y, dtype=int)
-            self.model_ = clone(self._text_model()).fit(matrix, y_array)
-            out.insert(0, SCORE, self._cross_fitted(matrix, y_array))
+        self.models_, self.centres_, frames = {}, {}, []
+        y_array = None if y is None else np.asarray(y, dtype=int)
+        for column in self.columns or {}:
+            text = self.cleaned(X, column)
+            values = self._indicators(text)
+            if self.score:
+                values["text_score"] = self._fit_score(column, text, y_array)
+            frames.append(self._frame(column, values, X.index))
+        out = pd.concat(frames, axis=1) if frames else pd.DataFrame(index=X.index)
         self._remember_names(list(out.columns))
         return out
 
-    def _cross_fitted(self, matrix: sparse.csr_matrix, y: np.ndarray) -> np.ndarray:
+    def _fit_score(self, column: str, text: pd.Series, y: np.ndarray) -> np.ndarray:
+        """Cross-fitted, centred log-odds for the rows with text; 0 for the others."""
+        has_text, score = (text.str.len() > 0).to_numpy(), np.zeros(len(text))
+        rows, labels = np.flatnonzero(has_text), y[has_text]
+        if np.bincount(labels, minlength=2).min() < self.cv:
+            logger.warning("Text column '%s': too few texts per class for a text score", column)
+            return score
+        matrix = self._hashed(text.iloc[rows])
+        self.models_[column] = clone(self._text_model()).fit(matrix, labels)
+        self.centres_[column] = float(_log_odds(np.array([labels.mean()]))[0])
         folds = StratifiedKFold(n_splits=self.cv, shuffle=True, random_state=self.random_state)
-        scores = np.empty(len(y))
-        for fit_rows, held_out in folds.split(np.zeros(len(y)), y):
-            model = clone(self._text_model()).fit(matrix[fit_rows], y[fit_rows])
-            scores[held_out] = model.predict_proba(matrix[held_out])[:, 1]
-        return logit(np.clip(scores, _EPSILON, 1 - _EPSILON))
+        inner = np.empty(len(rows))
+        for fit_rows, held_out in folds.split(np.zeros(len(rows)), labels):
+            model = clone(self._text_model()).fit(matrix[fit_rows], labels[fit_rows])
+            inner[held_out] = model.predict_proba(matrix[held_out])[:, 1]
+        score[rows] = _log_odds(inner) - self.centres_[column]
+        return score
 
     def transform(self, X: pd.DataFrame) -> pd.DataFrame:
-        """Text features of new rows from the model fitted on all training rows."""
+        """Text features of new rows from the models fitted on all training rows with text."""
         check_is_fitted(self, "feature_names_out_")
-        texts = {column: self.cleaned(X, column) for column in self.columns or {}}
-        out = self._indicators(texts, X.index)
-        if SCORE in self.feature_names_out_:
-            probability = self.model_.predict_proba(self._hashed(texts))[:, 1]
-            out.insert(0, SCORE, logit(np.clip(probability, _EPSILON, 1 - _EPSILON)))
+        frames = []
+        for column in self.columns or {}:
+            text = self.cleaned(X, column)
+            values = self._indicators(text)
+            if self.score:
+                values["text_score"] = self._score(column, text)
+            frames.append(self._frame(column, values, X.index))
+        out = pd.concat(frames, axis=1) if frames else pd.DataFrame(index=X.index)
         return out[list(self.feature_names_out_)]
+
+    def _score(self, column: str, text: pd.Series) -> np.ndarray:
+        score = np.zeros(len(text))
+        rows = np.flatnonzero((text.str.len() > 0).to_numpy())
+        if column in self.models_ and len(rows):
+            probability = self.models_[column].predict_proba(self._hashed(text.iloc[rows]))[:, 1]
+            score[rows] = _log_odds(probability) - self.centres_[column]
+        return score
+
+    def _frame(self, column: str, values: dict[str, np.ndarray], index: pd.Index) -> pd.DataFrame:
+        names = self._names(column)
+        return pd.DataFrame({names[kind]: values[kind] for kind in names}, index=index)
 
     def _remember_names(self, names: list[str]) -> None:
         self.feature_names_out_ = np.asarray(names, dtype=object)
-        labels = {
-            f"{safe_part(column) or 'text'}__{kind}": f"{spec.get('label') or column}: {text}"
-            for column, spec in (self.columns or {}).items()
-            for kind, text in (("present", "has text"), ("words", "words (log)"))
+        self.feature_labels_ = {
+            name: f"{(self.columns or {})[column].get('label') or column}: {KINDS[kind]}"
+            for column in self.columns or {}
+            for kind, name in self._names(column).items()
         }
-        described = ", ".join(spec.get("label") or c for c, spec in (self.columns or {}).items())
-        labels[SCORE] = f"text score ({described})"
-        self.feature_labels_ = {name: labels[name] for name in names}
 
     def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
         """Names of the text feature columns."""
         check_is_fitted(self, "feature_names_out_")
         return self.feature_names_out_.copy()
+
+
+def _first_entry(text: str, separator: str) -> str:
+    """The first non-blank stretch of `text` between matches of `separator`."""
+    cuts = [0] + [edge for match in re.finditer(separator, text) for edge in match.span()]
+    cuts.append(len(text))
+    parts = [text[start:end] for start, end in zip(cuts[::2], cuts[1::2], strict=True)]
+    return next((part for part in parts if part.strip()), "")

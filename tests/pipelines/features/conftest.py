@@ -20,6 +20,7 @@ def real_outputs(project_params: dict) -> dict:
         "raw_loans": pd.read_csv(RAW_LOANS, low_memory=False),
         "params:dataset": project_params["dataset"],
         "params:split": project_params["split"],
+        "params:training": project_params["training"],
         "params:data_quality": project_params["data_quality"],
         **{f"params:features.{key}": value for key, value in project_params["features"].items()},
     }

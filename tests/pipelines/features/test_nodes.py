@@ -13,7 +13,7 @@ from loan_default.pipelines.features.nodes import (
     transform_loans,
     woe_transform,
 )
-from loan_default.schema import feature_columns, target_column
+from loan_default.schema import structured_feature_columns, target_column
 from loan_default.validation import DataValidationError
 from tests.params import block
 
@@ -125,5 +125,7 @@ def test_fitting_without_the_target_names_it():
 
 def test_feature_columns_of_model_inputs_come_from_the_schema(real_outputs, dataset_params):
     woe = real_outputs["train_woe"]
-    expected = feature_columns(real_outputs["train_loans"], dataset_params)
+    expected = structured_feature_columns(real_outputs["train_loans"], dataset_params)
     assert list(woe.columns[:-1]) == expected
+    assert set(dataset_params["text_columns"]) <= set(real_outputs["train_loans"].columns)
+    assert not set(dataset_params["text_columns"]) & set(woe.columns), "free text is not binned"

@@ -71,15 +71,15 @@ def test_text_columns_become_features_with_stability_and_fill_rate_reports():
     }
     outputs = run_in_memory(create_pipeline(), inputs)
     features = outputs["train_features"]
-    assert {"text__score", "note__present", "note__words"} <= set(features.columns)
+    assert {"note__text_score", "note__present", "note__words"} <= set(features.columns)
     assert "note" not in outputs["iv_ranking"]["feature"].tolist()  # never binned as a category
     # the text score separates the classes on test loans that have a note
     test = outputs["test_features"]
     has_note = test["note__present"] == 1
-    scores = test.loc[has_note].groupby(TARGET)["text__score"].mean()
+    scores = test.loc[has_note].groupby(TARGET)["note__text_score"].mean()
     assert scores[1] > scores[0] + 1
     stability = outputs["text_feature_stability"]
-    assert set(stability["feature"]) == {"text__score", "note__present", "note__words"}
+    assert set(stability["feature"]) == {"note__text_score", "note__present", "note__words"}
     assert stability["psi"].ge(0).all()
     fill = outputs["text_fill_rates"]
     assert set(fill["column"]) == {"note"} and fill["share_with_text"].between(0.6, 0.8).all()

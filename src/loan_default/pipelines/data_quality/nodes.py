@@ -10,7 +10,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
 from loan_default.preprocessing import plan_missing_values
-from loan_default.schema import feature_columns, target_column
+from loan_default.schema import structured_feature_columns, target_column
 from loan_default.validation import DataValidationError
 
 logger = logging.getLogger(__name__)
@@ -28,7 +28,7 @@ def analyse_missing_values(
         raise DataValidationError(f"train_loans: target column '{target}' is missing.")
     rules = {key: value for key, value in data_quality.items() if key != "indicator_suffix"}
     report = plan_missing_values(
-        train_loans[feature_columns(train_loans, dataset)],
+        train_loans[structured_feature_columns(train_loans, dataset)],
         train_loans[target],
         dataset["sentinel_codes"],
         dataset["informative_missing"],
