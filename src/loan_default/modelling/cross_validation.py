@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+import threading
 import time
+from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -114,13 +116,45 @@ def iter_folds(folds: pd.DataFrame) -> Iterator[tuple[int, int, np.ndarray, np.n
         yield int(repeat), int(fold), rows[roles == "fit"], rows[roles == "validate"]
 
 
+class ResampledRows:
+    """Resampled copies of some rows, made once per sampler and shared by every model that asks
+    (SMOTE on a fold is the same for logistic regression, a forest and XGBoost). Thread-safe:
+    a second thread asking for the same copy waits for the first."""
+
+    def __init__(self, seed: int):
+        self.seed = seed
+        self._copies: dict[tuple, tuple[Any, pd.DataFrame, np.ndarray]] = {}
+        self._locks: dict[tuple, threading.Lock] = defaultdict(threading.Lock)
+        self._guard = threading.Lock()
+
+    def get(
+        self, configuration: Configuration, rows: str, X: pd.DataFrame, y: np.ndarray
+    ) -> tuple[Any, pd.DataFrame, np.ndarray]:
+        """(fitted sampler, X, y) of `configuration`'s sampler on the rows named `rows`."""
+        key = (rows, configuration.sampler_key)
+        with self._guard:
+            lock = self._locks[key]
+        with lock:
+            if key not in self._copies:
+                sampler = configuration.make_sampler(self.seed)
+                self._copies[key] = (sampler, *sampler.fit_resample(X, y))
+            return self._copies[key]
+
+
 def fit_model(
-    configuration: Configuration, X: pd.DataFrame, y: np.ndarray, seed: int, n_jobs: int
+    configuration: Configuration,
+    X: pd.DataFrame,
+    y: np.ndarray,
+    seed: int,
+    n_jobs: int,
+    resampled: tuple[ResampledRows, str] | None = None,
 ) -> tuple[Any, BaseEstimator]:
-    """Resample the given (training) rows if the strategy says so, then fit the model on them."""
-    sampler = configuration.make_sampler(seed)
-    if sampler is not None:
-        X, y = sampler.fit_resample(X, y)
+    """Resample the given (training) rows if the strategy says so (from `resampled`, a shared
+    cache and the name of these rows, when given), then fit the model on them."""
+    sampler = None
+    if configuration.sampler_key is not None:
+        cache, rows = resampled or (ResampledRows(seed), "rows")
+        sampler, X, y = cache.get(configuration, rows, X, y)
     model = configuration.make_model(np.asarray(y), seed, n_jobs, list(X.columns))
     return sampler, model.fit(X, y)
 
@@ -142,11 +176,13 @@ def fit_configurations(
 
     distinct = list({key(c): c for c in grid}.items())
     inner_jobs = 1 if n_jobs > 1 else n_jobs
+    cache = ResampledRows(seed)
 
     def fit(configuration: Configuration) -> tuple[Any, BaseEstimator]:
         tick = time.perf_counter()
-        inputs = X.drop(columns=excluded_features.get(configuration.name, []))
-        fitted = fit_model(configuration, inputs, y, seed, inner_jobs)
+        excluded = excluded_features.get(configuration.name, [])
+        inputs = X.drop(columns=excluded)
+        fitted = fit_model(configuration, inputs, y, seed, inner_jobs, (cache, repr(excluded)))
         logger.info("Final fit %s: %.1f s", configuration.name, time.perf_counter() - tick)
         return fitted
 
@@ -171,7 +207,8 @@ def prepare_folds(
     loans: pd.DataFrame, y: np.ndarray, preprocessor: BaseEstimator, fold_table: pd.DataFrame
 ) -> list[PreparedFold]:
     """Preprocess every fold once, fitted on its fit rows only; every model of the grid, the
-    ablation and the tuning trials reuse these matrices."""
+    ablation and the tuning trials reuse these matrices. (Sequential: the text and encoding
+    steps hold the GIL, so threads would not overlap them.)"""
     folds = list(iter_folds(fold_table))
     prepared = []
     for repeat, fold, fit_rows, valid_rows in folds:

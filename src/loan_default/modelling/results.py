@@ -86,7 +86,8 @@ def _metrics_by(
         if threshold:
             extra["threshold"] = point["threshold"]
         rows.append(_identity(name, point) | extra | metrics)
-    return pd.DataFrame(rows)
+    # An empty table keeps its key columns, so it saves and loads as a CSV like any other.
+    return pd.DataFrame(rows, columns=None if rows else ["configuration", *keys[1:]])
 
 
 def _identity(name: str, point: dict[str, Any]) -> dict[str, Any]:

@@ -95,7 +95,7 @@ class TextFeatures(TransformerMixin, BaseEstimator):
         spec = (self.columns or {})[column]
         text = X[column].astype("object").where(X[column].notna(), "").astype(str)
         if spec.get("keep_first"):
-            text = text.map(lambda value: _first_entry(value, spec["keep_first"]))
+            text = _first_entries(text, spec["keep_first"])
         for pattern in spec.get("strip", []):
             text = text.str.replace(pattern, " ", regex=True)
         return text.str.strip()
@@ -190,9 +190,7 @@ class TextFeatures(TransformerMixin, BaseEstimator):
         return self.feature_names_out_.copy()
 
 
-def _first_entry(text: str, separator: str) -> str:
-    """The first non-blank stretch of `text` between matches of `separator`."""
-    cuts = [0] + [edge for match in re.finditer(separator, text) for edge in match.span()]
-    cuts.append(len(text))
-    parts = [text[start:end] for start, end in zip(cuts[::2], cuts[1::2], strict=True)]
-    return next((part for part in parts if part.strip()), "")
+def _first_entries(text: pd.Series, separator: str) -> pd.Series:
+    """Per row, the first non-blank stretch of text between matches of `separator`."""
+    parts = text.str.replace(separator, "\x00", regex=True).str.split("\x00")
+    return parts.map(lambda pieces: next((piece for piece in pieces if piece.strip()), ""))

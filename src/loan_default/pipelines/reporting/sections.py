@@ -51,6 +51,12 @@ def selection_section(
     text += report.table(table, digits=4)
     if other and f"{other} CV {metric}" in table:
         text += _contrast(table, chosen, other, champion, metric)
+    elif chosen == "time":
+        text += (
+            "<p>Stratified folds were not cross-validated in this run (training.cv.compare: "
+            "false). To see what they would have picked: <code>kedro run --pipeline loan "
+            "--params training.cv.compare=true</code>.</p>"
+        )
     return text
 
 
