@@ -47,6 +47,8 @@ def selection_section(
         table[f"rank ({other})"] = means.rank(ascending=False, method="min")
     table[f"test {metric}"] = models[f"test_{metric}"]
     table["rank (test, not used)"] = models[f"test_{metric}"].rank(ascending=False, method="min")
+    ranks = [column for column in table.columns if column.startswith("rank")]
+    table[ranks] = table[ranks].astype("Int64")
     table = table.sort_values(f"rank ({chosen})").rename_axis("configuration").reset_index()
     text += report.table(table, digits=4)
     if other and f"{other} CV {metric}" in table:
@@ -118,5 +120,5 @@ def ablation_section(ablation: pd.DataFrame, test_name: str) -> str:
     return (
         f"<p>Each row adds one thing to the row above; validation = mean over the folds that "
         f"choose, test = the {test_name}. Expected cost is per loan (lower is better).</p>"
-        + report.table(ablation[[*columns, "note"]], digits=4)
+        + report.table(ablation[[*columns, "note"]].fillna(""), digits=4)
     )
