@@ -63,10 +63,11 @@ def test_parent_run_is_tagged_with_what_it_ran_on(parent_run, trained_project):
     assert tags["split.test.first_date"] >= "2011-01-01"
 
 
-def test_parameters_are_flattened_key_by_key(parent_run):
+def test_parameters_are_flattened_key_by_key(parent_run, project_params):
     params = parent_run.data.params
     assert params["dataset.split_cutoff"] == "2011-01-01"
-    assert params["training.cv.n_splits"] == "5"
+    assert params["training.cv.n_splits"] == str(project_params["training"]["cv"]["n_splits"])
+    assert params["training.cv.scheme"] == "auto"
     assert params["dataset.target.column"] == "loan_status"
 
 

@@ -511,8 +511,11 @@ class Tuning(Block):
     """Bounded hyperparameter search of `kedro run --pipeline tune`, on the time-ordered folds
     of the training loans only (the test loans are never read). Budgets are per model."""
 
-    models: Annotated[list[str], Field(min_length=1)] = ["logistic_regression", "xgboost"]
-    strategy: str = "class_weight"
+    # Labels of training.models; null = every model of the grid with a search space.
+    models: Annotated[list[str], Field(min_length=1)] | None = None
+    # Unweighted: probabilities stay on their calibrated scale (what an ensemble averages), and
+    # the operating threshold handles the imbalance.
+    strategy: str = "threshold_tuning"
     metric: str | None = None  # null = training.selection.primary_metric
     n_trials: Annotated[int, Field(ge=1)] = 40
     timeout_seconds: Annotated[float, Field(gt=0)] = 600
@@ -660,20 +663,15 @@ def validate_parameters(parameters: dict[str, Any]) -> dict[str, Any]:
 
 
 def _across_blocks(validated: dict[str, Any]) -> list[str]:
-    """Names one block uses that another block defines (tuning and ablation name the grid)."""
-    training, problems = validated["training"], []
-    grid = {
-        f"{model}/{strategy}" for model in training["models"] for strategy in training["strategies"]
-    }
+    """Names the ablation uses that the training block defines. (The `tuning` block's names are
+    checked when `tune` runs: a grid without them must still train.)"""
+    training, ablation = validated["training"], validated["evaluation"]["ablation"]
+    grid = {f"{m}/{s}" for m in training["models"] for s in training["strategies"]}
     references = [
-        ("tuning.strategy", validated["tuning"]["strategy"], training["strategies"], "strategy"),
-        ("evaluation.ablation.configuration", validated["evaluation"]["ablation"]["configuration"], grid, "configuration"),
-        ("evaluation.ablation.ensemble", validated["evaluation"]["ablation"]["ensemble"], training["ensembles"], "ensemble"),
-    ]  # fmt: skip
-    references += [
-        ("tuning.models", label, training["models"], "model")
-        for label in validated["tuning"]["models"]
+        ("evaluation.ablation.configuration", ablation["configuration"], grid, "configuration"),
+        ("evaluation.ablation.ensemble", ablation["ensemble"], training["ensembles"], "ensemble"),
     ]
+    problems = []
     for path, name, defined, kind in references:
         if name is None:
             continue
@@ -682,6 +680,19 @@ def _across_blocks(validated: dict[str, Any]) -> list[str]:
         except ValueError as error:
             problems.append(f"{path}: {error}")
     return problems
+
+
+def check_tuning(training: dict[str, Any], tuning: dict[str, Any]) -> None:
+    """The models and strategy `tuning` names exist in `training` (ConfigurationError if not)."""
+    references = [("tuning.strategy", tuning["strategy"], training["strategies"], "strategy")]
+    references += [
+        ("tuning.models", m, training["models"], "model") for m in tuning["models"] or []
+    ]
+    for path, name, defined, kind in references:
+        try:
+            _known(name, defined, f"{kind} of training")
+        except ValueError as error:
+            raise ConfigurationError(f"{path}: {error}") from None
 
 
 def _describe(block: str, model: type[BaseModel], error: dict[str, Any]) -> str:

@@ -14,6 +14,7 @@ import yaml
 from loan_default.modelling.cross_validation import PreparedFold
 from loan_default.modelling.metrics import GREATER_IS_BETTER
 from loan_default.modelling.search import search_model
+from loan_default.parameters import check_tuning
 from loan_default.schema import target_values
 from loan_default.tracking import metric_name
 
@@ -33,6 +34,7 @@ def search_hyperparameters(
     tuning: dict[str, Any],
 ) -> pd.DataFrame:
     """Every trial of every tuned model (one row each): parameters, fold values, mean."""
+    check_tuning(training, tuning)
     scheme = cv_folds["scheme"].iloc[0]
     if scheme != "time":
         logger.warning(
@@ -40,7 +42,8 @@ def search_hyperparameters(
             scheme,
         )
     started, y, rows = time.perf_counter(), target_values(train_loans, dataset), []
-    for label in tuning["models"]:
+    labels = tuning["models"] or [m for m in training["models"] if tuning["search_spaces"].get(m)]
+    for label in labels:
         trials = search_model(
             prepared_folds, y, training, tuning, label, _metric(training, tuning),
             dataset["monotonic_trends"],
