@@ -247,7 +247,8 @@ def cross_validate_grid(
     def key(configuration: Configuration) -> str:
         return configuration.fit_key + repr(sorted(excluded_features.get(configuration.name, [])))
 
-    distinct = list({key(c): c for c in grid}.items())
+    # Resampling fits first: they are the longest, and two threads end closer together.
+    distinct = sorted({key(c): c for c in grid}.items(), key=lambda item: not item[1].sampler_key)
     tasks = [(prepared, k, c) for prepared in folds for k, c in distinct]
     inner_jobs = 1 if n_jobs > 1 else n_jobs  # no threads inside threads
 

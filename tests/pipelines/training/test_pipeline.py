@@ -43,6 +43,7 @@ def _run(train: pd.DataFrame, test: pd.DataFrame) -> dict:
             "test_loans": MemoryDataset(test),
             "test_set": MemoryDataset(describe_test_set(dataset_params(), block("split"))),
             "train_features": MemoryDataset(train_features),
+            "test_features": MemoryDataset(preprocessor.transform(test)),
             "fitted_preprocessor": MemoryDataset(preprocessor, copy_mode="assign"),
             "binning_process": MemoryDataset(binning, copy_mode="assign"),
             "params:dataset": MemoryDataset(dataset_params()),

@@ -150,11 +150,12 @@ def score_test_loans(
     final_models: dict[str, tuple[Any, BaseEstimator]],
     calibrators: dict[str, ScoreCalibrator],
     fitted_preprocessor: BaseEstimator,
-    test_loans: pd.DataFrame,
+    test_features: pd.DataFrame,
 ) -> pd.DataFrame:
-    """Calibrated default probabilities of every configuration on the out-of-time test loans."""
-    X = fitted_preprocessor.transform(test_loans)
-    rows = np.arange(len(test_loans))
+    """Calibrated default probabilities of every configuration on the out-of-time test loans
+    (their features as the features stage encoded them, once)."""
+    X = test_features[list(fitted_preprocessor.get_feature_names_out())]
+    rows = np.arange(len(test_features))
     return pd.concat(
         [
             pd.DataFrame(

@@ -103,7 +103,7 @@ def create_pipeline(**kwargs) -> Pipeline:
             ),
             Node(
                 score_test_loans,
-                ["final_models", "calibrators", "fitted_preprocessor", "test_loans"],
+                ["final_models", "calibrators", "fitted_preprocessor", "test_features"],
                 "test_predictions",
                 name="score_test_loans",
                 tags={"evaluation"},
@@ -125,10 +125,10 @@ def create_pipeline(**kwargs) -> Pipeline:
         inputs={
             "train_loans",
             "train_features",
-            "test_loans",
             "fitted_preprocessor",
             "cv_folds",
             "comparison_cv_folds",
+            "test_features",
         },
         outputs={
             "prepared_folds",
