@@ -4,6 +4,7 @@ import pandas as pd
 import pytest
 
 from loan_default.pipelines.score.nodes import (
+    _describe_reason,
     explain,
     measure_score_drift,
     score_applications,
@@ -110,3 +111,10 @@ def test_scored_batch_names_the_model_version_and_run(train):
     )
     assert scored["decision"].tolist() == ["approve", "approve", "approve", "reject"]
     assert set(scored["model_version"]) == {"1"} and set(scored["model_run_id"]) == {"run-1"}
+
+
+def test_a_text_reason_names_the_wording_without_quoting_it():
+    text = "Borrower added on 11/24/11 > Pay off my cards"
+    assert _describe_reason("desc", text, 0.02, False, text=True) == "desc: its wording"
+    assert _describe_reason("desc", "", 0.02, False, text=True) == "desc: none given"
+    assert _describe_reason("desc", text, -0.01, False, text=True) == ""

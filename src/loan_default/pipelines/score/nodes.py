@@ -53,8 +53,10 @@ def score_applications(
     scored["threshold"] = round(model.threshold, 6)
     reference = champion.model.profile.typical_values
     top_n = int(score["reasons"]["top_n"])
-    percents = {c for c, kind in champion.model.input_types.items() if kind == "percent"}
-    reasons = explain(model, applications, reference, probability, top_n, percents)
+    kinds = champion.model.input_types
+    percents = {c for c, kind in kinds.items() if kind == "percent"}
+    texts = {c for c, kind in kinds.items() if kind == "text"}
+    reasons = explain(model, applications, reference, probability, top_n, percents, texts)
     scored = pd.concat([scored, reasons], axis=1)
     scored["warnings"] = summarise_problems(scored[ROW], application_errors, "warning").to_numpy()
     scored["model_name"] = champion.name
@@ -70,6 +72,7 @@ def explain(
     probability: np.ndarray,
     top_n: int,
     percent_columns: set[str] | frozenset[str] = frozenset(),
+    text_columns: set[str] | frozenset[str] = frozenset(),
 ) -> pd.DataFrame:
     """Reasons: features whose replacement by the typical training value lowers the PD most.
 
@@ -90,7 +93,13 @@ def explain(
         names = table.columns.to_numpy()[order[:, rank]]
         values = table.to_numpy()[np.arange(len(table)), order[:, rank]]
         shown = [
-            _describe_reason(name, applications[name].iloc[row], value, name in percent_columns)
+            _describe_reason(
+                name,
+                applications[name].iloc[row],
+                value,
+                name in percent_columns,
+                name in text_columns,
+            )  # fmt: skip
             for row, (name, value) in enumerate(zip(names, values, strict=True))
         ]
         reasons[f"reason_{rank + 1}"] = shown
@@ -98,9 +107,17 @@ def explain(
     return pd.DataFrame(reasons)
 
 
-def _describe_reason(feature: str, value: Any, contribution: float, percent: bool) -> str:
+def _describe_reason(
+    feature: str, value: Any, contribution: float, percent: bool, text: bool = False
+) -> str:
     if contribution <= 0:
         return ""
+    if text:  # free text: what raised the PD is its wording, not a value to quote back
+        return (
+            f"{feature}: its wording"
+            if isinstance(value, str) and value.strip()
+            else f"{feature}: none given"
+        )
     if pd.isna(value):
         shown = "missing"
     elif percent:  # shown as the applicant wrote it ("17.5%"), not as parsed (0.175)
@@ -109,8 +126,8 @@ def _describe_reason(feature: str, value: Any, contribution: float, percent: boo
         shown = f"{value:,.0f}"
     elif isinstance(value, int | float):
         shown = f"{value:.4g}"
-    else:  # a category, or free text shortened to its opening words
-        shown = str(value) if len(str(value)) <= 40 else f"{str(value)[:37]}..."
+    else:
+        shown = str(value)
     return f"{feature} = {shown}"
 
 
