@@ -16,7 +16,7 @@ import pandas as pd
 
 from loan_default.pipelines.ingestion.nodes import add_derived_features
 from loan_default.pipelines.ingestion.parsers import PARSERS, unparsable
-from loan_default.schema import feature_columns
+from loan_default.schema import feature_columns, text_columns
 from loan_default.validation import DataValidationError
 
 ROW = "application_row"
@@ -47,7 +47,7 @@ def input_types(
     used = set(feature_columns(train_loans, dataset)) | derived_sources(dataset, raw_loans.columns)
     types = {}
     for column in (column for column in raw_loans.columns if column in used):
-        if column in (dataset.get("text_columns") or {}):
+        if column in text_columns(dataset):
             types[column] = TEXT
             continue
         configured = column_types.get(column)

@@ -7,7 +7,7 @@ from typing import Any
 
 import pandas as pd
 
-from loan_default.schema import feature_columns
+from loan_default.schema import feature_columns, structured_feature_columns, text_columns
 from loan_default.stability import ReferenceDistribution
 
 
@@ -35,9 +35,9 @@ class ScoringProfile:
 def typical_values(train_loans: pd.DataFrame, dataset: dict[str, Any]) -> pd.DataFrame:
     """A typical training loan: median of each numeric feature, most frequent category otherwise."""
     rows = []
-    text_columns = set(dataset.get("text_columns") or {})
+    texts = set(text_columns(dataset))
     for column in feature_columns(train_loans, dataset):
-        if column in text_columns:  # the typical text is none at all
+        if column in texts:  # the typical text is none at all
             rows.append({"feature": column, "typical_value": "", "numeric": False})
             continue
         values = train_loans[column].dropna()
@@ -60,10 +60,9 @@ def build_profile(
 ) -> ScoringProfile:
     """Profile of the training loans and of the champion's scores on them."""
     ranges, categories = {}, {}
-    text_columns = set(dataset.get("text_columns") or {})
-    for column in feature_columns(train_loans, dataset):
+    for column in structured_feature_columns(train_loans, dataset):
         values = train_loans[column].dropna()
-        if values.empty or column in text_columns:
+        if values.empty:
             continue
         if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
             ranges[column] = (float(values.min()), float(values.max()))

@@ -51,10 +51,21 @@ def feature_columns(loans: pd.DataFrame, dataset: dict[str, Any]) -> list[str]:
     return [column for column in loans.columns if column not in meta]
 
 
+def text_columns(dataset: dict[str, Any]) -> list[str]:
+    """The free-text columns (dataset.text_columns; none in a block written before them)."""
+    return list(dataset.get("text_columns") or {})
+
+
+def not_structured(dataset: dict[str, Any]) -> list[str]:
+    """Columns the structured steps (selection, missing values, encoding, binning) leave alone:
+    meta columns and free-text columns."""
+    return meta_columns(dataset) + text_columns(dataset)
+
+
 def structured_feature_columns(loans: pd.DataFrame, dataset: dict[str, Any]) -> list[str]:
     """Feature columns other than free text: what imputation, encoding and binning see."""
-    text = set(dataset.get("text_columns") or {})
-    return [column for column in feature_columns(loans, dataset) if column not in text]
+    left_alone = set(not_structured(dataset))
+    return [column for column in loans.columns if column not in left_alone]
 
 
 def required_raw_columns(dataset: dict[str, Any]) -> list[str]:

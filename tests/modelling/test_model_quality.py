@@ -1,6 +1,8 @@
 """Text features are fitted inside folds and cross-fitted; monotone models move in the configured
 direction; ensembles average their members."""
 
+import pickle
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -145,3 +147,18 @@ def test_an_ensemble_scores_the_mean_of_its_members_in_cv_and_when_fitted():
     ensemble = AveragedClassifier.of_fitted(members)
     expected = np.mean([m.predict_proba(X) for m in members], axis=0)
     np.testing.assert_allclose(ensemble.predict_proba(X), expected)
+
+
+def test_text_features_of_a_repeated_batch_are_reused_only_for_the_same_text():
+    rng = np.random.default_rng(4)
+    y = rng.integers(0, 2, 300)
+    notes = pd.Series(np.where(y == 1, "late bills", "new savings"))
+    frame = pd.DataFrame({"note": notes, "other": rng.normal(size=300)})
+    text = TextFeatures(columns={"note": {}}, cv=3)
+    text.fit_transform(frame, y)
+    first = text.transform(frame)
+    again = text.transform(frame.assign(other=0.0))  # another column changed: same text
+    pd.testing.assert_frame_equal(first, again)
+    changed = text.transform(frame.assign(note=notes[::-1].to_numpy()))
+    assert not changed["note__text_score"].equals(first["note__text_score"])
+    assert "_last_transform" not in pickle.loads(pickle.dumps(text)).__dict__

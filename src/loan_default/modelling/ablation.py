@@ -25,12 +25,12 @@ STEPS = {
 
 @dataclass(frozen=True)
 class AblationStep:
-    """One row: the configuration that scores it, the inputs it leaves out, and where its
-    predictions come from (`fit`: fitted by the ablation; `grid`: the grid's own results)."""
+    """One row: the configuration that scores it and, for a step the ablation fits itself,
+    that configuration and the inputs it leaves out (None: the grid's own results)."""
 
     key: str
     configuration: str
-    source: str
+    fitted: Configuration | None = None
     excluded_features: tuple[str, ...] = ()
     note: str = ""
 
@@ -38,45 +38,48 @@ class AblationStep:
 def ablation_steps(
     training: dict[str, Any],
     ablation: dict[str, Any],
+    default_params: dict[str, dict[str, Any]],
+    monotonic_trends: dict[str, str],
     text_features: list[str],
 ) -> list[AblationStep]:
-    """The ladder for `ablation.configuration` (model/strategy of the grid)."""
+    """The ladder for `ablation.configuration` (model/strategy of the grid): the model with its
+    registry defaults without and with text, with monotone constraints (when the model takes
+    them), then the grid's configuration and ensemble."""
     model, strategy = ablation["configuration"].split("/", 1)
     spec = training["models"][model]
     registered = spec["model"]
-    steps = [AblationStep("base", f"{model}:base/{strategy}", "fit", tuple(text_features))]
-    if text_features:
-        steps.append(AblationStep("text", f"{model}:text/{strategy}", "fit"))
+    variants = {"base": False, "text": False}
     if MODELS[registered].monotone is not None:
-        steps.append(AblationStep("monotone", f"{model}:monotone/{strategy}", "fit"))
+        variants["monotone"] = True
+    if not text_features:
+        del variants["text"]
+    grid = build_grid(
+        {
+            "models": {
+                f"{model}:{key}": {
+                    "model": registered,
+                    "params": default_params.get(registered, {}),
+                    "monotone": monotone,
+                }
+                for key, monotone in variants.items()
+            },
+            "strategies": {strategy: training["strategies"][strategy]},
+        },
+        monotonic_trends,
+    )
+    steps = [
+        AblationStep(
+            key,
+            configuration.name,
+            configuration,
+            tuple(text_features) if key == "base" else (),
+        )  # fmt: skip
+        for key, configuration in zip(variants, grid, strict=True)
+    ]
     tuned = "monotone" if spec["monotone"] else "no monotone constraints"
-    steps.append(AblationStep("tuning", ablation["configuration"], "grid", note=tuned))
+    steps.append(AblationStep("tuning", ablation["configuration"], note=tuned))
     ensembles = list(training["ensembles"])
     label = ablation["ensemble"] or (ensembles[0] if ensembles else None)
     if label is not None:
-        steps.append(AblationStep("ensemble", f"{ENSEMBLE}/{label}", "grid"))
+        steps.append(AblationStep("ensemble", f"{ENSEMBLE}/{label}"))
     return steps
-
-
-def ablation_grid(
-    training: dict[str, Any],
-    ablation: dict[str, Any],
-    default_params: dict[str, dict[str, Any]],
-    monotonic_trends: dict[str, str],
-) -> list[Configuration]:
-    """The configurations the ablation fits itself: the model with its registry defaults, as
-    is (base, text) and with monotone constraints."""
-    model, strategy = ablation["configuration"].split("/", 1)
-    registered = training["models"][model]["model"]
-    defaults = default_params.get(registered, {})
-    variants = {
-        f"{model}:base": {"model": registered, "params": defaults, "monotone": False},
-        f"{model}:text": {"model": registered, "params": defaults, "monotone": False},
-    }
-    if MODELS[registered].monotone is not None:
-        variants[f"{model}:monotone"] = {"model": registered, "params": defaults, "monotone": True}
-    grid_params = {
-        "models": variants,
-        "strategies": {strategy: training["strategies"][strategy]},
-    }
-    return build_grid(grid_params, monotonic_trends)

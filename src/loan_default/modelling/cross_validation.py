@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import logging
-import threading
 import time
-from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -116,47 +114,29 @@ def iter_folds(folds: pd.DataFrame) -> Iterator[tuple[int, int, np.ndarray, np.n
         yield int(repeat), int(fold), rows[roles == "fit"], rows[roles == "validate"]
 
 
-class ResampledRows:
-    """Resampled copies of some rows, made once per sampler and shared by every model that asks
-    (SMOTE on a fold is the same for logistic regression, a forest and XGBoost). Thread-safe:
-    a second thread asking for the same copy waits for the first."""
-
-    def __init__(self, seed: int):
-        self.seed = seed
-        self._copies: dict[tuple, tuple[Any, pd.DataFrame, np.ndarray]] = {}
-        self._locks: dict[tuple, threading.Lock] = defaultdict(threading.Lock)
-        self._guard = threading.Lock()
-
-    def get(
-        self, configuration: Configuration, rows: str, X: pd.DataFrame, y: np.ndarray
-    ) -> tuple[Any, pd.DataFrame, np.ndarray]:
-        """(fitted sampler, X, y) of `configuration`'s sampler on the rows named `rows`."""
-        key = (rows, configuration.sampler_key)
-        with self._guard:
-            lock = self._locks[key]
-        with lock:
-            if key not in self._copies:
-                sampler = configuration.make_sampler(self.seed)
-                self._copies[key] = (sampler, *sampler.fit_resample(X, y))
-            return self._copies[key]
-
-
 def fit_model(
-    configuration: Configuration,
-    X: pd.DataFrame,
-    y: np.ndarray,
-    seed: int,
-    n_jobs: int,
-    resampled: tuple[ResampledRows, str] | None = None,
+    configuration: Configuration, X: pd.DataFrame, y: np.ndarray, seed: int, n_jobs: int
 ) -> tuple[Any, BaseEstimator]:
-    """Resample the given (training) rows if the strategy says so (from `resampled`, a shared
-    cache and the name of these rows, when given), then fit the model on them."""
-    sampler = None
-    if configuration.sampler_key is not None:
-        cache, rows = resampled or (ResampledRows(seed), "rows")
-        sampler, X, y = cache.get(configuration, rows, X, y)
+    """Resample the given (training) rows if the strategy says so, then fit the model on them."""
+    sampler = configuration.make_sampler(seed)
+    if sampler is not None:
+        X, y = sampler.fit_resample(X, y)
     model = configuration.make_model(np.asarray(y), seed, n_jobs, list(X.columns))
     return sampler, model.fit(X, y)
+
+
+def _distinct_fits(
+    grid: list[Configuration], excluded_features: dict[str, list[str]]
+) -> tuple[Callable[[Configuration], str], list[tuple[str, Configuration]]]:
+    """A key per fit (configurations with equal keys fit identical models on identical inputs)
+    and one configuration per key, resampling ones first: they are the longest, and two
+    threads end closer together."""
+
+    def key(configuration: Configuration) -> str:
+        return configuration.fit_key + repr(sorted(excluded_features.get(configuration.name, [])))
+
+    distinct = {key(c): c for c in grid}.items()
+    return key, sorted(distinct, key=lambda item: item[1].strategy_entry.sampler is None)
 
 
 def fit_configurations(
@@ -167,22 +147,15 @@ def fit_configurations(
     n_jobs: int,
     excluded_features: dict[str, list[str]] | None = None,
 ) -> dict[str, tuple[Any, BaseEstimator]]:
-    """Every configuration fitted on all rows of X (`n_jobs` threads; identical configurations
-    fitted once): name -> (sampler, fitted model)."""
+    """Every configuration fitted on all rows of X, `n_jobs` fits at a time in threads, each fit
+    single-threaded (identical configurations fitted once): name -> (sampler, fitted model)."""
     excluded_features = excluded_features or {}
-
-    def key(configuration: Configuration) -> str:
-        return configuration.fit_key + repr(sorted(excluded_features.get(configuration.name, [])))
-
-    distinct = list({key(c): c for c in grid}.items())
-    inner_jobs = 1 if n_jobs > 1 else n_jobs
-    cache = ResampledRows(seed)
+    key, distinct = _distinct_fits(grid, excluded_features)
 
     def fit(configuration: Configuration) -> tuple[Any, BaseEstimator]:
         tick = time.perf_counter()
-        excluded = excluded_features.get(configuration.name, [])
-        inputs = X.drop(columns=excluded)
-        fitted = fit_model(configuration, inputs, y, seed, inner_jobs, (cache, repr(excluded)))
+        inputs = X.drop(columns=excluded_features.get(configuration.name, []))
+        fitted = fit_model(configuration, inputs, y, seed, n_jobs=1)
         logger.info("Final fit %s: %.1f s", configuration.name, time.perf_counter() - tick)
         return fitted
 
@@ -243,20 +216,14 @@ def cross_validate_grid(
     Each fit is seeded on its own, so the result does not depend on `n_jobs`.
     """
     excluded_features = excluded_features or {}
-
-    def key(configuration: Configuration) -> str:
-        return configuration.fit_key + repr(sorted(excluded_features.get(configuration.name, [])))
-
-    # Resampling fits first: they are the longest, and two threads end closer together.
-    distinct = sorted({key(c): c for c in grid}.items(), key=lambda item: not item[1].sampler_key)
+    key, distinct = _distinct_fits(grid, excluded_features)
     tasks = [(prepared, k, c) for prepared in folds for k, c in distinct]
-    inner_jobs = 1 if n_jobs > 1 else n_jobs  # no threads inside threads
 
     def fit_and_score(prepared: PreparedFold, configuration: Configuration) -> np.ndarray:
         tick = time.perf_counter()
         excluded = excluded_features.get(configuration.name, [])
         X_fit, X_valid = (X.drop(columns=excluded) for X in (prepared.X_fit, prepared.X_valid))
-        _, model = fit_model(configuration, X_fit, y[prepared.fit_rows], seed, inner_jobs)
+        _, model = fit_model(configuration, X_fit, y[prepared.fit_rows], seed, n_jobs=1)
         logger.info(
             "  fold %d %s: %.1f s",
             prepared.fold + 1,

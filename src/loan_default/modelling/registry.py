@@ -125,13 +125,6 @@ class Configuration:
         spec = [self.model, self.model_params, sampler, entry.reweight, self.directions]
         return json.dumps(spec, sort_keys=True, default=str)
 
-    @property
-    def sampler_key(self) -> str | None:
-        """Configurations with equal keys resample identically (None: no resampling)."""
-        if self.strategy_entry.sampler is None:
-            return None
-        return json.dumps([self.strategy, self.strategy_params], sort_keys=True, default=str)
-
     def make_sampler(self, seed: int) -> Any:
         """A fresh resampler, or None when the strategy does not resample."""
         sampler = self.strategy_entry.sampler

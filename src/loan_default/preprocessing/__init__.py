@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from loan_default.schema import meta_columns
+from loan_default.schema import not_structured, text_columns
 from loan_default.validation import ConfigurationError
 
 from .binning import OptimalWoEBinning, QuantileWoEBinning
@@ -34,15 +34,9 @@ __all__ = [
 ]
 
 
-def not_structured(dataset: dict[str, Any]) -> list[str]:
-    """Columns the structured steps (selection, missing values, encoding, binning) leave alone:
-    meta columns and free-text columns."""
-    return meta_columns(dataset) + list(dataset.get("text_columns") or {})
-
-
 def build_text_features(dataset: dict[str, Any], text: dict[str, Any]) -> TextFeatures | None:
     """Unfitted text features of dataset.text_columns (None when there are none)."""
-    if not dataset.get("text_columns"):
+    if not text_columns(dataset):
         return None
     return TextFeatures(columns=dataset["text_columns"], **text)
 

@@ -80,11 +80,21 @@ class LoanPreprocessor(TransformerMixin, BaseEstimator):
         self._fitted(pipeline, text)
         return out
 
+    @property
+    def text_features(self) -> TextFeatures | None:
+        """The fitted text step, or None (no text columns, or pickled before text features)."""
+        return getattr(self, "text_", None)
+
+    def text_feature_names(self) -> list[str]:
+        """Output columns made from free text (empty without text columns)."""
+        text = self.text_features
+        return [] if text is None else list(text.get_feature_names_out())
+
     def transform(self, X: pd.DataFrame) -> pd.DataFrame:
         """All-numeric features without missing values; meta and extra columns are ignored."""
         check_is_fitted(self, "pipeline_")
         out = self.pipeline_.transform(X)
-        text = getattr(self, "text_", None)  # None as well for a preprocessor pickled before
+        text = self.text_features
         if text is not None:
             out = pd.concat([out, text.transform(X).set_axis(out.index)], axis=1)
         return out
@@ -93,10 +103,7 @@ class LoanPreprocessor(TransformerMixin, BaseEstimator):
         """Names of the output columns (safe for every estimator; see `feature_labels_`)."""
         check_is_fitted(self, "pipeline_")
         names = list(self.pipeline_.named_steps["encode"].get_feature_names_out())
-        text = getattr(self, "text_", None)
-        if text is not None:
-            names += list(text.get_feature_names_out())
-        return np.asarray(names, dtype=object)
+        return np.asarray(names + self.text_feature_names(), dtype=object)
 
     def describe_feature(self, name: str) -> str:
         """Original text of an output column: `column`, `column = category`, `column = missing`."""

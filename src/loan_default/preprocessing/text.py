@@ -16,9 +16,10 @@ folds' default rate, so weakly tied to the row's own label) and a single score l
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -121,17 +122,24 @@ class TextFeatures(TransformerMixin, BaseEstimator):
 
     def fit_transform(self, X: pd.DataFrame, y: Any = None, **fit_params: Any) -> pd.DataFrame:
         """Fit on all rows; a row's own text score comes from the inner folds without it."""
-        self.models_, self.centres_, frames = {}, {}, []
+        self.models_, self.centres_ = {}, {}
         y_array = None if y is None else np.asarray(y, dtype=int)
+        out = self._features(X, lambda column, text: self._fit_score(column, text, y_array))
+        self._remember_names(list(out.columns))
+        return out
+
+    def _features(
+        self, X: pd.DataFrame, score: Callable[[str, pd.Series], np.ndarray]
+    ) -> pd.DataFrame:
+        """Every column's indicators and, from `score(column, cleaned text)`, its text score."""
+        frames = []
         for column in self.columns or {}:
             text = self.cleaned(X, column)
             values = self._indicators(text)
             if self.score:
-                values["text_score"] = self._fit_score(column, text, y_array)
+                values["text_score"] = score(column, text)
             frames.append(self._frame(column, values, X.index))
-        out = pd.concat(frames, axis=1) if frames else pd.DataFrame(index=X.index)
-        self._remember_names(list(out.columns))
-        return out
+        return pd.concat(frames, axis=1) if frames else pd.DataFrame(index=X.index)
 
     def _fit_score(self, column: str, text: pd.Series, y: np.ndarray) -> np.ndarray:
         """Cross-fitted, centred log-odds for the rows with text; 0 for the others."""
@@ -154,15 +162,30 @@ class TextFeatures(TransformerMixin, BaseEstimator):
     def transform(self, X: pd.DataFrame) -> pd.DataFrame:
         """Text features of new rows from the models fitted on all training rows with text."""
         check_is_fitted(self, "feature_names_out_")
-        frames = []
+        # Reasons score one batch again and again with a single other column changed; the text
+        # is then the same, and its features (most of the preprocessing time) are reused.
+        key = self._fingerprint(X)
+        last = getattr(self, "_last_transform", None)
+        if last is not None and last[0] == key:
+            return last[1].copy()
+        out = self._features(X, self._score)[list(self.feature_names_out_)]
+        self._last_transform = (key, out)
+        return out.copy()
+
+    def _fingerprint(self, X: pd.DataFrame) -> tuple:
+        """Identifies the rows (index) and the content of every text column."""
+        digest = hashlib.sha1(pd.util.hash_pandas_object(X.index).to_numpy().tobytes())
         for column in self.columns or {}:
-            text = self.cleaned(X, column)
-            values = self._indicators(text)
-            if self.score:
-                values["text_score"] = self._score(column, text)
-            frames.append(self._frame(column, values, X.index))
-        out = pd.concat(frames, axis=1) if frames else pd.DataFrame(index=X.index)
-        return out[list(self.feature_names_out_)]
+            if column in X.columns:
+                values = X[column].astype("object")
+                digest.update(pd.util.hash_pandas_object(values, index=False).to_numpy().tobytes())
+            digest.update(column.encode())
+        return (len(X), digest.hexdigest())
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = super().__getstate__()
+        state.pop("_last_transform", None)  # a cache of the last batch, not part of the model
+        return state
 
     def _score(self, column: str, text: pd.Series) -> np.ndarray:
         score = np.zeros(len(text))

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator
 
-from loan_default.modelling.ablation import STEPS, ablation_grid, ablation_steps
+from loan_default.modelling.ablation import STEPS, AblationStep, ablation_steps
 from loan_default.modelling.cross_validation import (
     PREDICTION_COLUMNS,
     PreparedFold,
@@ -17,6 +17,7 @@ from loan_default.modelling.cross_validation import (
     fit_configurations,
 )
 from loan_default.modelling.metrics import exposures
+from loan_default.modelling.registry import Configuration
 from loan_default.modelling.results import fold_metrics, holdout_metrics, operating_points
 from loan_default.parameters import DEFAULT_MODELS
 from loan_default.schema import target_values
@@ -29,16 +30,20 @@ ABLATION_METRICS = ["roc_auc", "pr_auc", "ks", "expected_cost_per_loan"]
 DEFAULT_PARAMS = {name: dict(spec.params) for name, spec in DEFAULT_MODELS.items()}
 
 
-def _text_features(fitted_preprocessor: BaseEstimator) -> list[str]:
-    text = getattr(fitted_preprocessor, "text_", None)
-    return [] if text is None else list(text.get_feature_names_out())
-
-
-def _fitted_steps(fitted_preprocessor, dataset, training, ablation):
-    grid = ablation_grid(training, ablation, DEFAULT_PARAMS, dataset["monotonic_trends"])
-    steps = ablation_steps(training, ablation, _text_features(fitted_preprocessor))
-    excluded = {step.configuration: list(step.excluded_features) for step in steps}
-    return [c for c in grid if c.name in excluded], excluded
+def _steps(
+    fitted_preprocessor: BaseEstimator,
+    dataset: dict[str, Any],
+    training: dict[str, Any],
+    ablation: dict[str, Any],
+) -> tuple[list[AblationStep], list[Configuration], dict[str, list[str]]]:
+    """Every step; the configurations the ablation fits itself and the inputs each leaves out."""
+    steps = ablation_steps(
+        training, ablation, DEFAULT_PARAMS, dataset["monotonic_trends"],
+        fitted_preprocessor.text_feature_names(),
+    )  # fmt: skip
+    fitted = [step for step in steps if step.fitted is not None]
+    excluded = {step.configuration: list(step.excluded_features) for step in fitted}
+    return steps, [step.fitted for step in fitted], excluded
 
 
 def cross_validate_ablation(
@@ -53,7 +58,7 @@ def cross_validate_ablation(
     ablation = evaluation["ablation"]
     if not ablation["configuration"] or not prepared_folds:
         return pd.DataFrame(columns=PREDICTION_COLUMNS)
-    grid, excluded = _fitted_steps(fitted_preprocessor, dataset, training, ablation)
+    _, grid, excluded = _steps(fitted_preprocessor, dataset, training, ablation)
     y = target_values(train_loans, dataset)
     return cross_validate_grid(
         prepared_folds, y, grid, training["random_state"], training["n_jobs"], excluded
@@ -72,7 +77,7 @@ def score_ablation_test(
     ablation = evaluation["ablation"]
     if not ablation["configuration"]:
         return pd.DataFrame(columns=["configuration", "row", "score"])
-    grid, excluded = _fitted_steps(fitted_preprocessor, dataset, training, ablation)
+    _, grid, excluded = _steps(fitted_preprocessor, dataset, training, ablation)
     y = target_values(train_features, dataset)
     X = train_features[list(fitted_preprocessor.get_feature_names_out())]
     models = fit_configurations(X, y, grid, training["random_state"], training["n_jobs"], excluded)
@@ -105,11 +110,10 @@ def tabulate_ablation(
     ablation = evaluation["ablation"]
     if not ablation["configuration"]:
         return pd.DataFrame(columns=["step", "description", "configuration"]), {}
-    steps = ablation_steps(training, ablation, _text_features(fitted_preprocessor))
-    grid_configurations, _ = _fitted_steps(fitted_preprocessor, dataset, training, ablation)
+    steps, grid, _ = _steps(fitted_preprocessor, dataset, training, ablation)
     figures = _fitted_figures(
         ablation_cv_predictions, ablation_test_predictions, train_loans, test_loans,
-        dataset, training, {c.name: c.threshold for c in grid_configurations},
+        dataset, training, {c.name: c.threshold for c in grid},
     )  # fmt: skip
     compared = strategy_comparison.set_index("configuration")
     rows = []
@@ -120,7 +124,7 @@ def tabulate_ablation(
             "configuration": step.configuration,
         }
         for metric in ABLATION_METRICS:
-            if step.source == "grid":
+            if step.fitted is None:  # the grid's own configuration or ensemble
                 validation = compared.loc[step.configuration, f"cv_{metric}_mean"]
                 test = compared.loc[step.configuration, f"test_{metric}"]
             else:
@@ -155,7 +159,7 @@ def _fitted_figures(
     the threshold its strategy's rule chooses on its out-of-fold scores."""
     if cv_predictions.empty:
         return {}
-    costs = dataset["costs"]
+    costs, train_amounts = dataset["costs"], exposures(train_loans, dataset["costs"])
     specs = {
         name: {"kind": "model", "model": name.split("/")[0], "strategy": name.split("/")[1],
                "threshold": rule, "probabilistic": True}
@@ -163,10 +167,9 @@ def _fitted_figures(
     }  # fmt: skip
     y_train, y_test = target_values(train_loans, dataset), target_values(test_loans, dataset)
     points = operating_points(
-        cv_predictions, specs, y_train, exposures(train_loans, costs), costs,
-        training["threshold"]["objective"],
-    )  # fmt: skip
-    folds = fold_metrics(cv_predictions, points, y_train, exposures(train_loans, costs), costs)
+        cv_predictions, specs, y_train, train_amounts, costs, training["threshold"]["objective"]
+    )
+    folds = fold_metrics(cv_predictions, points, y_train, train_amounts, costs)
     test = holdout_metrics(test_predictions, points, y_test, exposures(test_loans, costs), costs)
     means = folds.groupby("configuration")[ABLATION_METRICS].mean()
     test = test.set_index("configuration")

@@ -111,10 +111,8 @@ def measure_text_stability(
     reports: dict[str, Any],
 ) -> pd.DataFrame:
     """PSI of each text feature (deciles of the training values), training vs test loans."""
-    text = getattr(fitted_preprocessor, "text_", None)
-    names = [] if text is None else list(text.get_feature_names_out())
     rows = []
-    for name in names:
+    for name in fitted_preprocessor.text_feature_names():
         reference = ReferenceDistribution.of(train_features[name], n_bins=10)
         psi = reference.psi(test_features[name])
         rows.append(
@@ -139,7 +137,7 @@ def tabulate_text_fill_rates(
 ) -> pd.DataFrame:
     """Per text column and period (year of the date column, else training/test): share of loans
     with text, and the default rate with and without it."""
-    text = getattr(fitted_preprocessor, "text_", None)
+    text = fitted_preprocessor.text_features
     if text is None:
         return pd.DataFrame(columns=TEXT_FILL_COLUMNS)
     target, date_column = target_column(dataset), dataset["date_column"]

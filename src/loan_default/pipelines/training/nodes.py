@@ -31,8 +31,7 @@ from loan_default.modelling.metrics import GREATER_IS_BETTER, exposures, selecti
 from loan_default.modelling.registry import build_grid
 from loan_default.modelling.results import operating_points
 from loan_default.modelling.scoring_model import ScoringModel
-from loan_default.schema import target_column, target_values
-from loan_default.validation import require_both_classes
+from loan_default.schema import target_values
 
 logger = logging.getLogger(__name__)
 
@@ -47,7 +46,7 @@ def preprocess_folds(
     is fitted on the fold's fit rows only)."""
     if folds.empty:
         return []
-    require_both_classes(train_loans[target_column(dataset)], "training: training loans")
+    # Each fold's fit and validation rows already hold both classes (split.assign_cv_folds).
     return prepare_folds(
         train_loans, target_values(train_loans, dataset), fitted_preprocessor, folds
     )
