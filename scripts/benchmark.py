@@ -4,6 +4,10 @@ on the bundled data and on a larger bootstrap copy of it (a scaling figure, not 
     python scripts/benchmark.py                 # scales 1 and 10
     python scripts/benchmark.py --scales 1      # bundled data only
 
+After the run at scale 1 it scores `--score-rows` applications (default 100,000; a bootstrap of
+the bundled loans' application columns) with the champion that run registered, reasons
+included, and prints the scoring nodes' times (`--score-rows 0` skips it).
+
 Each scale runs in its own process (peak RSS is a per-process high-water mark) inside a
 temporary copy of the project's configuration, so the project's data/ folder is not touched.
 A bootstrap copy repeats loans (each with a fresh identifier), so its CV metrics are optimistic:
@@ -61,12 +65,13 @@ class NodeTimer:
         )
 
 
-def worker(project: Path, pipeline: str) -> None:
+def worker(project: Path, pipeline: str, applications: Path | None = None) -> None:
     """Run the pipeline in `project` and print one JSON line with the measurements."""
     timer = NodeTimer()
     bootstrap_project(project)
     started, error = time.perf_counter(), None
-    with KedroSession.create(project_path=project, env="local") as session:
+    runtime = {"applications_file": str(applications)} if applications else None
+    with KedroSession.create(project_path=project, env="local", runtime_params=runtime) as session:
         session._hook_manager.register(timer)  # no public API to add a hook to one session
         try:
             session.run(pipeline_names=[pipeline])
@@ -101,30 +106,57 @@ def make_project(root: Path, scale: int, seed: int) -> Path:
     return root
 
 
+def _dataset() -> dict:
+    return yaml.safe_load((PROJECT_ROOT / "conf/base/parameters_dataset.yml").read_text())[
+        "dataset"
+    ]
+
+
 def _identifier_column() -> str:
-    dataset = yaml.safe_load((PROJECT_ROOT / "conf/base/parameters_dataset.yml").read_text())
-    return dataset["dataset"]["identifier_columns"][0]
+    return _dataset()["identifier_columns"][0]
 
 
-def run_scale(scale: int, pipeline: str, seed: int) -> dict:
-    """Run one scale in a fresh process and return its measurements."""
+def make_applications(path: Path, rows: int, seed: int) -> Path:
+    """`rows` applications drawn with replacement from the bundled loans' application columns."""
+    sys.path.insert(0, str(PROJECT_ROOT / "scripts"))
+    from make_sample_applications import sample_columns  # noqa: PLC0415
+
+    raw = pd.read_csv(RAW_FILE, low_memory=False)
+    batch = raw[sample_columns(_dataset(), raw)].sample(n=rows, replace=True, random_state=seed)
+    batch.to_csv(path, index=False)
+    return path
+
+
+def _measure(project: Path, pipeline: str, label: str, applications: Path | None = None) -> dict:
+    env = {
+        **os.environ,
+        "KEDRO_DISABLE_TELEMETRY": "1",
+        "MPLBACKEND": "Agg",
+        "MLFLOW_TRACKING_URI": os.environ.get(
+            "MLFLOW_TRACKING_URI", f"sqlite:///{project / 'mlflow.db'}"
+        ),
+    }
+    command = [sys.executable, __file__, "--worker", str(project), "--pipeline", pipeline]
+    if applications:
+        command += ["--applications", str(applications)]
+    completed = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+    lines = [line for line in completed.stdout.splitlines() if line.startswith("BENCHMARK ")]
+    if not lines:
+        sys.stderr.write(completed.stderr[-3000:])
+        raise SystemExit(f"{label}: the benchmark run produced no measurements")
+    return json.loads(lines[-1].removeprefix("BENCHMARK "))
+
+
+def run_scale(scale: int, pipeline: str, seed: int, score_rows: int = 0) -> dict:
+    """Run one scale in a fresh process (then, if asked, score a batch with its champion)."""
     with tempfile.TemporaryDirectory(prefix=f"loan_benchmark_x{scale}_") as tmp:
         project = make_project(Path(tmp), scale, seed)
-        env = {
-            **os.environ,
-            "KEDRO_DISABLE_TELEMETRY": "1",
-            "MPLBACKEND": "Agg",
-            "MLFLOW_TRACKING_URI": os.environ.get(
-                "MLFLOW_TRACKING_URI", f"sqlite:///{project / 'mlflow.db'}"
-            ),
-        }
-        command = [sys.executable, __file__, "--worker", str(project), "--pipeline", pipeline]
-        completed = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
-        lines = [line for line in completed.stdout.splitlines() if line.startswith("BENCHMARK ")]
-        if not lines:
-            sys.stderr.write(completed.stderr[-3000:])
-            raise SystemExit(f"scale {scale}: the benchmark run produced no measurements")
-        return json.loads(lines[-1].removeprefix("BENCHMARK "))
+        result = _measure(project, pipeline, f"scale {scale}")
+        if score_rows and not result["error"]:
+            batch = make_applications(project / f"applications_{score_rows}.csv", score_rows, seed)
+            result["scoring"] = _measure(project, "score", "scoring", batch)
+            result["scoring"]["rows"] = score_rows
+        return result
 
 
 def report(scale: int, result: dict) -> None:
@@ -145,6 +177,14 @@ def report(scale: int, result: dict) -> None:
     out("slowest nodes:\n")
     for record in sorted(result["nodes"], key=lambda r: -r["seconds"])[:8]:
         out(f"  {record['node']:<50}{record['seconds']:>8.1f} s\n")
+    scoring = result.get("scoring")
+    if scoring:
+        out(f"\n--- scoring {scoring['rows']:,} applications (reasons for every rejection): "
+            f"{scoring['wall_seconds']:.1f} s wall, peak RSS {scoring['peak_rss_mb']:,.0f} MB ---\n")  # fmt: skip
+        if scoring["error"]:
+            out(f"(scoring failed: {scoring['error'][:300]})\n")
+        for record in scoring["nodes"]:
+            out(f"  {record['node']:<50}{record['seconds']:>8.1f} s\n")
 
 
 def main() -> None:
@@ -153,14 +193,17 @@ def main() -> None:
     parser.add_argument("--scales", default="1,10", help="comma-separated data multipliers")
     parser.add_argument("--pipeline", default="loan")
     parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--score-rows", type=int, default=100_000)
     parser.add_argument("--worker", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--applications", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
-        worker(args.worker, args.pipeline)
+        worker(args.worker, args.pipeline, args.applications)
         return
     results = {}
     for scale in (int(s) for s in args.scales.split(",")):
-        results[scale] = run_scale(scale, args.pipeline, args.seed)
+        score_rows = args.score_rows if scale == 1 and args.pipeline == "loan" else 0
+        results[scale] = run_scale(scale, args.pipeline, args.seed, score_rows)
         report(scale, results[scale])
     if len(results) > 1:
         base = min(results)

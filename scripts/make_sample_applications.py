@@ -21,6 +21,12 @@ from loan_default.settings import CONFIG_LOADER_ARGS
 ROOT = Path(__file__).resolve().parents[1]
 
 
+def sample_columns(dataset: dict, raw: pd.DataFrame) -> list[str]:
+    """The columns an application has: those known at application time, and free text."""
+    text = [column for column in dataset.get("text_columns") or {} if column in raw.columns]
+    return application_columns(dataset) + text
+
+
 def main() -> None:
     """Parse arguments and write the sample."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -42,8 +48,7 @@ def main() -> None:
     labels = set(map(str, dataset["target"]["positive"] + dataset["target"]["negative"]))
     sample = sample[sample[target].astype(str).isin(labels)]
     output = ROOT / config["applications_file"]
-    text = [column for column in dataset["text_columns"] if column in sample.columns]
-    sample[application_columns(dataset) + text].to_csv(output, index=False)
+    sample[sample_columns(dataset, sample)].to_csv(output, index=False)
     print(f"wrote {len(sample)} applications to {output.relative_to(ROOT)}")  # noqa: T201
 
 

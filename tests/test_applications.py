@@ -147,7 +147,9 @@ def test_identifier_columns_are_carried_to_the_scored_rows(champion):
     assert valid["customer"].tolist() == ["c-1", "c-3", "c-4"]
     handle = ChampionHandle(champion, "models:/m/1", "run-1", "m", "1")
     no_problems = pd.DataFrame(columns=PROBLEM_COLUMNS)
-    scored = score_applications(valid, no_problems, handle, {"reasons": {"top_n": 1}})
+    scored = score_applications(
+        valid, no_problems, handle, {"reasons": {"count": 1, "for_approved": True}}
+    )
     assert scored[["application_row", "customer"]].values.tolist() == [
         [1, "c-1"],
         [3, "c-3"],

@@ -48,6 +48,7 @@ def test_taiwan_environment_runs_end_to_end(tmp_path: Path, tracking_uri: str):
     raw = pd.read_csv(TAIWAN_RAW).sample(n=6000, random_state=11)
     project = make_kedro_project(tmp_path / "project", raw, {}, env="taiwan")
     run_kedro(project, "loan", env="taiwan")
+    run_kedro(project, "score", env="taiwan")  # its sample batch holds SEX, MARRIAGE and AGE
 
     summary = pd.read_csv(project / "data/taiwan/08_reporting/split_summary.csv").set_index("split")
     assert "first_date" not in summary.columns, "no date column: a stratified random split"
@@ -58,7 +59,21 @@ def test_taiwan_environment_runs_end_to_end(tmp_path: Path, tracking_uri: str):
         "column"
     )
     assert missing.loc["EDUCATION", "sentinel_codes"] > 0, "undocumented codes count as missing"
-    assert missing.loc["MARRIAGE", "sentinel_codes"] > 0
+    protected = {"SEX", "MARRIAGE", "AGE"}
+    assert not protected & set(missing.index), "protected columns are no model input"
+    features = pd.read_parquet(project / "data/taiwan/05_model_input/train_features.parquet")
+    encoded = {c for c in features.columns if c.split("_")[0] in protected or c in protected}
+    assert not encoded, f"protected columns became features: {sorted(encoded)}"
+    scored = pd.read_csv(project / "data/taiwan/07_model_output/scored_applications.csv")
+    reasons = scored.filter(regex=r"^reason_\d$").fillna("").to_numpy().ravel()
+    assert not [r for r in reasons if r.split(" ")[0] in protected], "never a reason"
+
+    audit = pd.read_csv(project / "data/taiwan/08_reporting/fairness_audit.csv")
+    assert set(audit["view"]) == protected, "the protected columns are what is audited"
+    ages = set(audit.loc[audit["view"] == "AGE", "group"])
+    assert ages <= {"under 25", "25 to under 35", "35 to under 45", "45 to under 55", "55 and over"}
+    assert set(audit.loc[audit["view"] == "SEX", "group"]) == {"male", "female"}
+    assert (audit.loc[~audit["judged"], "verdict"] == "too small to judge").all()
     comparison = pd.read_csv(project / "data/taiwan/08_reporting/strategy_comparison.csv")
     champion = comparison.iloc[0]
     rules = comparison[comparison["configuration"].str.startswith("baseline/reject")]
@@ -69,4 +84,6 @@ def test_taiwan_environment_runs_end_to_end(tmp_path: Path, tracking_uri: str):
     assert experiment is not None, "its own MLflow experiment"
     assert client.search_runs([experiment.experiment_id], "tags.`kedro.env` = 'taiwan'")
     assert client.get_model_version_by_alias("loan-default-taiwan", "champion")
+    run = client.search_runs([experiment.experiment_id], "tags.`kedro.env` = 'taiwan'")[0]
+    assert "fairness.SEX.worst_adverse_impact_ratio" in run.data.metrics
     assert not (project / "data/08_reporting").exists(), "taiwan writes under data/taiwan/ only"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import pandas as pd
 import pytest
 import yaml
 
@@ -118,3 +119,52 @@ def test_the_readme_key_table_matches_the_dataset_schema():
     }
     schema = set(Dataset.model_fields) - {"name", "source_file"}
     assert documented == schema, (sorted(schema - documented), sorted(documented - schema))
+
+
+@pytest.mark.parametrize(
+    ("uses", "named"),
+    [
+        ({"encoders": {"sex": "one_hot"}}, "dataset.encoders"),
+        ({"monotonic_trends": {"sex": "ascending"}}, "dataset.monotonic_trends"),
+        ({"derived_features": {"age_x": {"ratio": ["sex", "income"]}}}, "dataset.derived_features"),
+        (
+            {"derived_features": {"older": {"expression": "sex * 2"}}},
+            "derived_features (expression)",
+        ),
+        ({"baseline_rules": {"r": {"column": "sex", "in": [1]}}}, "dataset.baseline_rules"),
+        ({"text_columns": {"sex": {}}}, "dataset.text_columns"),
+    ],
+)
+def test_a_protected_column_can_never_be_made_a_model_input(uses: dict, named: str):
+    fairness = {"protected_columns": {"sex": "a prohibited basis"}}
+    message = _error({"dataset": {**REQUIRED_DATASET, **uses, "fairness": fairness}})
+    assert "dataset.fairness.protected_columns.sex: a protected column is never" in message
+    assert named in message
+
+
+def test_a_grouping_names_an_audited_column_and_one_way_of_grouping():
+    grouping = {"column": "state", "groups": {"West": ["CA"]}, "bands": [1, 2]}
+    message = _error(
+        {"dataset": {**REQUIRED_DATASET, "fairness": {"groupings": {"region": grouping}}}}
+    )
+    assert "give either bands or groups, not both" in message
+    grouping = {"column": "state", "groups": {"West": ["CA"]}}
+    message = _error(
+        {"dataset": {**REQUIRED_DATASET, "fairness": {"groupings": {"region": grouping}}}}
+    )
+    assert "fairness.groupings.region: column 'state' is not listed" in message
+
+
+def test_protected_columns_are_carried_but_are_never_features_or_asked_of_applicants():
+    from loan_default.schema import application_columns, feature_columns  # noqa: PLC0415
+
+    dataset = block(
+        "dataset",
+        {
+            "column_types": {"sex": "category", "income": "numeric"},
+            "fairness": {"protected_columns": {"sex": "a prohibited basis"}},
+        },
+    )
+    loans = pd.DataFrame({"sex": ["1", "2"], "income": [1.0, 2.0], "is_default": [0, 1]})
+    assert feature_columns(loans, dataset) == ["income"]
+    assert application_columns(dataset) == ["income"]

@@ -29,6 +29,11 @@ def referenced_columns(dataset: dict[str, Any]) -> dict[str, list[str]]:
     add("dataset.costs.amount_column", dataset["costs"]["amount_column"])
     for name, spec in dataset["derived_features"].items():
         add(f"dataset.derived_features.{name}", spec["ratio"] or spec["months_between"])
+    fairness = dataset.get("fairness") or {}
+    for key in ("protected_columns", "audit_columns"):
+        add(f"dataset.fairness.{key}", fairness.get(key))
+    for name, grouping in (fairness.get("groupings") or {}).items():
+        add(f"dataset.fairness.groupings.{name}", grouping["column"] or name)
     return references
 
 

@@ -160,6 +160,37 @@ class TextColumn(Block):
         return patterns
 
 
+class Grouping(Block):
+    """How the audit groups a column: its own values, numeric bands, or named sets of values."""
+
+    column: str | None = None  # the column grouped (default: the grouping's own key)
+    bands: list[float] | None = None  # ascending edges: "under 25", "25 to under 35", ...
+    groups: dict[str, list[Label]] | None = None  # group name -> values; others -> `other`
+    other: str = "other"
+
+    @model_validator(mode="after")
+    def _one_way(self) -> Grouping:
+        if self.bands is not None and self.groups is not None:
+            raise ValueError("give either bands or groups, not both")
+        if self.bands is not None and (not self.bands or self.bands != sorted(set(self.bands))):
+            raise ValueError(f"bands must be ascending distinct edges (got {self.bands})")
+        return self
+
+
+class Fairness(Block):
+    """Fair-lending audit: protected columns (never features, audited) and potential proxies."""
+
+    # column -> why it may not be used in a credit decision: never a feature or a reason.
+    protected_columns: dict[str, str] = {}
+    # column -> why it is audited as a potential proxy (it may be a feature).
+    audit_columns: dict[str, str] = {}
+    # Named views of a protected or audited column (a key equal to the column replaces its own
+    # values, e.g. age bands; another key adds a view, e.g. states grouped into regions).
+    groupings: dict[str, Grouping] = {}
+    # Groups with fewer test loans are listed as "too small to judge", never as findings.
+    min_group_size: Annotated[int, Field(ge=1)] = 100
+
+
 class Dataset(Block):
     """Everything specific to one loan table (README: "Use your own data")."""
 
@@ -186,6 +217,52 @@ class Dataset(Block):
     score_baselines: dict[str, str] = {}
     bounds: dict[str, Bounds] = {}
     text_columns: dict[str, TextColumn] = {}
+    # How reasons and reports name a column ("revol_util": "Revolving utilisation").
+    labels: dict[str, str] = {}
+    fairness: Fairness = Fairness()
+
+    @model_validator(mode="after")
+    def _protected_is_never_used(self) -> Dataset:
+        uses = {
+            key: set(getattr(self, key))
+            for key in (
+                "encoders", "categorical_orders", "monotonic_trends", "informative_missing",
+                "text_columns", "bounds",
+            )
+        }  # fmt: skip
+        uses["derived_features"] = {
+            column
+            for spec in self.derived_features.values()
+            for column in (spec.ratio or spec.months_between or [])
+        }
+        uses["baseline_rules"] = {rule.column for rule in self.baseline_rules.values()}
+        uses["score_baselines"] = set(self.score_baselines.values())
+        expressions = " ".join(s.expression or "" for s in self.derived_features.values())
+        for column in self.fairness.protected_columns:
+            used = [key for key, columns in uses.items() if column in columns]
+            if re.search(rf"\b{re.escape(column)}\b", expressions):
+                used.append("derived_features (expression)")
+            if column in self.derived_features:
+                used.append("derived_features")
+            if used:
+                raise ValueError(
+                    f"fairness.protected_columns.{column}: a protected column is never a model "
+                    f"input, but dataset.{', dataset.'.join(used)} uses it"
+                )
+        return self
+
+    @model_validator(mode="after")
+    def _groupings_name_audited_columns(self) -> Dataset:
+        fairness = self.fairness
+        audited = set(fairness.protected_columns) | set(fairness.audit_columns)
+        for name, grouping in fairness.groupings.items():
+            column = grouping.column or name
+            if column not in audited:
+                raise ValueError(
+                    f"fairness.groupings.{name}: column '{column}' is not listed in "
+                    "fairness.protected_columns or fairness.audit_columns"
+                )
+        return self
 
     @model_validator(mode="after")
     def _text_is_text(self) -> Dataset:
@@ -546,6 +623,19 @@ class Ablation(Block):
     ensemble: str | None = None
 
 
+class FairnessAudit(Block):
+    """How the fair-lending audit measures (what it audits is dataset.fairness)."""
+
+    n_boot: Annotated[int, Field(ge=0)] = 200  # bootstrap replicates for the intervals
+    confidence: Annotated[float, Field(gt=0, lt=1)] = 0.95
+    proxy_cv: Annotated[int, Field(ge=2)] = 3  # folds of the proxy-strength classifier
+    proxy_top_features: Annotated[int, Field(ge=1)] = 5
+    # Refit the champion without the audited columns and compare (costs one final fit).
+    ablation: bool = True
+    plot_max_groups: Annotated[int, Field(ge=2)] = 20  # per view, the lowest ratios first
+    random_state: int = 42
+
+
 class Evaluation(Block):
     """What the comparison table, charts and written finding show."""
 
@@ -596,9 +686,13 @@ class Registry(Block):
 
 
 class Reasons(Block):
-    """Reasons per application."""
+    """Adverse-action reasons: the principal characteristics that raised an applicant's risk."""
 
-    top_n: Annotated[int, Field(ge=1)] = 3
+    count: Annotated[int, Field(ge=1)] = 4  # a notice gives up to four principal reasons
+    for_approved: bool = False  # reasons for approved applications too (slower)
+    # Tree models: XGBoost's per-path contributions, or exact TreeSHAP (about 20x slower).
+    # Read when the champion is registered; the explainer travels with it.
+    tree_contributions: Literal["approximate", "exact"] = "approximate"
 
 
 class Drift(Block):
@@ -633,6 +727,7 @@ BLOCKS: dict[str, type[Block]] = {
     "training": Training,
     "tuning": Tuning,
     "evaluation": Evaluation,
+    "fairness": FairnessAudit,
     "registry": Registry,
     "score": Score,
 }

@@ -15,7 +15,9 @@ from loan_default.stability import ReferenceDistribution
 class ScoringProfile:
     """Training-period facts the registered champion carries, so scoring never reads data/.
 
-    - `typical_values`: per feature, the value reasons substitute (median or most frequent);
+    - `typical_values`: per feature, the typical *approved* training applicant's value (median
+      or most frequent), what reasons compare with; `explainer`: the champion's per-column
+      contributions against approved applicants (modelling/reasons.py);
     - `numeric_ranges` and `categories`: what training saw, for input checks; `hard_bounds`:
       values no application may have; `range_tolerance`: how far outside the training range a
       value may go before it is flagged;
@@ -30,6 +32,7 @@ class ScoringProfile:
     training_rows: int = 0
     hard_bounds: dict[str, tuple[float | None, float | None]] = field(default_factory=dict)
     range_tolerance: float = 1.0
+    explainer: Any = None  # a ReasonExplainer (None in models registered before it)
 
 
 def typical_values(train_loans: pd.DataFrame, dataset: dict[str, Any]) -> pd.DataFrame:
@@ -49,6 +52,14 @@ def typical_values(train_loans: pd.DataFrame, dataset: dict[str, Any]) -> pd.Dat
     return pd.DataFrame(rows, columns=["feature", "typical_value", "numeric"])
 
 
+def typical_row(train_loans: pd.DataFrame, typical: pd.DataFrame) -> pd.DataFrame:
+    """One loan with every feature at its typical value (other columns as the first loan)."""
+    row = train_loans.iloc[[0]].copy()
+    for feature, value in zip(typical["feature"], typical["typical_value"], strict=True):
+        row[feature] = value
+    return row
+
+
 def build_profile(
     train_loans: pd.DataFrame,
     training_scores: Any,
@@ -57,8 +68,11 @@ def build_profile(
     n_bins: int,
     hard_bounds: dict[str, tuple[float | None, float | None]] | None = None,
     range_tolerance: float = 1.0,
+    approved: Any = None,
+    explainer: Any = None,
 ) -> ScoringProfile:
-    """Profile of the training loans and of the champion's scores on them."""
+    """Profile of the training loans and of the champion's scores on them (`approved`: mask
+    of the training loans the champion approves; default all)."""
     ranges, categories = {}, {}
     for column in structured_feature_columns(train_loans, dataset):
         values = train_loans[column].dropna()
@@ -69,7 +83,9 @@ def build_profile(
         elif not pd.api.types.is_datetime64_any_dtype(values):
             categories[column] = sorted(values.astype(str).unique())
     return ScoringProfile(
-        typical_values=typical_values(train_loans, dataset),
+        typical_values=typical_values(
+            train_loans if approved is None else train_loans[approved], dataset
+        ),
         numeric_ranges=ranges,
         categories=categories,
         score_reference=ReferenceDistribution.of(training_scores, n_bins),
@@ -81,4 +97,5 @@ def build_profile(
         training_rows=len(train_loans),
         hard_bounds=hard_bounds or {},
         range_tolerance=range_tolerance,
+        explainer=explainer,
     )

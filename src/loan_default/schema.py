@@ -37,12 +37,27 @@ def label_texts(values: pd.Series) -> pd.Series:
 RAW_ROW = "__raw_row__"
 
 
+def protected_columns(dataset: dict[str, Any]) -> list[str]:
+    """Columns a credit decision may not use (dataset.fairness): carried for the audit only."""
+    return list((dataset.get("fairness") or {}).get("protected_columns") or {})
+
+
+def column_labels(dataset: dict[str, Any]) -> dict[str, str]:
+    """How reasons and reports name each column: dataset.labels, then text columns' labels."""
+    texts = {
+        column: spec["label"]
+        for column, spec in (dataset.get("text_columns") or {}).items()
+        if spec.get("label")
+    }
+    return texts | (dataset.get("labels") or {})
+
+
 def meta_columns(dataset: dict[str, Any]) -> list[str]:
-    """Columns carried beside the features but never fed to a model: target, date, flags, and
-    the raw row number."""
+    """Columns carried beside the features but never fed to a model: target, date, flags, the
+    raw row number and protected columns."""
     flag = dataset["target"]["policy_exceptions"]["flag_column"]
     columns = [target_column(dataset), dataset["date_column"], flag, RAW_ROW]
-    return [column for column in columns if column]
+    return [column for column in columns if column] + protected_columns(dataset)
 
 
 def feature_columns(loans: pd.DataFrame, dataset: dict[str, Any]) -> list[str]:
@@ -79,7 +94,11 @@ def required_raw_columns(dataset: dict[str, Any]) -> list[str]:
 
 def application_columns(dataset: dict[str, Any]) -> list[str]:
     """Raw columns a new application must have: typed columns known before the decision."""
-    unknown_at_application = set(dataset["identifier_columns"]) | set(dataset["excluded_columns"])
+    unknown_at_application = (
+        set(dataset["identifier_columns"])
+        | set(dataset["excluded_columns"])
+        | set(protected_columns(dataset))  # never asked of an applicant by the model
+    )
     patterns = list(dataset["leakage_columns"])
     return [
         column

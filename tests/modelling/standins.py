@@ -7,8 +7,10 @@ import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.compose import ColumnTransformer
 from sklearn.impute import SimpleImputer
-from sklearn.pipeline import make_pipeline
+from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import OneHotEncoder
+
+from loan_default.modelling.scoring_model import ScoringModel
 
 
 class StandInPreprocessor(BaseEstimator, TransformerMixin):
@@ -84,11 +86,39 @@ class StandInBinning(BaseEstimator, TransformerMixin):
         return pd.DataFrame(out, index=X.index)
 
 
-class RateModel:
-    """PD = rate, whatever else the row says; threshold 0.15."""
+class RateFeatures(TransformerMixin, BaseEstimator):
+    """Stateless features: the rate, and whether the applicant rents."""
 
-    threshold = 0.15
+    source_columns_ = {"rate": "rate", "home_rent": "home"}
 
-    def predict_proba(self, frame: pd.DataFrame) -> np.ndarray:
-        rate = frame["rate"].to_numpy(dtype=float)
+    def fit(self, X: pd.DataFrame, y=None):
+        return self
+
+    def transform(self, X: pd.DataFrame) -> pd.DataFrame:
+        return pd.DataFrame(
+            {"rate": X["rate"].astype(float), "home_rent": (X["home"] == "RENT").astype(float)},
+            index=X.index,
+        )
+
+    def get_feature_names_out(self, input_features=None) -> np.ndarray:
+        return np.asarray(["rate", "home_rent"], dtype=object)
+
+
+class RatePD(BaseEstimator):
+    """PD = the rate feature, whatever else the row says."""
+
+    classes_ = np.array([0, 1])
+
+    def fit(self, X, y=None):
+        return self
+
+    def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
+        rate = X["rate"].to_numpy(dtype=float)
         return np.column_stack([1 - rate, rate])
+
+
+class RateModel(ScoringModel):
+    """A champion whose PD is the rate; threshold 0.15."""
+
+    def __init__(self):
+        super().__init__(Pipeline([("preprocess", RateFeatures()), ("model", RatePD())]), 0.15)

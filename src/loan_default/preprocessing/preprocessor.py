@@ -65,6 +65,13 @@ class LoanPreprocessor(TransformerMixin, BaseEstimator):
                 encode.feature_names_out_, encode.encoded_features_, strict=True
             )
         } | (text.feature_labels_ if text is not None else {})
+        # Reasons are given per input column: every output column knows the column it came from.
+        self.source_columns_ = {
+            name: indicated.get(feature.column, feature.column)
+            for name, feature in zip(
+                encode.feature_names_out_, encode.encoded_features_, strict=True
+            )
+        } | (text.source_columns() if text is not None else {})
 
     def fit(self, X: pd.DataFrame, y: Any = None) -> LoanPreprocessor:
         """Fit every step on the training loans."""

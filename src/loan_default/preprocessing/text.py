@@ -18,12 +18,12 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 from scipy import sparse
 from scipy.special import logit
 from sklearn.base import BaseEstimator, TransformerMixin, clone
@@ -38,7 +38,9 @@ logger = logging.getLogger(__name__)
 
 # Keeps log-odds finite for a score of exactly 0 or 1.
 _EPSILON = 1e-6
-_WORD = re.compile(r"\w+")
+# A word as Python's `\w+` reads one, written for RE2 (whose `\w` is ASCII only).
+_WORD = r"[\pL\pN_]+"
+_TEXT = pd.ArrowDtype(pa.string())
 KINDS = {"text_score": "text score", "present": "has text", "words": "words (log)"}
 
 
@@ -92,9 +94,11 @@ class TextFeatures(TransformerMixin, BaseEstimator):
         only the first entry (text added later, e.g. while the loan was listed, is dropped);
         then `strip` patterns (boilerplate such as dated "added on" markers) are removed."""
         if column not in X.columns:
-            return pd.Series("", index=X.index, dtype=object)
+            return pd.Series("", index=X.index, dtype=_TEXT)
         spec = (self.columns or {})[column]
-        text = X[column].astype("object").where(X[column].notna(), "").astype(str)
+        # Arrow strings: the patterns run in pyarrow's RE2 over the whole column, not per row
+        # in Python (scoring 100,000 applications spends most of its time here otherwise).
+        text = X[column].astype("object").where(X[column].notna(), "").astype(str).astype(_TEXT)
         if spec.get("keep_first"):
             text = _first_entries(text, spec["keep_first"])
         for pattern in spec.get("strip", []):
@@ -111,7 +115,7 @@ class TextFeatures(TransformerMixin, BaseEstimator):
         if "present" in self.indicators:
             values["present"] = (text.str.len() > 0).to_numpy(dtype="float64")
         if "words" in self.indicators:
-            words = text.map(lambda value: len(_WORD.findall(value))).to_numpy("float64")
+            words = text.str.count(_WORD).to_numpy("float64")
             values["words"] = np.log1p(words)
         return values
 
@@ -207,6 +211,13 @@ class TextFeatures(TransformerMixin, BaseEstimator):
             for kind, name in self._names(column).items()
         }
 
+    def source_columns(self) -> dict[str, str]:
+        """Output column -> the text column it is made from."""
+        check_is_fitted(self, "feature_names_out_")
+        return {
+            name: column for column in self.columns or {} for name in self._names(column).values()
+        }
+
     def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
         """Names of the text feature columns."""
         check_is_fitted(self, "feature_names_out_")
@@ -215,5 +226,7 @@ class TextFeatures(TransformerMixin, BaseEstimator):
 
 def _first_entries(text: pd.Series, separator: str) -> pd.Series:
     """Per row, the first non-blank stretch of text between matches of `separator`."""
-    parts = text.str.replace(separator, "\x00", regex=True).str.split("\x00")
-    return parts.map(lambda pieces: next((piece for piece in pieces if piece.strip()), ""))
+    marked = text.str.replace(separator, "\x00", regex=True)
+    # Blank stretches before the first entry go; the first entry ends at the next separator.
+    leading = marked.str.replace(r"^[\s\x00\x{85}\x{a0}\p{Z}]+", "", regex=True)
+    return leading.str.split("\x00", n=1).list[0]

@@ -3,14 +3,13 @@
 import pandas as pd
 import pytest
 
+from loan_default.modelling.reasons import ReasonExplainer, Wording
 from loan_default.pipelines.score.nodes import (
-    _describe_reason,
-    explain,
     measure_score_drift,
     score_applications,
     validate_applications,
 )
-from loan_default.profile import build_profile, typical_values
+from loan_default.profile import build_profile, typical_row, typical_values
 from loan_default.serving import ChampionHandle, LoanDefaultModel
 from loan_default.validation import DataValidationError
 from tests.modelling.standins import RateModel
@@ -45,14 +44,33 @@ def train() -> pd.DataFrame:
     )
 
 
-def champion_for(train: pd.DataFrame) -> ChampionHandle:
-    """RateModel packaged as the registry would hand it over, with a profile of `train`."""
+def champion_for(train: pd.DataFrame, explained: bool = True) -> ChampionHandle:
+    """RateModel packaged as the registry would hand it over, with a profile of `train` (and,
+    as registration builds it, an explainer against the approved training loans)."""
     model = RateModel()
     scores = model.predict_proba(train)[:, 1]
-    profile = build_profile(train, scores, ["rate", "home"], DATASET, SCORE["drift"]["n_bins"])
+    approved = scores < model.threshold
+    typical = typical_values(train[approved], DATASET)
+    explainer = ReasonExplainer.fit(
+        model.estimator, model.preprocessor, model.encode(train[approved]),
+        typical_row(train, typical),
+    )  # fmt: skip
+    profile = build_profile(
+        train, scores, ["rate", "home"], DATASET, SCORE["drift"]["n_bins"],
+        approved=approved, explainer=explainer if explained else None,
+    )  # fmt: skip
     types = {"rate": "percent", "home": "category"}
     package = LoanDefaultModel(model, DATASET, profile, types)
     return ChampionHandle(package, "models:/test/1", "run-1", "test", "1")
+
+
+NO_PROBLEMS = pd.DataFrame(columns=["application_row", "severity", "column", "value", "problem"])
+
+
+def reasons_for(applications: pd.DataFrame, champion: ChampionHandle, **reasons) -> pd.DataFrame:
+    applications = applications.assign(application_row=range(1, len(applications) + 1))
+    settings = {"count": 2, "for_approved": False} | reasons
+    return score_applications(applications, NO_PROBLEMS, champion, {"reasons": settings})
 
 
 def test_unparsable_rows_go_to_errors_and_the_rest_is_prepared(train):
@@ -76,45 +94,52 @@ def test_reference_is_median_or_most_frequent(train):
     assert reference["home"] == "RENT"
 
 
-def test_reasons_name_the_feature_that_raises_the_probability(train):
-    applications = pd.DataFrame({"rate": [0.3, 0.1], "home": ["OWN", "RENT"]})
-    reference = typical_values(train, DATASET)
-    probability = RateModel().predict_proba(applications)[:, 1]
-    reasons = explain(RateModel(), applications, reference, probability, top_n=2)
-    assert reasons.loc[0, "reason_1"] == "rate = 0.3"
-    as_written = explain(RateModel(), applications, reference, probability, 2, {"rate"})
-    assert as_written.loc[0, "reason_1"] == "rate = 30%", (
-        "a percent reads as the applicant wrote it"
-    )
-    assert reasons.loc[0, "reason_1_contribution"] == pytest.approx(0.2)
-    assert reasons.loc[1, "reason_1"] == "", "a typical applicant has no reason to decline"
+@pytest.mark.parametrize("explained", [True, False], ids=["explainer", "older model"])
+def test_reasons_name_the_feature_that_raises_the_probability(train, explained):
+    """Compared with approved training applicants (rate 5-10%, renting); a model registered
+    before explainers falls back to occlusion against its profile's typical loan."""
+    applications = pd.DataFrame({"rate": [0.3, 0.1, 0.12], "home": ["OWN", "RENT", "OWN"]})
+    scored = reasons_for(applications, champion_for(train, explained), for_approved=True)
+    assert scored.loc[0, "reason_1"] == "rate 30% — higher than typical approved applicants (10%)"
+    assert scored.loc[0, "reason_1_contribution"] == pytest.approx(0.2)
+    assert scored.loc[0, "reason_2"] == "", "home does not move this model's PD: no reason"
+    assert scored.loc[1, "reason_1"] == "", "a typical approved applicant has no reason"
+    assert scored.loc[2, "reason_1"].startswith("rate 12% — higher")
+
+
+def test_reasons_are_given_to_rejected_applications_unless_asked_for_approved_too(train):
+    applications = pd.DataFrame({"rate": [0.3, 0.12], "home": ["OWN", "OWN"]})
+    scored = reasons_for(applications, champion_for(train))
+    assert scored["decision"].tolist() == ["reject", "approve"]
+    assert scored.loc[0, "reason_1"].startswith("rate 30%")
+    assert scored.loc[1, "reason_1"] == "" and scored.loc[1, "reason_1_contribution"] == 0
+    assert [c for c in scored if c.startswith("reason_") and "_contribution" not in c] == [
+        "reason_1",
+        "reason_2",
+    ]
 
 
 def test_drift_is_zero_for_the_same_population_and_large_for_a_shifted_one(train):
     """Drift is measured against the profile saved at training time, not the training loans."""
     champion = champion_for(train)
-    same, metrics = measure_score_drift(train, champion, SCORE)
+    scored = reasons_for(train.drop(columns="is_default"), champion)
+    same, metrics = measure_score_drift(train, scored, champion, SCORE)
     assert same["psi"].max() == pytest.approx(0.0, abs=1e-9)
     assert set(metrics) == {"drift_psi_score", "drift_psi_rate", "drift_psi_home"}
     shifted = train.assign(rate=[0.3, 0.35, 0.4, 0.45], home="OWN")
-    table, _ = measure_score_drift(shifted, champion, SCORE)
+    scored = reasons_for(shifted.drop(columns="is_default"), champion)
+    table, _ = measure_score_drift(shifted, scored, champion, SCORE)
     assert (table["band"] == "major shift").all()
 
 
 def test_scored_batch_names_the_model_version_and_run(train):
-    applications = train.drop(columns="is_default").assign(application_row=[1, 2, 3, 4])
-    no_problems = pd.DataFrame(
-        columns=["application_row", "severity", "column", "value", "problem"]
-    )
-    scored = score_applications(
-        applications, no_problems, champion_for(train), {"reasons": {"top_n": 1}}
-    )
+    scored = reasons_for(train.drop(columns="is_default"), champion_for(train), count=1)
     assert scored["decision"].tolist() == ["approve", "approve", "approve", "reject"]
     assert set(scored["model_version"]) == {"1"} and set(scored["model_run_id"]) == {"run-1"}
 
 
 def test_a_text_reason_names_the_wording_without_quoting_it():
+    wording = Wording(labels={"desc": "Loan description"}, text_columns=frozenset({"desc"}))
     text = "Borrower added on 11/24/11 > Pay off my cards"
-    assert _describe_reason("desc", text, 0.02, False, text=True) == "desc: its wording"
-    assert _describe_reason("desc", "", 0.02, False, text=True) == "desc: none given"
-    assert _describe_reason("desc", text, -0.01, False, text=True) == ""
+    assert wording.sentence("desc", text) == "Loan description: its wording"
+    assert wording.sentence("desc", "") == "Loan description: none given"

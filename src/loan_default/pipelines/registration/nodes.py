@@ -11,9 +11,10 @@ import pandas as pd
 
 from loan_default.applications import hard_bounds, input_types
 from loan_default.modelling.metrics import GREATER_IS_BETTER, exposures, score_metrics
+from loan_default.modelling.reasons import ReasonExplainer
 from loan_default.modelling.scoring_model import ScoringModel
-from loan_default.profile import ScoringProfile, build_profile
-from loan_default.schema import RAW_ROW, target_values
+from loan_default.profile import ScoringProfile, build_profile, typical_row, typical_values
+from loan_default.schema import RAW_ROW, protected_columns, target_values
 from loan_default.serving import ChampionHandle, LoanDefaultModel
 
 logger = logging.getLogger(__name__)
@@ -42,17 +43,31 @@ def build_scoring_profile(
     dataset: dict[str, Any],
     score: dict[str, Any],
 ) -> ScoringProfile:
-    """Training ranges, bounds, categories, typical values and score/feature distributions."""
+    """Training ranges, bounds, categories, typical approved values, score/feature
+    distributions and the reasons' explainer."""
     drift = score["drift"]
     top = [feature for feature in iv_ranking["feature"] if feature in train_loans]
+    features = champion_model.encode(train_loans)
+    scores = champion_model.predict_encoded(features)
+    approved = scores < champion_model.threshold
+    if not approved.any():  # a champion that rejects everyone: compare with all applicants
+        approved[:] = True
+    typical = typical_values(train_loans[approved], dataset)
+    explainer = ReasonExplainer.fit(
+        champion_model.estimator, champion_model.preprocessor, features[approved],
+        typical_row(train_loans, typical), protected_columns(dataset),
+        exact=score["reasons"]["tree_contributions"] == "exact",
+    )  # fmt: skip
     return build_profile(
         train_loans,
-        champion_model.predict_proba(train_loans)[:, 1],
+        scores,
         top[: int(drift["top_features"])],
         dataset,
         int(drift["n_bins"]),
         hard_bounds(train_loans, application_inputs, dataset),
         float(score["plausibility"]["range_tolerance"]),
+        approved=approved,
+        explainer=explainer,
     )
 
 

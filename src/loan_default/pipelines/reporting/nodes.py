@@ -19,6 +19,7 @@ PLOTS = {
     "metric_by_strategy": "Cross-validated metric by imbalance strategy (mean and spread)",
     "missing_value_plot": "Missing rate per column in training loans",
     "woe_plot": "Weight of evidence of the most predictive features",
+    "fairness_plot": "Approval rate and adverse impact ratio by group (test set)",
 }
 COMPARED = [
     "cv_roc_auc_mean",
@@ -78,6 +79,10 @@ def render_report(
     champion: dict[str, Any],
     champion_metrics: dict[str, Any],
     model_finding: str,
+    fairness_audit: pd.DataFrame,
+    proxy_strength: pd.DataFrame,
+    fairness_trade_off: pd.DataFrame,
+    fairness_finding: str,
     test_set: dict[str, str],
     dataset: dict[str, Any],
     training: dict[str, Any],
@@ -85,7 +90,7 @@ def render_report(
     **plots: Any,
 ) -> str:
     """One self-contained HTML page: data, missingness, IV, text, baselines vs models, how the
-    champion was chosen, what each addition contributes, the decision."""
+    champion was chosen, what each addition contributes, the decision, fair lending."""
     metric = training["selection"]["primary_metric"]
     stable = reports["psi_bands"][0]["label"]
     selection = sections.selection_section(
@@ -107,6 +112,13 @@ def render_report(
         ),
         ("The champion", _champion_section(champion_metrics, test_set, plots)),
         ("Written finding", report.markdown(model_finding)),
+        (
+            "Fair lending",
+            sections.fairness_section(
+                fairness_audit, proxy_strength, fairness_trade_off, fairness_finding
+            )
+            + _plot(plots, "fairness_plot"),
+        ),
     ]
     return report.page(f"Loan default: {dataset['name']} report", sections_)
 

@@ -18,6 +18,10 @@ TABLES = [
     "champion",
     "champion_metrics",
     "model_finding",
+    "fairness_audit",
+    "proxy_strength",
+    "fairness_trade_off",
+    "fairness_finding",
 ]
 
 

@@ -1,4 +1,5 @@
-"""Report sections on how the champion was chosen: fold schemes, text features, the ablation.
+"""Report sections on how the champion was chosen (fold schemes, text features, the ablation)
+and on fair lending.
 
 Every sentence is generated from the run's own tables, so the wording follows the numbers.
 """
@@ -122,3 +123,37 @@ def ablation_section(ablation: pd.DataFrame, test_name: str) -> str:
         f"choose, test = the {test_name}. Expected cost is per loan (lower is better).</p>"
         + report.table(ablation[[*columns, "note"]].fillna(""), digits=4)
     )
+
+
+AUDIT_SHOWN = [
+    "view", "group", "size", "approval_rate", "adverse_impact_ratio", "adverse_impact_ratio_low",
+    "adverse_impact_ratio_high", "false_rejection_rate", "false_approval_rate", "roc_auc",
+    "mean_pd", "observed_default_rate", "verdict",
+]  # fmt: skip
+
+
+def fairness_section(
+    audit: pd.DataFrame, proxy: pd.DataFrame, trade_off: pd.DataFrame, finding: str
+) -> str:
+    """The finding, then per view the judged groups with the lowest ratios, the proxies and
+    the trade-off of dropping the audited columns."""
+    if audit.empty:
+        return report.markdown(finding)
+    judged = audit[audit["judged"]].sort_values(["view", "adverse_impact_ratio"])
+    lowest = judged.groupby("view", sort=False).head(5)
+    small = int((~audit["judged"]).sum())
+    text = report.markdown(finding) + (
+        "<p>Per view, the five judged groups with the lowest adverse impact ratio (approval "
+        "rate over the most-approved judged group's); fairness_audit.csv has every group, "
+        f"including the {small} too small to judge.</p>"
+        + report.table(lowest[AUDIT_SHOWN].fillna(""), digits=3)
+    )
+    if not proxy.empty:
+        text += "<p>Proxy strength (training loans, cross-validated):</p>" + report.table(
+            proxy, digits=3
+        )
+    if not trade_off.empty:
+        text += "<p>The champion refitted without the audited columns:</p>" + report.table(
+            trade_off, digits=4
+        )
+    return text

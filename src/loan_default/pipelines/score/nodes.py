@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from loan_default.applications import ROW, check_applications, summarise_problems
+from loan_default.modelling.reasons import ReasonExplainer, Wording, describe_reasons
+from loan_default.profile import typical_row
+from loan_default.schema import column_labels, protected_columns
 from loan_default.serving import ChampionHandle
 from loan_default.stability import ReferenceDistribution, band
 from loan_default.tracking import metric_name
@@ -41,23 +45,26 @@ def score_applications(
     champion: ChampionHandle,
     score: dict[str, Any],
 ) -> pd.DataFrame:
-    """Probability of default, decision at the champion's threshold, top reasons, warnings and
-    the model that scored."""
+    """Probability of default, decision at the champion's threshold, adverse-action reasons,
+    warnings and the model that scored."""
     model = champion.model.champion
     logger.info("Scoring %d applications with %s", len(applications), champion.describe())
-    probability = model.predict_proba(applications)[:, 1]
+    features = model.encode(applications)  # once, for the score and the reasons
+    probability = model.predict_encoded(features)
     identifiers = [c for c in champion.model.dataset["identifier_columns"] if c in applications]
     scored = applications[[ROW, *identifiers]].reset_index(drop=True)
     scored["probability_of_default"] = probability.round(6)
-    scored["decision"] = np.where(probability >= model.threshold, "reject", "approve")
+    rejected = probability >= model.threshold
+    scored["decision"] = np.where(rejected, "reject", "approve")
     scored["threshold"] = round(model.threshold, 6)
-    reference = champion.model.profile.typical_values
-    top_n = int(score["reasons"]["top_n"])
-    kinds = champion.model.input_types
-    percents = {c for c, kind in kinds.items() if kind == "percent"}
-    texts = {c for c, kind in kinds.items() if kind == "text"}
-    reasons = explain(model, applications, reference, probability, top_n, percents, texts)
-    scored = pd.concat([scored, reasons], axis=1)
+    reasons = score["reasons"]
+    explained = np.ones(len(scored), dtype=bool) if reasons["for_approved"] else rejected
+    started = time.perf_counter()
+    table = explain(champion, applications, features, explained, int(reasons["count"]))
+    logger.info(
+        "Reasons for %d applications in %.1f s", int(explained.sum()), time.perf_counter() - started
+    )
+    scored = pd.concat([scored, table], axis=1)
     scored["warnings"] = summarise_problems(scored[ROW], application_errors, "warning").to_numpy()
     scored["model_name"] = champion.name
     scored["model_version"] = champion.version
@@ -66,73 +73,51 @@ def score_applications(
 
 
 def explain(
-    model: Any,
+    champion: ChampionHandle,
     applications: pd.DataFrame,
-    reference: pd.DataFrame,
-    probability: np.ndarray,
-    top_n: int,
-    percent_columns: set[str] | frozenset[str] = frozenset(),
-    text_columns: set[str] | frozenset[str] = frozenset(),
+    features: pd.DataFrame,
+    explained: np.ndarray,
+    count: int,
 ) -> pd.DataFrame:
-    """Reasons: features whose replacement by the typical training value lowers the PD most.
-
-    Model-agnostic and honest for any champion: each contribution is the change in the model's
-    own probability when one feature is set to a typical training loan's value.
-    """
-    contributions = {}
-    for feature, typical in zip(reference["feature"], reference["typical_value"], strict=True):
-        if feature not in applications:
-            continue
-        counterfactual = applications.copy()
-        counterfactual[feature] = typical
-        contributions[feature] = probability - model.predict_proba(counterfactual)[:, 1]
-    table = pd.DataFrame(contributions)
-    order = np.argsort(-table.to_numpy(), axis=1)[:, :top_n]
-    reasons = {}
-    for rank in range(order.shape[1]):
-        names = table.columns.to_numpy()[order[:, rank]]
-        values = table.to_numpy()[np.arange(len(table)), order[:, rank]]
-        shown = [
-            _describe_reason(
-                name,
-                applications[name].iloc[row],
-                value,
-                name in percent_columns,
-                name in text_columns,
-            )  # fmt: skip
-            for row, (name, value) in enumerate(zip(names, values, strict=True))
-        ]
-        reasons[f"reason_{rank + 1}"] = shown
-        reasons[f"reason_{rank + 1}_contribution"] = np.where(values > 0, values.round(4), 0.0)
-    return pd.DataFrame(reasons)
-
-
-def _describe_reason(
-    feature: str, value: Any, contribution: float, percent: bool, text: bool = False
-) -> str:
-    if contribution <= 0:
-        return ""
-    if text:  # free text: what raised the PD is its wording, not a value to quote back
-        return (
-            f"{feature}: its wording"
-            if isinstance(value, str) and value.strip()
-            else f"{feature}: none given"
-        )
-    if pd.isna(value):
-        shown = "missing"
-    elif percent:  # shown as the applicant wrote it ("17.5%"), not as parsed (0.175)
-        shown = f"{100 * value:.4g}%"
-    elif isinstance(value, int | float) and abs(value) >= 1000:
-        shown = f"{value:,.0f}"
-    elif isinstance(value, int | float):
-        shown = f"{value:.4g}"
-    else:
-        shown = str(value)
-    return f"{feature} = {shown}"
+    """Up to `count` reasons for the `explained` rows (blank for the others), in words."""
+    model, profile = champion.model.champion, champion.model.profile
+    dataset, kinds = champion.model.dataset, champion.model.input_types
+    typical = profile.typical_values
+    explainer = profile.explainer
+    if explainer is None:  # registered before explainers: occlusion against its typical loan
+        reference = typical_row(applications, typical)
+        explainer = ReasonExplainer.fit(
+            model.estimator, model.preprocessor, model.encode(reference), reference,
+            protected_columns(dataset),
+        )  # fmt: skip
+    wording = Wording(
+        labels=column_labels(dataset),
+        percent_columns=frozenset(c for c, kind in kinds.items() if kind == "percent"),
+        text_columns=frozenset(c for c, kind in kinds.items() if kind == "text"),
+        typical=dict(zip(typical["feature"], typical["typical_value"], strict=True)),
+    )
+    rows = np.flatnonzero(explained)
+    contributions = explainer.contributions(features.iloc[rows])
+    described = describe_reasons(
+        contributions.reset_index(drop=True),
+        applications.iloc[rows].reset_index(drop=True),
+        wording,
+        count,
+    )
+    table = pd.DataFrame(index=range(len(applications)), columns=described.columns)
+    for column in described.columns:
+        blank = 0.0 if column.endswith("_contribution") else ""
+        values = np.full(len(applications), blank, dtype=object)
+        values[rows] = described[column].to_numpy()
+        table[column] = values if blank == "" else values.astype(float)
+    return table
 
 
 def measure_score_drift(
-    applications: pd.DataFrame, champion: ChampionHandle, score: dict[str, Any]
+    applications: pd.DataFrame,
+    scored_applications: pd.DataFrame,
+    champion: ChampionHandle,
+    score: dict[str, Any],
 ) -> tuple[pd.DataFrame, dict[str, dict[str, float]]]:
     """PSI of the score and of the most predictive features, training period vs this batch.
 
@@ -140,7 +125,7 @@ def measure_score_drift(
     """
     bands = score["drift"]["bands"]
     profile = champion.model.profile
-    scores = champion.model.champion.predict_proba(applications)[:, 1]
+    scores = scored_applications["probability_of_default"].to_numpy(dtype=float)
     rows = [_psi_row("score", profile.score_reference, scores, bands)]
     rows += [
         _psi_row(feature, reference, applications[feature], bands)

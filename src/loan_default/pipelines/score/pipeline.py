@@ -27,7 +27,7 @@ def create_pipeline(**kwargs) -> Pipeline:
             ),
             Node(
                 measure_score_drift,
-                ["valid_applications", "scoring_champion", "params:score"],
+                ["valid_applications", "scored_applications", "scoring_champion", "params:score"],
                 ["score_drift", "score_drift_metrics"],
                 name="measure_score_drift",
                 tags={"reporting"},

@@ -1,0 +1,233 @@
+"""Adverse-action reasons: the characteristics that raised an applicant's default risk most.
+
+Contributions are per input column, in probability of default, against typical *approved*
+training applicants (what a notice compares with):
+- XGBoost: its own per-feature contributions (`pred_contribs`), in log-odds, which add up to
+  the model's log-odds exactly. `exact` uses TreeSHAP; the default, `approximate`, the
+  per-path attribution (`approx_contribs`, Saabas), about 20 times faster for the tuned model
+  (depth 5, ~500 trees): its principal reasons agree closely (see README "Fair lending");
+- a scaled logistic regression: coefficient x scaled value, in log-odds (exact for a linear model);
+- an ensemble: each member's contributions scaled to probability by its slope p(1 - p) at this
+  applicant, averaged as the ensemble averages probabilities (a first-order attribution);
+- any other model: occlusion, the PD minus the PD with the column set to the typical approved
+  applicant's value.
+Additive contributions are taken relative to their mean over approved training applicants.
+Encoded columns (one-hot categories, missing indicators, text features) are summed back to the
+input column they came from. The WoE scorecard uses the points-below-maximum method instead.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import Pipeline
+from xgboost import DMatrix, XGBClassifier
+
+from .ensemble import AveragedClassifier
+
+# One member's additive explanation: log-odds contributions (rows x encoded columns), its
+# probability per row and its weight in the final probability.
+Part = tuple[np.ndarray, np.ndarray, float]
+
+
+def _sigmoid(log_odds: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-log_odds))
+
+
+def additive_parts(
+    estimator: BaseEstimator, X: pd.DataFrame, exact: bool = False
+) -> list[Part] | None:
+    """Log-odds contributions of each additive member, or None for any other model (`exact`:
+    TreeSHAP for tree ensembles instead of the per-path attribution)."""
+    if isinstance(estimator, AveragedClassifier):
+        members = [additive_parts(member, X, exact) for member in estimator.estimators_]
+        if any(parts is None for parts in members):
+            return None
+        share = 1.0 / len(members)
+        return [(c, p, share * w) for parts in members for c, p, w in parts]
+    if isinstance(estimator, XGBClassifier):
+        matrix = DMatrix(X.to_numpy(dtype="float32"), feature_names=list(X.columns))
+        booster = estimator.get_booster()
+        booster.set_param({"nthread": os.cpu_count() or 1})  # fitted single-threaded (the grid)
+        contributions = booster.predict(matrix, pred_contribs=True, approx_contribs=not exact)
+        return [(contributions[:, :-1], _sigmoid(contributions.sum(axis=1)), 1.0)]
+    if isinstance(estimator, Pipeline) and isinstance(estimator[-1], LogisticRegression):
+        scaled = np.asarray(estimator[:-1].transform(X), dtype=float) if len(estimator) > 1 else X
+        model = estimator[-1]
+        contributions = np.asarray(scaled, dtype=float) * model.coef_[0]
+        probability = _sigmoid(contributions.sum(axis=1) + model.intercept_[0])
+        return [(contributions, probability, 1.0)]
+    return None
+
+
+@dataclass
+class ReasonExplainer:
+    """Per-column contributions of one champion, measured against its approved applicants.
+
+    Built once at registration (`fit`) and carried inside the registered model.
+    """
+
+    model: BaseEstimator  # the final estimator, fed the preprocessor's output
+    feature_names: list[str]
+    sources: list[str]  # per encoded column, the input column it came from
+    excluded: list[str] = field(default_factory=list)  # never a reason (protected columns)
+    exact: bool = False  # trees: TreeSHAP instead of the per-path attribution
+    baselines: list[np.ndarray] | None = None  # additive: mean contributions of the approved
+    reference: pd.DataFrame | None = None  # occlusion: a typical approved applicant, encoded
+
+    @property
+    def columns(self) -> list[str]:
+        """Input columns that can be reasons, in feature order."""
+        seen = dict.fromkeys(self.sources)
+        return [column for column in seen if column not in self.excluded]
+
+    @classmethod
+    def fit(
+        cls,
+        model: BaseEstimator,
+        preprocessor: Any,
+        approved_features: pd.DataFrame,
+        typical_approved: pd.DataFrame,
+        excluded: Iterable[str] = (),
+        exact: bool = False,
+        max_rows: int = 5000,
+    ) -> ReasonExplainer:
+        """An explainer for `model` after `preprocessor`, given the approved training applicants'
+        encoded features (their mean contributions: from up to `max_rows` of them) and one
+        typical approved applicant (raw columns)."""
+        names = list(preprocessor.get_feature_names_out())
+        mapping = getattr(preprocessor, "source_columns_", {})
+        sources = [mapping.get(n, n) for n in names]
+        explainer = cls(model, names, sources, list(excluded), exact)
+        if len(approved_features) > max_rows:  # a mean: a seeded sample estimates it closely
+            approved_features = approved_features.sample(n=max_rows, random_state=0)
+        parts = additive_parts(model, approved_features[names], exact)
+        if parts is not None:
+            explainer.baselines = [contributions.mean(axis=0) for contributions, _, _ in parts]
+        else:
+            explainer.reference = preprocessor.transform(typical_approved)[names]
+        return explainer
+
+    def contributions(self, features: pd.DataFrame) -> pd.DataFrame:
+        """Rows x input columns: how much each column raises the PD (negative: lowers it)."""
+        X = features[self.feature_names]
+        parts = additive_parts(self.model, X, self.exact) if self.baselines is not None else None
+        if parts is None:
+            return self._occlusion(X)
+        encoded = sum(
+            weight * (probability * (1 - probability))[:, None] * (contributions - baseline)
+            for (contributions, probability, weight), baseline in zip(
+                parts, self.baselines, strict=True
+            )
+        )
+        # Encoded columns -> their input column: one matrix product with a 0/1 membership.
+        sources = np.asarray(self.sources, dtype=object)
+        membership = (sources[:, None] == np.asarray(self.columns, dtype=object)).astype(float)
+        return pd.DataFrame(encoded @ membership, columns=self.columns, index=X.index)
+
+    def _occlusion(self, X: pd.DataFrame) -> pd.DataFrame:
+        probability = self.model.predict_proba(X)[:, 1]
+        sources = np.asarray(self.sources)
+        out = {}
+        for column in self.columns:
+            encoded = [
+                name for name, s in zip(self.feature_names, sources, strict=True) if s == column
+            ]
+            typical = X.copy()
+            typical[encoded] = self.reference[encoded].to_numpy().repeat(len(X), axis=0)
+            out[column] = probability - self.model.predict_proba(typical)[:, 1]
+        return pd.DataFrame(out, index=X.index)
+
+
+def scorecard_points_below_maximum(
+    scorecard: Pipeline, loans: pd.DataFrame, pdo: float
+) -> pd.DataFrame:
+    """Rows x characteristics: points the applicant falls short of the characteristic's best
+    bin (the classic scorecard adverse-action method; 0 = the best attribute)."""
+    binning, model = scorecard[0], scorecard[-1]
+    woe = binning.transform(loans)
+    coefficients = pd.Series(model.coef_[0], index=woe.columns)
+    tables = binning.binning_tables()
+    # Log-odds of default per bin; an unseen category gets WoE 0, which is a bin too.
+    per_bin = tables.assign(log_odds=tables["woe"] * tables["feature"].map(coefficients))
+    best = per_bin.groupby("feature")["log_odds"].min().clip(upper=0.0)
+    shortfall = woe * coefficients - best[woe.columns]
+    return (shortfall * pdo / np.log(2)).clip(lower=0.0)
+
+
+def top_reasons(contributions: pd.DataFrame, count: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per row, the `count` columns with the largest positive contributions (names, values);
+    a slot without a positive contribution has name '' and value 0."""
+    values = contributions.to_numpy(dtype=float)
+    count = min(count, values.shape[1])
+    order = np.argsort(-values, axis=1, kind="stable")[:, :count]
+    chosen = np.take_along_axis(values, order, axis=1)
+    names = contributions.columns.to_numpy(dtype=object)[order]
+    positive = chosen > 0
+    return np.where(positive, names, ""), np.where(positive, chosen, 0.0)
+
+
+@dataclass(frozen=True)
+class Wording:
+    """How reasons name columns and show values."""
+
+    labels: dict[str, str] = field(default_factory=dict)
+    percent_columns: frozenset[str] = frozenset()
+    text_columns: frozenset[str] = frozenset()
+    typical: dict[str, Any] = field(default_factory=dict)  # typical approved applicant
+
+    def label(self, column: str) -> str:
+        """The column's label from conf, or its name."""
+        return self.labels.get(column) or column
+
+    def show(self, column: str, value: Any) -> str:
+        """A value as an applicant would recognise it."""
+        if isinstance(value, float | int | np.floating | np.integer) and not isinstance(
+            value, bool
+        ):
+            if column in self.percent_columns:  # as written ("17.5%"), not as parsed (0.175)
+                return f"{100 * value:.4g}%"
+            return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.3g}"
+        return str(value)
+
+    def sentence(self, column: str, value: Any) -> str:
+        """e.g. "Revolving utilisation 97% — higher than typical approved applicants (54%)"."""
+        label = self.label(column)
+        if column in self.text_columns:  # what raised the PD is its wording: never quoted back
+            written = isinstance(value, str) and value.strip()
+            return f"{label}: {'its wording' if written else 'none given'}"
+        if value is None or (not isinstance(value, str) and pd.isna(value)):
+            return f"{label}: not given"
+        typical = self.typical.get(column)
+        shown = self.show(column, value)
+        if typical is None or (not isinstance(typical, str) and pd.isna(typical)):
+            return f"{label} {shown}"
+        if isinstance(value, str) or isinstance(typical, str):
+            if str(value) == str(typical):
+                return f"{label} {shown}"
+            return f"{label} {shown} — typical approved applicants: {self.show(column, typical)}"
+        direction = "higher than" if value > typical else "lower than" if value < typical else "as"
+        return f"{label} {shown} — {direction} typical approved applicants ({self.show(column, typical)})"
+
+
+def describe_reasons(
+    contributions: pd.DataFrame, applications: pd.DataFrame, wording: Wording, count: int
+) -> pd.DataFrame:
+    """`reason_1..count` sentences and `reason_k_contribution` (PD points) per application."""
+    names, values = top_reasons(contributions, count)
+    out = {}
+    for rank in range(names.shape[1]):
+        sentences = [
+            wording.sentence(name, applications[name].iat[row]) if name else ""
+            for row, name in enumerate(names[:, rank])
+        ]
+        out[f"reason_{rank + 1}"] = sentences
+        out[f"reason_{rank + 1}_contribution"] = values[:, rank].round(4)
+    return pd.DataFrame(out, index=contributions.index)

@@ -1,0 +1,102 @@
+"""Fairness: audit the champion by group (dataset.fairness), measure proxies, refit without
+the audited columns and write the finding."""
+
+from kedro.pipeline import Node, Pipeline
+
+from .nodes import (
+    assign_audit_groups,
+    audit_champion,
+    compare_without_audited_columns,
+    measure_proxy_strength,
+    plot_fairness,
+    score_without_audited_columns,
+    write_fairness_finding,
+)
+
+
+def create_pipeline(**kwargs) -> Pipeline:
+    """Build the fairness stage."""
+    return Pipeline(
+        [
+            Node(
+                assign_audit_groups,
+                ["test_loans", "params:dataset"],
+                "audit_groups",
+                name="assign_audit_groups",
+            ),
+            Node(
+                audit_champion,
+                [
+                    "test_predictions",
+                    "champion",
+                    "audit_groups",
+                    "test_loans",
+                    "params:dataset",
+                    "params:fairness",
+                ],
+                ["fairness_audit", "fairness_metrics"],
+                name="audit_champion",
+            ),
+            Node(
+                measure_proxy_strength,
+                [
+                    "train_features",
+                    "train_loans",
+                    "fitted_preprocessor",
+                    "params:dataset",
+                    "params:fairness",
+                ],
+                "proxy_strength",
+                name="measure_proxy_strength",
+            ),
+            Node(
+                score_without_audited_columns,
+                [
+                    "train_features",
+                    "test_features",
+                    "fitted_preprocessor",
+                    "champion",
+                    "params:dataset",
+                    "params:training",
+                    "params:fairness",
+                ],
+                "scores_without_audited_columns",
+                name="score_without_audited_columns",
+            ),
+            Node(
+                compare_without_audited_columns,
+                [
+                    "test_predictions",
+                    "scores_without_audited_columns",
+                    "champion",
+                    "audit_groups",
+                    "test_loans",
+                    "params:dataset",
+                    "params:fairness",
+                ],
+                "fairness_trade_off",
+                name="compare_without_audited_columns",
+            ),
+            Node(
+                plot_fairness,
+                ["fairness_audit", "params:fairness"],
+                "fairness_plot",
+                name="plot_fairness",
+                tags={"reporting"},
+            ),
+            Node(
+                write_fairness_finding,
+                [
+                    "fairness_audit",
+                    "proxy_strength",
+                    "fairness_trade_off",
+                    "params:dataset",
+                    "params:fairness",
+                ],
+                "fairness_finding",
+                name="write_fairness_finding",
+                tags={"reporting"},
+            ),
+        ],
+        tags={"fairness", "evaluation"},
+    )
