@@ -30,6 +30,23 @@ def test_loan_pipeline_runs_in_a_kedro_session(project: Path, raw_loans_sample: 
     train = pd.read_parquet(project / "data" / "05_model_input" / "train_loans.parquet")
     assert 0.05 < train["is_default"].mean() < 0.35
 
+    reports = project / "data" / "08_reporting"
+    audit = pd.read_csv(reports / "fairness_audit.csv")
+    assert list(dict.fromkeys(audit["view"])) == ["census_region", "addr_state", "zip_code"]
+    test = pd.read_parquet(project / "data" / "05_model_input" / "test_loans.parquet")
+    assert (audit.groupby("view")["size"].sum() == len(test)).all(), "every test loan, once"
+    judged = audit[audit["judged"]]
+    assert (judged["size"] >= 200).all() and (
+        audit.loc[~audit["judged"], "verdict"] == "too small to judge"
+    ).all()
+    assert (judged.groupby("view")["adverse_impact_ratio"].max() == 1.0).all()
+    trade_off = pd.read_csv(reports / "fairness_trade_off.csv").set_index("variant")
+    assert trade_off.loc["change", "test_roc_auc"] == pytest.approx(
+        trade_off.iloc[1]["test_roc_auc"] - trade_off.iloc[0]["test_roc_auc"]
+    )
+    assert "Fair lending" in (reports / "fairness_finding.md").read_text()
+    assert "Fair lending" in (reports / "loan_report.html").read_text()
+
 
 @pytest.mark.parametrize("flag", ["--pipeline", "--pipelines"])
 def test_cli_accepts_both_pipeline_flags(project: Path, flag: str):

@@ -217,7 +217,7 @@ class Dataset(Block):
     score_baselines: dict[str, str] = {}
     bounds: dict[str, Bounds] = {}
     text_columns: dict[str, TextColumn] = {}
-    # How reasons and reports name a column ("revol_util": "Revolving utilisation").
+    # How reasons and reports name a column, e.g. {"util": "Revolving utilisation"}.
     labels: dict[str, str] = {}
     fairness: Fairness = Fairness()
 

@@ -5,9 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
-from loan_default.schema import feature_columns, structured_feature_columns, text_columns
+from loan_default.schema import (
+    feature_columns,
+    label_text,
+    structured_feature_columns,
+    text_columns,
+)
 from loan_default.stability import ReferenceDistribution
 
 
@@ -36,9 +42,11 @@ class ScoringProfile:
 
 
 def typical_values(train_loans: pd.DataFrame, dataset: dict[str, Any]) -> pd.DataFrame:
-    """A typical training loan: median of each numeric feature, most frequent category otherwise."""
+    """A typical loan: the median of each numeric or ordered feature, the most frequent category
+    otherwise; missing when most loans have no value (e.g. no public record on file)."""
     rows = []
     texts = set(text_columns(dataset))
+    orders = dataset.get("categorical_orders") or {}
     for column in feature_columns(train_loans, dataset):
         if column in texts:  # the typical text is none at all
             rows.append({"feature": column, "typical_value": "", "numeric": False})
@@ -47,7 +55,18 @@ def typical_values(train_loans: pd.DataFrame, dataset: dict[str, Any]) -> pd.Dat
         if values.empty:
             continue
         numeric = pd.api.types.is_numeric_dtype(values)
-        typical = values.median() if numeric else values.mode().iloc[0]
+        if len(values) < len(train_loans) / 2:
+            typical = np.nan
+        elif numeric:
+            typical = values.median()
+        elif column in orders:  # the middle of the order, not its most frequent value
+            order = [label_text(v) for v in orders[column]]
+            ranks = (
+                values.astype(str).map({label: rank for rank, label in enumerate(order)}).dropna()
+            )
+            typical = order[int(ranks.median())] if len(ranks) else values.mode().iloc[0]
+        else:
+            typical = values.mode().iloc[0]
         rows.append({"feature": column, "typical_value": typical, "numeric": numeric})
     return pd.DataFrame(rows, columns=["feature", "typical_value", "numeric"])
 

@@ -205,16 +205,21 @@ class Wording:
             return f"{label}: {'its wording' if written else 'none given'}"
         if value is None or (not isinstance(value, str) and pd.isna(value)):
             return f"{label}: not given"
-        typical = self.typical.get(column)
-        shown = self.show(column, value)
-        if typical is None or (not isinstance(typical, str) and pd.isna(typical)):
-            return f"{label} {shown}"
+        return f"{label} {self.show(column, value)}{self._compared(column, value)}"
+
+    def _compared(self, column: str, value: Any) -> str:
+        """How the value compares with the typical approved applicant's ('' if alike)."""
+        if column not in self.typical:
+            return ""
+        typical = self.typical[column]
+        if not isinstance(typical, str) and pd.isna(typical):
+            return " — most approved applicants have none on record"
+        if str(value) == str(typical):
+            return ""
+        shown = self.show(column, typical)
         if isinstance(value, str) or isinstance(typical, str):
-            if str(value) == str(typical):
-                return f"{label} {shown}"
-            return f"{label} {shown} — typical approved applicants: {self.show(column, typical)}"
-        direction = "higher than" if value > typical else "lower than" if value < typical else "as"
-        return f"{label} {shown} — {direction} typical approved applicants ({self.show(column, typical)})"
+            return f" — typical approved applicants: {shown}"
+        return f" — {'higher' if value > typical else 'lower'} than typical approved applicants ({shown})"
 
 
 def describe_reasons(
@@ -222,12 +227,22 @@ def describe_reasons(
 ) -> pd.DataFrame:
     """`reason_1..count` sentences and `reason_k_contribution` (PD points) per application."""
     names, values = top_reasons(contributions, count)
+    named = {name for name in names.ravel() if name}
+    columns = {name: applications[name].to_numpy(dtype=object) for name in named}
+    said: dict[tuple[str, Any], str] = {}  # the same value of a column reads the same
+
+    def sentence(name: str, row: int) -> str:
+        value = columns[name][row]
+        try:
+            if (name, value) not in said:
+                said[name, value] = wording.sentence(name, value)
+            return said[name, value]
+        except TypeError:  # an unhashable value
+            return wording.sentence(name, value)
+
     out = {}
     for rank in range(names.shape[1]):
-        sentences = [
-            wording.sentence(name, applications[name].iat[row]) if name else ""
-            for row, name in enumerate(names[:, rank])
-        ]
+        sentences = [sentence(name, row) if name else "" for row, name in enumerate(names[:, rank])]
         out[f"reason_{rank + 1}"] = sentences
         out[f"reason_{rank + 1}_contribution"] = values[:, rank].round(4)
     return pd.DataFrame(out, index=contributions.index)

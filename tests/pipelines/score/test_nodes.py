@@ -143,3 +143,24 @@ def test_a_text_reason_names_the_wording_without_quoting_it():
     text = "Borrower added on 11/24/11 > Pay off my cards"
     assert wording.sentence("desc", text) == "Loan description: its wording"
     assert wording.sentence("desc", "") == "Loan description: none given"
+
+
+def test_typical_value_is_missing_when_most_have_none_and_the_middle_of_an_order():
+    dataset = block("dataset", {"categorical_orders": {"grade": ["A", "B", "C", "D"]}})
+    loans = pd.DataFrame(
+        {
+            "months_since_record": [3.0, None, None, None, None],
+            "grade": ["A", "A", "C", "D", "D"],
+            "is_default": 0,
+        }
+    )
+    typical = typical_values(loans, dataset).set_index("feature")["typical_value"]
+    assert pd.isna(typical["months_since_record"]), "most loans have none on record"
+    assert typical["grade"] == "C", "the median grade, not the most frequent (A and D tie)"
+    wording = Wording(typical=typical.to_dict())
+    assert wording.sentence("months_since_record", 2.0) == (
+        "months_since_record 2 — most approved applicants have none on record"
+    )
+    assert wording.sentence("grade", "D") == "grade D — typical approved applicants: C"
+    assert wording.sentence("grade", "C") == "grade C"
+    assert wording.sentence("months_since_record", None) == "months_since_record: not given"

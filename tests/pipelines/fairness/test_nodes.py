@@ -1,0 +1,97 @@
+"""Fairness stage nodes on small frames: views, groups, the audit table and its finding."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from loan_default.pipelines.fairness.nodes import (
+    assign_audit_groups,
+    audit_champion,
+    audit_views,
+    compare_without_audited_columns,
+    write_fairness_finding,
+)
+from tests.params import block
+
+DATASET = block(
+    "dataset",
+    {
+        "target": {"output_column": "is_default"},
+        "fairness": {
+            "protected_columns": {"age": "a prohibited basis"},
+            "audit_columns": {"state": "geography"},
+            "groupings": {
+                "region": {"column": "state", "groups": {"West": ["CA", "OR"]}},
+                "age": {"bands": [30]},
+            },
+            "min_group_size": 4,
+        },
+    },
+)
+FAIRNESS = block("fairness", {"n_boot": 50})
+
+
+@pytest.fixture
+def test_loans() -> pd.DataFrame:
+    """Ten Californians approved 8 times in 10, five Texans 2 in 5, one Oregonian."""
+    return pd.DataFrame(
+        {
+            "state": ["CA"] * 10 + ["TX"] * 5 + ["OR"],
+            "age": [25, 40] * 8,
+            "is_default": [0, 0, 0, 0, 0, 0, 0, 1, 1, 1] + [0, 0, 1, 1, 1] + [0],
+        }
+    )
+
+
+@pytest.fixture
+def predictions() -> pd.DataFrame:
+    scores = [0.1] * 8 + [0.9] * 2 + [0.1] * 2 + [0.9] * 3 + [0.1]
+    frame = pd.DataFrame({"configuration": "m/s", "row": range(16), "score": scores})
+    other = frame.assign(configuration="other", score=0.5)
+    return pd.concat([other, frame.sample(frac=1, random_state=0)], ignore_index=True)
+
+
+CHAMPION = {"configuration": "m/s", "threshold": 0.5}
+
+
+def test_views_cover_each_column_by_its_own_values_and_by_every_named_grouping():
+    views = audit_views(DATASET)
+    assert list(views) == ["age", "region", "state"]
+    assert views["region"][0] == "state" and views["age"][1]["bands"] == [30]
+
+
+def test_every_test_loan_gets_a_group_in_every_view(test_loans):
+    groups = assign_audit_groups(test_loans, DATASET)
+    assert groups["region"].tolist() == ["West"] * 10 + ["other"] * 5 + ["West"]
+    assert set(groups["age"]) == {"under 30", "30 and over"}
+
+
+def test_the_audit_reads_the_champion_scores_by_row(test_loans, predictions):
+    groups = assign_audit_groups(test_loans, DATASET)
+    audit, metrics = audit_champion(predictions, CHAMPION, groups, test_loans, DATASET, FAIRNESS)
+    state = audit[audit["view"] == "state"].set_index("group")
+    assert state.loc["CA", "approval_rate"] == pytest.approx(0.8)
+    assert state.loc["TX", "adverse_impact_ratio"] == pytest.approx(0.4 / 0.8)
+    assert bool(state.loc["TX", "below_four_fifths"])
+    assert state.loc["OR", "verdict"] == "too small to judge"
+    assert metrics["fairness.state.worst_adverse_impact_ratio"]["value"] == pytest.approx(0.5)
+    assert set(audit["column"]) == {"age", "state"}
+
+
+def test_the_finding_names_the_worst_group_and_the_trade_off(test_loans, predictions):
+    groups = assign_audit_groups(test_loans, DATASET)
+    audit, _ = audit_champion(predictions, CHAMPION, groups, test_loans, DATASET, FAIRNESS)
+    without = pd.DataFrame({"row": range(16), "score": np.full(16, 0.1)})
+    trade_off = compare_without_audited_columns(
+        predictions, without, CHAMPION, groups, test_loans, DATASET, FAIRNESS
+    )
+    assert trade_off.set_index("variant").loc["change", "approval_rate"] == pytest.approx(
+        1 - 11 / 16
+    )
+    proxy = pd.DataFrame(columns=["view"])
+    finding = write_fairness_finding(audit, proxy, trade_off, DATASET, FAIRNESS)
+    assert "Protected columns, never model inputs: age." in finding
+    assert "the lowest adverse impact ratio is 0.50 (TX" in finding
+    assert "Below four-fifths: TX." in finding
+    assert "Refitted without state" in finding
+    assert "does not by itself show discrimination" in finding
