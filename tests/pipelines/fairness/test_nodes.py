@@ -89,7 +89,13 @@ def test_the_finding_names_the_worst_group_and_the_trade_off(test_loans, predict
         1 - 11 / 16
     )
     proxy = pd.DataFrame(columns=["view"])
-    finding = write_fairness_finding(audit, proxy, trade_off, DATASET, FAIRNESS)
+    reasons = pd.DataFrame(
+        {"scorecard_rejects": [True, True, False], "first_reason_in_scorecard_reasons": [1, 0, 0]}
+    )
+    finding = write_fairness_finding(audit, proxy, trade_off, reasons, DATASET, FAIRNESS)
+    assert "of the 3 test loans the champion rejects, the WoE scorecard rejects 2; for 50%" in (
+        finding
+    )
     assert "Protected columns, never model inputs: age." in finding
     assert "the lowest adverse impact ratio is 0.50 (TX" in finding
     assert "Below four-fifths: TX." in finding

@@ -10,7 +10,9 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 from sklearn.base import BaseEstimator
+from sklearn.pipeline import Pipeline
 
+from loan_default.modelling.baselines import SCORECARD
 from loan_default.modelling.cross_validation import fit_configurations
 from loan_default.modelling.ensemble import AveragedClassifier, ensemble_members
 from loan_default.modelling.fairness import (
@@ -20,8 +22,16 @@ from loan_default.modelling.fairness import (
     proxy_strength,
 )
 from loan_default.modelling.metrics import ranking_metrics
+from loan_default.modelling.reasons import (
+    Wording,
+    describe_reasons,
+    scorecard_points_below_maximum,
+    top_reasons,
+)
 from loan_default.modelling.registry import build_grid
-from loan_default.schema import target_values
+from loan_default.modelling.scoring_model import ScoringModel
+from loan_default.profile import ScoringProfile
+from loan_default.schema import column_labels, target_values, text_columns
 from loan_default.tracking import metric_name
 
 from .writing import plot_group_rates, write_finding
@@ -210,8 +220,65 @@ def write_fairness_finding(
     audit: pd.DataFrame,
     proxy: pd.DataFrame,
     comparison: pd.DataFrame,
+    reasons: pd.DataFrame,
     dataset: dict[str, Any],
     fairness: dict[str, Any],
 ) -> str:
-    """A short finding in plain words: group rates, proxies, the trade-off and its limits."""
-    return write_finding(audit, proxy, comparison, dataset, fairness["confidence"])
+    """A short finding in plain words: group rates, proxies, the trade-off, how the reasons
+    compare with the scorecard's, and the audit's limits."""
+    return write_finding(audit, proxy, comparison, reasons, dataset, fairness["confidence"])
+
+
+def compare_reasons(
+    champion_model: ScoringModel,
+    scoring_profile: ScoringProfile,
+    scorecard_model: Pipeline | None,
+    baseline_operating_points: dict[str, dict[str, Any]],
+    test_loans: pd.DataFrame,
+    dataset: dict[str, Any],
+    baselines: dict[str, Any],
+    score: dict[str, Any],
+) -> pd.DataFrame:
+    """On the test loans the champion rejects: its adverse-action reasons, and, where the WoE
+    scorecard rejects them too, the scorecard's (points below each characteristic's best)."""
+    count = int(score["reasons"]["count"])
+    features = champion_model.encode(test_loans)
+    probability = champion_model.predict_encoded(features)
+    rows = np.flatnonzero(probability >= champion_model.threshold)
+    loans = test_loans.iloc[rows].reset_index(drop=True)
+    typical = scoring_profile.typical_values
+    kinds = dataset["column_types"]
+    wording = Wording(
+        labels=column_labels(dataset),
+        percent_columns=frozenset(c for c, kind in kinds.items() if kind == "percent"),
+        text_columns=frozenset(text_columns(dataset)),
+        typical=dict(zip(typical["feature"], typical["typical_value"], strict=True)),
+    )
+    contributions = scoring_profile.explainer.contributions(features.iloc[rows])
+    table = describe_reasons(contributions.reset_index(drop=True), loans, wording, count)
+    table.insert(0, "probability_of_default", probability[rows].round(6))
+    table.insert(0, "row", rows)
+    spec = baseline_operating_points.get(f"baseline/{SCORECARD}")
+    if scorecard_model is None or spec is None:
+        return table
+    scorecard_pd = scorecard_model.predict_proba(loans)[:, 1]
+    points = scorecard_points_below_maximum(
+        scorecard_model, loans, baselines["scorecard"]["points"]["pdo"]
+    )
+    names, _ = top_reasons(points, count)
+    champion_names, _ = top_reasons(contributions, count)
+    both = scorecard_pd >= spec["threshold"]
+    table["scorecard_rejects"] = both
+    for rank in range(names.shape[1]):
+        table[f"scorecard_reason_{rank + 1}"] = np.where(both, names[:, rank], "")
+    table["first_reason_in_scorecard_reasons"] = [
+        bool(first) and first in set(mine)
+        for first, mine in zip(champion_names[:, 0], names, strict=True)
+    ]
+    table.loc[~both, "first_reason_in_scorecard_reasons"] = False
+    logger.info(
+        "Reasons: the champion's first reason is among the scorecard's %d for %.0f%% of the "
+        "%d test loans both reject",
+        count, 100 * table.loc[both, "first_reason_in_scorecard_reasons"].mean(), both.sum(),
+    )  # fmt: skip
+    return table

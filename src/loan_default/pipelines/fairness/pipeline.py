@@ -6,6 +6,7 @@ from kedro.pipeline import Node, Pipeline
 from .nodes import (
     assign_audit_groups,
     audit_champion,
+    compare_reasons,
     compare_without_audited_columns,
     measure_proxy_strength,
     plot_fairness,
@@ -78,6 +79,21 @@ def create_pipeline(**kwargs) -> Pipeline:
                 name="compare_without_audited_columns",
             ),
             Node(
+                compare_reasons,
+                [
+                    "champion_model",
+                    "scoring_profile",
+                    "scorecard_model",
+                    "baseline_operating_points",
+                    "test_loans",
+                    "params:dataset",
+                    "params:baselines",
+                    "params:score",
+                ],
+                "adverse_action_reasons",
+                name="compare_reasons",
+            ),
+            Node(
                 plot_fairness,
                 ["fairness_audit", "params:fairness"],
                 "fairness_plot",
@@ -90,6 +106,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                     "fairness_audit",
                     "proxy_strength",
                     "fairness_trade_off",
+                    "adverse_action_reasons",
                     "params:dataset",
                     "params:fairness",
                 ],

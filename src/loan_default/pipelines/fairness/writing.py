@@ -124,10 +124,25 @@ def ablation_sentence(comparison: pd.DataFrame, audited: list[str]) -> str:
     return "; ".join(parts) + "."
 
 
+def reasons_sentence(reasons: pd.DataFrame) -> str:
+    """How often the champion's first reason is one the scorecard would also give."""
+    if "scorecard_rejects" not in reasons or not reasons["scorecard_rejects"].any():
+        return ""
+    both = reasons[reasons["scorecard_rejects"]]
+    agree = both["first_reason_in_scorecard_reasons"].mean()
+    return (
+        f"Adverse-action reasons: of the {len(reasons):,} test loans the champion rejects, the "
+        f"WoE scorecard rejects {len(both):,}; for {agree:.0%} of those the champion's first "
+        "reason is among the scorecard's (the scorecard has no text columns: a first reason on "
+        "free text never matches)."
+    )
+
+
 def write_finding(
     audit: pd.DataFrame,
     proxy: pd.DataFrame,
     comparison: pd.DataFrame,
+    reasons: pd.DataFrame,
     dataset: dict[str, Any],
     confidence: float,
 ) -> str:
@@ -144,9 +159,12 @@ def write_finding(
         lines += [f"Protected columns, never model inputs: {', '.join(protected)}.", ""]
     lines += [f"- {s}" for s in view_sentences(audit, fairness["min_group_size"], confidence)]
     lines += [""] + [f"- {s}" for s in proxy_sentences(proxy)]
-    trade_off = ablation_sentence(comparison, list(fairness["audit_columns"]))
-    if trade_off:
-        lines += ["", trade_off]
+    for sentence in (
+        ablation_sentence(comparison, list(fairness["audit_columns"])),
+        reasons_sentence(reasons),
+    ):
+        if sentence:
+            lines += ["", sentence]
     lines += [
         "",
         "These are outcome rates on the test loans at the champion's threshold. A ratio below "
