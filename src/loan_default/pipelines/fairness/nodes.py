@@ -40,6 +40,10 @@ logger = logging.getLogger(__name__)
 
 AUDIT_KEYS = ["view", "column", "group"]
 CHAMPION, WITHOUT = "champion", "champion without the audited columns"
+PROXY_COLUMNS = [
+    "view", "column", "n_rows", "n_groups", "balanced_accuracy", "chance_balanced_accuracy",
+    "majority_share", "roc_auc", "lift", "reason", "top_features",
+]  # fmt: skip
 
 
 def audit_views(dataset: dict[str, Any]) -> dict[str, tuple[str, dict[str, Any]]]:
@@ -139,7 +143,7 @@ def measure_proxy_strength(
         labels = [fitted_preprocessor.describe_feature(f) for f, _ in top]
         rows.append({"view": view, "column": column, **result, "top_features": "; ".join(labels)})
         logger.info("Proxy strength of %s: %s", view, result)
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=PROXY_COLUMNS)
 
 
 def score_without_audited_columns(
