@@ -216,3 +216,12 @@ def test_scorecard_ranks_a_high_utilisation_renter_by_those_two(loans, scorecard
         "Home ownership RENT",
     }
     assert reasons.loc[0, "reason_1_contribution"] > 10, "tens of points, not fractions"
+
+
+def test_a_batch_without_rejections_has_no_contributions_to_compute(loans):
+    for estimator in (xgboost(), MODELS["random_forest"].build({"n_estimators": 5}, 0, 1)):
+        model = champion(loans, estimator)
+        contributions = explainer_for(model, loans).contributions(model.encode(loans.head(0)))
+        assert contributions.shape == (0, 4)
+        reasons = describe_reasons(contributions, loans.head(0), Wording(), count=4)
+        assert list(reasons.columns)[:2] == ["reason_1", "reason_1_contribution"]

@@ -118,6 +118,8 @@ class ReasonExplainer:
     def contributions(self, features: pd.DataFrame) -> pd.DataFrame:
         """Rows x input columns: how much each column raises the PD (negative: lowers it)."""
         X = features[self.feature_names]
+        if X.empty:  # e.g. a batch without rejections
+            return pd.DataFrame(columns=self.columns, index=X.index, dtype=float)
         parts = additive_parts(self.model, X, self.exact) if self.baselines is not None else None
         if parts is None:
             return self._occlusion(X)
