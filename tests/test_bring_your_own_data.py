@@ -64,7 +64,8 @@ def test_taiwan_environment_runs_end_to_end(tmp_path: Path, tracking_uri: str):
     features = pd.read_parquet(project / "data/taiwan/05_model_input/train_features.parquet")
     encoded = {c for c in features.columns if c.split("_")[0] in protected or c in protected}
     assert not encoded, f"protected columns became features: {sorted(encoded)}"
-    scored = pd.read_csv(project / "data/taiwan/07_model_output/scored_applications.csv")
+    output = project / "data/taiwan/07_model_output/scored_applications.csv"
+    scored = pd.read_csv(sorted(output.iterdir())[-1] / output.name)  # versioned
     reasons = scored.filter(regex=r"^reason_\d$").fillna("").to_numpy().ravel()
     assert not [r for r in reasons if r.split(" ")[0] in protected], "never a reason"
 

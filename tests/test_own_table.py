@@ -102,7 +102,14 @@ def test_scoring_the_own_table_explains_with_the_original_labels(own_project):
     output = project / "data" / "mine" / "07_model_output" / "scored_applications.csv"
     scored = pd.read_csv(sorted(output.iterdir())[-1] / output.name)
     assert len(scored) == 60 and scored["probability_of_default"].between(0, 1).all()
-    reasons = scored[[f"reason_{rank}" for rank in (1, 2, 3)]].fillna("").to_numpy().ravel()
-    labels = {reason.split(" = ", 1)[1] for reason in reasons if reason.startswith("Besch")}
+    rejected = scored[scored["decision"] == "reject"]
+    assert (rejected["reason_1"].fillna("") != "").mean() > 0.9, "rejections are explained"
+    columns = [f"reason_{rank}" for rank in (1, 2, 3, 4)]
+    reasons = rejected[columns].fillna("").to_numpy().ravel()
+    labels = {
+        reason.removeprefix("Beschäftigung ").split(" — ")[0]
+        for reason in reasons
+        if reason.startswith("Besch")
+    }
     assert labels and labels <= set(TENURE), "reasons read the raw labels, e.g. '< 1 year'"
     assert set(scored["model_name"]) == {"loan-default-mine"}

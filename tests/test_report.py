@@ -16,6 +16,7 @@ SECTIONS = [
     "Baselines, models and imbalance strategies",
     "The champion",
     "Written finding",
+    "Fair lending",
 ]
 IMAGE_WIDTHS = "Array.from(document.images).map(image => image.naturalWidth)"
 
@@ -24,7 +25,7 @@ def test_report_opens_and_shows_its_figures(trained_project):
     project, _ = trained_project
     report = project / "data" / "08_reporting" / "loan_report.html"
     text, widths = inspect_page(report.as_uri(), SECTIONS, "loan_report", script=IMAGE_WIDTHS)
-    assert len(widths) == 7 and all(width > 100 for width in widths), widths
+    assert len(widths) == 8 and all(width > 100 for width in widths), widths
     champion = json.loads((project / "data/08_reporting/champion.json").read_text())
     assert champion["configuration"] in text
     assert "out-of-time test set: ROC AUC" in text
