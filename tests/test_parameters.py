@@ -168,3 +168,13 @@ def test_protected_columns_are_carried_but_are_never_features_or_asked_of_applic
     loans = pd.DataFrame({"sex": ["1", "2"], "income": [1.0, 2.0], "is_default": [0, 1]})
     assert feature_columns(loans, dataset) == ["income"]
     assert application_columns(dataset) == ["income"]
+
+
+def test_the_registry_compares_on_the_primary_metric_unless_told_otherwise():
+    selection = {"selection": {"primary_metric": "pr_auc"}}
+    validated = validate_parameters({"dataset": REQUIRED_DATASET, "training": selection})
+    assert validated["registry"]["metric"] == "pr_auc"
+    validated = validate_parameters(
+        {"dataset": REQUIRED_DATASET, "training": selection, "registry": {"metric": "ks"}}
+    )
+    assert validated["registry"]["metric"] == "ks"

@@ -7,6 +7,7 @@ from typing import Any
 
 import mlflow
 from kedro.io import AbstractDataset, DatasetError
+from kedro.io.core import get_filepath_str
 from kedro_datasets.matplotlib import MatplotlibDataset
 from mlflow.exceptions import MlflowException
 from PIL import Image
@@ -23,8 +24,8 @@ class MatplotlibImageDataset(MatplotlibDataset):
     """
 
     def load(self) -> Image.Image:
-        """The saved image."""
-        path = self._get_load_path().as_posix()
+        """The saved image, from any filesystem fsspec reaches (local, s3://, memory://, ...)."""
+        path = get_filepath_str(self._get_load_path(), self._protocol)  # as the parent saves
         with self._fs.open(path, mode="rb") as handle:
             image = Image.open(io.BytesIO(handle.read()))
             image.load()

@@ -675,14 +675,16 @@ class Registry(Block):
 
     model_name: str = "loan-default"
     alias: str = "champion"
-    metric: str = "roc_auc"
+    # The test metric a challenger must improve; null = training.selection.primary_metric (the
+    # validated parameters carry the resolved name).
+    metric: str | None = None
     min_improvement: Annotated[float, Field(ge=0)] = 0.0
     force: bool = False
 
     @field_validator("metric")
     @classmethod
-    def _metric(cls, value: str) -> str:
-        return _known(value, GREATER_IS_BETTER, "metric")
+    def _metric(cls, value: str | None) -> str | None:
+        return value if value is None else _known(value, GREATER_IS_BETTER, "metric")
 
 
 class Reasons(Block):
@@ -750,6 +752,10 @@ def validate_parameters(parameters: dict[str, Any]) -> dict[str, Any]:
         validated[name] = block.model_dump(by_alias=True)
     if not problems:
         problems = _across_blocks(validated)
+        registry = validated["registry"]
+        registry["metric"] = (
+            registry["metric"] or validated["training"]["selection"]["primary_metric"]
+        )
     if problems:
         raise ConfigurationError(
             "The parameters do not match their schema (src/loan_default/parameters.py):\n  - "

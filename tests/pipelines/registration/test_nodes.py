@@ -44,8 +44,14 @@ def handle(column: str | None, version: str = "") -> ChampionHandle:
 
 
 def decide(challenger, incumbent, **registry_values):
+    # A null metric is resolved to training's primary metric when the parameters are loaded.
     return decide_promotion(
-        challenger, incumbent, TEST_LOANS, RAW, DATASET, block("registry", registry_values)
+        challenger,
+        incumbent,
+        TEST_LOANS,
+        RAW,
+        DATASET,
+        block("registry", {"metric": "roc_auc"} | registry_values),
     )
 
 
@@ -79,6 +85,11 @@ def test_rows_one_model_refuses_are_left_out_for_both():
     raw = RAW.assign(rate=RAW["rate"].astype(object))
     raw.loc[0, "rate"] = "n/a"  # raw row 0 = test loan 5: a repaid loan the challenger cannot read
     decision, _ = decide_promotion(
-        handle("rate"), handle(None, "3"), TEST_LOANS, raw, DATASET, block("registry")
+        handle("rate"),
+        handle(None, "3"),
+        TEST_LOANS,
+        raw,
+        DATASET,
+        block("registry", {"metric": "roc_auc"}),
     )
     assert decision["evaluated_on"].startswith("this run's test set: 5 of 6 loans")

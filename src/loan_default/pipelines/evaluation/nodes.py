@@ -9,6 +9,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from loan_default.modelling import plots
+from loan_default.modelling.baselines import APPROVE_EVERYONE
 from loan_default.modelling.findings import comparison_markdown, write_finding
 from loan_default.modelling.metrics import (
     DECISION_METRICS,
@@ -101,6 +102,13 @@ def summarise_champion(
     return flat
 
 
+def _baselines(strategy_comparison: pd.DataFrame, rules: bool) -> pd.DataFrame:
+    """The baselines that are yes/no rules (fixed threshold) or, with `rules=False`, scores."""
+    baseline = strategy_comparison["kind"] == "baseline"
+    fixed = strategy_comparison["threshold_rule"] == "fixed"
+    return strategy_comparison[baseline & (fixed if rules else ~fixed)]
+
+
 def _curves_to_draw(
     strategy_comparison: pd.DataFrame, champion: dict[str, Any]
 ) -> list[tuple[str, str]]:
@@ -110,11 +118,9 @@ def _curves_to_draw(
     for _, row in models.groupby("model", sort=False).head(1).iterrows():
         if row["configuration"] != champion["configuration"]:
             chosen.append((row["configuration"], row["configuration"]))
-    baselines = strategy_comparison[
-        (strategy_comparison["kind"] == "baseline")
-        & (strategy_comparison["threshold_rule"] != "fixed")
+    chosen += [
+        (name, name) for name in _baselines(strategy_comparison, rules=False)["configuration"]
     ]
-    chosen += [(name, name) for name in baselines["configuration"]]
     return chosen
 
 
@@ -131,6 +137,8 @@ def plot_curves(
     baseline_test_predictions: pd.DataFrame,
     strategy_comparison: pd.DataFrame,
     champion: dict[str, Any],
+    operating_points: dict[str, dict[str, Any]],
+    baseline_operating_points: dict[str, dict[str, Any]],
     test_loans: pd.DataFrame,
     test_set: dict[str, str],
     dataset: dict[str, Any],
@@ -141,20 +149,16 @@ def plot_curves(
     y = test_loans[target_column(dataset)].to_numpy(dtype=int)
     chosen = _curves_to_draw(strategy_comparison, champion)
     scores = _scores(predictions, chosen)
-    rules = strategy_comparison[
-        (strategy_comparison["kind"] == "baseline")
-        & (strategy_comparison["threshold_rule"] == "fixed")
-        & (strategy_comparison["strategy"] != "approve_everyone")
-    ]
+    rules = _baselines(strategy_comparison, rules=True)
     points = {}
-    for name in rules["configuration"]:
+    for name in rules.loc[rules["strategy"] != APPROVE_EVERYONE, "configuration"]:
         reject = _scores(predictions, [(name, name)])[name] >= 0.5
         points[name] = (reject[y == 0].mean(), reject[y == 1].mean())
+    specs = operating_points | baseline_operating_points
     probabilistic = {
         label: score
         for (label, name), score in zip(chosen, scores.values(), strict=True)
-        if strategy_comparison.set_index("configuration").loc[name, "kind"] == "model"
-        or name.endswith("scorecard")
+        if specs[name]["probabilistic"]
     }
     return (
         plots.roc_curves(scores, y, points, test_set["loans"]),
@@ -197,11 +201,7 @@ def write_model_finding(
     """The written finding, generated from the comparison table."""
     references = evaluation["reference_baselines"]
     if references is None:  # every baseline that ranks loans (not the yes/no rules)
-        scored = strategy_comparison[
-            (strategy_comparison["kind"] == "baseline")
-            & (strategy_comparison["threshold_rule"] != "fixed")
-        ]
-        references = scored["configuration"].tolist()
+        references = _baselines(strategy_comparison, rules=False)["configuration"].tolist()
     return write_finding(
         strategy_comparison, champion, training["selection"]["primary_metric"], references,
         evaluation["strategy_contrasts"], test_set,

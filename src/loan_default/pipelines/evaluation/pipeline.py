@@ -65,6 +65,8 @@ def create_pipeline(**kwargs) -> Pipeline:
                     "baseline_test_predictions",
                     "strategy_comparison",
                     "champion",
+                    "operating_points",
+                    "baseline_operating_points",
                     "test_loans",
                     "test_set",
                     "params:dataset",

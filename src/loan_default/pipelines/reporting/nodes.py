@@ -21,14 +21,12 @@ PLOTS = {
     "woe_plot": "Weight of evidence of the most predictive features",
     "fairness_plot": "Approval rate and adverse impact ratio by group (test set)",
 }
+# Beside the primary metric's CV mean and spread (training.selection.primary_metric).
+METRIC_NAMES = {"roc_auc": "ROC AUC", "pr_auc": "PR AUC", "ks": "KS"}
 COMPARED = [
-    "cv_roc_auc_mean",
-    "cv_roc_auc_std",
     "test_roc_auc",
     "test_pr_auc",
     "test_ks",
-]
-COMPARED += [
     "test_brier",
     "test_recall",
     "test_approval_rate",
@@ -103,14 +101,14 @@ def render_report(
         ("Text features", sections.text_section(text_feature_stability, text_fill_rates, stable)),
         (
             "Baselines, models and imbalance strategies",
-            _comparison_section(strategy_comparison, test_set, plots),
+            _comparison_section(strategy_comparison, test_set, plots, metric),
         ),
         ("Model selection: which folds chose", selection),
         (
             "Ablation: what each addition contributes",
             sections.ablation_section(ablation, test_set["loans"]),
         ),
-        ("The champion", _champion_section(champion_metrics, test_set, plots)),
+        ("The champion", _champion_section(champion_metrics, test_set, plots, metric)),
         ("Written finding", report.markdown(model_finding)),
         (
             "Fair lending",
@@ -152,9 +150,12 @@ def _iv_section(iv_ranking: pd.DataFrame, plots: dict[str, Any]) -> str:
 
 
 def _comparison_section(
-    comparison: pd.DataFrame, test_set: dict[str, str], plots: dict[str, Any]
+    comparison: pd.DataFrame, test_set: dict[str, str], plots: dict[str, Any], metric: str
 ) -> str:
-    shown = comparison[["rank", "configuration", "kind", "threshold", *COMPARED]]
+    primary = [f"cv_{metric}_mean", f"cv_{metric}_std"]
+    if f"test_{metric}" not in COMPARED:
+        primary.append(f"test_{metric}")
+    shown = comparison[["rank", "configuration", "kind", "threshold", *primary, *COMPARED]]
     return (
         "<p>Ranked by the cross-validated primary metric (training loans only); test columns "
         f"are the {test_set['loans']}, evaluated once.</p>"
@@ -166,13 +167,15 @@ def _comparison_section(
 
 
 def _champion_section(
-    champion: dict[str, Any], test_set: dict[str, str], plots: dict[str, Any]
+    champion: dict[str, Any], test_set: dict[str, str], plots: dict[str, Any], metric: str
 ) -> str:
+    name = METRIC_NAMES.get(metric, metric)
+    mean, spread = champion[f"cv_{metric}_mean"], champion[f"cv_{metric}_std"]
     headline = report.kpis(
         {
             "champion": champion["configuration"],
-            "CV ROC AUC": f"{champion['cv_roc_auc_mean']:.3f} ± {champion['cv_roc_auc_std']:.3f}",
-            f"{test_set['name']}: ROC AUC": f"{champion['test_roc_auc']:.3f}",
+            f"CV {name}": f"{mean:.3f} ± {spread:.3f}",
+            f"{test_set['name']}: {name}": f"{champion[f'test_{metric}']:.3f}",
             "threshold (chosen on training folds)": f"{champion['threshold']:.3f}",
             "approval rate (test)": f"{champion['test_approval_rate']:.1%}",
             "defaults caught (recall)": f"{champion['test_recall']:.1%}",
