@@ -1,16 +1,27 @@
 """Fairness stage nodes on small frames: views, groups, the audit table and its finding."""
 
+from types import SimpleNamespace
+
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn.pipeline import Pipeline
 
+from loan_default.modelling.baselines import make_scorecard
+from loan_default.modelling.reasons import ReasonExplainer
+from loan_default.modelling.registry import MODELS
+from loan_default.modelling.scoring_model import ScoringModel
 from loan_default.pipelines.fairness.nodes import (
     assign_audit_groups,
     audit_champion,
     audit_views,
+    compare_reasons,
     compare_without_audited_columns,
     write_fairness_finding,
 )
+from loan_default.preprocessing.binning import OptimalWoEBinning
+from loan_default.profile import typical_row, typical_values
+from tests.modelling.test_reasons import HomeOneHot
 from tests.params import block
 
 DATASET = block(
@@ -101,3 +112,46 @@ def test_the_finding_names_the_worst_group_and_the_trade_off(test_loans, predict
     assert "Below four-fifths: TX." in finding
     assert "Refitted without state" in finding
     assert "does not by itself show discrimination" in finding
+
+
+def test_reasons_of_the_champion_sit_beside_the_scorecards_where_both_reject():
+    rng = np.random.default_rng(5)
+    n = 3000
+    loans = pd.DataFrame(
+        {
+            "utilisation": rng.uniform(0, 1, n),
+            "noise": rng.normal(size=n),
+            "home": rng.choice(["OWN", "RENT"], n),
+        }
+    )
+    log_odds = -2.5 + 2.5 * (loans["utilisation"] > 0.5) + 1.2 * (loans["home"] == "RENT")
+    loans["is_default"] = (rng.uniform(size=n) < 1 / (1 + np.exp(-log_odds))).astype(int)
+    dataset = block("dataset", {"target": {"output_column": "is_default"}})
+    preprocess = HomeOneHot().fit(loans)
+    linear = MODELS["logistic_regression"].build({"C": 1.0, "max_iter": 500}, 0, 1)
+    linear.fit(preprocess.transform(loans), loans["is_default"])
+    model = ScoringModel(Pipeline([("preprocess", preprocess), ("model", linear)]), 0.3)
+    features = model.encode(loans)
+    approved = model.predict_encoded(features) < model.threshold
+    typical = typical_values(loans[approved], dataset)
+    explainer = ReasonExplainer.fit(
+        linear, preprocess, features[approved], typical_row(loans, typical)
+    )
+    profile = SimpleNamespace(typical_values=typical, explainer=explainer)
+    scorecard = make_scorecard(
+        OptimalWoEBinning(exclude=("is_default",)), {"model_params": {"max_iter": 1000}}
+    ).fit(loans.drop(columns="is_default"), loans["is_default"])
+    points = {"baseline/woe_scorecard": {"threshold": 0.3}}
+    baselines = block("baselines")
+    score = block("score")
+
+    table = compare_reasons(model, profile, scorecard, points, loans, dataset, baselines, score)
+    rejected = np.flatnonzero(model.predict_encoded(features) >= 0.3)
+    assert table["row"].tolist() == rejected.tolist()
+    assert (table["reason_1"] != "").all()
+    scorecard_rejects = scorecard.predict_proba(loans.iloc[rejected])[:, 1] >= 0.3
+    assert table["scorecard_rejects"].tolist() == scorecard_rejects.tolist()
+    assert (table.loc[~table["scorecard_rejects"], "scorecard_reason_1"] == "").all()
+    both = table[table["scorecard_rejects"]]
+    assert both["first_reason_in_scorecard_reasons"].mean() > 0.8, "the same drivers"
+    assert not table.loc[~table["scorecard_rejects"], "first_reason_in_scorecard_reasons"].any()
