@@ -15,6 +15,9 @@ import pandas as pd
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.utils.validation import check_is_fitted
 
+from .cross_validation import fit_configurations
+from .registry import build_grid
+
 MODEL = "ensemble"
 
 
@@ -82,3 +85,24 @@ class AveragedClassifier(ClassifierMixin, BaseEstimator):
     def predict(self, X: Any) -> np.ndarray:
         """Most probable class."""
         return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+
+
+def fit_with_ensembles(
+    X: pd.DataFrame,
+    y: np.ndarray,
+    training: dict[str, Any],
+    monotonic_trends: dict[str, str],
+    only: list[str] | None = None,
+) -> dict[str, tuple[Any, BaseEstimator]]:
+    """Grid configurations fitted on all rows of X, and each ensemble averaging its members'
+    fits: name -> (sampler, fitted model). `only`: just these configurations or ensembles."""
+    members = ensemble_members(training)
+    needed = None
+    if only is not None:
+        needed = {m for name in only for m in members.get(name, [name])}
+    grid = [c for c in build_grid(training, monotonic_trends) if needed is None or c.name in needed]
+    models = fit_configurations(X, y, grid, training["random_state"], training["n_jobs"])
+    for name, names in members.items():
+        if all(member in models for member in names):
+            models[name] = (None, AveragedClassifier.of_fitted([models[m][1] for m in names]))
+    return models

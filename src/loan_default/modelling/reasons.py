@@ -30,6 +30,8 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 from xgboost import DMatrix, XGBClassifier
 
+from loan_default.schema import column_labels
+
 from .ensemble import AveragedClassifier
 
 # One member's additive explanation: log-odds contributions (rows x encoded columns), its
@@ -184,6 +186,21 @@ class Wording:
     percent_columns: frozenset[str] = frozenset()
     text_columns: frozenset[str] = frozenset()
     typical: dict[str, Any] = field(default_factory=dict)  # typical approved applicant
+
+    @classmethod
+    def of(
+        cls, dataset: dict[str, Any], typical_values: pd.DataFrame, input_types: dict[str, str]
+    ) -> Wording:
+        """Labels from the dataset parameters, percent and text columns from the champion's
+        input parsers, and the typical approved applicant of its profile."""
+        return cls(
+            labels=column_labels(dataset),
+            percent_columns=frozenset(c for c, kind in input_types.items() if kind == "percent"),
+            text_columns=frozenset(c for c, kind in input_types.items() if kind == "text"),
+            typical=dict(
+                zip(typical_values["feature"], typical_values["typical_value"], strict=True)
+            ),
+        )
 
     def label(self, column: str) -> str:
         """The column's label from conf, or its name."""

@@ -110,3 +110,9 @@ def summarise_folds(
         predictions, points, target_values(train_loans, dataset),
         exposures(train_loans, dataset["costs"]), dataset["costs"],
     )  # fmt: skip
+
+
+def configuration_scores(predictions: pd.DataFrame, configuration: str) -> np.ndarray:
+    """One configuration's scores of a long predictions table, in row order."""
+    rows = predictions[predictions["configuration"] == configuration]
+    return rows.sort_values("row")["score"].to_numpy()

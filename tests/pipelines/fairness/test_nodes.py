@@ -145,7 +145,14 @@ def test_reasons_of_the_champion_sit_beside_the_scorecards_where_both_reject():
     baselines = block("baselines")
     score = block("score")
 
-    table = compare_reasons(model, profile, scorecard, points, loans, dataset, baselines, score)
+    predictions = pd.DataFrame(
+        {"configuration": "m/s", "row": range(n), "score": model.predict_encoded(features)}
+    )
+    inputs = {"utilisation": "numeric", "noise": "numeric", "home": "category"}
+    table = compare_reasons(
+        features, predictions, {"configuration": "m/s", "threshold": 0.3}, profile, inputs,
+        scorecard, points, loans, dataset, baselines, score,
+    )  # fmt: skip
     rejected = np.flatnonzero(model.predict_encoded(features) >= 0.3)
     assert table["row"].tolist() == rejected.tolist()
     assert (table["reason_1"] != "").all()

@@ -18,7 +18,7 @@ from loan_default.modelling.metrics import (
     exposures,
     selection_metrics,
 )
-from loan_default.modelling.results import holdout_metrics
+from loan_default.modelling.results import configuration_scores, holdout_metrics
 from loan_default.schema import target_column
 
 METRICS = RANKING_METRICS + DECISION_METRICS
@@ -125,11 +125,7 @@ def _curves_to_draw(
 
 
 def _scores(predictions: pd.DataFrame, chosen: list[tuple[str, str]]) -> dict[str, np.ndarray]:
-    by_configuration = {name: part for name, part in predictions.groupby("configuration")}
-    return {
-        label: by_configuration[name].sort_values("row")["score"].to_numpy()
-        for label, name in chosen
-    }
+    return {label: configuration_scores(predictions, name) for label, name in chosen}
 
 
 def plot_curves(

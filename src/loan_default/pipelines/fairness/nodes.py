@@ -13,8 +13,7 @@ from sklearn.base import BaseEstimator
 from sklearn.pipeline import Pipeline
 
 from loan_default.modelling.baselines import SCORECARD
-from loan_default.modelling.cross_validation import fit_configurations
-from loan_default.modelling.ensemble import AveragedClassifier, ensemble_members
+from loan_default.modelling.ensemble import fit_with_ensembles
 from loan_default.modelling.fairness import (
     audit_groups,
     audit_summary,
@@ -28,10 +27,9 @@ from loan_default.modelling.reasons import (
     scorecard_points_below_maximum,
     top_reasons,
 )
-from loan_default.modelling.registry import build_grid
-from loan_default.modelling.scoring_model import ScoringModel
+from loan_default.modelling.results import configuration_scores
 from loan_default.profile import ScoringProfile
-from loan_default.schema import column_labels, target_values, text_columns
+from loan_default.schema import target_values
 from loan_default.tracking import metric_name
 
 from .writing import plot_group_rates, write_finding
@@ -71,9 +69,20 @@ def assign_audit_groups(test_loans: pd.DataFrame, dataset: dict[str, Any]) -> pd
     )
 
 
-def _champion_scores(test_predictions: pd.DataFrame, champion: dict[str, Any]) -> np.ndarray:
-    rows = test_predictions[test_predictions["configuration"] == champion["configuration"]]
-    return rows.sort_values("row")["score"].to_numpy()
+def _audit(
+    y: np.ndarray,
+    scores: np.ndarray,
+    threshold: float,
+    groups: pd.Series,
+    dataset: dict[str, Any],
+    fairness: dict[str, Any],
+    n_boot: int,
+) -> pd.DataFrame:
+    """One view's group table at `threshold` (n_boot 0: no bootstrap intervals)."""
+    return audit_groups(
+        y, scores, threshold, groups, dataset["fairness"]["min_group_size"], n_boot,
+        fairness["confidence"], fairness["random_state"],
+    )  # fmt: skip
 
 
 def audit_champion(
@@ -87,14 +96,13 @@ def audit_champion(
     """Per view and group: size, approval rate and adverse impact ratio, false rejection and
     false approval rates, ROC AUC and calibration, with bootstrap intervals; and the
     `fairness.<view>.*` summary metrics for MLflow."""
-    scores = _champion_scores(test_predictions, champion)
+    scores = configuration_scores(test_predictions, champion["configuration"])
     y = target_values(test_loans, dataset)
     parts, metrics = [], {}
     for view, (column, _) in audit_views(dataset).items():
-        table = audit_groups(
-            y, scores, float(champion["threshold"]), audit_groups_table[view],
-            dataset["fairness"]["min_group_size"], fairness["n_boot"],
-            fairness["confidence"], fairness["random_state"],
+        table = _audit(
+            y, scores, float(champion["threshold"]), audit_groups_table[view], dataset,
+            fairness, fairness["n_boot"],
         )  # fmt: skip
         parts.append(table.assign(view=view, column=column))
         for name, value in audit_summary(table).items():
@@ -161,15 +169,9 @@ def score_without_audited_columns(
     if not fairness["ablation"] or not dropped:
         return pd.DataFrame(columns=["row", "score"])
     name = champion["configuration"]
-    members = ensemble_members(training).get(name, [name])
-    grid = [c for c in build_grid(training, dataset["monotonic_trends"]) if c.name in members]
     X = train_features[list(fitted_preprocessor.get_feature_names_out())].drop(columns=dropped)
-    fitted = fit_configurations(
-        X, target_values(train_features, dataset), grid, training["random_state"],
-        training["n_jobs"],
-    )  # fmt: skip
-    models = [fitted[member][1] for member in members]
-    model = models[0] if len(models) == 1 else AveragedClassifier.of_fitted(models)
+    y = target_values(train_features, dataset)
+    _, model = fit_with_ensembles(X, y, training, dataset["monotonic_trends"], [name])[name]
     score = model.predict_proba(test_features[X.columns])[:, 1]
     return pd.DataFrame({"row": np.arange(len(score)), "score": score})
 
@@ -190,7 +192,7 @@ def compare_without_audited_columns(
     y = target_values(test_loans, dataset)
     threshold = float(champion["threshold"])
     variants = {
-        CHAMPION: _champion_scores(test_predictions, champion),
+        CHAMPION: configuration_scores(test_predictions, champion["configuration"]),
         WITHOUT: scores_without.sort_values("row")["score"].to_numpy(),
     }
     rows = []
@@ -203,11 +205,7 @@ def compare_without_audited_columns(
             "approval_rate": float(np.mean(scores < threshold)),
         }
         for view in audit_views(dataset):
-            table = audit_groups(
-                y, scores, threshold, audit_groups_table[view],
-                dataset["fairness"]["min_group_size"], 0, fairness["confidence"],
-                fairness["random_state"],
-            )  # fmt: skip
+            table = _audit(y, scores, threshold, audit_groups_table[view], dataset, fairness, 0)
             row[f"worst_air_{view}"] = audit_summary(table)["worst_adverse_impact_ratio"]
         rows.append(row)
     table = pd.DataFrame(rows)
@@ -234,8 +232,11 @@ def write_fairness_finding(
 
 
 def compare_reasons(
-    champion_model: ScoringModel,
+    test_features: pd.DataFrame,
+    test_predictions: pd.DataFrame,
+    champion: dict[str, Any],
     scoring_profile: ScoringProfile,
+    application_inputs: dict[str, str],
     scorecard_model: Pipeline | None,
     baseline_operating_points: dict[str, dict[str, Any]],
     test_loans: pd.DataFrame,
@@ -246,40 +247,32 @@ def compare_reasons(
     """On the test loans the champion rejects: its adverse-action reasons, and, where the WoE
     scorecard rejects them too, the scorecard's (points below each characteristic's best)."""
     count = int(score["reasons"]["count"])
-    features = champion_model.encode(test_loans)
-    probability = champion_model.predict_encoded(features)
-    rows = np.flatnonzero(probability >= champion_model.threshold)
+    probability = configuration_scores(test_predictions, champion["configuration"])
+    rows = np.flatnonzero(probability >= champion["threshold"])
     loans = test_loans.iloc[rows].reset_index(drop=True)
-    typical = scoring_profile.typical_values
-    kinds = dataset["column_types"]
-    wording = Wording(
-        labels=column_labels(dataset),
-        percent_columns=frozenset(c for c, kind in kinds.items() if kind == "percent"),
-        text_columns=frozenset(text_columns(dataset)),
-        typical=dict(zip(typical["feature"], typical["typical_value"], strict=True)),
+    wording = Wording.of(dataset, scoring_profile.typical_values, application_inputs)
+    contributions = scoring_profile.explainer.contributions(
+        test_features.iloc[rows].reset_index(drop=True)
     )
-    contributions = scoring_profile.explainer.contributions(features.iloc[rows])
-    table = describe_reasons(contributions.reset_index(drop=True), loans, wording, count)
+    table = describe_reasons(contributions, loans, wording, count)
     table.insert(0, "probability_of_default", probability[rows].round(6))
     table.insert(0, "row", rows)
     spec = baseline_operating_points.get(f"baseline/{SCORECARD}")
     if scorecard_model is None or spec is None:
         return table
-    scorecard_pd = scorecard_model.predict_proba(loans)[:, 1]
+    both = scorecard_model.predict_proba(loans)[:, 1] >= spec["threshold"]
     points = scorecard_points_below_maximum(
         scorecard_model, loans, baselines["scorecard"]["points"]["pdo"]
     )
     names, _ = top_reasons(points, count)
-    champion_names, _ = top_reasons(contributions, count)
-    both = scorecard_pd >= spec["threshold"]
     table["scorecard_rejects"] = both
     for rank in range(names.shape[1]):
         table[f"scorecard_reason_{rank + 1}"] = np.where(both, names[:, rank], "")
-    table["first_reason_in_scorecard_reasons"] = [
-        bool(first) and first in set(mine)
-        for first, mine in zip(champion_names[:, 0], names, strict=True)
-    ]
-    table.loc[~both, "first_reason_in_scorecard_reasons"] = False
+    first = top_reasons(contributions, 1)[0][:, 0]
+    table["first_reason_in_scorecard_reasons"] = both & np.array(
+        [bool(name) and name in set(given) for name, given in zip(first, names, strict=True)],
+        dtype=bool,
+    )
     logger.info(
         "Reasons: the champion's first reason is among the scorecard's %d for %.0f%% of the "
         "%d test loans both reject",

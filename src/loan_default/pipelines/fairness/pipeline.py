@@ -81,8 +81,11 @@ def create_pipeline(**kwargs) -> Pipeline:
             Node(
                 compare_reasons,
                 [
-                    "champion_model",
+                    "test_features",
+                    "test_predictions",
+                    "champion",
                     "scoring_profile",
+                    "application_inputs",
                     "scorecard_model",
                     "baseline_operating_points",
                     "test_loans",
@@ -124,8 +127,8 @@ def create_pipeline(**kwargs) -> Pipeline:
             "train_loans",
             "test_features",
             "fitted_preprocessor",
-            "champion_model",
             "scoring_profile",
+            "application_inputs",
             "scorecard_model",
             "baseline_operating_points",
         },

@@ -12,7 +12,7 @@ import pandas as pd
 from loan_default.applications import ROW, check_applications, summarise_problems
 from loan_default.modelling.reasons import ReasonExplainer, Wording, describe_reasons
 from loan_default.profile import typical_row
-from loan_default.schema import column_labels, protected_columns
+from loan_default.schema import protected_columns
 from loan_default.serving import ChampionHandle
 from loan_default.stability import ReferenceDistribution, band
 from loan_default.tracking import metric_name
@@ -84,18 +84,13 @@ def explain(
     dataset, kinds = champion.model.dataset, champion.model.input_types
     typical = profile.typical_values
     explainer = profile.explainer
-    if explainer is None:  # registered before explainers: occlusion against its typical loan
+    if explainer is None:  # registered before explainers: measured against its typical loan
         reference = typical_row(applications, typical)
         explainer = ReasonExplainer.fit(
             model.estimator, model.preprocessor, model.encode(reference), reference,
             protected_columns(dataset),
         )  # fmt: skip
-    wording = Wording(
-        labels=column_labels(dataset),
-        percent_columns=frozenset(c for c, kind in kinds.items() if kind == "percent"),
-        text_columns=frozenset(c for c, kind in kinds.items() if kind == "text"),
-        typical=dict(zip(typical["feature"], typical["typical_value"], strict=True)),
-    )
+    wording = Wording.of(dataset, typical, kinds)
     rows = np.flatnonzero(explained)
     contributions = explainer.contributions(features.iloc[rows])
     described = describe_reasons(
@@ -104,13 +99,10 @@ def explain(
         wording,
         count,
     )
-    table = pd.DataFrame(index=range(len(applications)), columns=described.columns)
-    for column in described.columns:
-        blank = 0.0 if column.endswith("_contribution") else ""
-        values = np.full(len(applications), blank, dtype=object)
-        values[rows] = described[column].to_numpy()
-        table[column] = values if blank == "" else values.astype(float)
-    return table
+    table = described.set_axis(rows).reindex(range(len(applications)))
+    sizes = [column for column in table if column.endswith("_contribution")]
+    table[sizes] = table[sizes].fillna(0.0)
+    return table.fillna("")  # rows not explained: blank reasons, contribution 0
 
 
 def measure_score_drift(

@@ -17,15 +17,14 @@ from loan_default.modelling.cross_validation import (
     PREDICTION_COLUMNS,
     PreparedFold,
     cross_validate_grid,
-    fit_configurations,
     out_of_fold_scores,
     prepare_folds,
 )
 from loan_default.modelling.ensemble import (
-    AveragedClassifier,
     add_ensemble_predictions,
     ensemble_members,
     ensemble_operating_specs,
+    fit_with_ensembles,
 )
 from loan_default.modelling.metrics import GREATER_IS_BETTER, exposures, selection_metrics
 from loan_default.modelling.registry import build_grid
@@ -138,11 +137,7 @@ def fit_final_models(
     # (fitted_preprocessor.transform(train_loans) would hand every training loan an encoding
     # that saw its own label).
     X = train_features[list(fitted_preprocessor.get_feature_names_out())]
-    grid = build_grid(training, dataset["monotonic_trends"])
-    models = fit_configurations(X, y, grid, training["random_state"], training["n_jobs"])
-    for name, members in ensemble_members(training).items():
-        models[name] = (None, AveragedClassifier.of_fitted([models[m][1] for m in members]))
-    return models
+    return fit_with_ensembles(X, y, training, dataset["monotonic_trends"])
 
 
 def score_test_loans(
