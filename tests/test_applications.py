@@ -16,7 +16,7 @@ from loan_default.pipelines.score.nodes import score_applications
 from loan_default.profile import build_profile
 from loan_default.serving import ChampionHandle, LoanDefaultModel
 from loan_default.validation import DataValidationError
-from tests.modelling.standins import RateModel
+from tests.modelling.standins import rate_model
 from tests.params import block
 
 DATASET = block(
@@ -53,11 +53,11 @@ def package(raw: pd.DataFrame, dataset: dict) -> LoanDefaultModel:
         is_default=raw["status"],
     ).drop(columns=["status", "paid"])
     types = input_types(raw, train, dataset["column_types"], dataset)
-    scores = RateModel().predict_proba(train)[:, 1]
+    scores = rate_model().predict_proba(train)[:, 1]
     profile = build_profile(
         train, scores, ["rate"], dataset, 4, hard_bounds(train, types, dataset), 1.0
     )
-    return LoanDefaultModel(RateModel(), dataset, profile, types, raw[list(types)])
+    return LoanDefaultModel(rate_model(), dataset, profile, types, raw[list(types)])
 
 
 @pytest.fixture

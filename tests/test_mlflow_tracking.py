@@ -108,7 +108,7 @@ def test_reports_and_plots_are_artifacts(client, parent_run):
         "reports/evaluation/model_finding.md",
         "reports/loan_report.html",
         "plots/roc_curves.png",
-        "plots/missing_value_plot.png",
+        "plots/missing_value.png",
     ):
         assert expected in logged
 

@@ -12,7 +12,7 @@ from kedro.framework.hooks import hook_impl
 from loan_default import config_checks, raw_file, run_guard, tracking
 
 RAW_DATASET = "raw_loans"
-SPLIT_SUMMARY = "split_summary"
+SPLIT_SUMMARY = "data.split_summary"
 DUPLICATE_SUMMARY = "duplicate_summary"
 SCORING_CHAMPION = "scoring_champion"
 APPLICATIONS = "applications"

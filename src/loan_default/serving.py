@@ -1,7 +1,7 @@
 """The champion as an MLflow pyfunc model: raw application columns in, probability out.
 
 The registered model is self-contained: it carries the fitted preprocessing and model with its
-operating threshold (`champion`), the dataset configuration it was trained with (`dataset`), and
+operating threshold (`champion`, a scikit-learn FixedThresholdClassifier), the dataset configuration it was trained with (`dataset`), and
 the training profile scoring needs for input checks, reasons and drift (`profile`).
 """
 
@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from loan_default.applications import ROW, check_applications, summarise_problems
+from loan_default.modelling.champion import as_threshold_classifier
 from loan_default.profile import ScoringProfile
 
 
@@ -34,6 +35,11 @@ class LoanDefaultModel(mlflow.pyfunc.PythonModel):
         self.profile = profile
         self.input_types = input_types or {}
         self.input_example = input_example
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        # A champion registered before the FixedThresholdClassifier carries a ScoringModel.
+        state["champion"] = as_threshold_classifier(state["champion"])
+        self.__dict__.update(state)
 
     @property
     def threshold(self) -> float:

@@ -4,10 +4,16 @@ import numpy as np
 import pandas as pd
 import pytest
 from sklearn.base import BaseEstimator, TransformerMixin
-from sklearn.pipeline import Pipeline
+from sklearn.model_selection import FixedThresholdClassifier
 from xgboost import XGBClassifier
 
 from loan_default.modelling.baselines import make_scorecard
+from loan_default.modelling.champion import (
+    build_champion,
+    default_probability,
+    model_of,
+    preprocessor_of,
+)
 from loan_default.modelling.ensemble import AveragedClassifier
 from loan_default.modelling.reasons import (
     ReasonExplainer,
@@ -17,7 +23,6 @@ from loan_default.modelling.reasons import (
     top_reasons,
 )
 from loan_default.modelling.registry import MODELS
-from loan_default.modelling.scoring_model import ScoringModel
 from loan_default.preprocessing.binning import OptimalWoEBinning
 
 LABELS = {"utilisation": "Revolving utilisation", "home": "Home ownership"}
@@ -61,15 +66,17 @@ def loans() -> pd.DataFrame:
     return frame
 
 
-def champion(loans: pd.DataFrame, model: BaseEstimator) -> ScoringModel:
+def champion(loans: pd.DataFrame, model: BaseEstimator) -> FixedThresholdClassifier:
     preprocess = HomeOneHot().fit(loans)
     model.fit(preprocess.transform(loans), loans["is_default"])
-    return ScoringModel(Pipeline([("preprocess", preprocess), ("model", model)]), threshold=0.3)
+    return build_champion(preprocess, None, model, None, threshold=0.3)
 
 
-def explainer_for(model: ScoringModel, loans: pd.DataFrame, **kwargs) -> ReasonExplainer:
-    features = model.encode(loans)
-    approved = model.predict_encoded(features) < model.threshold
+def explainer_for(
+    model: FixedThresholdClassifier, loans: pd.DataFrame, **kwargs
+) -> ReasonExplainer:
+    features = preprocessor_of(model).transform(loans)
+    approved = default_probability(model, features) < model.threshold
     typical = (
         loans[approved]
         .iloc[[0]]
@@ -81,7 +88,7 @@ def explainer_for(model: ScoringModel, loans: pd.DataFrame, **kwargs) -> ReasonE
         )
     )
     return ReasonExplainer.fit(
-        model.estimator, model.preprocessor, features[approved], typical, **kwargs
+        model_of(model), preprocessor_of(model), features[approved], typical, **kwargs
     )
 
 
@@ -93,14 +100,14 @@ def xgboost() -> XGBClassifier:
 def test_xgboost_contributions_add_up_and_are_summed_back_to_the_input_column(loans, exact):
     model = champion(loans, xgboost())
     explainer = explainer_for(model, loans, exact=exact)
-    contributions = explainer.contributions(model.encode(loans))
+    contributions = explainer.contributions(preprocessor_of(model).transform(loans))
     assert list(contributions.columns) == ["utilisation", "income", "noise", "home"]
     # pred_contribs add up to the log-odds: per row, the contributions add up to the change
     # in log-odds from the approved applicants' mean, scaled by the slope p(1 - p).
-    features = model.encode(loans)
-    probability = model.estimator.predict_proba(features)[:, 1]
+    features = preprocessor_of(model).transform(loans)
+    probability = model_of(model).predict_proba(features)[:, 1]
     log_odds = np.log(probability / (1 - probability))
-    approved = model.predict_encoded(features) < model.threshold
+    approved = default_probability(model, features) < model.threshold
     expected = probability * (1 - probability) * (log_odds - log_odds[approved].mean())
     assert contributions.sum(axis=1).to_numpy() == pytest.approx(expected, abs=1e-4)
 
@@ -111,7 +118,7 @@ def test_reasons_follow_the_direction_of_the_model_and_read_as_a_notice(loans):
     applicants = pd.DataFrame(
         {"utilisation": [0.97, 0.2], "income": [36000.0, 36000.0], "noise": 0.0},
     ).assign(home=["RENT", "OWN"], is_default=0)
-    contributions = explainer.contributions(model.encode(applicants))
+    contributions = explainer.contributions(preprocessor_of(model).transform(applicants))
     typical = {"utilisation": 0.31, "income": 36000.0, "home": "OWN"}
     wording = Wording(labels=LABELS, percent_columns=frozenset({"utilisation"}), typical=typical)
     reasons = describe_reasons(contributions, applicants, wording, count=4)
@@ -134,15 +141,15 @@ def test_every_named_reason_raises_the_pd_and_utilisation_reads_higher(loans):
     wording of the planted driver always points the way the model does."""
     model = champion(loans, xgboost())
     explainer = explainer_for(model, loans)
-    features = model.encode(loans)
-    rejected = loans[model.predict_encoded(features) >= model.threshold].reset_index(drop=True)
-    contributions = explainer.contributions(model.encode(rejected))
+    features = preprocessor_of(model).transform(loans)
+    rejected = loans[default_probability(model, features) >= model.threshold].reset_index(drop=True)
+    contributions = explainer.contributions(preprocessor_of(model).transform(rejected))
     names, values = top_reasons(contributions, 4)
     for row in range(len(rejected)):
         for name, value in zip(names[row], values[row], strict=True):
             if name:
                 assert value > 0 and contributions.loc[row, name] == pytest.approx(value)
-    approved_median = loans.loc[model.predict_encoded(features) < 0.3, "utilisation"].median()
+    approved_median = loans.loc[default_probability(model, features) < 0.3, "utilisation"].median()
     wording = Wording(typical={"utilisation": approved_median})
     reasons = describe_reasons(contributions, rejected, wording, count=4)
     utilisation = reasons["reason_1"].str.startswith("utilisation")
@@ -153,7 +160,7 @@ def test_every_named_reason_raises_the_pd_and_utilisation_reads_higher(loans):
 def test_a_protected_or_excluded_column_is_never_a_reason(loans):
     model = champion(loans, xgboost())
     explainer = explainer_for(model, loans, excluded=["home"])
-    contributions = explainer.contributions(model.encode(loans.head(200)))
+    contributions = explainer.contributions(preprocessor_of(model).transform(loans.head(200)))
     assert "home" not in contributions.columns
     names, _ = top_reasons(contributions, 4)
     assert "home" not in set(names.ravel())
@@ -166,7 +173,7 @@ def test_logistic_regression_and_an_ensemble_are_explained_exactly_too(loans):
         model = champion(loans, estimator)
         explainer = explainer_for(model, loans)
         assert explainer.baselines is not None, "additive: no occlusion needed"
-        contributions = explainer.contributions(model.encode(loans.head(500)))
+        contributions = explainer.contributions(preprocessor_of(model).transform(loans.head(500)))
         top = contributions.mean().sort_values(ascending=False)
         assert set(top.index[:2]) == {"utilisation", "home"}
         assert abs(contributions["noise"]).mean() < abs(contributions["utilisation"]).mean() / 5
@@ -178,7 +185,7 @@ def test_other_models_fall_back_to_occlusion_against_the_typical_approved_applic
     explainer = explainer_for(model, loans)
     assert explainer.baselines is None and explainer.reference is not None
     applicant = loans.head(1).assign(utilisation=0.95, home="RENT")
-    contributions = explainer.contributions(model.encode(applicant))
+    contributions = explainer.contributions(preprocessor_of(model).transform(applicant))
     assert contributions.loc[0, "utilisation"] > 0.05
     assert contributions.loc[0, "utilisation"] > abs(contributions.loc[0, "noise"])
 
@@ -221,7 +228,9 @@ def test_scorecard_ranks_a_high_utilisation_renter_by_those_two(loans, scorecard
 def test_a_batch_without_rejections_has_no_contributions_to_compute(loans):
     for estimator in (xgboost(), MODELS["random_forest"].build({"n_estimators": 5}, 0, 1)):
         model = champion(loans, estimator)
-        contributions = explainer_for(model, loans).contributions(model.encode(loans.head(0)))
+        contributions = explainer_for(model, loans).contributions(
+            preprocessor_of(model).transform(loans.head(0))
+        )
         assert contributions.shape == (0, 4)
         reasons = describe_reasons(contributions, loans.head(0), Wording(), count=4)
         assert list(reasons.columns)[:2] == ["reason_1", "reason_1_contribution"]

@@ -43,37 +43,17 @@ def operating_points(
     return points
 
 
-def fold_metrics(
+def configuration_metrics(
     predictions: pd.DataFrame,
     points: dict[str, dict[str, Any]],
     y: np.ndarray,
     amounts: np.ndarray,
     costs: dict[str, Any],
+    per_fold: bool = False,
 ) -> pd.DataFrame:
-    """One row per configuration x repeat x fold with every metric at the operating threshold."""
-    return _metrics_by(["configuration", "repeat", "fold"], predictions, points, y, amounts, costs)
-
-
-def holdout_metrics(
-    predictions: pd.DataFrame,
-    points: dict[str, dict[str, Any]],
-    y: np.ndarray,
-    amounts: np.ndarray,
-    costs: dict[str, Any],
-) -> pd.DataFrame:
-    """One row per configuration with every metric on the held-out (test) loans."""
-    return _metrics_by(["configuration"], predictions, points, y, amounts, costs, threshold=True)
-
-
-def _metrics_by(
-    keys: list[str],
-    predictions: pd.DataFrame,
-    points: dict[str, dict[str, Any]],
-    y: np.ndarray,
-    amounts: np.ndarray,
-    costs: dict[str, Any],
-    threshold: bool = False,
-) -> pd.DataFrame:
+    """Every metric at each configuration's operating threshold: one row per configuration x
+    repeat x fold (`per_fold`), or per configuration on held-out loans (with its threshold)."""
+    keys = ["configuration", "repeat", "fold"] if per_fold else ["configuration"]
     rows = []
     for group, part in predictions.groupby(keys, sort=False):
         name, point = group[0], points[group[0]]
@@ -83,7 +63,7 @@ def _metrics_by(
             probabilistic=point["probabilistic"],
         )  # fmt: skip
         extra = dict(zip(keys[1:], group[1:], strict=True))
-        if threshold:
+        if not per_fold:
             extra["threshold"] = point["threshold"]
         rows.append(_identity(name, point) | extra | metrics)
     # An empty table keeps its key columns, so it saves and loads as a CSV like any other.
@@ -106,9 +86,9 @@ def summarise_folds(
     dataset: dict[str, Any],
 ) -> pd.DataFrame:
     """Every metric per configuration (or baseline) x repeat x fold, tidy: one row each."""
-    return fold_metrics(
+    return configuration_metrics(
         predictions, points, target_values(train_loans, dataset),
-        exposures(train_loans, dataset["costs"]), dataset["costs"],
+        exposures(train_loans, dataset["costs"]), dataset["costs"], per_fold=True,
     )  # fmt: skip
 
 

@@ -25,8 +25,8 @@ def test_stage_runs_and_writes_report_and_plot():
         create_pipeline(),
         {"train_loans": train, "params:dataset": DATASET, "params:data_quality": RULES},
     )
-    assert set(outputs) == {"missing_value_report", "missing_value_plot"}
-    report = outputs["missing_value_report"]
+    assert set(outputs) == {"data_quality.missing_value_report", "missing_value_plot"}
+    report = outputs["data_quality.missing_value_report"]
     assert report["column"].tolist() == ["education", "months_since_default"]
     assert report["missing_rate"].tolist() == [
         (train["education"] == 0).mean(),

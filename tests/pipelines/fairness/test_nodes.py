@@ -5,12 +5,15 @@ from types import SimpleNamespace
 import numpy as np
 import pandas as pd
 import pytest
-from sklearn.pipeline import Pipeline
 
 from loan_default.modelling.baselines import make_scorecard
+from loan_default.modelling.champion import (
+    build_champion,
+    default_probability,
+    preprocessor_of,
+)
 from loan_default.modelling.reasons import ReasonExplainer
 from loan_default.modelling.registry import MODELS
-from loan_default.modelling.scoring_model import ScoringModel
 from loan_default.pipelines.fairness.nodes import (
     assign_audit_groups,
     audit_champion,
@@ -130,9 +133,9 @@ def test_reasons_of_the_champion_sit_beside_the_scorecards_where_both_reject():
     preprocess = HomeOneHot().fit(loans)
     linear = MODELS["logistic_regression"].build({"C": 1.0, "max_iter": 500}, 0, 1)
     linear.fit(preprocess.transform(loans), loans["is_default"])
-    model = ScoringModel(Pipeline([("preprocess", preprocess), ("model", linear)]), 0.3)
-    features = model.encode(loans)
-    approved = model.predict_encoded(features) < model.threshold
+    model = build_champion(preprocess, None, linear, None, 0.3)
+    features = preprocessor_of(model).transform(loans)
+    approved = default_probability(model, features) < model.threshold
     typical = typical_values(loans[approved], dataset)
     explainer = ReasonExplainer.fit(
         linear, preprocess, features[approved], typical_row(loans, typical)
@@ -146,14 +149,14 @@ def test_reasons_of_the_champion_sit_beside_the_scorecards_where_both_reject():
     score = block("score")
 
     predictions = pd.DataFrame(
-        {"configuration": "m/s", "row": range(n), "score": model.predict_encoded(features)}
+        {"configuration": "m/s", "row": range(n), "score": default_probability(model, features)}
     )
     inputs = {"utilisation": "numeric", "noise": "numeric", "home": "category"}
     table = compare_reasons(
         features, predictions, {"configuration": "m/s", "threshold": 0.3}, profile, inputs,
         scorecard, points, loans, dataset, baselines, score,
     )  # fmt: skip
-    rejected = np.flatnonzero(model.predict_encoded(features) >= 0.3)
+    rejected = np.flatnonzero(default_probability(model, features) >= 0.3)
     assert table["row"].tolist() == rejected.tolist()
     assert (table["reason_1"] != "").all()
     scorecard_rejects = scorecard.predict_proba(loans.iloc[rejected])[:, 1] >= 0.3

@@ -21,7 +21,7 @@ pytestmark = pytest.mark.slow  # the real-data fixture runs four stages on 42k l
 
 
 def test_iv_ranking_on_real_data_puts_the_known_drivers_on_top(real_outputs):
-    ranking = real_outputs["iv_ranking"]
+    ranking = real_outputs["features.iv_ranking"]
     top = ranking["feature"].head(10).tolist()
     for driver in ("int_rate", "grade", "sub_grade", "term"):
         assert driver in top, f"{driver} not among the top 10 by IV: {top}"
@@ -30,12 +30,12 @@ def test_iv_ranking_on_real_data_puts_the_known_drivers_on_top(real_outputs):
 
 
 def test_verdict_and_psi_bands_follow_the_configured_thresholds(real_outputs, project_params):
-    ranking = real_outputs["iv_ranking"]
+    ranking = real_outputs["features.iv_ranking"]
     for bound in project_params["features"]["reports"]["iv_bands"]:
         if bound["below"] is not None:
             above = ranking.loc[ranking["iv"] >= bound["below"], "verdict"]
             assert bound["label"] not in set(above)
-    stability = real_outputs["feature_stability"]
+    stability = real_outputs["features.feature_stability"]
     assert set(stability["feature"]) == set(ranking["feature"])
     major = stability.loc[stability["psi_band"] == "major shift", "psi"]
     assert (major > 0.25).all()
@@ -57,7 +57,7 @@ def test_model_inputs_are_numeric_complete_and_carry_the_target(real_outputs, da
 
 
 def test_missing_value_report_matches_the_fitted_preprocessor(real_outputs):
-    report = real_outputs["missing_value_report"]
+    report = real_outputs["data_quality.missing_value_report"]
     plan = real_outputs["fitted_preprocessor"].missing_plan_
     pd.testing.assert_frame_equal(report, plan)
     actions = report.set_index("column")["action"]
@@ -75,8 +75,8 @@ def test_preprocessing_the_test_set_does_not_change_fitted_objects(real_outputs,
 
 
 def test_binning_tables_cover_every_feature_with_special_and_missing_bins(real_outputs):
-    tables = real_outputs["binning_tables"]
-    features = set(real_outputs["iv_ranking"]["feature"])
+    tables = real_outputs["features.binning_tables"]
+    features = set(real_outputs["features.iv_ranking"]["feature"])
     assert set(tables["feature"]) == features
     bins = tables.groupby("feature")["bin"].apply(set)
     assert all({"Special", "Missing"} <= found for found in bins)

@@ -34,11 +34,11 @@ def test_stage_produces_every_output(method):
     outputs = run_in_memory(create_pipeline(), inputs)
     assert set(outputs) == {
         "fitted_preprocessor", "train_features", "test_features", "binning_process",
-        "train_woe", "test_woe", "feature_stability", "iv_ranking", "binning_tables", "woe_plot",
-        "text_feature_stability", "text_fill_rates",
+        "train_woe", "test_woe", "features.feature_stability", "features.iv_ranking", "features.binning_tables", "woe_plot",
+        "features.text_feature_stability", "features.text_fill_rates",
     }  # fmt: skip
-    assert outputs["text_feature_stability"].empty  # no text columns configured
-    assert outputs["iv_ranking"]["feature"].iloc[0] in {"rate", "rating"}
+    assert outputs["features.text_feature_stability"].empty  # no text columns configured
+    assert outputs["features.iv_ranking"]["feature"].iloc[0] in {"rate", "rating"}
     assert len(outputs["woe_plot"].axes) >= REPORTS["woe_plot_top_n"]
     refit = clone(outputs["fitted_preprocessor"]).fit(
         inputs["train_loans"], inputs["train_loans"][TARGET]
@@ -72,14 +72,16 @@ def test_text_columns_become_features_with_stability_and_fill_rate_reports():
     outputs = run_in_memory(create_pipeline(), inputs)
     features = outputs["train_features"]
     assert {"note__text_score", "note__present", "note__words"} <= set(features.columns)
-    assert "note" not in outputs["iv_ranking"]["feature"].tolist()  # never binned as a category
+    assert (
+        "note" not in outputs["features.iv_ranking"]["feature"].tolist()
+    )  # never binned as a category
     # the text score separates the classes on test loans that have a note
     test = outputs["test_features"]
     has_note = test["note__present"] == 1
     scores = test.loc[has_note].groupby(TARGET)["note__text_score"].mean()
     assert scores[1] > scores[0] + 1
-    stability = outputs["text_feature_stability"]
+    stability = outputs["features.text_feature_stability"]
     assert set(stability["feature"]) == {"note__text_score", "note__present", "note__words"}
     assert stability["psi"].ge(0).all()
-    fill = outputs["text_fill_rates"]
+    fill = outputs["features.text_fill_rates"]
     assert set(fill["column"]) == {"note"} and fill["share_with_text"].between(0.6, 0.8).all()

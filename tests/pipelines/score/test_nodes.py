@@ -3,6 +3,7 @@
 import pandas as pd
 import pytest
 
+from loan_default.modelling.champion import model_of, preprocessor_of
 from loan_default.modelling.reasons import ReasonExplainer, Wording
 from loan_default.pipelines.score.nodes import (
     measure_score_drift,
@@ -12,7 +13,7 @@ from loan_default.pipelines.score.nodes import (
 from loan_default.profile import build_profile, typical_row, typical_values
 from loan_default.serving import ChampionHandle, LoanDefaultModel
 from loan_default.validation import DataValidationError
-from tests.modelling.standins import RateModel
+from tests.modelling.standins import rate_model
 from tests.params import block
 
 DATASET = block(
@@ -45,14 +46,14 @@ def train() -> pd.DataFrame:
 
 
 def champion_for(train: pd.DataFrame, explained: bool = True) -> ChampionHandle:
-    """RateModel packaged as the registry would hand it over, with a profile of `train` (and,
+    """rate_model packaged as the registry would hand it over, with a profile of `train` (and,
     as registration builds it, an explainer against the approved training loans)."""
-    model = RateModel()
+    model = rate_model()
     scores = model.predict_proba(train)[:, 1]
     approved = scores < model.threshold
     typical = typical_values(train[approved], DATASET)
     explainer = ReasonExplainer.fit(
-        model.estimator, model.preprocessor, model.encode(train[approved]),
+        model_of(model), preprocessor_of(model), preprocessor_of(model).transform(train[approved]),
         typical_row(train, typical),
     )  # fmt: skip
     profile = build_profile(

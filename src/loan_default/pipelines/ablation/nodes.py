@@ -18,7 +18,7 @@ from loan_default.modelling.cross_validation import (
 )
 from loan_default.modelling.metrics import exposures
 from loan_default.modelling.registry import Configuration
-from loan_default.modelling.results import fold_metrics, holdout_metrics, operating_points
+from loan_default.modelling.results import configuration_metrics, operating_points
 from loan_default.parameters import DEFAULT_MODELS
 from loan_default.schema import target_values
 from loan_default.tracking import metric_name
@@ -169,8 +169,12 @@ def _fitted_figures(
     points = operating_points(
         cv_predictions, specs, y_train, train_amounts, costs, training["threshold"]["objective"]
     )
-    folds = fold_metrics(cv_predictions, points, y_train, train_amounts, costs)
-    test = holdout_metrics(test_predictions, points, y_test, exposures(test_loans, costs), costs)
+    folds = configuration_metrics(
+        cv_predictions, points, y_train, train_amounts, costs, per_fold=True
+    )
+    test = configuration_metrics(
+        test_predictions, points, y_test, exposures(test_loans, costs), costs
+    )
     means = folds.groupby("configuration")[ABLATION_METRICS].mean()
     test = test.set_index("configuration")
     return {

@@ -75,21 +75,12 @@ def create_pipeline(**kwargs) -> Pipeline:
             Node(
                 band_scorecard_points,
                 ["scorecard_model", "test_loans", "params:dataset", "params:baselines"],
-                "scorecard_points",
+                "baselines.scorecard_points",
                 name="band_scorecard_points",
                 tags={"reporting"},
             ),
         ],
         namespace="baselines",
-        inputs={"train_loans", "test_loans", "binning_process", "cv_folds"},
-        outputs={
-            "baseline_cv_predictions",
-            "scorecard_model",
-            "baseline_test_predictions",
-            "baseline_operating_points",
-            "baseline_cv_results",
-            "scorecard_points",
-        },
-        parameters={"params:dataset", "params:baselines", "params:training"},
+        prefix_datasets_with_namespace=False,
         tags={"baselines", "training"},
     )

@@ -12,19 +12,17 @@ def create_pipeline(**kwargs) -> Pipeline:
             Node(
                 analyse_missing_values,
                 ["train_loans", "params:dataset", "params:data_quality"],
-                "missing_value_report",
+                "data_quality.missing_value_report",
                 name="analyse_missing_values",
             ),
             Node(
                 plot_missing_values,
-                ["missing_value_report", "params:data_quality"],
+                ["data_quality.missing_value_report", "params:data_quality"],
                 "missing_value_plot",
                 name="plot_missing_values",
             ),
         ],
         namespace="data_quality",
-        inputs={"train_loans"},
-        outputs={"missing_value_report", "missing_value_plot"},
-        parameters={"params:dataset", "params:data_quality"},
+        prefix_datasets_with_namespace=False,
         tags={"data_quality", "training", "reporting"},
     )

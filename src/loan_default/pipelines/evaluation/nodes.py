@@ -18,7 +18,7 @@ from loan_default.modelling.metrics import (
     exposures,
     selection_metrics,
 )
-from loan_default.modelling.results import configuration_scores, holdout_metrics
+from loan_default.modelling.results import configuration_metrics, configuration_scores
 from loan_default.schema import target_column
 
 METRICS = RANKING_METRICS + DECISION_METRICS
@@ -34,7 +34,7 @@ def evaluate_test(
 ) -> pd.DataFrame:
     """Every metric of every configuration and baseline on the test loans."""
     predictions = pd.concat([test_predictions, baseline_test_predictions], ignore_index=True)
-    return holdout_metrics(
+    return configuration_metrics(
         predictions, operating_points | baseline_operating_points,
         test_loans[target_column(dataset)].to_numpy(dtype=int),
         exposures(test_loans, dataset["costs"]), dataset["costs"],

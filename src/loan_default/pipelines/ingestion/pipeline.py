@@ -42,13 +42,11 @@ def create_pipeline(**kwargs) -> Pipeline:
             Node(
                 select_application_columns,
                 ["enriched_loans", "params:dataset"],
-                ["loans", "dropped_columns"],
+                ["loans", "data.dropped_columns"],
                 name="select_application_columns",
             ),
         ],
         namespace="ingestion",
-        inputs={"raw_loans"},
-        outputs={"loans", "dropped_columns", "duplicate_summary", "column_types"},
-        parameters={"params:dataset"},
+        prefix_datasets_with_namespace=False,
         tags={"ingestion", "training", "inference"},
     )

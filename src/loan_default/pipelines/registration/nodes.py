@@ -8,11 +8,12 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from sklearn.model_selection import FixedThresholdClassifier
 
 from loan_default.applications import hard_bounds, input_types
+from loan_default.modelling.champion import default_probability, model_of, preprocessor_of
 from loan_default.modelling.metrics import GREATER_IS_BETTER, exposures, score_metrics
 from loan_default.modelling.reasons import ReasonExplainer
-from loan_default.modelling.scoring_model import ScoringModel
 from loan_default.profile import ScoringProfile, build_profile, typical_row, typical_values
 from loan_default.schema import RAW_ROW, protected_columns, target_values
 from loan_default.serving import ChampionHandle, LoanDefaultModel
@@ -37,7 +38,7 @@ def describe_application_inputs(
 
 def build_scoring_profile(
     train_loans: pd.DataFrame,
-    champion_model: ScoringModel,
+    champion_model: FixedThresholdClassifier,
     iv_ranking: pd.DataFrame,
     application_inputs: dict[str, str],
     dataset: dict[str, Any],
@@ -47,14 +48,15 @@ def build_scoring_profile(
     distributions and the reasons' explainer."""
     drift = score["drift"]
     top = [feature for feature in iv_ranking["feature"] if feature in train_loans]
-    features = champion_model.encode(train_loans)
-    scores = champion_model.predict_encoded(features)
+    preprocessor = preprocessor_of(champion_model)
+    features = preprocessor.transform(train_loans)
+    scores = default_probability(champion_model, features)
     approved = scores < champion_model.threshold
     if not approved.any():  # a champion that rejects everyone: compare with all applicants
         approved[:] = True
     typical = typical_values(train_loans[approved], dataset)
     explainer = ReasonExplainer.fit(
-        champion_model.estimator, champion_model.preprocessor, features[approved],
+        model_of(champion_model), preprocessor, features[approved],
         typical_row(train_loans, typical), protected_columns(dataset),
         exact=score["reasons"]["tree_contributions"] == "exact",
     )  # fmt: skip
@@ -72,7 +74,7 @@ def build_scoring_profile(
 
 
 def package_champion(
-    champion_model: ScoringModel,
+    champion_model: FixedThresholdClassifier,
     scoring_profile: ScoringProfile,
     application_inputs: dict[str, str],
     application_example: pd.DataFrame,

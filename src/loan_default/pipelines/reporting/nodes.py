@@ -11,16 +11,6 @@ from loan_default.tracking import metric_name
 
 from . import sections
 
-PLOTS = {
-    "roc_curves": "ROC curves: champion, best per model, baselines (test set)",
-    "pr_curves": "Precision-recall curves (test set)",
-    "calibration_curves": "Calibration: predicted vs observed default rate (test set)",
-    "champion_confusion_matrix": "Champion's confusion matrix at its operating threshold",
-    "metric_by_strategy": "Cross-validated metric by imbalance strategy (mean and spread)",
-    "missing_value_plot": "Missing rate per column in training loans",
-    "woe_plot": "Weight of evidence of the most predictive features",
-    "fairness_plot": "Approval rate and adverse impact ratio by group (test set)",
-}
 # Beside the primary metric's CV mean and spread (training.selection.primary_metric).
 METRIC_NAMES = {"roc_auc": "ROC AUC", "pr_auc": "PR AUC", "ks": "KS"}
 COMPARED = [
@@ -115,7 +105,11 @@ def render_report(
             sections.fairness_section(
                 fairness_audit, proxy_strength, fairness_trade_off, fairness_finding
             )
-            + _plot(plots, "fairness_plot"),
+            + _plot(
+                plots,
+                "fairness_by_group_plot",
+                "Approval rate and adverse impact ratio by group (test set)",
+            ),
         ),
     ]
     return report.page(f"Loan default: {dataset['name']} report", sections_)
@@ -141,12 +135,18 @@ def _missing_section(missing: pd.DataFrame, plots: dict[str, Any]) -> str:
         "difference in default rate and were imputed; "
         f"{int((~has_missing).sum())} columns had no missing values in training.</p>"
     )
-    return report.table(decided[columns], digits=4) + summary + _plot(plots, "missing_value_plot")
+    return (
+        report.table(decided[columns], digits=4)
+        + summary
+        + _plot(plots, "missing_value_plot", "Missing rate per column in training loans")
+    )
 
 
 def _iv_section(iv_ranking: pd.DataFrame, plots: dict[str, Any]) -> str:
     columns = ["rank", "feature", "iv", "verdict", "gini", "n_bins", "psi", "psi_band"]
-    return report.table(iv_ranking[columns].head(15)) + _plot(plots, "woe_plot")
+    return report.table(iv_ranking[columns].head(15)) + _plot(
+        plots, "woe_plot", "Weight of evidence of the most predictive features"
+    )
 
 
 def _comparison_section(
@@ -160,9 +160,15 @@ def _comparison_section(
         "<p>Ranked by the cross-validated primary metric (training loans only); test columns "
         f"are the {test_set['loans']}, evaluated once.</p>"
         + report.table(shown)
-        + _plot(plots, "metric_by_strategy")
-        + _plot(plots, "roc_curves")
-        + _plot(plots, "pr_curves")
+        + _plot(
+            plots,
+            "metric_by_strategy_plot",
+            "Cross-validated metric by imbalance strategy (mean and spread)",
+        )
+        + _plot(
+            plots, "roc_curves_plot", "ROC curves: champion, best per model, baselines (test set)"
+        )
+        + _plot(plots, "pr_curves_plot", "Precision-recall curves (test set)")
     )
 
 
@@ -182,8 +188,20 @@ def _champion_section(
             "expected cost per loan (test)": f"{champion['test_expected_cost_per_loan']:,.0f}",
         }
     )
-    return headline + _plot(plots, "calibration_curves") + _plot(plots, "champion_confusion_matrix")
+    return (
+        headline
+        + _plot(
+            plots,
+            "calibration_curves_plot",
+            "Calibration: predicted vs observed default rate (test set)",
+        )
+        + _plot(
+            plots,
+            "champion_confusion_matrix_plot",
+            "Champion's confusion matrix at its operating threshold",
+        )
+    )
 
 
-def _plot(plots: dict[str, Any], name: str) -> str:
-    return report.figure(plots[name], PLOTS[name]) if name in plots else ""
+def _plot(plots: dict[str, Any], name: str, caption: str) -> str:
+    return report.figure(plots[name], caption) if name in plots else ""

@@ -2,32 +2,43 @@
 
 from kedro.pipeline import Node, Pipeline
 
-from .nodes import PLOTS, collect_run_metrics, describe_configuration_runs, render_report
+from .nodes import collect_run_metrics, describe_configuration_runs, render_report
 
 TABLES = [
-    "split_summary",
-    "dropped_columns",
-    "missing_value_report",
-    "iv_ranking",
-    "text_feature_stability",
-    "text_fill_rates",
-    "strategy_comparison",
-    "comparison_cv_results",
+    "data.split_summary",
+    "data.dropped_columns",
+    "data_quality.missing_value_report",
+    "features.iv_ranking",
+    "features.text_feature_stability",
+    "features.text_fill_rates",
+    "evaluation.strategy_comparison",
+    "evaluation.comparison_cv_results",
     "cv_scheme",
-    "ablation",
+    "evaluation.ablation",
     "champion",
     "champion_metrics",
     "model_finding",
-    "fairness_audit",
-    "proxy_strength",
-    "fairness_trade_off",
+    "fairness.fairness_audit",
+    "fairness.proxy_strength",
+    "fairness.fairness_trade_off",
     "fairness_finding",
+]
+# Figures from the `"{name}_plot"` dataset factory (conf/base/catalog.yml).
+PLOTS = [
+    "missing_value_plot",
+    "woe_plot",
+    "metric_by_strategy_plot",
+    "roc_curves_plot",
+    "pr_curves_plot",
+    "calibration_curves_plot",
+    "champion_confusion_matrix_plot",
+    "fairness_by_group_plot",
 ]
 
 
 def create_pipeline(**kwargs) -> Pipeline:
     """Build the reporting stage."""
-    report_inputs = {name: name for name in TABLES} | {"dataset": "params:dataset"}
+    report_inputs = {name.split(".")[-1]: name for name in TABLES} | {"dataset": "params:dataset"}
     report_inputs |= {"training": "params:training", "reports": "params:features.reports"}
     report_inputs |= {"test_set": "test_set"}
     report_inputs |= {plot: plot for plot in PLOTS}
@@ -35,21 +46,19 @@ def create_pipeline(**kwargs) -> Pipeline:
         [
             Node(
                 collect_run_metrics,
-                ["strategy_comparison", "champion"],
+                ["evaluation.strategy_comparison", "champion"],
                 "run_metrics",
                 name="collect_run_metrics",
             ),
             Node(
                 describe_configuration_runs,
-                ["strategy_comparison", "params:training"],
+                ["evaluation.strategy_comparison", "params:training"],
                 "configuration_runs",
                 name="describe_configuration_runs",
             ),
             Node(render_report, report_inputs, "loan_report", name="render_report"),
         ],
         namespace="reporting",
-        inputs={*TABLES, "test_set", *PLOTS},
-        outputs={"run_metrics", "loan_report", "configuration_runs"},
-        parameters={"params:dataset", "params:training", "params:features.reports"},
+        prefix_datasets_with_namespace=False,
         tags={"reporting"},
     )

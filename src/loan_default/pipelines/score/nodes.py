@@ -10,6 +10,11 @@ import numpy as np
 import pandas as pd
 
 from loan_default.applications import ROW, check_applications, summarise_problems
+from loan_default.modelling.champion import (
+    default_probability,
+    model_of,
+    preprocessor_of,
+)
 from loan_default.modelling.reasons import ReasonExplainer, Wording, describe_reasons
 from loan_default.profile import typical_row
 from loan_default.schema import protected_columns
@@ -49,8 +54,8 @@ def score_applications(
     warnings and the model that scored."""
     model = champion.model.champion
     logger.info("Scoring %d applications with %s", len(applications), champion.describe())
-    features = model.encode(applications)  # once, for the score and the reasons
-    probability = model.predict_encoded(features)
+    features = preprocessor_of(model).transform(applications)  # once: scores and reasons
+    probability = default_probability(model, features)
     identifiers = [c for c in champion.model.dataset["identifier_columns"] if c in applications]
     scored = applications[[ROW, *identifiers]].reset_index(drop=True)
     scored["probability_of_default"] = probability.round(6)
@@ -86,8 +91,9 @@ def explain(
     explainer = profile.explainer
     if explainer is None:  # registered before explainers: measured against its typical loan
         reference = typical_row(applications, typical)
+        preprocessor = preprocessor_of(model)
         explainer = ReasonExplainer.fit(
-            model.estimator, model.preprocessor, model.encode(reference), reference,
+            model_of(model), preprocessor, preprocessor.transform(reference), reference,
             protected_columns(dataset),
         )  # fmt: skip
     wording = Wording.of(dataset, typical, kinds)

@@ -34,8 +34,6 @@ def create_pipeline(**kwargs) -> Pipeline:
             ),
         ],
         namespace="score",
-        inputs={"applications", "scoring_champion"},
-        outputs={"scored_applications", "application_errors", "score_drift", "score_drift_metrics"},
-        parameters={"params:score"},
+        prefix_datasets_with_namespace=False,
         tags={"score", "inference"},
     )

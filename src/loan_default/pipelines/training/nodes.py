@@ -9,10 +9,11 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from imblearn.pipeline import Pipeline
 from sklearn.base import BaseEstimator
+from sklearn.model_selection import FixedThresholdClassifier
 
 from loan_default.modelling.calibration import ScoreCalibrator
+from loan_default.modelling.champion import build_champion
 from loan_default.modelling.cross_validation import (
     PREDICTION_COLUMNS,
     PreparedFold,
@@ -29,7 +30,6 @@ from loan_default.modelling.ensemble import (
 from loan_default.modelling.metrics import GREATER_IS_BETTER, exposures, selection_metrics
 from loan_default.modelling.registry import build_grid
 from loan_default.modelling.results import operating_points
-from loan_default.modelling.scoring_model import ScoringModel
 from loan_default.schema import target_values
 
 logger = logging.getLogger(__name__)
@@ -195,12 +195,10 @@ def build_champion_model(
     final_models: dict[str, tuple[Any, BaseEstimator]],
     calibrators: dict[str, ScoreCalibrator],
     fitted_preprocessor: BaseEstimator,
-) -> ScoringModel:
-    """The champion as one end-to-end estimator scoring a loans frame, with its threshold."""
+) -> FixedThresholdClassifier:
+    """The champion as one end-to-end classifier of loans frames, with its threshold."""
     name = champion["configuration"]
     sampler, model = final_models[name]
-    steps = [("preprocess", fitted_preprocessor)]
-    if sampler is not None:
-        steps.append(("resample", sampler))  # documents training; skipped at predict time
-    steps.append(("model", model))
-    return ScoringModel(Pipeline(steps), champion["threshold"], calibrators[name], name=name)
+    return build_champion(
+        fitted_preprocessor, sampler, model, calibrators[name], champion["threshold"]
+    )
