@@ -331,8 +331,35 @@ def test_quantile_woe_sign_follows_optbinning_convention(loans):
     binning = build_binning(DATASET, {**BINNING, "method": "quantile"}).fit(loans, loans[TARGET])
     table = binning.binning_tables().query("feature == 'rating' and count > 0").set_index("bin")
     # Rating A is the safest: lower event rate, higher WoE = ln(non-event share / event share).
-    assert table.loc["A", "event_rate"] < table.loc["C", "event_rate"]
-    assert table.loc["A", "woe"] > 0 > table.loc["C", "woe"]
+    # (Category bins are labelled as optbinning's lists of categories.)
+    assert table.loc["[A]", "event_rate"] < table.loc["[C]", "event_rate"]
+    assert table.loc["[A]", "woe"] > 0 > table.loc["[C]", "woe"]
+
+
+def test_quantile_bins_are_the_training_quantiles_and_each_frequent_category(loans):
+    binning = build_binning(DATASET, {**BINNING, "method": "quantile"}).fit(loans, loans[TARGET])
+    process = binning.binning_process_
+    quintiles = np.quantile(loans["rate"], [0.2, 0.4, 0.6, 0.8])
+    assert process.get_binned_variable("rate").splits == pytest.approx(quintiles, rel=1e-12)
+    regular_income = loans.loc[loans["income"] != -9, "income"]  # -9: its special code
+    income_quintiles = np.quantile(regular_income, [0.2, 0.4, 0.6, 0.8])
+    assert process.get_binned_variable("income").splits == pytest.approx(
+        income_quintiles, rel=1e-12
+    )
+    assert sorted(map(list, process.get_binned_variable("rating").splits)) == [["A"], ["B"], ["C"]]
+
+
+def test_summary_is_optbinnings_with_entirely_missing_columns_last(loans):
+    loans["unknown"] = np.nan
+    binning = build_binning(DATASET, BINNING).fit(loans, loans[TARGET])
+    summary = binning.summary()
+    assert summary.iloc[-1].to_dict() | {"gini": 0, "js": 0} == {
+        "feature": "unknown", "dtype": "empty", "n_bins": 0, "iv": 0.0, "gini": 0, "js": 0
+    }  # fmt: skip
+    expected = binning.binning_process_.summary().set_index("name")
+    rate = summary.set_index("feature").loc["rate"]
+    assert rate["iv"] == pytest.approx(expected.loc["rate", "iv"])
+    assert rate["n_bins"] == len(binning.binning_process_.get_binned_variable("rate").splits) + 1
 
 
 # ---- PSI --------------------------------------------------------------------------------

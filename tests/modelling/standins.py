@@ -56,36 +56,6 @@ class StandInPreprocessor(BaseEstimator, TransformerMixin):
         return self.transformer_.get_feature_names_out()
 
 
-class StandInBinning(BaseEstimator, TransformerMixin):
-    """Quantile bins of numeric columns mapped to WoE (a crude binning_process stand-in)."""
-
-    def __init__(self, meta: tuple[str, ...] = (), bins: int = 5):
-        self.meta = meta
-        self.bins = bins
-
-    def fit(self, X: pd.DataFrame, y):
-        y = np.asarray(y)
-        numeric = X.drop(columns=[c for c in self.meta if c in X.columns]).select_dtypes("number")
-        self.edges_, self.woe_ = {}, {}
-        for column in numeric.columns:
-            edges = np.unique(np.nanquantile(numeric[column], np.linspace(0, 1, self.bins + 1)))
-            codes = np.digitize(numeric[column].fillna(edges[0]), edges[1:-1])
-            woe = {}
-            for code in np.unique(codes):
-                bad = (y[codes == code] == 1).sum() + 0.5
-                good = (y[codes == code] == 0).sum() + 0.5
-                woe[code] = np.log((good / (y == 0).sum()) / (bad / (y == 1).sum()))
-            self.edges_[column], self.woe_[column] = edges, woe
-        return self
-
-    def transform(self, X: pd.DataFrame) -> pd.DataFrame:
-        out = {}
-        for column, edges in self.edges_.items():
-            codes = np.digitize(X[column].fillna(edges[0]), edges[1:-1])
-            out[column] = [self.woe_[column].get(code, 0.0) for code in codes]
-        return pd.DataFrame(out, index=X.index)
-
-
 class RateFeatures(TransformerMixin, BaseEstimator):
     """Stateless features: the rate, and whether the applicant rents."""
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from loan_default.preprocessing.binning import OptimalWoEBinning
 from tests.params import block
 
-from .standins import StandInBinning, StandInPreprocessor
+from .standins import StandInPreprocessor
 
 GRADES = ["A", "B", "C", "D"]
 
@@ -119,8 +120,9 @@ def evaluation_params() -> dict:
     )
 
 
-def fitted_standins(train: pd.DataFrame) -> tuple[StandInPreprocessor, StandInBinning]:
-    """Stand-in preprocessor (fitted) and binning process (unfitted, cloned by the stages)."""
+def fitted_standins(train: pd.DataFrame) -> tuple[StandInPreprocessor, OptimalWoEBinning]:
+    """Stand-in preprocessor (fitted) and the real binning process (unfitted, cloned by the
+    stages: the scorecard is optbinning's, which needs optbinning's binning)."""
     meta = ("target", "issued", "flag")
     preprocessor = StandInPreprocessor(meta=meta).fit(train, train["target"])
-    return preprocessor, StandInBinning(meta=meta)
+    return preprocessor, OptimalWoEBinning(exclude=meta)

@@ -1,19 +1,23 @@
-"""Baseline heuristics: rules, ordered-category scores, scorecard points."""
+"""Baseline heuristics: rules, ordered-category scores, the scorecard and its points."""
 
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn.base import clone
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import Pipeline
 
 from loan_default.modelling.baselines import (
     ANY_RULE,
     APPROVE_EVERYONE,
     fixed_scores,
+    make_scorecard,
     rule_rejects,
-    to_points,
 )
 from loan_default.parameters import BaselineRule
+from loan_default.preprocessing.binning import OptimalWoEBinning
 
-from .synthetic import dataset_params
+from .synthetic import dataset_params, make_loans
 
 LOANS = pd.DataFrame(
     {
@@ -50,9 +54,45 @@ def test_fixed_scores_order_categories_and_fill_with_training_median():
     assert scores[ANY_RULE].tolist() == [0.0, 1.0, 0.0, 1.0]
 
 
-def test_points_add_pdo_per_doubling_of_the_odds():
-    points = {"pdo": 20, "base_points": 600, "base_odds": 50}
-    at_base = to_points(np.array([1 / 51]), points)[0]
-    doubled = to_points(np.array([1 / 101]), points)[0]
-    assert at_base == pytest.approx(600)
-    assert doubled - at_base == pytest.approx(20)
+SCORECARD = {
+    "model_params": {"C": 1.0, "max_iter": 1000},
+    "points": {"pdo": 40, "base_points": 500, "base_odds": 20},
+}
+BINNING = OptimalWoEBinning(
+    exclude=("target", "issued", "flag", "loan_id"), special_codes={"other": [-99.0]}
+)
+
+
+@pytest.fixture(scope="module")
+def loans() -> pd.DataFrame:
+    """Synthetic loans with missing (dti) and special (other = -99) values to bin."""
+    frame = make_loans(1500, seed=8)
+    frame.loc[frame.index[::25], "other"] = -99.0
+    return frame
+
+
+@pytest.fixture(scope="module")
+def scorecard(loans):
+    return make_scorecard(BINNING, SCORECARD).fit(loans, loans["target"])
+
+
+def test_scorecard_points_add_pdo_per_doubling_of_its_odds(loans, scorecard):
+    probability = scorecard.predict_proba(loans)[:, 1]
+    factor = 40 / np.log(2)
+    expected = 500 - factor * np.log(20) + factor * np.log((1 - probability) / probability)
+    assert scorecard.points(loans) == pytest.approx(expected, abs=1e-9)
+    # The points of a loan are the sum of its attributes' points.
+    attributes = scorecard.attribute_points(loans)
+    assert list(attributes.columns) == ["amount", "grade", "dti", "other", "home"]
+    assert attributes.sum(axis=1).to_numpy() == pytest.approx(expected, abs=1e-9)
+    assert (attributes.max() <= scorecard.maximum_points()[attributes.columns] + 1e-9).all()
+
+
+def test_scorecard_predicts_as_logistic_regression_on_the_binnings_woe(loans, scorecard):
+    """Missing and Special values take their training WoE, as the binning's transform does."""
+    woe_model = Pipeline([("woe", clone(BINNING)), ("model", LogisticRegression(max_iter=1000))])
+    woe_model.fit(loans, loans["target"])
+    new = make_loans(300, seed=9).drop(columns="target")
+    new.loc[new.index[:30], "other"] = -99.0
+    assert new["dti"].isna().any()
+    assert scorecard.predict_proba(new) == pytest.approx(woe_model.predict_proba(new), abs=1e-12)

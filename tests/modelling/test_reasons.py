@@ -193,20 +193,24 @@ def test_other_models_fall_back_to_occlusion_against_the_typical_approved_applic
 @pytest.fixture(scope="module")
 def scorecard(loans):
     binning = OptimalWoEBinning(exclude=("is_default",), min_bin_size=0.05)
-    card = make_scorecard(binning, {"model_params": {"C": 1.0, "max_iter": 1000}})
+    points = {"pdo": 20, "base_odds": 50, "base_points": 600}
+    card = make_scorecard(binning, {"model_params": {"C": 1.0, "max_iter": 1000}, "points": points})
     return card.fit(loans.drop(columns="is_default"), loans["is_default"])
 
 
 def test_scorecard_reasons_are_points_below_the_best_attribute(loans, scorecard):
-    shortfall = scorecard_points_below_maximum(scorecard, loans.drop(columns="is_default"), pdo=20)
+    shortfall = scorecard_points_below_maximum(scorecard, loans.drop(columns="is_default"))
     assert list(shortfall.columns) == ["utilisation", "income", "noise", "home"]
     assert (shortfall >= 0).all().all()
     # The best attribute of each characteristic scores its full points: 0 below maximum.
     assert np.allclose(shortfall.min(), 0.0, atol=1e-9)
-    # Points are pdo / ln 2 per unit of log-odds: by hand for one applicant and characteristic.
-    woe = scorecard[0].transform(loans.head(1).drop(columns="is_default"))
-    coefficient = scorecard[-1].coef_[0][list(woe.columns).index("utilisation")]
-    tables = scorecard[0].binning_tables()
+    # Points are pdo / ln 2 per unit of log-odds: by hand for one applicant and characteristic,
+    # from the same binning fitted on its own and the scorecard's coefficient.
+    binning = OptimalWoEBinning(exclude=("is_default",), min_bin_size=0.05)
+    binning.fit(loans, loans["is_default"])
+    woe = binning.transform(loans.head(1))
+    coefficient = scorecard.scorecard_.estimator_.coef_[0][list(woe.columns).index("utilisation")]
+    tables = binning.binning_tables()
     best = min(0.0, (tables.loc[tables["feature"] == "utilisation", "woe"] * coefficient).min())
     by_hand = (coefficient * woe.loc[0, "utilisation"] - best) * 20 / np.log(2)
     assert shortfall.loc[0, "utilisation"] == pytest.approx(max(by_hand, 0.0))
@@ -216,7 +220,7 @@ def test_scorecard_ranks_a_high_utilisation_renter_by_those_two(loans, scorecard
     applicant = pd.DataFrame(
         {"utilisation": [0.97], "income": [36000.0], "noise": [0.0], "home": ["RENT"]}
     )
-    shortfall = scorecard_points_below_maximum(scorecard, applicant, pdo=20)
+    shortfall = scorecard_points_below_maximum(scorecard, applicant)
     reasons = describe_reasons(shortfall, applicant, Wording(labels=LABELS), count=4)
     assert {reasons.loc[0, "reason_1"], reasons.loc[0, "reason_2"]} == {
         "Revolving utilisation 0.97",

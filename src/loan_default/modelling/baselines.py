@@ -7,10 +7,12 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sklearn.base import BaseEstimator, clone
+from optbinning import Scorecard
+from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.linear_model import LogisticRegression
-from sklearn.pipeline import Pipeline
+from sklearn.utils.validation import check_is_fitted
 
+from loan_default.preprocessing.binning import OptimalWoEBinning
 from loan_default.validation import ConfigurationError
 
 APPROVE_EVERYONE = "approve_everyone"
@@ -90,15 +92,80 @@ def baseline_specs(dataset: dict[str, Any], baselines: dict[str, Any]) -> dict[s
     return dict(specs)
 
 
-def make_scorecard(binning_process: BaseEstimator, scorecard: dict[str, Any]) -> Pipeline:
-    """Unfitted WoE logistic scorecard: binning (WoE) then logistic regression."""
-    model = LogisticRegression(**scorecard["model_params"])
-    return Pipeline([("woe", clone(binning_process)), ("model", model)])
+class WoEScorecard(ClassifierMixin, BaseEstimator):
+    """optbinning's `Scorecard` on a loans frame: logistic regression on WoE, PDO points.
+
+    `Scorecard` takes a `BinningProcess` whose columns are known before fitting; ours are chosen
+    on the training frame (meta and entirely missing columns left out, text normalised), so the
+    WoE binning prepares the frame and configures the process, and every call is prepared the
+    same way. No PSI is computed on this baseline, so optbinning's `ScorecardMonitoring` has
+    nothing to replace: drift is measured on the champion's score and on the features (score and
+    features stages), and scoring keeps no training data to compare with.
+    """
+
+    def __init__(
+        self,
+        binning: OptimalWoEBinning,
+        model_params: dict[str, Any] | None = None,
+        pdo: float = 20,
+        base_odds: float = 50,
+        base_points: float = 600,
+    ):
+        self.binning = binning
+        self.model_params = model_params
+        self.pdo = pdo
+        self.base_odds = base_odds
+        self.base_points = base_points
+
+    def fit(self, X: pd.DataFrame, y: Any) -> WoEScorecard:
+        """Bin the training loans, fit the logistic regression and scale its points."""
+        self.binning_ = clone(self.binning)
+        frame, y = self.binning_.prepare(X, y)
+        scorecard = Scorecard(
+            self.binning_.configured_process(frame),
+            LogisticRegression(**(self.model_params or {})),
+            scaling_method="pdo_odds",
+            scaling_method_params={
+                "pdo": self.pdo, "odds": self.base_odds, "scorecard_points": self.base_points,
+            },
+        )  # fmt: skip
+        # Missing and Special values take their bin's training WoE, as the binning's own
+        # transform does (Scorecard's default gives them WoE 0).
+        self.scorecard_ = self.binning_.fit_explained(
+            scorecard.fit, frame, y, metric_special="empirical", metric_missing="empirical"
+        )
+        self.classes_ = self.scorecard_.estimator_.classes_
+        return self
+
+    def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
+        """Probabilities of repayment and default."""
+        check_is_fitted(self, "scorecard_")
+        return self.scorecard_.predict_proba(self.binning_.normalise(X))
+
+    def points(self, X: pd.DataFrame) -> np.ndarray:
+        """Scorecard points: base_points at base_odds (good:bad), +pdo per doubling of odds."""
+        check_is_fitted(self, "scorecard_")
+        # optbinning gives an unseen category the Missing bin's points (bin index -1) but WoE 0
+        # in predict_proba: the same while that bin is empty, as in every categorical feature
+        # of the bundled data.
+        return self.scorecard_.score(self.binning_.normalise(X))
+
+    def attribute_points(self, X: pd.DataFrame) -> pd.DataFrame:
+        """Rows x characteristics: the points of each row's attribute (bin), adding up to
+        `points`."""
+        check_is_fitted(self, "scorecard_")
+        return self.scorecard_.transform(self.binning_.normalise(X)).set_axis(X.index)
+
+    def maximum_points(self) -> pd.Series:
+        """Per characteristic, the points of its best attribute."""
+        check_is_fitted(self, "scorecard_")
+        return self.scorecard_.table().groupby("Variable", sort=False)["Points"].max()
 
 
-def to_points(default_probability: np.ndarray, points: dict[str, Any]) -> np.ndarray:
-    """Scorecard points: base_points at base_odds (good:bad), +pdo points per doubling of odds."""
-    probability = np.clip(np.asarray(default_probability, dtype=float), 1e-9, 1 - 1e-9)
-    factor = points["pdo"] / np.log(2)
-    offset = points["base_points"] - factor * np.log(points["base_odds"])
-    return offset + factor * np.log((1 - probability) / probability)
+def make_scorecard(binning: OptimalWoEBinning, scorecard: dict[str, Any]) -> WoEScorecard:
+    """Unfitted WoE scorecard from the `baselines.scorecard` parameters."""
+    points = scorecard["points"]
+    return WoEScorecard(
+        binning, scorecard["model_params"],
+        points["pdo"], points["base_odds"], points["base_points"],
+    )  # fmt: skip

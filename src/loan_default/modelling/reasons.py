@@ -32,6 +32,7 @@ from xgboost import DMatrix, XGBClassifier
 
 from loan_default.schema import column_labels
 
+from .baselines import WoEScorecard
 from .ensemble import AveragedClassifier
 
 # One member's additive explanation: log-odds contributions (rows x encoded columns), its
@@ -150,20 +151,12 @@ class ReasonExplainer:
         return pd.DataFrame(out, index=X.index)
 
 
-def scorecard_points_below_maximum(
-    scorecard: Pipeline, loans: pd.DataFrame, pdo: float
-) -> pd.DataFrame:
+def scorecard_points_below_maximum(scorecard: WoEScorecard, loans: pd.DataFrame) -> pd.DataFrame:
     """Rows x characteristics: points the applicant falls short of the characteristic's best
-    bin (the classic scorecard adverse-action method; 0 = the best attribute)."""
-    binning, model = scorecard[0], scorecard[-1]
-    woe = binning.transform(loans)
-    coefficients = pd.Series(model.coef_[0], index=woe.columns)
-    tables = binning.binning_tables()
-    # Log-odds of default per bin; an unseen category gets WoE 0, which is a bin too.
-    per_bin = tables.assign(log_odds=tables["woe"] * tables["feature"].map(coefficients))
-    best = per_bin.groupby("feature")["log_odds"].min().clip(upper=0.0)
-    shortfall = woe * coefficients - best[woe.columns]
-    return (shortfall * pdo / np.log(2)).clip(lower=0.0)
+    attribute in the scorecard's points table (the classic adverse-action method; 0 = best)."""
+    points = scorecard.attribute_points(loans)
+    best = scorecard.maximum_points()[points.columns]
+    return (best - points).clip(lower=0.0)
 
 
 def top_reasons(contributions: pd.DataFrame, count: int) -> tuple[np.ndarray, np.ndarray]:

@@ -78,22 +78,18 @@ def build_binning(
 ) -> OptimalWoEBinning | QuantileWoEBinning:
     """Unfitted WoE binning of the method named in `binning.method` (optimal | quantile)."""
     method = binning["method"]
-    exclude = not_structured(dataset)
-    special_codes = dataset["sentinel_codes"]
+    shared = {
+        "exclude": not_structured(dataset),
+        "special_codes": dataset["sentinel_codes"],
+        "cat_cutoff": binning["cat_cutoff"],
+    }
     if method == "optimal":
         return OptimalWoEBinning(
-            exclude=exclude,
-            special_codes=special_codes,
+            **shared,
             monotonic_trends=dataset["monotonic_trends"],
             min_bin_size=binning["min_bin_size"],
             max_n_prebins=binning["max_n_prebins"],
-            cat_cutoff=binning["cat_cutoff"],
         )
     if method == "quantile":
-        return QuantileWoEBinning(
-            exclude=exclude,
-            special_codes=special_codes,
-            n_bins=binning["quantile_bins"],
-            cat_cutoff=binning["cat_cutoff"],
-        )
+        return QuantileWoEBinning(**shared, n_bins=binning["quantile_bins"])
     raise ConfigurationError(f"features.binning.method: '{method}' is not optimal or quantile.")

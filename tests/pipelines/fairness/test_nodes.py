@@ -142,10 +142,10 @@ def test_reasons_of_the_champion_sit_beside_the_scorecards_where_both_reject():
     )
     profile = SimpleNamespace(typical_values=typical, explainer=explainer)
     scorecard = make_scorecard(
-        OptimalWoEBinning(exclude=("is_default",)), {"model_params": {"max_iter": 1000}}
+        OptimalWoEBinning(exclude=("is_default",)),
+        block("baselines", {"scorecard": {"model_params": {"max_iter": 1000}}})["scorecard"],
     ).fit(loans.drop(columns="is_default"), loans["is_default"])
     points = {"baseline/woe_scorecard": {"threshold": 0.3}}
-    baselines = block("baselines")
     score = block("score")
 
     predictions = pd.DataFrame(
@@ -154,7 +154,7 @@ def test_reasons_of_the_champion_sit_beside_the_scorecards_where_both_reject():
     inputs = {"utilisation": "numeric", "noise": "numeric", "home": "category"}
     table = compare_reasons(
         features, predictions, {"configuration": "m/s", "threshold": 0.3}, profile, inputs,
-        scorecard, points, loans, dataset, baselines, score,
+        scorecard, points, loans, dataset, score,
     )  # fmt: skip
     rejected = np.flatnonzero(default_probability(model, features) >= 0.3)
     assert table["row"].tolist() == rejected.tolist()

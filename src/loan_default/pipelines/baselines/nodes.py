@@ -7,19 +7,18 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sklearn.base import BaseEstimator
-from sklearn.pipeline import Pipeline
 
 from loan_default.modelling.baselines import (
     SCORECARD,
+    WoEScorecard,
     baseline_specs,
     fixed_scores,
     make_scorecard,
-    to_points,
 )
 from loan_default.modelling.cross_validation import iter_folds
 from loan_default.modelling.metrics import exposures
 from loan_default.modelling.results import operating_points
+from loan_default.preprocessing.binning import OptimalWoEBinning
 from loan_default.schema import target_values
 
 logger = logging.getLogger(__name__)
@@ -41,7 +40,7 @@ def _scorecard_enabled(baselines: dict[str, Any]) -> bool:
 
 def cross_validate_baselines(
     train_loans: pd.DataFrame,
-    binning_process: BaseEstimator,
+    binning_process: OptimalWoEBinning,
     cv_folds: pd.DataFrame,
     dataset: dict[str, Any],
     baselines: dict[str, Any],
@@ -62,10 +61,10 @@ def cross_validate_baselines(
 
 def fit_scorecard(
     train_loans: pd.DataFrame,
-    binning_process: BaseEstimator,
+    binning_process: OptimalWoEBinning,
     dataset: dict[str, Any],
     baselines: dict[str, Any],
-) -> Pipeline:
+) -> WoEScorecard:
     """The WoE logistic scorecard fitted on all training loans."""
     scorecard = make_scorecard(binning_process, baselines["scorecard"])
     return scorecard.fit(train_loans, target_values(train_loans, dataset))
@@ -74,7 +73,7 @@ def fit_scorecard(
 def score_baselines_test(
     train_loans: pd.DataFrame,
     test_loans: pd.DataFrame,
-    scorecard_model: Pipeline,
+    scorecard_model: WoEScorecard,
     dataset: dict[str, Any],
     baselines: dict[str, Any],
 ) -> pd.DataFrame:
@@ -101,15 +100,14 @@ def choose_baseline_operating_points(
 
 
 def band_scorecard_points(
-    scorecard_model: Pipeline,
+    scorecard_model: WoEScorecard,
     test_loans: pd.DataFrame,
     dataset: dict[str, Any],
     baselines: dict[str, Any],
 ) -> pd.DataFrame:
     """Scorecard points (PDO scaling) of the test loans in bands, with observed default rates."""
-    points_params = baselines["scorecard"]["points"]
-    points = to_points(scorecard_model.predict_proba(test_loans)[:, 1], points_params)
-    width = points_params["band_width"]
+    points = scorecard_model.points(test_loans)
+    width = baselines["scorecard"]["points"]["band_width"]
     band_start = np.floor(points / width) * width
     frame = pd.DataFrame({"band_start": band_start, "default": target_values(test_loans, dataset)})
     table = frame.groupby("band_start")["default"].agg(loans="size", defaults="sum").reset_index()

@@ -10,9 +10,8 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 from sklearn.base import BaseEstimator
-from sklearn.pipeline import Pipeline
 
-from loan_default.modelling.baselines import SCORECARD
+from loan_default.modelling.baselines import SCORECARD, WoEScorecard
 from loan_default.modelling.ensemble import fit_with_ensembles
 from loan_default.modelling.fairness import (
     audit_groups,
@@ -237,11 +236,10 @@ def compare_reasons(
     champion: dict[str, Any],
     scoring_profile: ScoringProfile,
     application_inputs: dict[str, str],
-    scorecard_model: Pipeline | None,
+    scorecard_model: WoEScorecard | None,
     baseline_operating_points: dict[str, dict[str, Any]],
     test_loans: pd.DataFrame,
     dataset: dict[str, Any],
-    baselines: dict[str, Any],
     score: dict[str, Any],
 ) -> pd.DataFrame:
     """On the test loans the champion rejects: its adverse-action reasons, and, where the WoE
@@ -261,9 +259,7 @@ def compare_reasons(
     if scorecard_model is None or spec is None:
         return table
     both = scorecard_model.predict_proba(loans)[:, 1] >= spec["threshold"]
-    points = scorecard_points_below_maximum(
-        scorecard_model, loans, baselines["scorecard"]["points"]["pdo"]
-    )
+    points = scorecard_points_below_maximum(scorecard_model, loans)
     names, _ = top_reasons(points, count)
     table["scorecard_rejects"] = both
     for rank in range(names.shape[1]):

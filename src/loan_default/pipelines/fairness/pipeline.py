@@ -90,7 +90,6 @@ def create_pipeline(**kwargs) -> Pipeline:
                     "baseline_operating_points",
                     "test_loans",
                     "params:dataset",
-                    "params:baselines",
                     "params:score",
                 ],
                 "fairness.adverse_action_reasons",

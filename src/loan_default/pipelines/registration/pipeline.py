@@ -14,7 +14,9 @@ from .nodes import (
 
 def create_pipeline(**kwargs) -> Pipeline:
     """Build the registration stage."""
-    return Pipeline(
+    # What scoring needs from training has its own namespace: the fairness stage reads it too,
+    # and one namespace cannot run both before and after another (Kedro warns it "interrupted").
+    scoring_profile = Pipeline(
         [
             Node(
                 build_scoring_profile,
@@ -35,6 +37,13 @@ def create_pipeline(**kwargs) -> Pipeline:
                 ["application_inputs", "application_example"],
                 name="describe_application_inputs",
             ),
+        ],
+        namespace="scoring_profile",
+        prefix_datasets_with_namespace=False,
+        tags={"registration"},
+    )
+    registration = Pipeline(
+        [
             Node(
                 package_champion,
                 [
@@ -77,3 +86,4 @@ def create_pipeline(**kwargs) -> Pipeline:
         prefix_datasets_with_namespace=False,
         tags={"registration"},
     )
+    return scoring_profile + registration
