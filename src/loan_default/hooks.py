@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import mlflow
+from kedro.config import MissingConfigException
 from kedro.framework.hooks import hook_impl
 
 from loan_default import config_checks, raw_file, run_guard, tracking
@@ -175,3 +176,22 @@ class RunMetadataHook:
     def on_pipeline_error(self, error: Exception) -> None:
         """Record what went wrong on the run, before kedro-mlflow closes it as FAILED."""
         tracking.set_tags({"error": f"{type(error).__name__}: {error}"[:5000]})
+
+
+class SparkHook:
+    """Starts the Spark session when the environment has a spark.yml (conf/spark/): settings
+    from that file, Arrow transfers required, the UI address logged. Other environments run
+    without Spark and never import it."""
+
+    @hook_impl
+    def after_context_created(self, context: Any) -> None:
+        """Create (or reuse) the session before the catalog creates any Spark dataset."""
+        try:
+            conf = context.config_loader["spark"]
+        except MissingConfigException:
+            return
+        if conf:
+            # Imported here: environments without spark.yml never load pyspark.
+            from loan_default.spark.session import start_session  # noqa: PLC0415
+
+            start_session(dict(conf), f"loan-default-{context.env or 'local'}")

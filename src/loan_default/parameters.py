@@ -499,6 +499,8 @@ class Training(Block):
 
     random_state: int = 42
     n_jobs: Annotated[int, Field(ge=1)] = 2
+    # Where the grid's fits run: threads of this process, or Spark tasks (joblibspark).
+    backend: Literal["threads", "spark"] = "threads"
     cv: CrossValidation = CrossValidation()
     models: Annotated[dict[str, ModelSpec], Field(min_length=1)] = DEFAULT_MODELS
     strategies: Annotated[dict[str, StrategySpec], Field(min_length=1)] = DEFAULT_STRATEGIES

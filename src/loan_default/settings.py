@@ -5,10 +5,10 @@ import os
 from omegaconf.resolvers import oc
 
 from loan_default.config_loader import ProjectConfigLoader
-from loan_default.hooks import InputFileHook, RunGuardHook, RunMetadataHook
+from loan_default.hooks import InputFileHook, RunGuardHook, RunMetadataHook, SparkHook
 
 _GUARD = RunGuardHook()
-HOOKS = (_GUARD, RunMetadataHook(_GUARD), InputFileHook())
+HOOKS = (_GUARD, RunMetadataHook(_GUARD), InputFileHook(), SparkHook())
 
 
 def local_mlflow_artifacts(folder: str) -> str | None:
@@ -24,4 +24,6 @@ CONFIG_LOADER_ARGS = {
     "base_env": "base",
     "default_run_env": "local",
     "custom_resolvers": {"oc.env": oc.env, "local_mlflow_artifacts": local_mlflow_artifacts},
+    # conf/spark/spark.yml: the Spark session's settings (SparkHook).
+    "config_patterns": {"spark": ["spark*", "spark*/**"]},
 }

@@ -14,6 +14,7 @@ from joblib import Parallel, delayed
 from sklearn.base import BaseEstimator, clone
 from sklearn.model_selection import RepeatedStratifiedKFold
 
+from loan_default.spark.backend import joblib_backend
 from loan_default.validation import (
     ConfigurationError,
     DataValidationError,
@@ -146,6 +147,7 @@ def fit_configurations(
     seed: int,
     n_jobs: int,
     excluded_features: dict[str, list[str]] | None = None,
+    backend: str = "threads",
 ) -> dict[str, tuple[Any, BaseEstimator]]:
     """Every configuration fitted on all rows of X, `n_jobs` fits at a time in threads, each fit
     single-threaded (identical configurations fitted once): name -> (sampler, fitted model)."""
@@ -159,7 +161,9 @@ def fit_configurations(
         logger.info("Final fit %s: %.1f s", configuration.name, time.perf_counter() - tick)
         return fitted
 
-    fits = Parallel(n_jobs=n_jobs, backend="threading")(delayed(fit)(c) for _, c in distinct)
+    fits = Parallel(n_jobs=n_jobs, backend=joblib_backend(backend))(
+        delayed(fit)(c) for _, c in distinct
+    )
     by_key = {k: fitted for (k, _), fitted in zip(distinct, fits, strict=True)}
     return {configuration.name: by_key[key(configuration)] for configuration in grid}
 
@@ -207,6 +211,7 @@ def cross_validate_grid(
     seed: int,
     n_jobs: int,
     excluded_features: dict[str, list[str]] | None = None,
+    backend: str = "threads",
 ) -> pd.DataFrame:
     """Out-of-fold default probabilities of every configuration (long table, one row per
     validated loan). `excluded_features` leaves columns out of a configuration's inputs.
@@ -232,7 +237,7 @@ def cross_validate_grid(
         )
         return model.predict_proba(X_valid)[:, 1]
 
-    scores = Parallel(n_jobs=n_jobs, backend="threading")(
+    scores = Parallel(n_jobs=n_jobs, backend=joblib_backend(backend))(
         delayed(fit_and_score)(prepared, configuration) for prepared, _, configuration in tasks
     )
     by_task = {

@@ -101,7 +101,9 @@ def fit_with_ensembles(
     if only is not None:
         needed = {m for name in only for m in members.get(name, [name])}
     grid = [c for c in build_grid(training, monotonic_trends) if needed is None or c.name in needed]
-    models = fit_configurations(X, y, grid, training["random_state"], training["n_jobs"])
+    models = fit_configurations(
+        X, y, grid, training["random_state"], training["n_jobs"], backend=training["backend"]
+    )
     for name, names in members.items():
         if all(member in models for member in names):
             models[name] = (None, AveragedClassifier.of_fitted([models[m][1] for m in names]))

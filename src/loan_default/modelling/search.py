@@ -48,7 +48,9 @@ def fold_scores(
         "strategies": {strategy: training["strategies"][strategy]},
     }
     grid = build_grid(grid_params, monotonic_trends)
-    predictions = cross_validate_grid(folds, y, grid, training["random_state"], training["n_jobs"])
+    predictions = cross_validate_grid(
+        folds, y, grid, training["random_state"], training["n_jobs"], backend=training["backend"]
+    )
     return [
         float(ranking_metrics(y[part["row"].to_numpy()], part["score"].to_numpy(), True)[metric])
         for _, part in predictions.groupby(["repeat", "fold"], sort=True)

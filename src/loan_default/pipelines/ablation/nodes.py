@@ -61,7 +61,13 @@ def cross_validate_ablation(
     _, grid, excluded = _steps(fitted_preprocessor, dataset, training, ablation)
     y = target_values(train_loans, dataset)
     return cross_validate_grid(
-        prepared_folds, y, grid, training["random_state"], training["n_jobs"], excluded
+        prepared_folds,
+        y,
+        grid,
+        training["random_state"],
+        training["n_jobs"],
+        excluded,
+        training["backend"],
     )
 
 
@@ -80,7 +86,9 @@ def score_ablation_test(
     _, grid, excluded = _steps(fitted_preprocessor, dataset, training, ablation)
     y = target_values(train_features, dataset)
     X = train_features[list(fitted_preprocessor.get_feature_names_out())]
-    models = fit_configurations(X, y, grid, training["random_state"], training["n_jobs"], excluded)
+    models = fit_configurations(
+        X, y, grid, training["random_state"], training["n_jobs"], excluded, training["backend"]
+    )
     parts = []
     for configuration in grid:
         _, model = models[configuration.name]

@@ -66,7 +66,7 @@ def cross_validate_models(
     started = time.perf_counter()
     predictions = cross_validate_grid(
         prepared_folds, target_values(train_loans, dataset), grid,
-        seed=training["random_state"], n_jobs=training["n_jobs"],
+        seed=training["random_state"], n_jobs=training["n_jobs"], backend=training["backend"],
     )  # fmt: skip
     logger.info(
         "Cross-validated %d configurations on %d folds in %.1f s",

@@ -1,0 +1,25 @@
+"""One small local Spark session for the Spark tests (local[1], a quick-starting JVM)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from loan_default.spark.session import start_session
+
+# A client JVM that starts in seconds; the defaults are tuned for long jobs.
+TEST_CONF = {
+    "spark.master": "local[1]",
+    "spark.driver.memory": "1g",
+    "spark.sql.shuffle.partitions": "2",
+    "spark.ui.enabled": "false",
+    "spark.driver.extraJavaOptions": "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC -XX:-UsePerfData",
+}
+
+
+@pytest.fixture(scope="session")
+def spark() -> Iterator:
+    session = start_session(TEST_CONF, "loan-default-tests")
+    yield session
+    session.stop()
