@@ -287,6 +287,9 @@ class Split(Block):
     method: Literal["auto", "out_of_time", "random"] = "auto"
     test_size: Annotated[float, Field(gt=0, lt=1)] = 0.3
     random_state: int = 42
+    # Spark environment: training loans collected for modelling; above this many, every
+    # default and a weighted sample of repaid loans (loan_default.spark.sampling).
+    row_budget: Annotated[int, Field(ge=1000)] = 500_000
 
 
 class DataQuality(Block):

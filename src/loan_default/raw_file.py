@@ -88,17 +88,23 @@ def inspect_raw_file(path: str | Path, load_args: dict[str, Any] | None = None) 
 
 def check_empty_columns(raw: pd.DataFrame, dataset: dict[str, Any], source: str) -> list[str]:
     """Raise when a column the configuration uses has no value; warn about other empty columns."""
-    empty = _empty_columns(raw)
+    return report_empty_columns(_empty_columns(raw), len(raw), dataset, source)
+
+
+def report_empty_columns(
+    empty: list[str], n_rows: int, dataset: dict[str, Any], source: str
+) -> list[str]:
+    """`check_empty_columns` on columns already known to be empty in all `n_rows` rows."""
     users = _column_users(dataset)
     needed = {column: users[column] for column in empty if column in users}
     if needed:
-        raise DataValidationError(_empty_columns_message(source, needed, len(raw)))
+        raise DataValidationError(_empty_columns_message(source, needed, n_rows))
     if empty:
         logger.warning(
             "%s: column(s) %s are empty in all %s rows; no dataset parameter uses them.",
             source,
             describe_examples(empty),
-            f"{len(raw):,}",
+            f"{n_rows:,}",
         )
     return empty
 

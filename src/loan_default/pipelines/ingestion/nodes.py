@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import fnmatch
 import logging
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -26,6 +27,7 @@ from loan_default.validation import (
 )
 
 from .parsers import PARSERS, unparsable
+from .profiles import ColumnProfile, profile
 
 logger = logging.getLogger(__name__)
 
@@ -34,11 +36,23 @@ def _source(dataset: dict[str, Any]) -> str:
     return dataset["source_file"]
 
 
+def _on_spark(frame: Any) -> Any:
+    """The Spark implementation when `frame` is a Spark DataFrame (the `spark` environment),
+    else None; pyspark is imported only then."""
+    if not type(frame).__module__.startswith("pyspark.sql"):
+        return None
+    from loan_default.spark import ingestion  # noqa: PLC0415
+
+    return ingestion
+
+
 def parse_raw_loans(
     raw_loans: pd.DataFrame, dataset: dict[str, Any]
 ) -> tuple[pd.DataFrame, dict[str, str]]:
     """Check the raw table's shape, parse every typed column, number the raw rows; and say which
     parser each column got (configured, the date column, or inferred from its text)."""
+    if spark := _on_spark(raw_loans):
+        return spark.parse_raw_loans(raw_loans, dataset)
     source = _source(dataset)
     target_column = dataset["target"]["column"]
     if not raw_loans.empty and target_column not in raw_loans.columns:
@@ -145,6 +159,8 @@ def handle_duplicates(
     Copies of one loan would land in both training and validation folds (or in training and
     test) and inflate every estimate, so they are dealt with before anything is learned.
     """
+    if spark := _on_spark(parsed_loans):
+        return spark.handle_duplicates(parsed_loans, dataset)
     source, action = _source(dataset), dataset["duplicates"]["action"]
     if action not in {"error", "drop"}:
         raise ConfigurationError(
@@ -194,6 +210,18 @@ def handle_duplicates(
 
 def derive_target(parsed_loans: pd.DataFrame, dataset: dict[str, Any]) -> pd.DataFrame:
     """Map outcome labels to 1 (default) / 0 (repaid); unfinished loans are dropped."""
+    if spark := _on_spark(parsed_loans):
+        return spark.derive_target(parsed_loans, dataset)
+    labelled = label_loans(parsed_loans, dataset)
+    target = dataset["target"]
+    require_both_classes(
+        labelled[target["output_column"]], f"{_source(dataset)}: target '{target['column']}'"
+    )
+    return labelled
+
+
+def label_loans(parsed_loans: pd.DataFrame, dataset: dict[str, Any]) -> pd.DataFrame:
+    """`derive_target` row by row, without the whole-table check (Spark runs it per partition)."""
     target, source = dataset["target"], _source(dataset)
     status = label_texts(parsed_loans[target["column"]])
     exceptions = target["policy_exceptions"]
@@ -221,9 +249,6 @@ def derive_target(parsed_loans: pd.DataFrame, dataset: dict[str, Any]) -> pd.Dat
     )
     if exceptions["flag_column"] and exceptions["action"] == "keep":
         labelled[exceptions["flag_column"]] = is_exception[keep].astype("int64").to_numpy()
-    require_both_classes(
-        labelled[target["output_column"]], f"{source}: target '{target['column']}'"
-    )
     return labelled.drop(columns=[target["column"]]).reset_index(drop=True)
 
 
@@ -235,6 +260,8 @@ def _label_map(positive: list, negative: list) -> dict[str, int]:
 
 def add_derived_features(labelled_loans: pd.DataFrame, dataset: dict[str, Any]) -> pd.DataFrame:
     """Add application-time features (ratios, durations, expressions) declared in parameters."""
+    if spark := _on_spark(labelled_loans):
+        return spark.add_derived_features(labelled_loans, dataset)
     loans = labelled_loans.copy()
     for name, spec in dataset["derived_features"].items():
         loans[name] = _derive(loans, name, spec).replace([np.inf, -np.inf], np.nan)
@@ -258,48 +285,51 @@ def _derive(loans: pd.DataFrame, name: str, spec: dict[str, Any]) -> pd.Series:
     )
 
 
-def _looks_like_identifier(values: pd.Series) -> bool:
-    """Unique text per row, or a run of consecutive integers: a row number, not a risk factor."""
-    present = values.dropna()
-    if len(present) < 20 or present.nunique() != len(values):
-        return False
-    if pd.api.types.is_numeric_dtype(present):
-        whole = present.astype("float64")
-        is_integer = bool((whole % 1 == 0).all())
-        return is_integer and whole.max() - whole.min() + 1 == len(present)
-    return True
-
-
 def select_application_columns(
     loans: pd.DataFrame, dataset: dict[str, Any]
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Drop leakage, identifier, excluded, empty, constant and raw date columns, with reasons."""
+    if spark := _on_spark(loans):
+        return spark.select_application_columns(loans, dataset)
+    reasons = drop_reasons(list(loans.columns), lambda column: profile(loans[column]), dataset)
+    return loans.drop(columns=list(reasons)), dropped_table(reasons)
+
+
+def drop_reasons(
+    columns: list[str], profile_of: Callable[[str], ColumnProfile], dataset: dict[str, Any]
+) -> dict[str, str]:
+    """Why each dropped column goes: configured (leakage, identifier, excluded) first, then what
+    its profile shows (empty, constant, raw date, identifier-like)."""
     protected = meta_columns(dataset)
     reasons: dict[str, str] = {}
     for pattern, why in dataset["leakage_columns"].items():
-        for column in fnmatch.filter(loans.columns, pattern):
+        for column in fnmatch.filter(columns, pattern):
             reasons.setdefault(column, f"leakage: {why}")
     for column in dataset["identifier_columns"]:
-        if column in loans.columns:
+        if column in columns:
             reasons.setdefault(column, "identifier")
     for column, why in dataset["excluded_columns"].items():
-        if column in loans.columns:
+        if column in columns:
             reasons.setdefault(column, f"excluded: {why}")
-    for column in loans.columns.difference(list(reasons) + protected):
-        values = loans[column]
-        if values.isna().all():
+    for column in sorted(set(columns) - set(reasons) - set(protected), key=columns.index):
+        found = profile_of(column)
+        if found.present == 0:
             reasons[column] = "empty: no values at all"
-        elif values.nunique() == 1:
-            reasons[column] = f"constant: every non-missing value is {values.dropna().iloc[0]!r}"
-        elif pd.api.types.is_datetime64_any_dtype(values):
+        elif found.distinct == 1:
+            reasons[column] = f"constant: every non-missing value is {found.example!r}"
+        elif found.is_date:
             reasons[column] = "raw date: only used through derived features"
-        elif column not in dataset["column_types"] and _looks_like_identifier(values):
+        elif column not in dataset["column_types"] and found.looks_like_identifier:
             reasons[column] = (
                 "identifier-like: a distinct value per loan (list it in "
                 "dataset.identifier_columns, or in dataset.column_types to keep it)"
             )
-    audit = pd.DataFrame(
+    logger.info("Dropped %d columns not usable at application time", len(reasons))
+    return reasons
+
+
+def dropped_table(reasons: dict[str, str]) -> pd.DataFrame:
+    """The dropped-columns report: column, reason."""
+    return pd.DataFrame(
         {"column": list(reasons), "reason": list(reasons.values())}, columns=["column", "reason"]
     )
-    logger.info("Dropped %d columns not usable at application time", len(reasons))
-    return loans.drop(columns=list(reasons)), audit

@@ -25,6 +25,10 @@ def split_loans(
     loans: pd.DataFrame, dataset: dict[str, Any], split: dict[str, Any]
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Split into training and test loans as configured (out-of-time or stratified random)."""
+    if type(loans).__module__.startswith("pyspark.sql"):
+        from loan_default.spark.ingestion import split_loans as split_on_spark  # noqa: PLC0415
+
+        return split_on_spark(loans, dataset, split)
     method = resolve_split_method(dataset, split)
     target = target_column(dataset)
     if method == "out_of_time":

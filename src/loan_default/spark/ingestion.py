@@ -1,0 +1,258 @@
+"""Ingestion and the out-of-time split on Spark DataFrames, with the pandas rules.
+
+Row-by-row rules (parsing, labels, derived features) run per partition (`map_partitions`) with
+the ingestion nodes' own pandas functions; what needs the whole table (which parser a text
+column gets, empty columns, duplicates, both classes present, the column profiles behind the
+dropped-columns report, the split's cut-off) is measured with Spark aggregations and judged
+by the same pandas rules.
+"""
+
+from __future__ import annotations
+
+import logging
+from functools import partial
+from typing import Any
+
+import pandas as pd
+from pyspark.sql import DataFrame, Window
+from pyspark.sql import functions as F
+from pyspark.sql import types as T
+
+from loan_default.config_checks import check_dataset_config
+from loan_default.pipelines.ingestion import nodes
+from loan_default.pipelines.ingestion.profiles import ColumnProfile
+from loan_default.pipelines.split.nodes import resolve_split_method
+from loan_default.raw_file import report_empty_columns
+from loan_default.schema import RAW_ROW, required_raw_columns, target_column
+from loan_default.validation import (
+    ConfigurationError,
+    DataValidationError,
+    describe_examples,
+    require_both_classes,
+)
+
+from .frames import map_partitions
+from .sampling import collect_modelling_rows
+
+logger = logging.getLogger(__name__)
+
+# Rows read on the driver to choose parsers for unlisted text columns.
+TYPE_SAMPLE_ROWS = 20_000
+_NUMERIC = (T.ByteType, T.ShortType, T.IntegerType, T.LongType, T.FloatType, T.DoubleType)
+_DATES = (T.DateType, T.TimestampType, T.TimestampNTZType)
+
+
+def with_row_numbers(frame: DataFrame, column: str) -> DataFrame:
+    """`column` = 0, 1, 2, ... in the frame's order (partition by partition), without moving
+    every row to one partition as a window over the whole table would."""
+    tagged = frame.withColumn("_partition", F.spark_partition_id()).withColumn(
+        "_position", F.monotonically_increasing_id()
+    )
+    counts = tagged.groupBy("_partition").count().orderBy("_partition").collect()
+    offsets, total = {}, 0
+    for row in counts:
+        offsets[row["_partition"]], total = total, total + row["count"]
+    offset = F.create_map(*[F.lit(x) for pair in offsets.items() for x in pair])
+    # monotonically_increasing_id puts the partition in the upper 31 bits.
+    in_partition = F.col("_position") - F.shiftleft(F.col("_partition").cast("long"), 33)
+    numbered = tagged.withColumn(column, (offset[F.col("_partition")] + in_partition).cast("long"))
+    return numbered.select(column, *frame.columns)
+
+
+def _probe(raw: DataFrame, dataset: dict[str, Any]) -> pd.DataFrame:
+    """The header with every distinct target label: what the configuration checks read."""
+    target = dataset["target"]["column"]
+    labels = raw.select(target).distinct().toPandas()
+    return labels.reindex(columns=raw.columns)
+
+
+def parse_raw_loans(raw: DataFrame, dataset: dict[str, Any]) -> tuple[DataFrame, dict[str, str]]:
+    """`nodes.parse_raw_loans` on Spark: checks on the whole table, parsing per partition."""
+    source = dataset["source_file"]
+    target = dataset["target"]["column"]
+    if target not in raw.columns:
+        raise DataValidationError(
+            f"{source}: target column '{target}' is missing "
+            f"(columns present: {describe_examples(raw.columns)})."
+        )
+    n_rows = raw.count()
+    if n_rows == 0:
+        raise DataValidationError(f"{source}: the file has no rows (only a header or nothing).")
+    types = nodes.resolve_column_types(raw.limit(TYPE_SAMPLE_ROWS).toPandas(), dataset)
+    check_dataset_config(_probe(raw, dataset), dataset, source)
+    present = raw.select([F.count(F.col(f"`{c}`")).alias(c) for c in raw.columns]).first()
+    report_empty_columns([c for c in raw.columns if present[c] == 0], n_rows, dataset, source)
+    parse = partial(
+        nodes.parse_columns,
+        dataset=dataset, required=required_raw_columns(dataset), source=source, types=types,
+    )  # fmt: skip
+    return map_partitions(with_row_numbers(raw, RAW_ROW), parse), types
+
+
+def handle_duplicates(parsed: DataFrame, dataset: dict[str, Any]) -> tuple[DataFrame, dict]:
+    """`nodes.handle_duplicates` on Spark: exact copies and repeated identifiers, the first
+    copy (lowest raw row) kept when `dataset.duplicates.action` is drop."""
+    source, action = dataset["source_file"], dataset["duplicates"]["action"]
+    content = [c for c in parsed.columns if c != RAW_ROW]
+    first = Window.partitionBy(*content).orderBy(RAW_ROW)
+    marked = parsed.withColumn("_exact", F.row_number().over(first) > 1)
+    repeated_flags = []
+    for column in dataset["identifier_columns"]:
+        if column in parsed.columns:
+            earliest = Window.partitionBy(column).orderBy(RAW_ROW)
+            flag = f"_repeats_{column}"
+            marked = marked.withColumn(
+                flag,
+                F.col(column).isNotNull() & (F.row_number().over(earliest) > 1) & ~F.col("_exact"),
+            )
+            repeated_flags.append((column, flag))
+    counts = marked.select(
+        F.sum(F.col("_exact").cast("int")).alias("_exact"),
+        *[F.sum(F.col(flag).cast("int")).alias(flag) for _, flag in repeated_flags],
+    ).first()
+    summary = {
+        "action": action,
+        "exact_duplicate_rows": int(counts["_exact"] or 0),
+        "repeated_identifier_rows": {c: int(counts[f] or 0) for c, f in repeated_flags},
+        "dropped_rows": 0,
+    }
+    dropped = F.col("_exact")
+    for _, flag in repeated_flags:
+        dropped = dropped | F.col(flag)
+    n_dropped = summary["exact_duplicate_rows"] + sum(summary["repeated_identifier_rows"].values())
+    if n_dropped == 0:
+        return parsed, summary
+    details = [f"{summary['exact_duplicate_rows']:,} exact duplicate row(s)"]
+    for column, flag in repeated_flags:
+        if summary["repeated_identifier_rows"][column]:
+            examples = [row[column] for row in marked.where(flag).select(column).limit(5).collect()]
+            details.append(
+                f"{summary['repeated_identifier_rows'][column]:,} more row(s) repeating a "
+                f"'{column}' value {describe_examples(examples)}"
+            )
+    message = f"{source}: {'; '.join(details)}."
+    if action == "error":
+        raise DataValidationError(
+            f"{message} Copies of a loan would sit in both training and validation folds and "
+            "inflate cross-validation. Fix the file, or set dataset.duplicates.action: drop to "
+            "keep the first copy."
+        )
+    summary["dropped_rows"] = n_dropped
+    logger.warning("%s Dropped %d row(s), kept the first copy.", message, n_dropped)
+    return marked.where(~dropped).select(*parsed.columns), summary
+
+
+def derive_target(parsed: DataFrame, dataset: dict[str, Any]) -> DataFrame:
+    """`nodes.derive_target` on Spark: labels per partition, both classes checked overall."""
+    labelled = map_partitions(parsed, partial(nodes.label_loans, dataset=dataset))
+    target = dataset["target"]
+    classes = {row[0] for row in labelled.select(target["output_column"]).distinct().collect()}
+    require_both_classes(
+        pd.Series(sorted(classes)), f"{dataset['source_file']}: target '{target['column']}'"
+    )
+    return labelled
+
+
+def add_derived_features(labelled: DataFrame, dataset: dict[str, Any]) -> DataFrame:
+    """`nodes.add_derived_features` per partition."""
+    return map_partitions(labelled, partial(nodes.add_derived_features, dataset=dataset))
+
+
+def select_application_columns(
+    loans: DataFrame, dataset: dict[str, Any]
+) -> tuple[DataFrame, pd.DataFrame]:
+    """`nodes.select_application_columns`: the same rules on profiles measured by Spark."""
+    profiles = column_profiles(loans)
+    reasons = nodes.drop_reasons(list(loans.columns), profiles.__getitem__, dataset)
+    kept = [c for c in loans.columns if c not in reasons]
+    return loans.select(*kept), nodes.dropped_table(reasons)
+
+
+def column_profiles(frame: DataFrame) -> dict[str, ColumnProfile]:
+    """Every column's profile in two passes: counts, approximate distinct values, an example,
+    min and max; exact distinct counts only where a column might be an identifier."""
+    kinds = {field.name: field.dataType for field in frame.schema.fields}
+    numeric = [c for c, kind in kinds.items() if isinstance(kind, _NUMERIC)]
+    aggregates = [F.count(F.lit(1)).alias("_rows")]
+    for column in frame.columns:
+        value = F.col(f"`{column}`")
+        aggregates += [
+            F.count(value).alias(f"{column}__present"),
+            F.approx_count_distinct(value).alias(f"{column}__distinct"),
+            F.first(value, ignorenulls=True).alias(f"{column}__example"),
+        ]
+        if column in numeric:
+            aggregates += [
+                F.min(value).alias(f"{column}__min"),
+                F.max(value).alias(f"{column}__max"),
+                F.sum((value % 1 != 0).cast("int")).alias(f"{column}__fractional"),
+            ]
+    stats = frame.agg(*aggregates).first().asDict()
+    rows = stats["_rows"]
+    # Approximate counts decide "constant" (1 is exact) and rule out identifiers; a column that
+    # might have a distinct value per row is counted exactly.
+    candidates = [c for c in frame.columns if stats[f"{c}__distinct"] >= 0.95 * rows]
+    if candidates:
+        exact = frame.agg(*[F.countDistinct(F.col(f"`{c}`")).alias(c) for c in candidates])
+        stats |= {f"{c}__distinct": v for c, v in exact.first().asDict().items()}
+    return {
+        column: _profile(column, stats, rows, column in numeric, kinds) for column in frame.columns
+    }
+
+
+def _profile(column: str, stats: dict, rows: int, numeric: bool, kinds: dict) -> ColumnProfile:
+    low, high = stats.get(f"{column}__min"), stats.get(f"{column}__max")
+    return ColumnProfile(
+        rows=rows,
+        present=stats[f"{column}__present"],
+        distinct=stats[f"{column}__distinct"],
+        example=stats[f"{column}__example"],
+        is_date=isinstance(kinds[column], _DATES),
+        is_numeric=numeric,
+        whole_numbers=numeric and not stats.get(f"{column}__fractional"),
+        span=float(high - low + 1) if numeric and low is not None else None,
+    )
+
+
+def split_loans(
+    loans: DataFrame, dataset: dict[str, Any], split: dict[str, Any]
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """`split.nodes.split_loans` on Spark, then the modelling table: training loans up to
+    `split.row_budget` (above it a stratified, weighted sample) and every test loan, as pandas."""
+    method = resolve_split_method(dataset, split)
+    target = target_column(dataset)
+    if method == "out_of_time":
+        date = F.col(dataset["date_column"])
+        undated = loans.where(date.isNull()).count()
+        if undated:
+            raise ConfigurationError(
+                f"split: {undated:,} loans have no '{dataset['date_column']}' date, so they "
+                "cannot be placed before or after the cut-off."
+            )
+        cutoff = _spark_cutoff(loans, dataset, split)
+        is_test = date >= F.lit(cutoff)
+    else:
+        # Per-class uniform draws: a stratified random split, reproducible from the seed.
+        draw = F.rand(split["random_state"])
+        is_test = draw < F.lit(split["test_size"])
+    train_rows, sampling = collect_modelling_rows(
+        loans.where(~is_test), target, split["row_budget"], split["random_state"]
+    )
+    if sampling["kept"] < sampling["rows"]:
+        logger.info("Training loans sampled above the row budget: %s", sampling)
+    test_rows = loans.where(is_test).toPandas()
+    ordered = [frame.sort_values(RAW_ROW, kind="stable") for frame in (train_rows, test_rows)]
+    train, test = (frame.reset_index(drop=True) for frame in ordered)
+    for name, part in (("training", train), ("test", test)):
+        require_both_classes(part[target], f"split ({method}): {name} set")
+    logger.info("Split %s: %d training loans, %d test loans", method, len(train), len(test))
+    return train, test
+
+
+def _spark_cutoff(loans: DataFrame, dataset: dict[str, Any], split: dict[str, Any]) -> Any:
+    """As the pandas rule: the configured date, or the date at the (1 - test_size) rank."""
+    if dataset["split_cutoff"] is not None:
+        return pd.Timestamp(dataset["split_cutoff"]).to_pydatetime()
+    rank = int(loans.count() * (1 - split["test_size"]))
+    date = dataset["date_column"]
+    return loans.select(date).orderBy(date).offset(rank).first()[date]

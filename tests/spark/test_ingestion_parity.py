@@ -1,0 +1,102 @@
+"""Ingestion and the split on Spark give what the pandas nodes give, on real LendingClub rows."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from loan_default.pipelines.ingestion import nodes
+from loan_default.pipelines.split.nodes import split_loans
+from loan_default.schema import RAW_ROW
+from loan_default.spark.ingestion import with_row_numbers
+from loan_default.validation import DataValidationError
+from tests.conftest import RAW_LOANS
+
+SPLIT = {"method": "auto", "test_size": 0.3, "random_state": 42, "row_budget": 10**6}
+
+
+@pytest.fixture(scope="module")
+def raw_sample() -> pd.DataFrame:
+    """Every 15th bundled loan (both years of the split, every status), as pandas reads it."""
+    raw = pd.read_csv(RAW_LOANS, low_memory=False)
+    return raw.iloc[::15].reset_index(drop=True)
+
+
+def _ingest(raw, dataset: dict):
+    parsed, types = nodes.parse_raw_loans(raw, dataset)
+    unique, duplicates = nodes.handle_duplicates(parsed, dataset)
+    labelled = nodes.derive_target(unique, dataset)
+    enriched = nodes.add_derived_features(labelled, dataset)
+    loans, dropped = nodes.select_application_columns(enriched, dataset)
+    return loans, dropped, types, duplicates
+
+
+def _as_pandas(frame) -> pd.DataFrame:
+    if not isinstance(frame, pd.DataFrame):
+        frame = frame.toPandas()
+    return frame.sort_values(RAW_ROW).reset_index(drop=True)
+
+
+def _assert_same_rows(spark_rows: pd.DataFrame, pandas_rows: pd.DataFrame) -> None:
+    assert list(spark_rows.columns) == list(pandas_rows.columns)
+    for column in pandas_rows.columns:
+        expected, actual = pandas_rows[column], spark_rows[column]
+        if pd.api.types.is_numeric_dtype(expected):
+            pd.testing.assert_series_equal(
+                actual.astype("float64"), expected.astype("float64"), check_names=False
+            )
+        elif pd.api.types.is_datetime64_any_dtype(expected):
+            assert (pd.to_datetime(actual).dt.tz_localize(None) == expected).all(), column
+        else:
+            pd.testing.assert_series_equal(
+                actual.astype("object").where(actual.notna(), None),
+                expected.astype("object").where(expected.notna(), None),
+                check_names=False,
+            )
+
+
+def test_spark_ingestion_gives_the_pandas_rows_target_and_dropped_columns(
+    spark, raw_sample, dataset_params
+):
+    expected_loans, expected_dropped, expected_types, expected_dupes = _ingest(
+        raw_sample, dataset_params
+    )
+    # In file order, as a CSV is read; Arrow batches of 500 rows make the per-partition rules
+    # run on pieces (tests/spark/conftest.py).
+    frame = spark.createDataFrame(raw_sample)
+    loans, dropped, types, duplicates = _ingest(frame, dataset_params)
+    assert types == expected_types
+    assert duplicates == expected_dupes
+    pd.testing.assert_frame_equal(dropped, expected_dropped)
+    _assert_same_rows(_as_pandas(loans), _as_pandas(expected_loans))
+
+    train, test = split_loans(loans, dataset_params, SPLIT)
+    expected_train, expected_test = split_loans(expected_loans, dataset_params, SPLIT)
+    assert train[RAW_ROW].tolist() == expected_train[RAW_ROW].tolist()
+    assert test[RAW_ROW].tolist() == expected_test[RAW_ROW].tolist()
+    assert "sample_weight" in train and (train["sample_weight"] == 1.0).all()
+
+
+def test_duplicates_are_found_and_the_first_copy_kept_as_in_pandas(
+    spark, raw_sample, dataset_params
+):
+    raw = pd.concat([raw_sample.head(300), raw_sample.head(300).iloc[[5, 17]]], ignore_index=True)
+    with pytest.raises(DataValidationError, match="2 exact duplicate row"):
+        nodes.handle_duplicates(
+            nodes.parse_raw_loans(spark.createDataFrame(raw), dataset_params)[0], dataset_params
+        )
+    dropping = {**dataset_params, "duplicates": {"action": "drop"}}
+    parsed, _ = nodes.parse_raw_loans(spark.createDataFrame(raw), dropping)
+    unique, summary = nodes.handle_duplicates(parsed, dropping)
+    expected, expected_summary = nodes.handle_duplicates(
+        nodes.parse_raw_loans(raw, dropping)[0], dropping
+    )
+    assert summary == expected_summary and summary["dropped_rows"] == 2
+    assert sorted(_as_pandas(unique)[RAW_ROW]) == sorted(expected[RAW_ROW])
+
+
+def test_raw_rows_are_numbered_consecutively_across_partitions(spark):
+    frame = spark.range(1000).repartition(4).withColumnRenamed("id", "value")
+    numbered = with_row_numbers(frame, RAW_ROW).toPandas()
+    assert sorted(numbered[RAW_ROW]) == list(range(1000))
+    assert numbered["value"].nunique() == 1000
