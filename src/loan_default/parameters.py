@@ -717,9 +717,17 @@ class Plausibility(Block):
     range_tolerance: Annotated[float, Field(ge=0)] = 1.0
 
 
+class SparkScoring(Block):
+    """Scoring a Spark DataFrame (`--env spark`): reasons per application up to this many
+    applications (the pandas explainer per partition); blank above."""
+
+    reasons_up_to_rows: Annotated[int, Field(ge=0)] = 200_000
+
+
 class Score(Block):
     """Scoring new applications."""
 
+    spark: SparkScoring = SparkScoring()
     reasons: Reasons = Reasons()
     drift: Drift = Drift()
     plausibility: Plausibility = Plausibility()

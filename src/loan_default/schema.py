@@ -35,6 +35,8 @@ def label_texts(values: pd.Series) -> pd.Series:
 
 # Position of each loan in the raw file, carried beside the features (never one of them).
 RAW_ROW = "__raw_row__"
+# Weight of a loan in a sampled modelling table (loan_default.spark.sampling); absent otherwise.
+SAMPLE_WEIGHT = "sample_weight"
 
 
 def protected_columns(dataset: dict[str, Any]) -> list[str]:
@@ -54,9 +56,9 @@ def column_labels(dataset: dict[str, Any]) -> dict[str, str]:
 
 def meta_columns(dataset: dict[str, Any]) -> list[str]:
     """Columns carried beside the features but never fed to a model: target, date, flags, the
-    raw row number and protected columns."""
+    raw row number, the sampling weight (Spark environment) and protected columns."""
     flag = dataset["target"]["policy_exceptions"]["flag_column"]
-    columns = [target_column(dataset), dataset["date_column"], flag, RAW_ROW]
+    columns = [target_column(dataset), dataset["date_column"], flag, RAW_ROW, SAMPLE_WEIGHT]
     return [column for column in columns if column] + protected_columns(dataset)
 
 

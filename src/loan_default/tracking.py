@@ -49,9 +49,12 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def raw_data_tags(path: Path | None, data: pd.DataFrame) -> dict[str, str]:
-    """Which raw file the run read, its hash and its size."""
-    tags = {"raw_data.rows": str(len(data)), "raw_data.columns": str(data.shape[1])}
+def raw_data_tags(path: Path | None, data: Any) -> dict[str, str]:
+    """Which raw file the run read, its hash and its size (a Spark table: its columns; its rows
+    are counted by ingestion, not read twice for a tag)."""
+    tags = {"raw_data.columns": str(len(data.columns))}
+    if isinstance(data, pd.DataFrame):
+        tags["raw_data.rows"] = str(len(data))
     if path is not None and path.is_file():
         tags |= {"raw_data.file": str(path), "raw_data.sha256": file_sha256(path)}
     return tags

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -21,6 +23,9 @@ TEST_CONF = {
 
 @pytest.fixture(scope="session")
 def spark() -> Iterator:
+    # Python workers import the test stand-ins a pickled model refers to (tests.modelling...).
+    root = str(Path(__file__).resolve().parents[2])
+    os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")]))
     session = start_session(TEST_CONF, "loan-default-tests")
     yield session
     session.stop()

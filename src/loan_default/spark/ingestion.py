@@ -38,6 +38,12 @@ logger = logging.getLogger(__name__)
 
 # Rows read on the driver to choose parsers for unlisted text columns.
 TYPE_SAMPLE_ROWS = 20_000
+# pandas.read_csv's default missing-value markers: Spark's CSV reader knows only "", so text
+# columns are cleaned to read as the pandas path reads the same file.
+PANDAS_MISSING_MARKERS = [
+    "", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND", "1.#QNAN",
+    "<NA>", "N/A", "NA", "NULL", "NaN", "None", "n/a", "nan", "null",
+]  # fmt: skip
 _NUMERIC = (T.ByteType, T.ShortType, T.IntegerType, T.LongType, T.FloatType, T.DoubleType)
 _DATES = (T.DateType, T.TimestampType, T.TimestampNTZType)
 
@@ -59,6 +65,34 @@ def with_row_numbers(frame: DataFrame, column: str) -> DataFrame:
     return numbered.select(column, *frame.columns)
 
 
+def collect_raw_rows(raw: DataFrame, rows: Any = None, limit: int | None = None) -> pd.DataFrame:
+    """Raw rows as pandas: those ingestion numbered `rows` (in that order), or the first
+    `limit`. Numbering the same files again gives the same numbers (same order of parts)."""
+    raw = as_pandas_reads(raw)
+    if rows is None:
+        return (raw.limit(limit) if limit else raw).toPandas()
+    wanted = raw.sparkSession.createDataFrame(
+        pd.DataFrame({RAW_ROW: pd.Series(rows, dtype="int64"), "_order": range(len(rows))})
+    )
+    found = with_row_numbers(raw, RAW_ROW).join(F.broadcast(wanted), RAW_ROW).toPandas()
+    return found.sort_values("_order").drop(columns=[RAW_ROW, "_order"]).reset_index(drop=True)
+
+
+def as_pandas_reads(raw: DataFrame) -> DataFrame:
+    """Text values that pandas reads as missing (e.g. "n/a") become null."""
+    text = {field.name for field in raw.schema.fields if isinstance(field.dataType, T.StringType)}
+    return raw.select(
+        *[
+            F.when(F.col(f"`{c}`").isin(PANDAS_MISSING_MARKERS), None)
+            .otherwise(F.col(f"`{c}`"))
+            .alias(c)
+            if c in text
+            else F.col(f"`{c}`")
+            for c in raw.columns
+        ]
+    )
+
+
 def _probe(raw: DataFrame, dataset: dict[str, Any]) -> pd.DataFrame:
     """The header with every distinct target label: what the configuration checks read."""
     target = dataset["target"]["column"]
@@ -75,6 +109,7 @@ def parse_raw_loans(raw: DataFrame, dataset: dict[str, Any]) -> tuple[DataFrame,
             f"{source}: target column '{target}' is missing "
             f"(columns present: {describe_examples(raw.columns)})."
         )
+    raw = as_pandas_reads(raw)
     n_rows = raw.count()
     if n_rows == 0:
         raise DataValidationError(f"{source}: the file has no rows (only a header or nothing).")

@@ -13,7 +13,7 @@ from typing import Any
 import pandas as pd
 from pyspark.sql import functions as F
 
-WEIGHT_COLUMN = "sample_weight"
+from loan_default.schema import SAMPLE_WEIGHT as WEIGHT_COLUMN
 
 
 def class_fractions(counts: dict[int, int], budget: int) -> dict[int, float]:

@@ -21,19 +21,34 @@ from loan_default.serving import ChampionHandle, LoanDefaultModel
 logger = logging.getLogger(__name__)
 
 INPUT_EXAMPLE_ROWS = 5
+# Raw rows a Spark table lends to the input description (parsers of derived features' sources).
+INPUT_SAMPLE_ROWS = 50_000
 
 
 def describe_application_inputs(
-    raw_loans: pd.DataFrame,
+    raw_loans: Any,
     train_loans: pd.DataFrame,
     column_types: dict[str, str],
     dataset: dict[str, Any],
 ) -> tuple[dict[str, str], pd.DataFrame]:
     """The raw columns the champion needs with their parsers, and a few raw rows of them (the
     registered model's signature and input example)."""
+    raw_loans = raw_rows(raw_loans, limit=INPUT_SAMPLE_ROWS)
     types = input_types(raw_loans, train_loans, column_types, dataset)
     example = raw_loans[list(types)].head(INPUT_EXAMPLE_ROWS).reset_index(drop=True)
     return types, example
+
+
+def raw_rows(
+    raw_loans: Any, rows: np.ndarray | None = None, limit: int | None = None
+) -> pd.DataFrame:
+    """Raw loans as pandas: those numbered `rows` (ingestion's raw row numbers, in that order),
+    or the first `limit` of a Spark table (`spark` environment), or the pandas table itself."""
+    if type(raw_loans).__module__.startswith("pyspark.sql"):
+        from loan_default.spark.ingestion import collect_raw_rows  # noqa: PLC0415
+
+        return collect_raw_rows(raw_loans, rows, limit)
+    return raw_loans if rows is None else raw_loans.iloc[rows].reset_index(drop=True)
 
 
 def build_scoring_profile(
@@ -90,14 +105,14 @@ def decide_promotion(
     challenger: ChampionHandle,
     incumbent: ChampionHandle | None,
     test_loans: pd.DataFrame,
-    raw_loans: pd.DataFrame,
+    raw_loans: Any,
     dataset: dict[str, Any],
     registry: dict[str, Any],
 ) -> tuple[dict[str, Any], dict[str, dict[str, float]]]:
     """Score this run's held-out test loans, as raw rows, with both registered models (each
     reads them with its own parsers); promote on a real improvement on the rows both scored."""
     metric = registry["metric"]  # a known metric: the parameters' schema checked it
-    raw_test = raw_loans.iloc[test_loans[RAW_ROW].to_numpy()].reset_index(drop=True)
+    raw_test = raw_rows(raw_loans, test_loans[RAW_ROW].to_numpy())
     challenger_scores = _raw_scores(challenger, raw_test)
     scored = ~np.isnan(challenger_scores)
     decision: dict[str, Any] = {

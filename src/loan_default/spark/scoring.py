@@ -1,0 +1,149 @@
+"""Scoring a Spark DataFrame of applications with the registered champion (`--env spark`).
+
+The probability of default, and each row's error and warning, come from the registered model
+itself through `mlflow.pyfunc.spark_udf` (every executor loads it once from the registry). The
+decision at the champion's threshold and the model's name, version and run are columns of the
+same table; the problems table comes from the row checks the pandas path runs, per partition.
+Reasons per application run the pandas explainer per partition; above
+`score.spark.reasons_up_to_rows` applications they are left blank (set it higher to get them).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import mlflow
+import numpy as np
+import pandas as pd
+from pyspark.sql import DataFrame
+from pyspark.sql import functions as F
+
+from loan_default.applications import PROBLEM_COLUMNS, ROW, check_applications
+from loan_default.modelling.champion import default_probability, preprocessor_of
+from loan_default.pipelines.score.nodes import explain
+from loan_default.serving import ChampionHandle
+
+from .frames import map_partitions
+from .ingestion import with_row_numbers
+
+logger = logging.getLogger(__name__)
+
+UDF_RESULT = "probability_of_default double, error string, warning string"
+
+
+def number_applications(applications: DataFrame) -> DataFrame:
+    """Application rows numbered 1, 2, ... in the file's order, as the pandas path numbers them."""
+    numbered = with_row_numbers(applications, ROW)
+    return numbered.withColumn(ROW, F.col(ROW) + 1)
+
+
+def _checked(part: pd.DataFrame, model: Any) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """`check_applications` on one partition, with the table-wide row numbers."""
+    rows = part[ROW].to_numpy()
+    valid, problems = check_applications(part.drop(columns=ROW), model)
+    valid[ROW] = rows[valid[ROW].to_numpy() - 1]
+    problems[ROW] = rows[problems[ROW].to_numpy() - 1]
+    return valid, problems
+
+
+def find_problems(numbered: DataFrame, champion: ChampionHandle) -> DataFrame:
+    """Every problem of every row (row, severity, column, value, problem), as pandas finds them."""
+    model = champion.model
+
+    def problems_of(part: pd.DataFrame) -> pd.DataFrame:
+        problems = _checked(part, model)[1] if len(part) else pd.DataFrame()
+        return (
+            problems.reindex(columns=PROBLEM_COLUMNS)
+            .astype({ROW: "int64"})
+            .astype({c: "str" for c in PROBLEM_COLUMNS if c != ROW})
+        )
+
+    return map_partitions(numbered, problems_of)
+
+
+def check_batch(raw: DataFrame, champion: ChampionHandle) -> None:
+    """What stops a whole batch (no rows, a required column missing) raised on the driver, in
+    the pandas path's words, before any task runs."""
+    check_applications(raw.limit(100).toPandas(), champion.model)
+
+
+def typed_valid_rows(numbered: DataFrame, champion: ChampionHandle, columns: list[str]) -> Any:
+    """The typed values of `columns` of the rows without errors, as pandas (for drift)."""
+    model = champion.model
+
+    def typed(part: pd.DataFrame) -> pd.DataFrame:
+        valid = _checked(part, model)[0] if len(part) else pd.DataFrame(columns=[ROW])
+        return valid.reindex(columns=[ROW, *columns])
+
+    return map_partitions(numbered, typed).toPandas()
+
+
+def score_with_udf(numbered: DataFrame, champion: ChampionHandle) -> DataFrame:
+    """Probability, error and warning per row from the registered model (spark_udf), the
+    decision at its threshold and which model scored."""
+    spark = numbered.sparkSession
+    inputs = [c for c in champion.model.input_types if c in numbered.columns]
+    udf = mlflow.pyfunc.spark_udf(spark, champion.uri, result_type=UDF_RESULT, env_manager="local")
+    identifiers = [c for c in champion.model.dataset["identifier_columns"] if c in numbered.columns]
+    threshold = float(champion.model.threshold)
+    result = numbered.withColumn("_scored", udf(F.struct(*[F.col(f"`{c}`") for c in inputs])))
+    probability = F.round(F.col("_scored.probability_of_default"), 6)
+    return result.select(
+        ROW,
+        *identifiers,
+        probability.alias("probability_of_default"),
+        F.when(probability >= threshold, "reject").otherwise("approve").alias("decision"),
+        F.lit(round(threshold, 6)).alias("threshold"),
+        F.nullif(F.col("_scored.error"), F.lit("")).alias("error"),
+        F.coalesce(F.col("_scored.warning"), F.lit("")).alias("warnings"),
+        F.lit(champion.name).alias("model_name"),
+        F.lit(champion.version).alias("model_version"),
+        F.lit(champion.run_id).alias("model_run_id"),
+    )
+
+
+def score_applications(
+    numbered: DataFrame, champion: ChampionHandle, score: dict[str, Any]
+) -> DataFrame:
+    """The scored table of the pandas path: rows without errors, decision, reasons (up to
+    `score.spark.reasons_up_to_rows` applications; blank above), warnings, model."""
+    scored = score_with_udf(numbered, champion).where(F.col("error").isNull()).drop("error")
+    count = int(score["reasons"]["count"])
+    rows = scored.count()
+    names = [f"reason_{i + 1}" for i in range(count)]
+    sizes = [f"reason_{i + 1}_contribution" for i in range(count)]
+    if rows > score["spark"]["reasons_up_to_rows"]:
+        logger.warning(
+            "%d applications: reasons left blank above score.spark.reasons_up_to_rows (%d)",
+            rows, score["spark"]["reasons_up_to_rows"],
+        )  # fmt: skip
+        return scored.select(
+            *scored.columns, *[F.lit("").alias(n) for n in names],
+            *[F.lit(0.0).alias(s) for s in sizes],
+        )  # fmt: skip
+    reasons = reasons_table(numbered, champion, score).select(ROW, *names, *sizes)
+    joined = scored.join(reasons, ROW, "left")
+    return joined.fillna("", subset=names).fillna(0.0, subset=sizes)
+
+
+def reasons_table(
+    numbered: DataFrame, champion: ChampionHandle, score: dict[str, Any]
+) -> DataFrame:
+    """Reasons of the explained rows (rejected, or all with `for_approved`) by the pandas
+    explainer, per partition."""
+    model, count = champion.model, int(score["reasons"]["count"])
+    for_approved = bool(score["reasons"]["for_approved"])
+
+    def reasons_of(part: pd.DataFrame) -> pd.DataFrame:
+        valid = _checked(part, model)[0].reset_index(drop=True)
+        features = preprocessor_of(model.champion).transform(valid)
+        probability = default_probability(model.champion, features)
+        explained = np.ones(len(valid), dtype=bool)
+        if not for_approved:
+            explained = probability >= model.threshold
+        table = explain(champion, valid, features, explained, count)
+        table.insert(0, ROW, valid[ROW].to_numpy())
+        return table
+
+    return map_partitions(numbered, reasons_of)

@@ -1,0 +1,93 @@
+"""Scoring a Spark DataFrame with the registered model (spark_udf) gives the pandas scorer's
+rows, decisions, reasons, warnings and errors."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import mlflow
+import numpy as np
+import pandas as pd
+import pytest
+
+from loan_default import tracking
+from loan_default.applications import ROW
+from loan_default.pipelines.score.nodes import (
+    measure_score_drift,
+    score_applications,
+    validate_applications,
+)
+from loan_default.serving import ChampionHandle
+from tests.pipelines.score.test_nodes import SCORE, champion_for
+
+REASONS = {"count": 2, "for_approved": False}
+
+
+@pytest.fixture(scope="module")
+def registered(tmp_path_factory) -> Iterator[ChampionHandle]:
+    """A small champion logged to a real SQLite tracking store, as registration logs it."""
+    rng = np.random.default_rng(5)
+    train = pd.DataFrame(
+        {
+            "rate": rng.choice([0.05, 0.1, 0.12, 0.2], 60),
+            "home": rng.choice(["RENT", "OWN"], 60),
+            "is_default": 0,
+        }
+    )
+    package = champion_for(train).model
+    package.input_example = pd.DataFrame({"rate": ["10%"], "home": ["RENT"]})
+    previous = mlflow.get_tracking_uri()
+    mlflow.set_tracking_uri(f"sqlite:///{tmp_path_factory.mktemp('mlflow')}/mlflow.db")
+    with mlflow.start_run() as run:
+        info = tracking.log_champion_model(package)
+    yield ChampionHandle(package, info.model_uri, run.info.run_id, "loan-default", "1")
+    mlflow.set_tracking_uri(previous)
+
+
+def _applications(n: int) -> pd.DataFrame:
+    rng = np.random.default_rng(11)
+    rates = [f"{r:.1f}%" for r in rng.uniform(3, 30, n)]
+    rates[3], rates[8] = "lots", None  # an unparsable rate and a missing one
+    homes = list(rng.choice(["RENT", "OWN", "MORTGAGE"], n))  # MORTGAGE: unseen, a warning
+    return pd.DataFrame({"rate": rates, "home": homes})
+
+
+def _pandas_path(raw: pd.DataFrame, champion: ChampionHandle, score: dict):
+    valid, problems = validate_applications(raw, champion)
+    return score_applications(valid, problems, champion, score), problems
+
+
+def test_spark_scoring_gives_the_pandas_scores_reasons_warnings_and_errors(spark, registered):
+    raw = _applications(120)
+    score = {"reasons": REASONS, "spark": {"reasons_up_to_rows": 1000}, **SCORE}
+    expected, expected_problems = _pandas_path(raw, registered, score)
+    numbered, problems = validate_applications(spark.createDataFrame(raw), registered)
+    scored = score_applications(numbered, problems, registered, score).toPandas()
+    scored = scored.sort_values(ROW).reset_index(drop=True)[list(expected.columns)]
+    pd.testing.assert_frame_equal(scored, expected, check_dtype=False)
+    assert {"reject", "approve"} <= set(scored["decision"])
+    assert scored["warnings"].str.contains("MORTGAGE").any()
+    got = problems.toPandas().sort_values([ROW, "severity", "column"]).reset_index(drop=True)
+    want = expected_problems.sort_values([ROW, "severity", "column"]).reset_index(drop=True)
+    pd.testing.assert_frame_equal(got, want, check_dtype=False)
+
+    table, _ = measure_score_drift(numbered, scores_of(scored, spark), registered, score)
+    pandas_table, _ = measure_score_drift(
+        validate_applications(raw, registered)[0], expected, registered, score
+    )
+    pd.testing.assert_frame_equal(table, pandas_table)
+
+
+def scores_of(scored: pd.DataFrame, spark):
+    return spark.createDataFrame(scored[["probability_of_default"]])
+
+
+def test_above_the_reasons_limit_reasons_are_blank(spark, registered):
+    score = {"reasons": REASONS, "spark": {"reasons_up_to_rows": 10}, **SCORE}
+    raw = _applications(40)
+    numbered, problems = validate_applications(spark.createDataFrame(raw), registered)
+    scored = score_applications(numbered, problems, registered, score).toPandas()
+    assert (scored["reason_1"] == "").all() and (scored["reason_1_contribution"] == 0).all()
+    expected, _ = _pandas_path(raw, registered, score)
+    assert sorted(scored[ROW]) == expected[ROW].tolist()  # the unparsable rate is an error
+    assert (expected["reason_1"] != "").any()
