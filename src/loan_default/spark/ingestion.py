@@ -109,19 +109,22 @@ def parse_raw_loans(raw: DataFrame, dataset: dict[str, Any]) -> tuple[DataFrame,
             f"{source}: target column '{target}' is missing "
             f"(columns present: {describe_examples(raw.columns)})."
         )
-    raw = as_pandas_reads(raw)
-    n_rows = raw.count()
+    raw = as_pandas_reads(raw).localCheckpoint()
+    present = raw.agg(
+        F.count(F.lit(1)).alias(RAW_ROW), *[F.count(F.col(f"`{c}`")).alias(c) for c in raw.columns]
+    ).first()
+    n_rows = present[RAW_ROW]
     if n_rows == 0:
         raise DataValidationError(f"{source}: the file has no rows (only a header or nothing).")
     types = nodes.resolve_column_types(raw.limit(TYPE_SAMPLE_ROWS).toPandas(), dataset)
     check_dataset_config(_probe(raw, dataset), dataset, source)
-    present = raw.select([F.count(F.col(f"`{c}`")).alias(c) for c in raw.columns]).first()
     report_empty_columns([c for c in raw.columns if present[c] == 0], n_rows, dataset, source)
     parse = partial(
         nodes.parse_columns,
         dataset=dataset, required=required_raw_columns(dataset), source=source, types=types,
     )  # fmt: skip
-    return map_partitions(with_row_numbers(raw, RAW_ROW), parse), types
+    # Materialised once: every later step and check reads the parsed rows, not the file.
+    return map_partitions(with_row_numbers(raw, RAW_ROW), parse).localCheckpoint(), types
 
 
 def handle_duplicates(parsed: DataFrame, dataset: dict[str, Any]) -> tuple[DataFrame, dict]:
@@ -174,12 +177,12 @@ def handle_duplicates(parsed: DataFrame, dataset: dict[str, Any]) -> tuple[DataF
         )
     summary["dropped_rows"] = n_dropped
     logger.warning("%s Dropped %d row(s), kept the first copy.", message, n_dropped)
-    return marked.where(~dropped).select(*parsed.columns), summary
+    return marked.where(~dropped).select(*parsed.columns).localCheckpoint(), summary
 
 
 def derive_target(parsed: DataFrame, dataset: dict[str, Any]) -> DataFrame:
     """`nodes.derive_target` on Spark: labels per partition, both classes checked overall."""
-    labelled = map_partitions(parsed, partial(nodes.label_loans, dataset=dataset))
+    labelled = map_partitions(parsed, partial(nodes.label_loans, dataset=dataset)).localCheckpoint()
     target = dataset["target"]
     classes = {row[0] for row in labelled.select(target["output_column"]).distinct().collect()}
     require_both_classes(
@@ -190,7 +193,8 @@ def derive_target(parsed: DataFrame, dataset: dict[str, Any]) -> DataFrame:
 
 def add_derived_features(labelled: DataFrame, dataset: dict[str, Any]) -> DataFrame:
     """`nodes.add_derived_features` per partition."""
-    return map_partitions(labelled, partial(nodes.add_derived_features, dataset=dataset))
+    derived = map_partitions(labelled, partial(nodes.add_derived_features, dataset=dataset))
+    return derived.localCheckpoint()
 
 
 def select_application_columns(
@@ -204,44 +208,46 @@ def select_application_columns(
 
 
 def column_profiles(frame: DataFrame) -> dict[str, ColumnProfile]:
-    """Every column's profile in two passes: counts, approximate distinct values, an example,
-    min and max; exact distinct counts only where a column might be an identifier."""
+    """Every column's profile: counts, minimum and maximum (one value when they are equal) in
+    one pass; distinct values counted only for columns that might hold one per
+    row (every row filled, not constant)."""
     kinds = {field.name: field.dataType for field in frame.schema.fields}
-    numeric = [c for c, kind in kinds.items() if isinstance(kind, _NUMERIC)]
+    numeric = {c for c, kind in kinds.items() if isinstance(kind, _NUMERIC)}
     aggregates = [F.count(F.lit(1)).alias("_rows")]
     for column in frame.columns:
         value = F.col(f"`{column}`")
         aggregates += [
             F.count(value).alias(f"{column}__present"),
-            F.approx_count_distinct(value).alias(f"{column}__distinct"),
-            F.first(value, ignorenulls=True).alias(f"{column}__example"),
+            F.min(value).alias(f"{column}__min"),
+            F.max(value).alias(f"{column}__max"),
         ]
         if column in numeric:
-            aggregates += [
-                F.min(value).alias(f"{column}__min"),
-                F.max(value).alias(f"{column}__max"),
-                F.sum((value % 1 != 0).cast("int")).alias(f"{column}__fractional"),
-            ]
+            aggregates.append(F.sum((value % 1 != 0).cast("int")).alias(f"{column}__fractional"))
     stats = frame.agg(*aggregates).first().asDict()
     rows = stats["_rows"]
-    # Approximate counts decide "constant" (1 is exact) and rule out identifiers; a column that
-    # might have a distinct value per row is counted exactly.
-    candidates = [c for c in frame.columns if stats[f"{c}__distinct"] >= 0.95 * rows]
+    candidates = [
+        c
+        for c in frame.columns
+        if stats[f"{c}__present"] == rows and stats[f"{c}__min"] != stats[f"{c}__max"]
+    ]
+    unique = set()
     if candidates:
-        exact = frame.agg(*[F.countDistinct(F.col(f"`{c}`")).alias(c) for c in candidates])
-        stats |= {f"{c}__distinct": v for c, v in exact.first().asDict().items()}
+        distinct = frame.agg(*[F.countDistinct(F.col(f"`{c}`")).alias(c) for c in candidates])
+        unique = {c for c, count in distinct.first().asDict().items() if count == rows}
     return {
-        column: _profile(column, stats, rows, column in numeric, kinds) for column in frame.columns
+        column: _profile(column, stats, column in numeric, column in unique, kinds)
+        for column in frame.columns
     }
 
 
-def _profile(column: str, stats: dict, rows: int, numeric: bool, kinds: dict) -> ColumnProfile:
-    low, high = stats.get(f"{column}__min"), stats.get(f"{column}__max")
+def _profile(column: str, stats: dict, numeric: bool, unique: bool, kinds: dict) -> ColumnProfile:
+    low, high = stats[f"{column}__min"], stats[f"{column}__max"]
+    present = stats[f"{column}__present"]
     return ColumnProfile(
-        rows=rows,
-        present=stats[f"{column}__present"],
-        distinct=stats[f"{column}__distinct"],
-        example=stats[f"{column}__example"],
+        present=present,
+        constant=present > 0 and low == high,
+        unique_per_row=unique,
+        example=low,  # the value itself when the column is constant
         is_date=isinstance(kinds[column], _DATES),
         is_numeric=numeric,
         whole_numbers=numeric and not stats.get(f"{column}__fractional"),

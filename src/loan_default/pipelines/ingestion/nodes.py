@@ -315,7 +315,7 @@ def drop_reasons(
         found = profile_of(column)
         if found.present == 0:
             reasons[column] = "empty: no values at all"
-        elif found.distinct == 1:
+        elif found.constant:
             reasons[column] = f"constant: every non-missing value is {found.example!r}"
         elif found.is_date:
             reasons[column] = "raw date: only used through derived features"

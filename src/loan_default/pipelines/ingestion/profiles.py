@@ -14,11 +14,12 @@ MIN_ROWS_FOR_IDENTIFIER = 20
 
 @dataclass(frozen=True)
 class ColumnProfile:
-    """Rows, values present, distinct values, an example value, and the column's kind."""
+    """Values present, whether they are one value or a distinct one per row, an example, and
+    the column's kind."""
 
-    rows: int
     present: int
-    distinct: int
+    constant: bool  # exactly one distinct value among those present
+    unique_per_row: bool  # a value in every row, each one different
     example: Any
     is_date: bool
     is_numeric: bool
@@ -29,7 +30,7 @@ class ColumnProfile:
     def looks_like_identifier(self) -> bool:
         """Unique text per row, or a run of consecutive integers: a row number, not a risk
         factor."""
-        if self.present < MIN_ROWS_FOR_IDENTIFIER or self.distinct != self.rows:
+        if self.present < MIN_ROWS_FOR_IDENTIFIER or not self.unique_per_row:
             return False
         if self.is_numeric:
             return self.whole_numbers and self.span == self.present
@@ -41,10 +42,11 @@ def profile(values: pd.Series) -> ColumnProfile:
     present = values.dropna()
     numeric = pd.api.types.is_numeric_dtype(present)
     whole = present.astype("float64") if numeric and len(present) else None
+    distinct = int(present.nunique())
     return ColumnProfile(
-        rows=len(values),
         present=len(present),
-        distinct=int(present.nunique()),
+        constant=distinct == 1,
+        unique_per_row=distinct == len(values),
         example=_plain(present.iloc[0]) if len(present) else None,
         is_date=pd.api.types.is_datetime64_any_dtype(values),
         is_numeric=numeric,
