@@ -6,7 +6,7 @@ export KEDRO_DISABLE_TELEMETRY := 1
 export DO_NOT_TRACK := 1
 export MPLBACKEND := Agg
 
-.PHONY: install system-deps run test lint format viz viz-build mlflow-ui benchmark lock
+.PHONY: install system-deps run test lint format viz viz-build mlflow-ui benchmark benchmark-spark lock
 
 # Re-install only when the lock file or pyproject changes.
 $(VENV)/.install-stamp: requirements.lock pyproject.toml
@@ -52,6 +52,10 @@ mlflow-ui: install
 
 benchmark: install
 	$(BIN)/python scripts/benchmark.py
+
+# The Spark environment at 1x, 10x and 50x beside pandas at 1x and 10x (about an hour here).
+benchmark-spark: install
+	$(BIN)/python scripts/benchmark_spark.py
 
 # Regenerate the lock from the current environment after changing pins in pyproject.toml.
 lock:

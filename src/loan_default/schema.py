@@ -54,6 +54,15 @@ def column_labels(dataset: dict[str, Any]) -> dict[str, str]:
     return texts | (dataset.get("labels") or {})
 
 
+def sample_weights(loans: pd.DataFrame) -> np.ndarray | None:
+    """The sampling weight of each loan of a sampled table (Spark environment above
+    split.row_budget); None when every loan counts once."""
+    if SAMPLE_WEIGHT not in loans:
+        return None
+    weights = loans[SAMPLE_WEIGHT].to_numpy(dtype=float)
+    return None if np.all(weights == 1.0) else weights
+
+
 def meta_columns(dataset: dict[str, Any]) -> list[str]:
     """Columns carried beside the features but never fed to a model: target, date, flags, the
     raw row number, the sampling weight (Spark environment) and protected columns."""

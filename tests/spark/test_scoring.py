@@ -63,7 +63,8 @@ def test_spark_scoring_gives_the_pandas_scores_reasons_warnings_and_errors(spark
     expected, expected_problems = _pandas_path(raw, registered, score)
     numbered, problems = validate_applications(spark.createDataFrame(raw), registered)
     scored = score_applications(numbered, problems, registered, score).toPandas()
-    scored = scored.sort_values(ROW).reset_index(drop=True)[list(expected.columns)]
+    assert list(scored.columns) == list(expected.columns)
+    scored = scored.sort_values(ROW).reset_index(drop=True)
     pd.testing.assert_frame_equal(scored, expected, check_dtype=False)
     assert {"reject", "approve"} <= set(scored["decision"])
     assert scored["warnings"].str.contains("MORTGAGE").any()

@@ -13,6 +13,8 @@ import pandas as pd
 from joblib import Parallel, delayed
 from sklearn.base import BaseEstimator, clone
 from sklearn.model_selection import RepeatedStratifiedKFold
+from sklearn.pipeline import Pipeline as SkPipeline
+from sklearn.utils.validation import has_fit_parameter
 
 from loan_default.spark.backend import joblib_backend
 from loan_default.validation import (
@@ -116,14 +118,36 @@ def iter_folds(folds: pd.DataFrame) -> Iterator[tuple[int, int, np.ndarray, np.n
 
 
 def fit_model(
-    configuration: Configuration, X: pd.DataFrame, y: np.ndarray, seed: int, n_jobs: int
+    configuration: Configuration,
+    X: pd.DataFrame,
+    y: np.ndarray,
+    seed: int,
+    n_jobs: int,
+    weights: np.ndarray | None = None,
 ) -> tuple[Any, BaseEstimator]:
-    """Resample the given (training) rows if the strategy says so, then fit the model on them."""
+    """Resample the given (training) rows if the strategy says so, then fit the model on them
+    (with the sampling weights of a sampled table, when there are any)."""
     sampler = configuration.make_sampler(seed)
     if sampler is not None:
+        # A resampler draws the classes again itself; sampling weights do not survive it.
         X, y = sampler.fit_resample(X, y)
+        weights = None
     model = configuration.make_model(np.asarray(y), seed, n_jobs, list(X.columns))
-    return sampler, model.fit(X, y)
+    return sampler, model.fit(X, y, **weight_parameters(model, weights))
+
+
+def weight_parameters(model: BaseEstimator, weights: np.ndarray | None) -> dict[str, Any]:
+    """`fit` keywords passing sample weights to the model (and to each step of a pipeline
+    that takes them, e.g. the scaler of the logistic regression)."""
+    if weights is None:
+        return {}
+    if isinstance(model, SkPipeline):
+        return {
+            f"{name}__sample_weight": weights
+            for name, step in model.steps
+            if has_fit_parameter(step, "sample_weight")
+        }
+    return {"sample_weight": weights}
 
 
 def _distinct_fits(
@@ -148,6 +172,7 @@ def fit_configurations(
     n_jobs: int,
     excluded_features: dict[str, list[str]] | None = None,
     backend: str = "threads",
+    weights: np.ndarray | None = None,
 ) -> dict[str, tuple[Any, BaseEstimator]]:
     """Every configuration fitted on all rows of X, `n_jobs` fits at a time in threads, each fit
     single-threaded (identical configurations fitted once): name -> (sampler, fitted model)."""
@@ -157,7 +182,7 @@ def fit_configurations(
     def fit(configuration: Configuration) -> tuple[Any, BaseEstimator]:
         tick = time.perf_counter()
         inputs = X.drop(columns=excluded_features.get(configuration.name, []))
-        fitted = fit_model(configuration, inputs, y, seed, n_jobs=1)
+        fitted = fit_model(configuration, inputs, y, seed, n_jobs=1, weights=weights)
         logger.info("Final fit %s: %.1f s", configuration.name, time.perf_counter() - tick)
         return fitted
 
@@ -212,6 +237,7 @@ def cross_validate_grid(
     n_jobs: int,
     excluded_features: dict[str, list[str]] | None = None,
     backend: str = "threads",
+    weights: np.ndarray | None = None,
 ) -> pd.DataFrame:
     """Out-of-fold default probabilities of every configuration (long table, one row per
     validated loan). `excluded_features` leaves columns out of a configuration's inputs.
@@ -228,7 +254,10 @@ def cross_validate_grid(
         tick = time.perf_counter()
         excluded = excluded_features.get(configuration.name, [])
         X_fit, X_valid = (X.drop(columns=excluded) for X in (prepared.X_fit, prepared.X_valid))
-        _, model = fit_model(configuration, X_fit, y[prepared.fit_rows], seed, n_jobs=1)
+        fit_weights = None if weights is None else weights[prepared.fit_rows]
+        _, model = fit_model(
+            configuration, X_fit, y[prepared.fit_rows], seed, n_jobs=1, weights=fit_weights
+        )
         logger.info(
             "  fold %d %s: %.1f s",
             prepared.fold + 1,

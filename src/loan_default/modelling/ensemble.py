@@ -93,6 +93,7 @@ def fit_with_ensembles(
     training: dict[str, Any],
     monotonic_trends: dict[str, str],
     only: list[str] | None = None,
+    weights: np.ndarray | None = None,
 ) -> dict[str, tuple[Any, BaseEstimator]]:
     """Grid configurations fitted on all rows of X, and each ensemble averaging its members'
     fits: name -> (sampler, fitted model). `only`: just these configurations or ensembles."""
@@ -102,8 +103,9 @@ def fit_with_ensembles(
         needed = {m for name in only for m in members.get(name, [name])}
     grid = [c for c in build_grid(training, monotonic_trends) if needed is None or c.name in needed]
     models = fit_configurations(
-        X, y, grid, training["random_state"], training["n_jobs"], backend=training["backend"]
-    )
+        X, y, grid, training["random_state"], training["n_jobs"],
+        backend=training["backend"], weights=weights,
+    )  # fmt: skip
     for name, names in members.items():
         if all(member in models for member in names):
             models[name] = (None, AveragedClassifier.of_fitted([models[m][1] for m in names]))

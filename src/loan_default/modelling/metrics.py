@@ -60,62 +60,88 @@ def exposures(loans: pd.DataFrame, costs: dict[str, Any]) -> np.ndarray:
     return loans[column].fillna(loans[column].median()).to_numpy(dtype=float)
 
 
-def ks_statistic(y: np.ndarray, score: np.ndarray) -> float:
+def ks_statistic(y: np.ndarray, score: np.ndarray, weights: np.ndarray | None = None) -> float:
     """Kolmogorov-Smirnov: largest gap between the score CDFs of defaults and repaid loans."""
     y, score = np.asarray(y), np.asarray(score, dtype=float)
     grid = np.unique(score)
-    cdf_bad = np.searchsorted(np.sort(score[y == 1]), grid, side="right") / max((y == 1).sum(), 1)
-    cdf_good = np.searchsorted(np.sort(score[y == 0]), grid, side="right") / max((y == 0).sum(), 1)
-    return float(np.max(np.abs(cdf_bad - cdf_good)))
+    if weights is None:
+        cdf_bad = np.searchsorted(np.sort(score[y == 1]), grid, side="right") / max(
+            (y == 1).sum(), 1
+        )
+        cdf_good = np.searchsorted(np.sort(score[y == 0]), grid, side="right") / max(
+            (y == 0).sum(), 1
+        )
+        return float(np.max(np.abs(cdf_bad - cdf_good)))
+    cdfs = []
+    for label in (1, 0):
+        order = np.argsort(score[y == label], kind="mergesort")
+        values, mass = score[y == label][order], np.cumsum(weights[y == label][order])
+        at = np.searchsorted(values, grid, side="right")
+        cdfs.append(np.r_[0.0, mass][at] / max(mass[-1] if len(mass) else 0.0, 1e-12))
+    return float(np.max(np.abs(cdfs[0] - cdfs[1])))
 
 
 def decision_costs(
-    y: np.ndarray, reject: np.ndarray, amounts: np.ndarray, costs: dict[str, Any]
+    y: np.ndarray,
+    reject: np.ndarray,
+    amounts: np.ndarray,
+    costs: dict[str, Any],
+    weights: np.ndarray | None = None,
 ) -> float:
-    """Total cost: approved defaults lose amount x LGD, rejected good loans lose amount x margin."""
+    """Total cost: approved defaults lose amount x LGD, rejected good loans lose amount x margin
+    (each loan counted `weights` times in a sampled table)."""
     y, reject = np.asarray(y), np.asarray(reject, dtype=bool)
-    missed = amounts[(y == 1) & ~reject].sum() * costs["loss_given_default"]
-    lost = amounts[(y == 0) & reject].sum() * costs["interest_margin"]
+    stake = amounts if weights is None else amounts * weights
+    missed = stake[(y == 1) & ~reject].sum() * costs["loss_given_default"]
+    lost = stake[(y == 0) & reject].sum() * costs["interest_margin"]
     return float(missed + lost)
 
 
 def decision_metrics(
-    y: np.ndarray, reject: np.ndarray, amounts: np.ndarray, costs: dict[str, Any]
+    y: np.ndarray,
+    reject: np.ndarray,
+    amounts: np.ndarray,
+    costs: dict[str, Any],
+    weights: np.ndarray | None = None,
 ) -> dict[str, float]:
-    """Accuracy, precision, recall, F1 (default = positive = rejected), approval rate, cost."""
+    """Accuracy, precision, recall, F1 (default = positive = rejected), approval rate, cost;
+    with `weights` each loan counts as that many loans (a sampled table, unbiased)."""
     y, reject = np.asarray(y), np.asarray(reject, dtype=bool)
-    tp = int(((y == 1) & reject).sum())
-    fp = int(((y == 0) & reject).sum())
-    fn = int(((y == 1) & ~reject).sum())
+    w = np.ones(len(y)) if weights is None else np.asarray(weights, dtype=float)
+    tp = float(w[(y == 1) & reject].sum())
+    fp = float(w[(y == 0) & reject].sum())
+    fn = float(w[(y == 1) & ~reject].sum())
     precision = tp / (tp + fp) if tp + fp else 0.0
     recall = tp / (tp + fn) if tp + fn else 0.0
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-    total = decision_costs(y, reject, amounts, costs)
+    total = decision_costs(y, reject, amounts, costs, weights)
     return {
-        "accuracy": float((reject == (y == 1)).mean()),
+        "accuracy": float(w[reject == (y == 1)].sum() / w.sum()),
         "precision": precision,
         "recall": recall,
         "f1": f1,
-        "approval_rate": float((~reject).mean()),
-        "expected_cost_per_loan": total / len(y),
+        "approval_rate": float(w[~reject].sum() / w.sum()),
+        "expected_cost_per_loan": total / w.sum(),
         "expected_cost_total": total,
     }
 
 
-def ranking_metrics(y: np.ndarray, score: np.ndarray, probabilistic: bool) -> dict[str, float]:
+def ranking_metrics(
+    y: np.ndarray, score: np.ndarray, probabilistic: bool, weights: np.ndarray | None = None
+) -> dict[str, float]:
     """ROC AUC, PR AUC, KS; Brier and log loss only when the score is a probability."""
     y, score = np.asarray(y), np.asarray(score, dtype=float)
     metrics = {
-        "roc_auc": float(roc_auc_score(y, score)),
-        "pr_auc": float(average_precision_score(y, score)),
-        "ks": ks_statistic(y, score),
+        "roc_auc": float(roc_auc_score(y, score, sample_weight=weights)),
+        "pr_auc": float(average_precision_score(y, score, sample_weight=weights)),
+        "ks": ks_statistic(y, score, weights),
         "brier": np.nan,
         "log_loss": np.nan,
     }
     if probabilistic:
         clipped = np.clip(score, 1e-15, 1 - 1e-15)
-        metrics["brier"] = float(brier_score_loss(y, clipped))
-        metrics["log_loss"] = float(log_loss(y, clipped, labels=[0, 1]))
+        metrics["brier"] = float(brier_score_loss(y, clipped, sample_weight=weights))
+        metrics["log_loss"] = float(log_loss(y, clipped, labels=[0, 1], sample_weight=weights))
     return metrics
 
 
@@ -126,10 +152,12 @@ def score_metrics(
     amounts: np.ndarray,
     costs: dict[str, Any],
     probabilistic: bool = True,
+    weights: np.ndarray | None = None,
 ) -> dict[str, float]:
-    """Every metric of a score at an operating threshold (reject when score >= threshold)."""
+    """Every metric of a score at an operating threshold (reject when score >= threshold);
+    `weights`: sampling weights of a sampled table (None: every loan counts once)."""
     reject = np.asarray(score, dtype=float) >= threshold
     return {
-        **ranking_metrics(y, score, probabilistic),
-        **decision_metrics(y, reject, amounts, costs),
+        **ranking_metrics(y, score, probabilistic, weights),
+        **decision_metrics(y, reject, amounts, costs, weights),
     }

@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from loan_default.schema import target_values
+from loan_default.schema import sample_weights, target_values
 
 from .cross_validation import out_of_fold_scores
 from .metrics import exposures, score_metrics
@@ -21,8 +21,10 @@ def operating_points(
     amounts: np.ndarray,
     costs: dict[str, Any],
     objective: str,
+    weights: np.ndarray | None = None,
 ) -> dict[str, dict[str, Any]]:
-    """Threshold of every configuration, chosen on its out-of-fold training scores only.
+    """Threshold of every configuration, chosen on its out-of-fold training scores only
+    (`weights`: sampling weights of a sampled training table).
 
     `configurations` maps name -> {model, strategy, threshold ('objective' or a number),
     probabilistic}; the result adds the numeric threshold and the rule that chose it.
@@ -34,8 +36,9 @@ def operating_points(
         if rule == "objective":
             rows = oof.index.to_numpy()
             threshold = choose_threshold(
-                y[rows], oof[name].to_numpy(), amounts[rows], costs, objective
-            )
+                y[rows], oof[name].to_numpy(), amounts[rows], costs, objective,
+                None if weights is None else weights[rows],
+            )  # fmt: skip
             rule = objective
         else:
             threshold, rule = float(rule), "fixed"
@@ -50,6 +53,7 @@ def configuration_metrics(
     amounts: np.ndarray,
     costs: dict[str, Any],
     per_fold: bool = False,
+    weights: np.ndarray | None = None,
 ) -> pd.DataFrame:
     """Every metric at each configuration's operating threshold: one row per configuration x
     repeat x fold (`per_fold`), or per configuration on held-out loans (with its threshold)."""
@@ -61,6 +65,7 @@ def configuration_metrics(
         metrics = score_metrics(
             y[index], part["score"].to_numpy(), point["threshold"], amounts[index], costs,
             probabilistic=point["probabilistic"],
+            weights=None if weights is None else weights[index],
         )  # fmt: skip
         extra = dict(zip(keys[1:], group[1:], strict=True))
         if not per_fold:
@@ -89,6 +94,7 @@ def summarise_folds(
     return configuration_metrics(
         predictions, points, target_values(train_loans, dataset),
         exposures(train_loans, dataset["costs"]), dataset["costs"], per_fold=True,
+        weights=sample_weights(train_loans),
     )  # fmt: skip
 
 

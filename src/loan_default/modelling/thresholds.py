@@ -9,34 +9,42 @@ import numpy as np
 from loan_default.validation import ConfigurationError
 
 
-def _rejection_curve(y: np.ndarray, score: np.ndarray, amounts: np.ndarray) -> dict[str, Any]:
-    """For every distinct threshold (plus 'approve all'), what rejecting at it catches."""
+def _rejection_curve(
+    y: np.ndarray, score: np.ndarray, amounts: np.ndarray, weights: np.ndarray | None
+) -> dict[str, Any]:
+    """For every distinct threshold (plus 'approve all'), what rejecting at it catches (each
+    loan counted `weights` times in a sampled table)."""
     order = np.argsort(-score, kind="mergesort")
     ordered = score[order]
     last_of_run = np.r_[np.flatnonzero(np.diff(ordered) != 0), len(ordered) - 1]
     bad, good = (y[order] == 1), (y[order] == 0)
+    if weights is not None:
+        w = weights[order]
+        bad, good, amounts = bad * w, good * w, amounts * weights
     return {
         "threshold": np.r_[np.inf, ordered[last_of_run]],
         "tp": np.r_[0, np.cumsum(bad)[last_of_run]],
         "fp": np.r_[0, np.cumsum(good)[last_of_run]],
         "bad_amount": np.r_[0.0, np.cumsum(np.where(bad, amounts[order], 0.0))[last_of_run]],
         "good_amount": np.r_[0.0, np.cumsum(np.where(good, amounts[order], 0.0))[last_of_run]],
+        "positives": np.sum(bad),
+        "negatives": np.sum(good),
+        "bad_total": amounts[y == 1].sum(),
     }
 
 
 def _expected_cost(curve: dict, y, amounts, costs) -> np.ndarray:
-    missed = amounts[y == 1].sum() - curve["bad_amount"]
+    missed = curve["bad_total"] - curve["bad_amount"]
     return missed * costs["loss_given_default"] + curve["good_amount"] * costs["interest_margin"]
 
 
 def _f1(curve: dict, y, amounts, costs) -> np.ndarray:
-    positives = (y == 1).sum()
-    return -2 * curve["tp"] / np.maximum(curve["tp"] + curve["fp"] + positives, 1)
+    return -2 * curve["tp"] / np.maximum(curve["tp"] + curve["fp"] + curve["positives"], 1)
 
 
 def _youden(curve: dict, y, amounts, costs) -> np.ndarray:
-    tpr = curve["tp"] / max((y == 1).sum(), 1)
-    fpr = curve["fp"] / max((y == 0).sum(), 1)
+    tpr = curve["tp"] / max(curve["positives"], 1)
+    fpr = curve["fp"] / max(curve["negatives"], 1)
     return -(tpr - fpr)
 
 
@@ -54,8 +62,10 @@ def choose_threshold(
     amounts: np.ndarray,
     costs: dict[str, Any],
     objective: str = "min_expected_cost",
+    weights: np.ndarray | None = None,
 ) -> float:
-    """Threshold that optimises `objective` on these (training, out-of-fold) predictions."""
+    """Threshold that optimises `objective` on these (training, out-of-fold) predictions;
+    `weights`: sampling weights of a sampled training table."""
     if objective not in OBJECTIVES:
         raise ConfigurationError(
             f"training.threshold.objective: unknown objective '{objective}' "
@@ -63,6 +73,6 @@ def choose_threshold(
         )
     y, score = np.asarray(y), np.asarray(score, dtype=float)
     amounts = np.asarray(amounts, dtype=float)
-    curve = _rejection_curve(y, score, amounts)
+    curve = _rejection_curve(y, score, amounts, weights)
     loss = OBJECTIVES[objective](curve, y, amounts, costs)
     return float(curve["threshold"][int(np.argmin(loss))])

@@ -168,13 +168,7 @@ def handle_duplicates(parsed: DataFrame, dataset: dict[str, Any]) -> tuple[DataF
                 f"{summary['repeated_identifier_rows'][column]:,} more row(s) repeating a "
                 f"'{column}' value {describe_examples(examples)}"
             )
-    message = f"{source}: {'; '.join(details)}."
-    if action == "error":
-        raise DataValidationError(
-            f"{message} Copies of a loan would sit in both training and validation folds and "
-            "inflate cross-validation. Fix the file, or set dataset.duplicates.action: drop to "
-            "keep the first copy."
-        )
+    message = nodes.judge_duplicates(source, details, action)
     summary["dropped_rows"] = n_dropped
     logger.warning("%s Dropped %d row(s), kept the first copy.", message, n_dropped)
     return marked.where(~dropped).select(*parsed.columns).localCheckpoint(), summary

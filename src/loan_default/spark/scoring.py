@@ -30,6 +30,7 @@ from .ingestion import with_row_numbers
 logger = logging.getLogger(__name__)
 
 UDF_RESULT = "probability_of_default double, error string, warning string"
+TAIL = ["warnings", "model_name", "model_version", "model_run_id"]
 
 
 def number_applications(applications: DataFrame) -> DataFrame:
@@ -118,13 +119,21 @@ def score_applications(
             "%d applications: reasons left blank above score.spark.reasons_up_to_rows (%d)",
             rows, score["spark"]["reasons_up_to_rows"],
         )  # fmt: skip
-        return scored.select(
+        blank = scored.select(
             *scored.columns, *[F.lit("").alias(n) for n in names],
             *[F.lit(0.0).alias(s) for s in sizes],
         )  # fmt: skip
+        return _in_pandas_order(blank, names, sizes)
     reasons = reasons_table(numbered, champion, score).select(ROW, *names, *sizes)
-    joined = scored.join(reasons, ROW, "left")
-    return joined.fillna("", subset=names).fillna(0.0, subset=sizes)
+    joined = scored.join(reasons, ROW, "left").fillna("", subset=names)
+    return _in_pandas_order(joined.fillna(0.0, subset=sizes), names, sizes)
+
+
+def _in_pandas_order(scored: DataFrame, names: list[str], sizes: list[str]) -> DataFrame:
+    """The pandas path's column order: row, identifiers, score and decision, reasons, the rest."""
+    reasons = [column for pair in zip(names, sizes, strict=True) for column in pair]
+    head = [c for c in scored.columns if c not in reasons and c not in TAIL]
+    return scored.select(*head, *reasons, *TAIL)
 
 
 def reasons_table(

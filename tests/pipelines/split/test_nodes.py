@@ -4,7 +4,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from loan_default.pipelines.split.nodes import resolve_split_method, split_loans, summarise_split
+from loan_default.pipelines.split.nodes import (
+    describe_modelling_table,
+    resolve_split_method,
+    split_loans,
+    summarise_split,
+)
 from loan_default.validation import ConfigurationError, DataValidationError
 from tests.params import block
 
@@ -79,3 +84,15 @@ def test_summary_reports_counts_rates_and_date_ranges(loans):
     assert summary.loc["test", "defaults"] == test["is_default"].sum()
     assert summary.loc["test", "first_date"] >= "2011-01-01"
     assert summary.loc["train", "last_date"] < "2011-01-01"
+
+
+def test_the_modelling_table_says_how_many_loans_it_stands_for(loans):
+    metrics = describe_modelling_table(loans, DATASET)
+    assert metrics["modelling_table.kept_loans"]["value"] == len(loans)
+    assert metrics["modelling_table.represented_loans"]["value"] == len(loans)
+    sampled = loans.assign(sample_weight=np.where(loans["is_default"] == 1, 1.0, 4.0))
+    metrics = describe_modelling_table(sampled, DATASET)
+    repaid = int((loans["is_default"] == 0).sum())
+    assert metrics["modelling_table.represented_loans"]["value"] == len(loans) + 3 * repaid
+    assert metrics["modelling_table.weight_repaid"]["value"] == 4.0
+    assert metrics["modelling_table.weight_default"]["value"] == 1.0

@@ -19,7 +19,7 @@ from loan_default.modelling.cross_validation import iter_folds
 from loan_default.modelling.metrics import exposures
 from loan_default.modelling.results import operating_points
 from loan_default.preprocessing.binning import OptimalWoEBinning
-from loan_default.schema import target_values
+from loan_default.schema import sample_weights, target_values
 
 logger = logging.getLogger(__name__)
 
@@ -95,7 +95,7 @@ def choose_baseline_operating_points(
     return operating_points(
         baseline_cv_predictions, baseline_specs(dataset, baselines),
         target_values(train_loans, dataset), exposures(train_loans, dataset["costs"]),
-        dataset["costs"], training["threshold"]["objective"],
+        dataset["costs"], training["threshold"]["objective"], sample_weights(train_loans),
     )  # fmt: skip
 
 

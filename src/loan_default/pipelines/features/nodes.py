@@ -12,7 +12,7 @@ from sklearn.base import TransformerMixin
 
 from loan_default.preprocessing import LoanPreprocessor, build_binning, build_preprocessor
 from loan_default.preprocessing.binning import OptimalWoEBinning, QuantileWoEBinning
-from loan_default.schema import target_column
+from loan_default.schema import SAMPLE_WEIGHT, target_column
 from loan_default.stability import ReferenceDistribution, band, psi_from_labels
 from loan_default.validation import DataValidationError, require_both_classes
 
@@ -32,9 +32,10 @@ def _target(loans: pd.DataFrame, dataset: dict[str, Any], where: str) -> pd.Seri
 def _with_target(
     features: pd.DataFrame, loans: pd.DataFrame, dataset: dict[str, Any]
 ) -> pd.DataFrame:
-    target = target_column(dataset)
-    if target in loans.columns:
-        features = features.assign(**{target: loans[target].to_numpy()})
+    # The target, and a sampled table's weights, travel beside the features (never in them).
+    for column in (target_column(dataset), SAMPLE_WEIGHT):
+        if column in loans.columns:
+            features = features.assign(**{column: loans[column].to_numpy()})
     return features.reset_index(drop=True)
 
 

@@ -195,6 +195,15 @@ def handle_duplicates(
             details.append(
                 f"{int(mask.sum()):,} more row(s) repeating a '{column}' value {examples}"
             )
+    message = judge_duplicates(source, details, action)
+    keep = ~(exact | repeated)
+    summary["dropped_rows"] = int((~keep).sum())
+    logger.warning("%s Dropped %d row(s), kept the first copy.", message, summary["dropped_rows"])
+    return parsed_loans.loc[keep].reset_index(drop=True), summary
+
+
+def judge_duplicates(source: str, details: list[str], action: str) -> str:
+    """What was found, in one message; an error unless dataset.duplicates.action is drop."""
     message = f"{source}: {'; '.join(details)}."
     if action == "error":
         raise DataValidationError(
@@ -202,10 +211,7 @@ def handle_duplicates(
             "inflate cross-validation. Fix the file, or set dataset.duplicates.action: drop to "
             "keep the first copy."
         )
-    keep = ~(exact | repeated)
-    summary["dropped_rows"] = int((~keep).sum())
-    logger.warning("%s Dropped %d row(s), kept the first copy.", message, summary["dropped_rows"])
-    return parsed_loans.loc[keep].reset_index(drop=True), summary
+    return message
 
 
 def derive_target(parsed_loans: pd.DataFrame, dataset: dict[str, Any]) -> pd.DataFrame:

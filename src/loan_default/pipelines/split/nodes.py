@@ -15,7 +15,8 @@ from loan_default.modelling.cross_validation import (
     iter_folds,
     resolve_scheme,
 )
-from loan_default.schema import target_column, target_values
+from loan_default.schema import sample_weights, target_column, target_values
+from loan_default.tracking import metric_name
 from loan_default.validation import ConfigurationError, require_both_classes
 
 logger = logging.getLogger(__name__)
@@ -150,3 +151,20 @@ def describe_cv_folds(
     ]
     comparison = comparison_cv_folds["scheme"].iloc[0] if len(comparison_cv_folds) else None
     return {"selection": cv_folds["scheme"].iloc[0], "comparison": comparison, "folds": folds}
+
+
+def describe_modelling_table(
+    train_loans: pd.DataFrame, dataset: dict[str, Any]
+) -> dict[str, dict[str, float]]:
+    """For MLflow: training loans kept, how many they stand for, and each class's weight
+    (1 unless the Spark environment sampled above split.row_budget)."""
+    y = target_values(train_loans, dataset)
+    weights = sample_weights(train_loans)
+    weights = np.ones(len(y)) if weights is None else weights
+    values = {
+        "modelling_table.kept_loans": float(len(y)),
+        "modelling_table.represented_loans": float(weights.sum()),
+        "modelling_table.weight_default": float(weights[y == 1].max(initial=1.0)),
+        "modelling_table.weight_repaid": float(weights[y == 0].max(initial=1.0)),
+    }
+    return {metric_name(name): {"value": value, "step": 0} for name, value in values.items()}

@@ -5,6 +5,7 @@ from kedro.pipeline import Node, Pipeline
 from .nodes import (
     assign_cv_folds,
     describe_cv_folds,
+    describe_modelling_table,
     describe_test_set,
     split_loans,
     summarise_split,
@@ -32,6 +33,13 @@ def create_pipeline(**kwargs) -> Pipeline:
                 ["cv_folds", "comparison_cv_folds", "train_loans", "params:dataset"],
                 "cv_scheme",
                 name="describe_cv_folds",
+                tags={"reporting"},
+            ),
+            Node(
+                describe_modelling_table,
+                ["train_loans", "params:dataset"],
+                "modelling_table_metrics",
+                name="describe_modelling_table",
                 tags={"reporting"},
             ),
             Node(

@@ -30,7 +30,7 @@ from loan_default.modelling.ensemble import (
 from loan_default.modelling.metrics import GREATER_IS_BETTER, exposures, selection_metrics
 from loan_default.modelling.registry import build_grid
 from loan_default.modelling.results import operating_points
-from loan_default.schema import target_values
+from loan_default.schema import sample_weights, target_values
 
 logger = logging.getLogger(__name__)
 
@@ -67,6 +67,7 @@ def cross_validate_models(
     predictions = cross_validate_grid(
         prepared_folds, target_values(train_loans, dataset), grid,
         seed=training["random_state"], n_jobs=training["n_jobs"], backend=training["backend"],
+        weights=sample_weights(train_loans),
     )  # fmt: skip
     logger.info(
         "Cross-validated %d configurations on %d folds in %.1f s",
@@ -119,7 +120,7 @@ def choose_operating_points(
     return operating_points(
         cv_predictions, configurations, target_values(train_loans, dataset),
         exposures(train_loans, dataset["costs"]), dataset["costs"],
-        training["threshold"]["objective"],
+        training["threshold"]["objective"], sample_weights(train_loans),
     )  # fmt: skip
 
 
@@ -137,7 +138,9 @@ def fit_final_models(
     # (fitted_preprocessor.transform(train_loans) would hand every training loan an encoding
     # that saw its own label).
     X = train_features[list(fitted_preprocessor.get_feature_names_out())]
-    return fit_with_ensembles(X, y, training, dataset["monotonic_trends"])
+    return fit_with_ensembles(
+        X, y, training, dataset["monotonic_trends"], weights=sample_weights(train_features)
+    )
 
 
 def score_test_loans(
