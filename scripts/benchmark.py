@@ -65,13 +65,22 @@ class NodeTimer:
         )
 
 
-def worker(project: Path, pipeline: str, applications: Path | None = None) -> None:
+def worker(
+    project: Path,
+    pipeline: str,
+    applications: Path | None = None,
+    env: str = "local",
+    params: dict | None = None,
+) -> None:
     """Run the pipeline in `project` and print one JSON line with the measurements."""
     timer = NodeTimer()
     bootstrap_project(project)
     started, error = time.perf_counter(), None
-    runtime = {"applications_file": str(applications)} if applications else None
-    with KedroSession.create(project_path=project, env="local", runtime_params=runtime) as session:
+    runtime = {"applications_file": str(applications)} if applications else {}
+    runtime |= params or {}
+    with KedroSession.create(
+        project_path=project, env=env, runtime_params=runtime or None
+    ) as session:
         session._hook_manager.register(timer)  # no public API to add a hook to one session
         try:
             session.run(pipeline_names=[pipeline])
@@ -196,9 +205,11 @@ def main() -> None:
     parser.add_argument("--score-rows", type=int, default=100_000)
     parser.add_argument("--worker", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--applications", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--env", default="local", help=argparse.SUPPRESS)
+    parser.add_argument("--params", type=json.loads, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
-        worker(args.worker, args.pipeline, args.applications)
+        worker(args.worker, args.pipeline, args.applications, args.env, args.params)
         return
     results = {}
     for scale in (int(s) for s in args.scales.split(",")):

@@ -16,6 +16,7 @@ The last lines are a Markdown table to paste into the README.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import subprocess
@@ -77,23 +78,37 @@ def _rss_mb(pid: int) -> float:
 
 
 def _kedro(project: Path, pipeline: str, params: dict[str, str]) -> dict:
-    """One `kedro run --env spark` in `project`: wall seconds, peak tree memory, failure."""
+    """One `--env spark` run of `pipeline` in `project` (scripts/benchmark.py's worker, which
+    times every node): wall seconds, peak memory of the process tree, nodes, failure."""
     env = {
         **os.environ,
         "KEDRO_DISABLE_TELEMETRY": "1",
         "MPLBACKEND": "Agg",
         "MLFLOW_TRACKING_URI": f"sqlite:///{project / 'mlflow.db'}",
     }
-    command = [sys.executable, "-m", "kedro", "run", "--pipeline", pipeline, "--env", "spark"]
-    command += ["--params", ",".join(f"{k}={v}" for k, v in params.items())]
+    command = [sys.executable, str(PROJECT_ROOT / "scripts" / "benchmark.py"), "--worker",
+               str(project), "--pipeline", pipeline, "--env", "spark",
+               "--params", json.dumps({k: str(v) for k, v in params.items()})]  # fmt: skip
     log = project / f"{pipeline}.log"
     started = time.perf_counter()
     with log.open("w") as out:
         process = subprocess.Popen(command, cwd=project, env=env, stdout=out, stderr=out)
         with TreeMemory(process.pid) as memory:
             code = process.wait()
-    failed = None if code == 0 else log.read_text()[-2000:]
-    return {"seconds": time.perf_counter() - started, "peak_mb": memory.peak_mb, "error": failed}
+    lines = [line for line in log.read_text().splitlines() if line.startswith("BENCHMARK ")]
+    result = json.loads(lines[-1].removeprefix("BENCHMARK ")) if lines else {"nodes": []}
+    failed = result.get("error") or (None if code == 0 else log.read_text()[-2000:])
+    return {
+        "seconds": time.perf_counter() - started,
+        "peak_mb": memory.peak_mb,
+        "nodes": result["nodes"],
+        "error": failed,
+    }
+
+
+def _slowest(nodes: list[dict], count: int = 6) -> str:
+    ranked = sorted(nodes, key=lambda node: -node["seconds"])[:count]
+    return "".join(f"    {node['node']:<48}{node['seconds']:>8.1f} s\n" for node in ranked)
 
 
 def _applications(path: Path, rows: int, seed: int) -> Path:
@@ -140,6 +155,9 @@ def main() -> None:
         rows.append(("spark", scale, loan["seconds"], loan["peak_mb"], score))
         out(f"spark x{scale}: loan {loan['seconds']:.0f} s, {loan['peak_mb']:,.0f} MB")
         out(f"; score {score['seconds']:.0f} s\n" if score else "\n")
+        out("  slowest loan nodes:\n" + _slowest(loan["nodes"]))
+        if score:
+            out("  slowest score nodes:\n" + _slowest(score["nodes"], 3))
         for failed in filter(None, [loan["error"], score and score["error"]]):
             out(f"  FAILED: {failed[-600:]}\n")
     out(f"\n| path | scale | loans | `loan` wall | peak memory | scoring {args.score_rows:,} |\n")

@@ -38,7 +38,9 @@ def registered(tmp_path_factory) -> Iterator[ChampionHandle]:
     package.input_example = pd.DataFrame({"rate": ["10%"], "home": ["RENT"]})
     previous = mlflow.get_tracking_uri()
     mlflow.set_tracking_uri(f"sqlite:///{tmp_path_factory.mktemp('mlflow')}/mlflow.db")
-    with mlflow.start_run() as run:
+    # Its own experiment: an earlier test may have left another store's experiment active.
+    experiment = mlflow.set_experiment("spark-scoring")
+    with mlflow.start_run(experiment_id=experiment.experiment_id) as run:
         info = tracking.log_champion_model(package)
     yield ChampionHandle(package, info.model_uri, run.info.run_id, "loan-default", "1")
     mlflow.set_tracking_uri(previous)
