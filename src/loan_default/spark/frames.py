@@ -11,13 +11,9 @@ import pyarrow as pa
 from pyspark.sql.pandas.types import from_arrow_type
 from pyspark.sql.types import StringType, StructField, StructType
 
+from . import is_spark_frame  # noqa: F401 (re-exported for callers of this module)
+
 SCHEMA_SAMPLE_ROWS = 2000
-
-
-def is_spark_frame(frame: Any) -> bool:
-    """Whether `frame` is a Spark DataFrame (classic or Spark Connect), without importing Spark
-    in environments that do not use it."""
-    return type(frame).__module__.startswith("pyspark.sql")
 
 
 def spark_schema(frame: pd.DataFrame, fallback: Any = None) -> Any:

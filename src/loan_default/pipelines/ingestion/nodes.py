@@ -19,6 +19,7 @@ from loan_default.schema import (
     meta_columns,
     required_raw_columns,
 )
+from loan_default.spark import is_spark_frame
 from loan_default.validation import (
     ConfigurationError,
     DataValidationError,
@@ -39,7 +40,7 @@ def _source(dataset: dict[str, Any]) -> str:
 def _on_spark(frame: Any) -> Any:
     """The Spark implementation when `frame` is a Spark DataFrame (the `spark` environment),
     else None; pyspark is imported only then."""
-    if not type(frame).__module__.startswith("pyspark.sql"):
+    if not is_spark_frame(frame):
         return None
     from loan_default.spark import ingestion  # noqa: PLC0415
 

@@ -17,6 +17,7 @@ from loan_default.modelling.reasons import ReasonExplainer
 from loan_default.profile import ScoringProfile, build_profile, typical_row, typical_values
 from loan_default.schema import RAW_ROW, protected_columns, target_values
 from loan_default.serving import ChampionHandle, LoanDefaultModel
+from loan_default.spark import is_spark_frame
 
 logger = logging.getLogger(__name__)
 
@@ -44,7 +45,7 @@ def raw_rows(
 ) -> pd.DataFrame:
     """Raw loans as pandas: those numbered `rows` (ingestion's raw row numbers, in that order),
     or the first `limit` of a Spark table (`spark` environment), or the pandas table itself."""
-    if type(raw_loans).__module__.startswith("pyspark.sql"):
+    if is_spark_frame(raw_loans):
         from loan_default.spark.ingestion import collect_raw_rows  # noqa: PLC0415
 
         return collect_raw_rows(raw_loans, rows, limit)

@@ -19,6 +19,7 @@ from loan_default.modelling.reasons import ReasonExplainer, Wording, describe_re
 from loan_default.profile import typical_row
 from loan_default.schema import protected_columns
 from loan_default.serving import ChampionHandle
+from loan_default.spark import is_spark_frame
 from loan_default.stability import ReferenceDistribution, band
 from loan_default.tracking import metric_name
 from loan_default.validation import describe_examples
@@ -31,7 +32,7 @@ SMALL_BATCH = 500
 
 def _on_spark(frame: Any) -> Any:
     """The Spark scoring module when `frame` is a Spark DataFrame (`--env spark`), else None."""
-    if not type(frame).__module__.startswith("pyspark.sql"):
+    if not is_spark_frame(frame):
         return None
     from loan_default.spark import scoring  # noqa: PLC0415 (pyspark only when used)
 

@@ -16,6 +16,7 @@ from loan_default.modelling.cross_validation import (
     resolve_scheme,
 )
 from loan_default.schema import sample_weights, target_column, target_values
+from loan_default.spark import is_spark_frame
 from loan_default.tracking import metric_name
 from loan_default.validation import ConfigurationError, require_both_classes
 
@@ -26,7 +27,7 @@ def split_loans(
     loans: pd.DataFrame, dataset: dict[str, Any], split: dict[str, Any]
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Split into training and test loans as configured (out-of-time or stratified random)."""
-    if type(loans).__module__.startswith("pyspark.sql"):
+    if is_spark_frame(loans):
         from loan_default.spark.ingestion import split_loans as split_on_spark  # noqa: PLC0415
 
         return split_on_spark(loans, dataset, split)
