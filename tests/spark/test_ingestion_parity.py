@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
+from loan_default.pipelines.data_quality.nodes import analyse_missing_values
 from loan_default.pipelines.ingestion import nodes
 from loan_default.pipelines.split.nodes import split_loans
 from loan_default.schema import RAW_ROW
@@ -70,11 +71,40 @@ def test_spark_ingestion_gives_the_pandas_rows_target_and_dropped_columns(
     pd.testing.assert_frame_equal(dropped, expected_dropped)
     _assert_same_rows(_as_pandas(loans), _as_pandas(expected_loans))
 
-    train, test = split_loans(loans, dataset_params, SPLIT)
-    expected_train, expected_test = split_loans(expected_loans, dataset_params, SPLIT)
+    train, test, population = split_loans(loans, dataset_params, SPLIT)
+    expected_train, expected_test, _ = split_loans(expected_loans, dataset_params, SPLIT)
     assert train[RAW_ROW].tolist() == expected_train[RAW_ROW].tolist()
     assert test[RAW_ROW].tolist() == expected_test[RAW_ROW].tolist()
     assert "sample_weight" in train and (train["sample_weight"] == 1.0).all()
+    _assert_same_missing_value_report(
+        analyse_missing_values(population, dataset_params, {}),
+        analyse_missing_values(expected_train, dataset_params, {}),
+        expected_train,
+    )
+
+
+def _assert_same_missing_value_report(
+    report: pd.DataFrame, expected: pd.DataFrame, train: pd.DataFrame
+) -> None:
+    """Equal counts, tests, actions and fills; a median may be either middle value (Spark's is
+    approximate, pandas interpolates)."""
+    assert report["column"].tolist() == expected["column"].tolist()
+    medians = (expected["fill_strategy"] == "median").to_numpy()
+    assert medians.sum() > 10
+    pd.testing.assert_frame_equal(
+        report.drop(columns="fill_value"), expected.drop(columns="fill_value")
+    )
+    assert report["fill_value"][~medians].tolist() == expected["fill_value"][~medians].tolist()
+    for column, value in zip(report["column"][medians], report["fill_value"][medians], strict=True):
+        plan = expected.set_index("column").loc[column]
+        present = train[column][train[column].notna()]
+        if plan["sentinel_codes"]:
+            continue  # the present values exclude the codes; the ordinary median does not
+        low, high = (
+            present.quantile(0.5, interpolation="lower"),
+            present.quantile(0.5, interpolation="higher"),
+        )
+        assert low <= value <= high, column
 
 
 def test_duplicates_are_found_and_the_first_copy_kept_as_in_pandas(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -47,10 +47,22 @@ def missingness_test(
     Fisher's exact test when an expected cell count is below `fisher_min_expected`."""
     missing = np.asarray(missing, dtype=bool)
     target = np.asarray(target).astype(int)
+    counts = {
+        "missing_count": int(missing.sum()),
+        "rows": len(missing),
+        "defaults_missing": int(np.sum(missing & (target == 1))),
+        "defaults_present": int(np.sum(~missing & (target == 1))),
+    }
+    return contingency_test(counts, fisher_min_expected)
+
+
+def contingency_test(counts: Mapping[str, int], fisher_min_expected: float = 5) -> dict[str, Any]:
+    """`missingness_test` from the counts of one column (see `MissingCounts`)."""
+    missing, present = counts["missing_count"], counts["rows"] - counts["missing_count"]
     table = np.array(
         [
-            [np.sum(missing & (target == 1)), np.sum(missing & (target == 0))],
-            [np.sum(~missing & (target == 1)), np.sum(~missing & (target == 0))],
+            [counts["defaults_missing"], missing - counts["defaults_missing"]],
+            [counts["defaults_present"], present - counts["defaults_present"]],
         ]
     )
     if (table.sum(axis=0) == 0).any() or (table.sum(axis=1) == 0).any():
@@ -63,6 +75,24 @@ def missingness_test(
     return {"test": "chi-square", "statistic": float(chi2), "p_value": float(p_value)}
 
 
+def resolve_missing_rules(
+    columns: Sequence[str],
+    sentinel_codes: Mapping[str, Sequence[Any]] | None,
+    informative_missing: Mapping[str, Mapping[str, Any]] | None,
+    rules: Mapping[str, Any] | None,
+) -> tuple[dict[str, Any], Mapping[str, Sequence[Any]], Mapping[str, Mapping[str, Any]]]:
+    """The rules over their defaults; a warning for configured columns that are not features."""
+    sentinel_codes, informative_missing = sentinel_codes or {}, informative_missing or {}
+    for knob, configured in (
+        ("sentinel_codes", sentinel_codes),
+        ("informative_missing", informative_missing),
+    ):
+        unknown = sorted(set(configured) - set(columns))
+        if unknown:
+            logger.warning("dataset.%s names columns not among the features: %s", knob, unknown)
+    return {**DEFAULT_RULES, **(rules or {})}, sentinel_codes, informative_missing
+
+
 def plan_missing_values(
     frame: pd.DataFrame,
     target: pd.Series | np.ndarray | None,
@@ -71,69 +101,100 @@ def plan_missing_values(
     rules: Mapping[str, Any] | None = None,
 ) -> pd.DataFrame:
     """One row per feature column: missingness, its test against the target, action and fill."""
-    rules = {**DEFAULT_RULES, **(rules or {})}
-    sentinel_codes, informative_missing = sentinel_codes or {}, informative_missing or {}
-    for knob, configured in (
-        ("sentinel_codes", sentinel_codes),
-        ("informative_missing", informative_missing),
-    ):
-        unknown = sorted(set(configured) - set(frame.columns))
-        if unknown:
-            logger.warning("dataset.%s names columns not among the features: %s", knob, unknown)
+    rules, sentinel_codes, informative_missing = resolve_missing_rules(
+        frame.columns, sentinel_codes, informative_missing, rules
+    )
     target = None if target is None else np.asarray(target).astype(int)
-    rows = [
-        _plan_column(
-            frame[column],
-            column,
-            target,
-            sentinel_codes.get(column),
+    rows = []
+    for column in frame.columns:
+        values = frame[column]
+        masks = missing_masks(values, sentinel_codes.get(column))
+        categorical = is_categorical(values)
+        row = judge_missingness(
+            _mask_counts(masks, target),
+            MissingColumn(column, str(values.dtype), categorical),
             informative_missing.get(column),
             rules,
         )
-        for column in frame.columns
-    ]
-    return pd.DataFrame(rows)
+        statistic, literal = fill_rule(row["fill_strategy"], categorical, column, rules)
+        present = values[~masks["any"]]
+        row["fill_value"] = literal if statistic is None else fill_statistic(present, statistic)
+        rows.append(row)
+    return pd.DataFrame(rows, columns=PLAN_COLUMNS)
 
 
-def _plan_column(
-    values: pd.Series,
-    column: str,
-    target: np.ndarray | None,
-    codes: Sequence[Any] | None,
-    informative: Mapping[str, Any] | None,
-    rules: Mapping[str, Any],
-) -> dict[str, Any]:
-    masks = missing_masks(values, codes)
+class MissingColumn(NamedTuple):
+    """What the rules need to know of a column besides its counts."""
+
+    name: str
+    dtype: str
+    categorical: bool
+
+
+# The counts behind a column's plan, measured in pandas (`_mask_counts`) or on Spark:
+# rows, missing_count, native_missing, empty_strings, sentinel_codes (disjoint kinds), and
+# defaults_missing / defaults_present (None without a target).
+MissingCounts = Mapping[str, int | None]
+
+PLAN_COLUMNS = [
+    "column", "dtype", "rows", "missing_count", "missing_rate", "native_missing",
+    "empty_strings", "sentinel_codes", "default_rate_missing", "default_rate_present", "test",
+    "statistic", "p_value", "significant", "configured_informative", "action", "fill_strategy",
+    "fill_value", "reason",
+]  # fmt: skip
+
+
+def _mask_counts(masks: Mapping[str, pd.Series], target: np.ndarray | None) -> MissingCounts:
     missing = masks["any"].to_numpy()
-    n_rows, n_missing = len(values), int(missing.sum())
-    rate = n_missing / n_rows if n_rows else np.nan
-    row: dict[str, Any] = {
-        "column": column,
-        "dtype": str(values.dtype),
-        "rows": n_rows,
-        "missing_count": n_missing,
-        "missing_rate": rate,
+    counts = {
+        "rows": len(missing),
+        "missing_count": int(missing.sum()),
         "native_missing": int(masks["native"].sum()),
         "empty_strings": int(masks["empty"].sum()),
         "sentinel_codes": int(masks["sentinel"].sum()),
+        "defaults_missing": None,
+        "defaults_present": None,
+    }
+    if target is not None:
+        counts["defaults_missing"] = int(target[missing].sum())
+        counts["defaults_present"] = int(target[~missing].sum())
+    return counts
+
+
+def judge_missingness(
+    counts: MissingCounts,
+    column: MissingColumn,
+    informative: Mapping[str, Any] | None,
+    rules: Mapping[str, Any],
+) -> dict[str, Any]:
+    """A column's plan row from its counts: rates, test, action, fill strategy and reason."""
+    n_rows, n_missing = counts["rows"], counts["missing_count"]
+    rate = n_missing / n_rows if n_rows else np.nan
+    row: dict[str, Any] = {
+        "column": column.name,
+        "dtype": column.dtype,
+        "rows": n_rows,
+        "missing_count": n_missing,
+        "missing_rate": rate,
+        "native_missing": counts["native_missing"],
+        "empty_strings": counts["empty_strings"],
+        "sentinel_codes": counts["sentinel_codes"],
         "default_rate_missing": np.nan,
         "default_rate_present": np.nan,
         "test": "no target",
         "statistic": np.nan,
         "p_value": np.nan,
     }
-    if target is not None:
+    if counts["defaults_missing"] is not None:
         if n_missing:
-            row["default_rate_missing"] = float(target[missing].mean())
+            row["default_rate_missing"] = counts["defaults_missing"] / n_missing
         if n_missing < n_rows:
-            row["default_rate_present"] = float(target[~missing].mean())
-        row |= missingness_test(missing, target, rules["fisher_min_expected"])
+            row["default_rate_present"] = counts["defaults_present"] / (n_rows - n_missing)
+        row |= contingency_test(counts, rules["fisher_min_expected"])
     significant = bool(row["p_value"] < rules["significance_level"])
     row["significant"] = significant
     row["configured_informative"] = informative is not None
-    categorical = is_categorical(values)
-    present = values[~masks["any"]]
-    default_fill = rules["categorical_impute" if categorical else "numeric_impute"]
+    default_fill = rules["categorical_impute" if column.categorical else "numeric_impute"]
 
     if n_missing == n_rows:
         action, strategy, reason = "drop", None, "entirely missing in training"
@@ -157,47 +218,46 @@ def _plan_column(
         action, strategy = f"impute_{default_fill}", default_fill
         p_text = "n/a" if np.isnan(row["p_value"]) else f"{row['p_value']:.2g}"
         reason = f"{rate:.2%} missing, not informative (p={p_text}); impute {default_fill}"
-    row["action"] = action
-    row["fill_strategy"] = strategy
-    row["fill_value"] = (
-        None if strategy is None else _fill_value(present, strategy, categorical, column, rules)
-    )
-    row["reason"] = reason
-    return row
+    return row | {"action": action, "fill_strategy": strategy, "reason": reason}
 
 
-def _fill_value(
-    present: pd.Series, strategy: Any, categorical: bool, column: str, rules: Mapping[str, Any]
-) -> Any:
-    """The value that replaces missing entries, computed on the training values present."""
+def fill_rule(
+    strategy: Any, categorical: bool, column: str, rules: Mapping[str, Any]
+) -> tuple[str | None, Any]:
+    """(statistic of the training values present, None), or (None, literal fill value):
+    the statistic is `most_frequent`, `median`, `mean`, `max` or `min`."""
+    if strategy is None:
+        return None, None
     if categorical:
-        if strategy == "most_frequent":
-            return as_object(present).value_counts().index[0]
-        if strategy == "constant":
-            return str(rules["constant_categorical"])
-        if isinstance(strategy, str) and strategy not in NUMERIC_FILLS:
-            return strategy
-        raise ConfigurationError(
-            f"missing-value fill for text column '{column}': {strategy!r} does not apply to "
-            f"categories; use one of {sorted(CATEGORICAL_FILLS)} or a literal category."
-        )
-    numbers = present.astype("float64")
-    if isinstance(strategy, int | float) and not isinstance(strategy, bool):
-        return float(strategy)
-    computed = {
-        "median": numbers.median,
-        "mean": numbers.mean,
-        "max": numbers.max,
-        "min": numbers.min,
-        "zero": lambda: 0.0,
-        "constant": lambda: float(rules["constant_numeric"]),
-    }
-    if strategy not in computed:
-        raise ConfigurationError(
-            f"missing-value fill for numeric column '{column}': {strategy!r} is not a number or "
-            f"one of {sorted(NUMERIC_FILLS)}."
-        )
-    return float(computed[strategy]())
+        literals = {"constant": str(rules["constant_categorical"])}
+        statistics, allowed, kind = ("most_frequent",), CATEGORICAL_FILLS, "text"
+        if isinstance(strategy, str) and strategy not in NUMERIC_FILLS | CATEGORICAL_FILLS:
+            literals[strategy] = strategy  # a literal category
+    else:
+        literals = {"zero": 0.0, "constant": float(rules["constant_numeric"])}
+        statistics, allowed, kind = NUMERIC_STATISTICS, NUMERIC_FILLS, "numeric"
+        if isinstance(strategy, int | float) and not isinstance(strategy, bool):
+            literals[strategy] = float(strategy)
+    if strategy in statistics:
+        return strategy, None
+    if strategy in literals:
+        return None, literals[strategy]
+    raise ConfigurationError(
+        f"missing-value fill for {kind} column '{column}': {strategy!r} is not "
+        + ("a literal category or one of " if categorical else "a number or one of ")
+        + f"{sorted(allowed)}."
+    )
+
+
+NUMERIC_STATISTICS = ("median", "mean", "max", "min")
+
+
+def fill_statistic(present: pd.Series, statistic: str) -> Any:
+    """A `fill_rule` statistic of the training values present. The most frequent category's
+    ties go to the one seen first, as on Spark."""
+    if statistic == "most_frequent":
+        return as_object(present).value_counts(sort=False).idxmax()
+    return float(getattr(present.astype("float64"), statistic)())
 
 
 class MissingValueHandler(TransformerMixin, BaseEstimator):

@@ -251,9 +251,10 @@ def _profile(column: str, stats: dict, numeric: bool, unique: bool, kinds: dict)
 
 def split_loans(
     loans: DataFrame, dataset: dict[str, Any], split: dict[str, Any]
-) -> tuple[pd.DataFrame, pd.DataFrame]:
+) -> tuple[pd.DataFrame, pd.DataFrame, DataFrame]:
     """`split.nodes.split_loans` on Spark, then the modelling table: training loans up to
-    `split.row_budget` (above it a stratified, weighted sample) and every test loan, as pandas."""
+    `split.row_budget` (above it a stratified, weighted sample) and every test loan, as pandas;
+    and every training loan as a Spark DataFrame."""
     method = resolve_split_method(dataset, split)
     target = target_column(dataset)
     if method == "out_of_time":
@@ -270,8 +271,9 @@ def split_loans(
         # Per-class uniform draws: a stratified random split, reproducible from the seed.
         draw = F.rand(split["random_state"])
         is_test = draw < F.lit(split["test_size"])
+    population = loans.where(~is_test)
     train_rows, sampling = collect_modelling_rows(
-        loans.where(~is_test), target, split["row_budget"], split["random_state"]
+        population, target, split["row_budget"], split["random_state"]
     )
     if sampling["kept"] < sampling["rows"]:
         logger.info("Training loans sampled above the row budget: %s", sampling)
@@ -281,7 +283,7 @@ def split_loans(
     for name, part in (("training", train), ("test", test)):
         require_both_classes(part[target], f"split ({method}): {name} set")
     logger.info("Split %s: %d training loans, %d test loans", method, len(train), len(test))
-    return train, test
+    return train, test, population
 
 
 def _spark_cutoff(loans: DataFrame, dataset: dict[str, Any], split: dict[str, Any]) -> Any:

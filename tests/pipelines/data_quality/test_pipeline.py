@@ -23,7 +23,7 @@ def test_stage_runs_and_writes_report_and_plot():
     )
     outputs = run_in_memory(
         create_pipeline(),
-        {"train_loans": train, "params:dataset": DATASET, "params:data_quality": RULES},
+        {"training_population": train, "params:dataset": DATASET, "params:data_quality": RULES},
     )
     assert set(outputs) == {"data_quality.missing_value_report", "missing_value_plot"}
     report = outputs["data_quality.missing_value_report"]

@@ -39,7 +39,7 @@ def loans() -> pd.DataFrame:
 
 
 def test_out_of_time_split_has_no_overlap_and_respects_cutoff(loans):
-    train, test = split_loans(loans, DATASET, SPLIT)
+    train, test, _ = split_loans(loans, DATASET, SPLIT)
     assert len(train) + len(test) == len(loans)
     assert train["issued"].max() < pd.Timestamp("2011-01-01") <= test["issued"].min()
     merged = train.merge(test, how="inner", on=["issued", "x"])
@@ -48,10 +48,10 @@ def test_out_of_time_split_has_no_overlap_and_respects_cutoff(loans):
 
 def test_random_split_is_stratified_and_seeded(loans):
     dataset = {**DATASET, "date_column": None}
-    train, test = split_loans(loans, dataset, SPLIT)
+    train, test, _ = split_loans(loans, dataset, SPLIT)
     assert len(test) == pytest.approx(0.25 * len(loans), abs=1)
     assert train["is_default"].mean() == pytest.approx(test["is_default"].mean(), abs=0.01)
-    again_train, _ = split_loans(loans, dataset, SPLIT)
+    again_train, _, _ = split_loans(loans, dataset, SPLIT)
     pd.testing.assert_frame_equal(train, again_train)
     assert set(train["x"]).isdisjoint(set(test["x"]))
 
@@ -78,7 +78,7 @@ def test_cutoff_leaving_test_set_single_class_is_an_error(loans):
 
 
 def test_summary_reports_counts_rates_and_date_ranges(loans):
-    train, test = split_loans(loans, DATASET, SPLIT)
+    train, test, _ = split_loans(loans, DATASET, SPLIT)
     summary = summarise_split(train, test, DATASET).set_index("split")
     assert summary.loc["train", "loans"] == len(train)
     assert summary.loc["test", "defaults"] == test["is_default"].sum()

@@ -11,6 +11,7 @@ from matplotlib.patches import Patch
 
 from loan_default.preprocessing import plan_missing_values
 from loan_default.schema import structured_feature_columns, target_column
+from loan_default.spark import is_spark_frame
 from loan_default.validation import DataValidationError
 
 logger = logging.getLogger(__name__)
@@ -20,20 +21,23 @@ IMPUTE_COLOUR = "#1f77b4"
 
 
 def analyse_missing_values(
-    train_loans: pd.DataFrame, dataset: dict[str, Any], data_quality: dict[str, Any]
+    training_population: pd.DataFrame, dataset: dict[str, Any], data_quality: dict[str, Any]
 ) -> pd.DataFrame:
     """One row per feature: missing and disguised-missing counts, test vs default, action, reason."""
     target = target_column(dataset)
-    if target not in train_loans.columns:
-        raise DataValidationError(f"train_loans: target column '{target}' is missing.")
+    if target not in training_population.columns:
+        raise DataValidationError(f"training loans: target column '{target}' is missing.")
     rules = {key: value for key, value in data_quality.items() if key != "indicator_suffix"}
-    report = plan_missing_values(
-        train_loans[structured_feature_columns(train_loans, dataset)],
-        train_loans[target],
-        dataset["sentinel_codes"],
-        dataset["informative_missing"],
-        rules,
-    )
+    columns = structured_feature_columns(training_population, dataset)
+    configured = dataset["sentinel_codes"], dataset["informative_missing"], rules
+    if is_spark_frame(training_population):
+        from loan_default.spark.missing import plan_missing_values as plan_on_spark  # noqa: PLC0415
+
+        report = plan_on_spark(training_population, columns, target, *configured)
+    else:
+        report = plan_missing_values(
+            training_population[columns], training_population[target], *configured
+        )
     logger.info("Missing-value actions: %s", report["action"].value_counts().to_dict())
     return report
 

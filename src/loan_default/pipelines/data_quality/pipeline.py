@@ -11,7 +11,7 @@ def create_pipeline(**kwargs) -> Pipeline:
         [
             Node(
                 analyse_missing_values,
-                ["train_loans", "params:dataset", "params:data_quality"],
+                ["training_population", "params:dataset", "params:data_quality"],
                 "data_quality.missing_value_report",
                 name="analyse_missing_values",
             ),

@@ -25,8 +25,10 @@ logger = logging.getLogger(__name__)
 
 def split_loans(
     loans: pd.DataFrame, dataset: dict[str, Any], split: dict[str, Any]
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Split into training and test loans as configured (out-of-time or stratified random)."""
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Training loans, test loans (out-of-time or stratified random, as configured) and every
+    training loan again as the population whole-table statistics describe (on Spark, before
+    the training loans are sampled to `split.row_budget`)."""
     if is_spark_frame(loans):
         from loan_default.spark.ingestion import split_loans as split_on_spark  # noqa: PLC0415
 
@@ -54,7 +56,8 @@ def split_loans(
     for name, part in (("training", train), ("test", test)):
         require_both_classes(part[target], f"split ({method}): {name} set")
     logger.info("Split %s: %d training loans, %d test loans", method, len(train), len(test))
-    return train.reset_index(drop=True), test.reset_index(drop=True)
+    train = train.reset_index(drop=True)
+    return train, test.reset_index(drop=True), train
 
 
 def _cutoff(dates: pd.Series, dataset: dict[str, Any], split: dict[str, Any]) -> pd.Timestamp:

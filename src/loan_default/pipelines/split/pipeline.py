@@ -19,7 +19,7 @@ def create_pipeline(**kwargs) -> Pipeline:
             Node(
                 split_loans,
                 ["loans", "params:dataset", "params:split"],
-                ["train_loans", "test_loans"],
+                ["train_loans", "test_loans", "training_population"],
                 name="split_loans",
             ),
             Node(
