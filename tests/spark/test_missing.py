@@ -30,7 +30,7 @@ def _loans() -> pd.DataFrame:
             "months_since": months,
             "region": pd.Series(region, dtype="str"),
             "open_accounts": rng.integers(0, 9, n),
-            "bad": (np.arange(n) % 4 == 0).astype("int64") | (months != months),
+            "bad": (np.arange(n) % 4 == 0).astype("int64") | np.isnan(months),
         }
     )
 
