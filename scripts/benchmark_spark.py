@@ -106,6 +106,16 @@ def _kedro(project: Path, pipeline: str, params: dict[str, str]) -> dict:
     }
 
 
+def _by_stage(nodes: list[dict]) -> str:
+    """Seconds per stage (the node's namespace), largest first: where the time goes."""
+    stages: dict[str, float] = {}
+    for node in nodes:
+        stage = node["node"].split(".")[0] if "." in node["node"] else "other"
+        stages[stage] = stages.get(stage, 0.0) + node["seconds"]
+    ranked = sorted(stages.items(), key=lambda item: -item[1])
+    return "    " + ", ".join(f"{stage} {seconds:.0f} s" for stage, seconds in ranked) + "\n"
+
+
 def _slowest(nodes: list[dict], count: int = 6) -> str:
     ranked = sorted(nodes, key=lambda node: -node["seconds"])[:count]
     return "".join(f"    {node['node']:<48}{node['seconds']:>8.1f} s\n" for node in ranked)
@@ -155,7 +165,12 @@ def main() -> None:
         rows.append(("spark", scale, loan["seconds"], loan["peak_mb"], score))
         out(f"spark x{scale}: loan {loan['seconds']:.0f} s, {loan['peak_mb']:,.0f} MB")
         out(f"; score {score['seconds']:.0f} s\n" if score else "\n")
+        out("  loan nodes by stage:\n" + _by_stage(loan["nodes"]))
         out("  slowest loan nodes:\n" + _slowest(loan["nodes"]))
+        timings = PROJECT_ROOT / "data" / "benchmark" / f"spark_x{scale}_nodes.json"
+        timings.parent.mkdir(parents=True, exist_ok=True)
+        timings.write_text(json.dumps({k: v and v.get("nodes") for k, v in result.items()}))
+        out(f"  every node's time: {timings.relative_to(PROJECT_ROOT)}\n")
         if score:
             out("  slowest score nodes:\n" + _slowest(score["nodes"], 3))
         for failed in filter(None, [loan["error"], score and score["error"]]):

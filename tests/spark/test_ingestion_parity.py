@@ -111,12 +111,10 @@ def test_duplicates_are_found_and_the_first_copy_kept_as_in_pandas(
     spark, raw_sample, dataset_params
 ):
     raw = pd.concat([raw_sample.head(300), raw_sample.head(300).iloc[[5, 17]]], ignore_index=True)
+    parsed, _ = nodes.parse_raw_loans(spark.createDataFrame(raw), dataset_params)
     with pytest.raises(DataValidationError, match="2 exact duplicate row"):
-        nodes.handle_duplicates(
-            nodes.parse_raw_loans(spark.createDataFrame(raw), dataset_params)[0], dataset_params
-        )
+        nodes.handle_duplicates(parsed, dataset_params)
     dropping = {**dataset_params, "duplicates": {"action": "drop"}}
-    parsed, _ = nodes.parse_raw_loans(spark.createDataFrame(raw), dropping)
     unique, summary = nodes.handle_duplicates(parsed, dropping)
     expected, expected_summary = nodes.handle_duplicates(
         nodes.parse_raw_loans(raw, dropping)[0], dropping

@@ -4,7 +4,7 @@ The probability of default, and each row's error and warning, come from the regi
 itself through `mlflow.pyfunc.spark_udf` (every executor loads it once from the registry). The
 decision at the champion's threshold and the model's name, version and run are columns of the
 same table; the problems table comes from the row checks the pandas path runs, per partition.
-Reasons per application run the pandas explainer per partition; above
+Reasons per application run the pandas explainer per partition; in a batch of more than
 `score.spark.reasons_up_to_rows` applications they are left blank (set it higher to get them).
 """
 
@@ -111,7 +111,7 @@ def score_applications(
     `score.spark.reasons_up_to_rows` applications; blank above), warnings, model."""
     scored = score_with_udf(numbered, champion).where(F.col("error").isNull()).drop("error")
     count = int(score["reasons"]["count"])
-    rows = scored.count()
+    rows = numbered.count()  # the applications: counting scored rows would run the model twice
     names = [f"reason_{i + 1}" for i in range(count)]
     sizes = [f"reason_{i + 1}_contribution" for i in range(count)]
     if rows > score["spark"]["reasons_up_to_rows"]:
