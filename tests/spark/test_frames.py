@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from loan_default.spark.frames import is_spark_frame, map_partitions
+from loan_default.spark import is_spark_frame
+from loan_default.spark.frames import map_partitions
 
 
 def _typed(frame: pd.DataFrame) -> pd.DataFrame:

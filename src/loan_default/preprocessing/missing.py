@@ -229,23 +229,34 @@ def fill_rule(
     if strategy is None:
         return None, None
     if categorical:
-        literals = {"constant": str(rules["constant_categorical"])}
-        statistics, allowed, kind = ("most_frequent",), CATEGORICAL_FILLS, "text"
-        if isinstance(strategy, str) and strategy not in NUMERIC_FILLS | CATEGORICAL_FILLS:
-            literals[strategy] = strategy  # a literal category
-    else:
-        literals = {"zero": 0.0, "constant": float(rules["constant_numeric"])}
-        statistics, allowed, kind = NUMERIC_STATISTICS, NUMERIC_FILLS, "numeric"
-        if isinstance(strategy, int | float) and not isinstance(strategy, bool):
-            literals[strategy] = float(strategy)
-    if strategy in statistics:
+        return _text_fill_rule(strategy, column, rules)
+    return _numeric_fill_rule(strategy, column, rules)
+
+
+def _text_fill_rule(strategy: Any, column: str, rules: Mapping[str, Any]) -> tuple[Any, Any]:
+    if strategy == "most_frequent":
+        return "most_frequent", None
+    if strategy == "constant":
+        return None, str(rules["constant_categorical"])
+    if isinstance(strategy, str) and strategy not in NUMERIC_FILLS:
+        return None, strategy  # a literal category
+    raise ConfigurationError(
+        f"missing-value fill for text column '{column}': {strategy!r} does not apply to "
+        f"categories; use one of {sorted(CATEGORICAL_FILLS)} or a literal category."
+    )
+
+
+def _numeric_fill_rule(strategy: Any, column: str, rules: Mapping[str, Any]) -> tuple[Any, Any]:
+    if isinstance(strategy, int | float) and not isinstance(strategy, bool):
+        return None, float(strategy)
+    if strategy in NUMERIC_STATISTICS:
         return strategy, None
+    literals = {"zero": 0.0, "constant": float(rules["constant_numeric"])}
     if strategy in literals:
         return None, literals[strategy]
     raise ConfigurationError(
-        f"missing-value fill for {kind} column '{column}': {strategy!r} is not "
-        + ("a literal category or one of " if categorical else "a number or one of ")
-        + f"{sorted(allowed)}."
+        f"missing-value fill for numeric column '{column}': {strategy!r} is not a number or "
+        f"one of {sorted(NUMERIC_FILLS)}."
     )
 
 

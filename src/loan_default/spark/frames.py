@@ -11,8 +11,6 @@ import pyarrow as pa
 from pyspark.sql.pandas.types import from_arrow_type
 from pyspark.sql.types import StringType, StructField, StructType
 
-from . import is_spark_frame  # noqa: F401 (re-exported for callers of this module)
-
 SCHEMA_SAMPLE_ROWS = 2000
 
 

@@ -46,16 +46,15 @@ def plan_missing_values(
         columns, sentinel_codes, informative_missing, rules
     )
     prototype = frame.select(*columns).limit(0).toPandas()  # the dtypes pandas would see
+    types = {field.name: field.dataType for field in frame.schema.fields}
     masks = {
-        column: _masks(column, frame.schema[column].dataType, sentinel_codes.get(column))
-        for column in columns
+        column: _masks(column, types[column], sentinel_codes.get(column)) for column in columns
     }
     counts = _counts(frame, masks, target)
     rows, statistics = [], {}
     for column in columns:
-        data_type = frame.schema[column].dataType
         dtype = str(prototype[column].dtype)
-        if isinstance(data_type, _INTEGRAL) and counts[column]["native_missing"]:
+        if isinstance(types[column], _INTEGRAL) and counts[column]["native_missing"]:
             dtype = "float64"  # as toPandas converts a whole-number column with nulls
         categorical = is_categorical(prototype[column])
         row = judge_missingness(
@@ -76,24 +75,21 @@ def plan_missing_values(
 
 
 def _masks(column: str, data_type: T.DataType, codes: Sequence[Any] | None) -> dict[str, Column]:
-    """`preprocessing.columns.missing_masks` as Spark conditions (disjoint, never null)."""
+    """`preprocessing.columns.missing_masks` as Spark conditions (disjoint, never null: a null
+    value is native, and `~native & ...` is false for it)."""
     value = F.col(column)
     native = value.isNull()
     if isinstance(data_type, T.FloatType | T.DoubleType):
         native = native | F.isnan(value) | value.isin(float("inf"), float("-inf"))
     text = isinstance(data_type, T.StringType)
     empty = ~native & value.rlike(r"^\s*$") if text else F.lit(False)
-    if not codes:
-        sentinel = F.lit(False)
-    elif text:
-        sentinel = value.isin([str(code) for code in codes])
+    if text:
+        codes = [str(code) for code in codes or ()]
     else:
-        numbers = [c for c in codes if isinstance(c, int | float) and not isinstance(c, bool)]
-        sentinel = value.isin(numbers) if numbers else F.lit(False)
-    sentinel = ~native & ~F.coalesce(empty, F.lit(False)) & F.coalesce(sentinel, F.lit(False))
-    kinds = {"native_missing": native, "empty_strings": F.coalesce(empty, F.lit(False))}
-    kinds["sentinel_codes"] = sentinel
-    return kinds | {"any": kinds["native_missing"] | kinds["empty_strings"] | sentinel}
+        codes = [c for c in codes or () if isinstance(c, int | float) and not isinstance(c, bool)]
+    sentinel = ~native & ~empty & value.isin(codes) if codes else F.lit(False)
+    kinds = {"native_missing": native, "empty_strings": empty, "sentinel_codes": sentinel}
+    return kinds | {"any": native | empty | sentinel}
 
 
 def _counts(
