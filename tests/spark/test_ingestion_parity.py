@@ -13,7 +13,13 @@ from loan_default.spark.ingestion import with_row_numbers
 from loan_default.validation import DataValidationError
 from tests.conftest import RAW_LOANS
 
-SPLIT = {"method": "auto", "test_size": 0.3, "random_state": 42, "row_budget": 10**6}
+SPLIT = {
+    "method": "auto",
+    "test_size": 0.3,
+    "random_state": 42,
+    "row_budget": 10**6,
+    "test_row_budget": 10**6,
+}
 
 
 @pytest.fixture(scope="module")

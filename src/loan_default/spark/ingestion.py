@@ -32,7 +32,7 @@ from loan_default.validation import (
 )
 
 from .frames import map_partitions
-from .sampling import collect_modelling_rows
+from .sampling import collect_sampled_rows, proportional_fractions
 
 logger = logging.getLogger(__name__)
 
@@ -265,8 +265,9 @@ def split_loans(
     loans: DataFrame, dataset: dict[str, Any], split: dict[str, Any]
 ) -> tuple[pd.DataFrame, pd.DataFrame, DataFrame]:
     """`split.nodes.split_loans` on Spark, then the modelling table: training loans up to
-    `split.row_budget` (above it a stratified, weighted sample) and every test loan, as pandas;
-    and every training loan as a Spark DataFrame."""
+    `split.row_budget` (above it a stratified, weighted sample) and test loans up to
+    `split.test_row_budget` (above it the same fraction of each class), as pandas; and every
+    training loan as a Spark DataFrame."""
     method = resolve_split_method(dataset, split)
     target = target_column(dataset)
     if method == "out_of_time":
@@ -284,12 +285,17 @@ def split_loans(
         draw = F.rand(split["random_state"])
         is_test = draw < F.lit(split["test_size"])
     population = loans.where(~is_test)
-    train_rows, sampling = collect_modelling_rows(
+    train_rows, sampling = collect_sampled_rows(
         population, target, split["row_budget"], split["random_state"]
     )
     if sampling["kept"] < sampling["rows"]:
         logger.info("Training loans sampled above the row budget: %s", sampling)
-    test_rows = loans.where(is_test).toPandas()
+    test_rows, sampling = collect_sampled_rows(
+        loans.where(is_test), target, split["test_row_budget"], split["random_state"],
+        proportional_fractions,
+    )  # fmt: skip
+    if sampling["kept"] < sampling["rows"]:
+        logger.info("Test loans sampled above the test row budget: %s", sampling)
     ordered = [frame.sort_values(RAW_ROW, kind="stable") for frame in (train_rows, test_rows)]
     train, test = (frame.reset_index(drop=True) for frame in ordered)
     for name, part in (("training", train), ("test", test)):

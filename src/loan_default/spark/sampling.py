@@ -1,13 +1,17 @@
-"""The modelling table from a Spark DataFrame: everything up to a row budget, above it a
-stratified sample (every default, a fraction of repaid loans) with sample weights.
+"""Pandas tables from a Spark DataFrame: everything up to a row budget, above it a sample by
+class with sample weights.
 
-Weighting each kept loan by 1 / its class's sampling fraction keeps default rates, costs and
-approval rates unbiased; it is standard practice in credit modelling when defaults are the
-scarce class. The sample's size, fractions and weights are returned for MLflow.
+Training loans keep every default and a fraction of repaid loans (`class_fractions`): standard
+practice in credit modelling when defaults are the scarce class. Test loans keep the same
+fraction of each class (`proportional_fractions`), a simple random sample that keeps the default
+rate, so rates, AUCs and per-loan costs need no weights; only totals do. Weighting each kept
+loan by 1 / its class's fraction keeps rates, costs and approval rates unbiased. The sample's
+size, fractions and weights are returned for MLflow.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pandas as pd
@@ -30,15 +34,26 @@ def class_fractions(counts: dict[int, int], budget: int) -> dict[int, float]:
     return fractions
 
 
-def collect_modelling_rows(
-    frame: Any, target: str, budget: int, seed: int
+def proportional_fractions(counts: dict[int, int], budget: int) -> dict[int, float]:
+    """The same fraction of every class: all rows within the budget, above it budget / rows."""
+    total = sum(counts.values())
+    fraction = 1.0 if total <= budget else budget / total
+    return {label: fraction for label in counts}
+
+
+def collect_sampled_rows(
+    frame: Any,
+    target: str,
+    budget: int,
+    seed: int,
+    fractions_rule: Callable[[dict[int, int], int], dict[int, float]] = class_fractions,
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
-    """The rows as pandas, sampled by class above `budget`, with `sample_weight`; and what was
-    done (rows, kept, fractions, weights) for the run's parameters."""
+    """The rows as pandas, sampled by class (`fractions_rule`) above `budget`, with
+    `sample_weight`; and what was done (rows, kept, fractions, weights) for the logs."""
     counts = {
         int(row[target]): int(row["count"]) for row in frame.groupBy(target).count().collect()
     }
-    fractions = class_fractions(counts, budget)
+    fractions = fractions_rule(counts, budget)
     sampled = (
         frame
         if all(f == 1.0 for f in fractions.values())

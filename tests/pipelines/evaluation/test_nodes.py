@@ -1,10 +1,16 @@
 """Evaluation nodes: ranking follows the configured selection, findings follow the numbers."""
 
+import numpy as np
 import pandas as pd
+import pytest
 
-from loan_default.pipelines.evaluation.nodes import compare_strategies, write_model_finding
+from loan_default.pipelines.evaluation.nodes import (
+    compare_strategies,
+    evaluate_test,
+    write_model_finding,
+)
 from loan_default.pipelines.split.nodes import describe_test_set
-from tests.modelling.synthetic import dataset_params, evaluation_params, training_params
+from tests.modelling.synthetic import dataset_params, evaluation_params, make_loans, training_params
 from tests.params import block
 
 METRIC_VALUES = {
@@ -88,3 +94,18 @@ def test_finding_names_a_random_split_as_such():
     )
     assert "held-out test set (random, stratified)" in finding
     assert "out-of-time" not in finding
+
+
+def test_a_sampled_test_set_counts_each_kept_loan_as_the_loans_it_stands_for():
+    loans = make_loans(400, seed=3)
+    rng = np.random.default_rng(3)
+    predictions = pd.DataFrame(
+        {"configuration": "xgboost/none", "row": range(len(loans)), "score": rng.uniform(size=400)}
+    )
+    points = {"xgboost/none": _point("xgboost/none")}
+    args = (predictions, predictions.iloc[:0], points, {})
+    whole = evaluate_test(*args, loans, dataset_params()).iloc[0]
+    sampled = evaluate_test(*args, loans.assign(sample_weight=4.0), dataset_params()).iloc[0]
+    assert sampled["expected_cost_total"] == pytest.approx(4 * whole["expected_cost_total"])
+    for rate in ("roc_auc", "pr_auc", "recall", "approval_rate", "expected_cost_per_loan"):
+        assert sampled[rate] == pytest.approx(whole[rate])

@@ -80,19 +80,32 @@ def test_cutoff_leaving_test_set_single_class_is_an_error(loans):
 def test_summary_reports_counts_rates_and_date_ranges(loans):
     train, test, _ = split_loans(loans, DATASET, SPLIT)
     summary = summarise_split(train, test, DATASET).set_index("split")
-    assert summary.loc["train", "loans"] == len(train)
+    assert summary.loc["train", "loans"] == summary.loc["train", "kept_loans"] == len(train)
     assert summary.loc["test", "defaults"] == test["is_default"].sum()
     assert summary.loc["test", "first_date"] >= "2011-01-01"
     assert summary.loc["train", "last_date"] < "2011-01-01"
 
 
+def test_a_sampled_test_set_is_summarised_as_the_loans_it_stands_for(loans):
+    train, test, _ = split_loans(loans, DATASET, SPLIT)
+    kept = test.iloc[::4].assign(sample_weight=4.0)
+    summary = summarise_split(train, kept, DATASET).set_index("split")
+    assert summary.loc["test", "kept_loans"] == len(kept)
+    assert summary.loc["test", "loans"] == 4 * len(kept)
+    assert summary.loc["test", "defaults"] == 4 * kept["is_default"].sum()
+    assert summary.loc["test", "default_rate"] == round(kept["is_default"].mean(), 4)
+
+
 def test_the_modelling_table_says_how_many_loans_it_stands_for(loans):
-    metrics = describe_modelling_table(loans, DATASET)
+    metrics = describe_modelling_table(loans, loans, DATASET)
     assert metrics["modelling_table.kept_loans"]["value"] == len(loans)
     assert metrics["modelling_table.represented_loans"]["value"] == len(loans)
     sampled = loans.assign(sample_weight=np.where(loans["is_default"] == 1, 1.0, 4.0))
-    metrics = describe_modelling_table(sampled, DATASET)
+    metrics = describe_modelling_table(sampled, loans.iloc[::2].assign(sample_weight=2.0), DATASET)
     repaid = int((loans["is_default"] == 0).sum())
     assert metrics["modelling_table.represented_loans"]["value"] == len(loans) + 3 * repaid
     assert metrics["modelling_table.weight_repaid"]["value"] == 4.0
     assert metrics["modelling_table.weight_default"]["value"] == 1.0
+    assert metrics["test_table.kept_loans"]["value"] == len(loans.iloc[::2])
+    assert metrics["test_table.represented_loans"]["value"] == 2 * len(loans.iloc[::2])
+    assert metrics["test_table.weight_repaid"]["value"] == 2.0

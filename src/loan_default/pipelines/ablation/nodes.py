@@ -20,7 +20,7 @@ from loan_default.modelling.metrics import exposures
 from loan_default.modelling.registry import Configuration
 from loan_default.modelling.results import configuration_metrics, operating_points
 from loan_default.parameters import DEFAULT_MODELS
-from loan_default.schema import target_values
+from loan_default.schema import sample_weights, target_values
 from loan_default.tracking import metric_name
 
 logger = logging.getLogger(__name__)
@@ -174,15 +174,19 @@ def _fitted_figures(
         for name, rule in thresholds.items()
     }  # fmt: skip
     y_train, y_test = target_values(train_loans, dataset), target_values(test_loans, dataset)
+    train_weights = sample_weights(train_loans)
     points = operating_points(
-        cv_predictions, specs, y_train, train_amounts, costs, training["threshold"]["objective"]
-    )
+        cv_predictions, specs, y_train, train_amounts, costs, training["threshold"]["objective"],
+        train_weights,
+    )  # fmt: skip
     folds = configuration_metrics(
-        cv_predictions, points, y_train, train_amounts, costs, per_fold=True
-    )
+        cv_predictions, points, y_train, train_amounts, costs, per_fold=True,
+        weights=train_weights,
+    )  # fmt: skip
     test = configuration_metrics(
-        test_predictions, points, y_test, exposures(test_loans, costs), costs
-    )
+        test_predictions, points, y_test, exposures(test_loans, costs), costs,
+        weights=sample_weights(test_loans),
+    )  # fmt: skip
     means = folds.groupby("configuration")[ABLATION_METRICS].mean()
     test = test.set_index("configuration")
     return {

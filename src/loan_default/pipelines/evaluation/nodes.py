@@ -19,7 +19,7 @@ from loan_default.modelling.metrics import (
     selection_metrics,
 )
 from loan_default.modelling.results import configuration_metrics, configuration_scores
-from loan_default.schema import target_column
+from loan_default.schema import sample_weights, target_column
 
 METRICS = RANKING_METRICS + DECISION_METRICS
 
@@ -32,12 +32,14 @@ def evaluate_test(
     test_loans: pd.DataFrame,
     dataset: dict[str, Any],
 ) -> pd.DataFrame:
-    """Every metric of every configuration and baseline on the test loans."""
+    """Every metric of every configuration and baseline on the test loans (weighted when the
+    Spark environment sampled them above split.test_row_budget)."""
     predictions = pd.concat([test_predictions, baseline_test_predictions], ignore_index=True)
     return configuration_metrics(
         predictions, operating_points | baseline_operating_points,
         test_loans[target_column(dataset)].to_numpy(dtype=int),
         exposures(test_loans, dataset["costs"]), dataset["costs"],
+        weights=sample_weights(test_loans),
     )  # fmt: skip
 
 

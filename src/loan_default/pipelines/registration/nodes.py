@@ -15,7 +15,7 @@ from loan_default.modelling.champion import default_probability, model_of, prepr
 from loan_default.modelling.metrics import GREATER_IS_BETTER, exposures, score_metrics
 from loan_default.modelling.reasons import ReasonExplainer
 from loan_default.profile import ScoringProfile, build_profile, typical_row, typical_values
-from loan_default.schema import RAW_ROW, protected_columns, target_values
+from loan_default.schema import RAW_ROW, protected_columns, sample_weights, target_values
 from loan_default.serving import ChampionHandle, LoanDefaultModel
 from loan_default.spark import is_spark_frame
 
@@ -186,12 +186,14 @@ def _test_metric(
     dataset: dict[str, Any],
     metric: str,
 ) -> float:
+    weights = sample_weights(test_loans)
     values = score_metrics(
         target_values(test_loans, dataset)[rows],
         scores[rows],
         champion.model.threshold,
         exposures(test_loans, dataset["costs"])[rows],
         dataset["costs"],
+        weights=None if weights is None else weights[rows],
     )
     return float(values[metric])
 

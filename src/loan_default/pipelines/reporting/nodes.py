@@ -118,8 +118,16 @@ def render_report(
 def _data_section(split_summary: pd.DataFrame, dropped_columns: pd.DataFrame) -> str:
     reasons = dropped_columns["reason"].str.split(":").str[0].value_counts()
     dropped = ", ".join(f"{count} {reason}" for reason, count in reasons.items())
+    sampled = ""
+    if (split_summary["kept_loans"] < split_summary["loans"]).any():
+        sampled = (
+            "<p>Above a row budget the Spark environment kept a weighted sample (kept_loans): "
+            "every default and a fraction of repaid training loans, the same fraction of each "
+            "class of test loans. Metrics weight each kept loan by the loans it stands for.</p>"
+        )
     return (
         report.table(split_summary, digits=4)
+        + sampled
         + f"<p>Columns removed before modelling: {dropped} (see dropped_columns.csv).</p>"
     )
 

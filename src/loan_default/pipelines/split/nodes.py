@@ -98,21 +98,29 @@ def resolve_split_method(dataset: dict[str, Any], split: dict[str, Any]) -> str:
 def summarise_split(
     train_loans: pd.DataFrame, test_loans: pd.DataFrame, dataset: dict[str, Any]
 ) -> pd.DataFrame:
-    """One row per split: loans, defaults, default rate and date range."""
+    """One row per split: loans and defaults it stands for, default rate, loans kept (fewer
+    only when the Spark environment sampled above a row budget) and date range."""
     target, date_column = target_column(dataset), dataset["date_column"]
     rows = []
     for name, part in (("train", train_loans), ("test", test_loans)):
+        y, weights = part[target].to_numpy(dtype=float), _weights(part)
         row = {
             "split": name,
-            "loans": len(part),
-            "defaults": int(part[target].sum()),
-            "default_rate": round(float(part[target].mean()), 4),
+            "loans": round(float(weights.sum())),
+            "defaults": round(float(weights @ y)),
+            "default_rate": round(float(np.average(y, weights=weights)), 4),
+            "kept_loans": len(part),
         }
         if date_column:
             row["first_date"] = part[date_column].min().date().isoformat()
             row["last_date"] = part[date_column].max().date().isoformat()
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def _weights(loans: pd.DataFrame) -> np.ndarray:
+    weights = sample_weights(loans)
+    return np.ones(len(loans)) if weights is None else weights
 
 
 def assign_cv_folds(
@@ -158,17 +166,18 @@ def describe_cv_folds(
 
 
 def describe_modelling_table(
-    train_loans: pd.DataFrame, dataset: dict[str, Any]
+    train_loans: pd.DataFrame, test_loans: pd.DataFrame, dataset: dict[str, Any]
 ) -> dict[str, dict[str, float]]:
-    """For MLflow: training loans kept, how many they stand for, and each class's weight
-    (1 unless the Spark environment sampled above split.row_budget)."""
-    y = target_values(train_loans, dataset)
-    weights = sample_weights(train_loans)
-    weights = np.ones(len(y)) if weights is None else weights
-    values = {
-        "modelling_table.kept_loans": float(len(y)),
-        "modelling_table.represented_loans": float(weights.sum()),
-        "modelling_table.weight_default": float(weights[y == 1].max(initial=1.0)),
-        "modelling_table.weight_repaid": float(weights[y == 0].max(initial=1.0)),
-    }
+    """For MLflow: training and test loans kept, how many they stand for, and each class's
+    weight (1 unless the Spark environment sampled above split.row_budget or
+    split.test_row_budget)."""
+    values = {}
+    for table, loans in (("modelling_table", train_loans), ("test_table", test_loans)):
+        y, weights = target_values(loans, dataset), _weights(loans)
+        values |= {
+            f"{table}.kept_loans": float(len(y)),
+            f"{table}.represented_loans": float(weights.sum()),
+            f"{table}.weight_default": float(weights[y == 1].max(initial=1.0)),
+            f"{table}.weight_repaid": float(weights[y == 0].max(initial=1.0)),
+        }
     return {metric_name(name): {"value": value, "step": 0} for name, value in values.items()}

@@ -37,7 +37,7 @@ def create_pipeline(**kwargs) -> Pipeline:
             ),
             Node(
                 describe_modelling_table,
-                ["train_loans", "params:dataset"],
+                ["train_loans", "test_loans", "params:dataset"],
                 "modelling_table_metrics",
                 name="describe_modelling_table",
                 tags={"reporting"},
