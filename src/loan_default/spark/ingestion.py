@@ -81,15 +81,33 @@ def collect_raw_rows(raw: DataFrame, rows: Any = None, limit: int | None = None)
 def as_pandas_reads(raw: DataFrame) -> DataFrame:
     """Text values that pandas reads as missing (e.g. "n/a") become null."""
     text = {field.name for field in raw.schema.fields if isinstance(field.dataType, T.StringType)}
-    return raw.select(
+    markers = ", ".join(_sql_text(marker) for marker in PANDAS_MISSING_MARKERS)
+    return raw.selectExpr(
         *[
-            F.when(F.col(f"`{c}`").isin(PANDAS_MISSING_MARKERS), None)
-            .otherwise(F.col(f"`{c}`"))
-            .alias(c)
+            f"CASE WHEN {_quoted(c)} IN ({markers}) THEN NULL ELSE {_quoted(c)} END AS {_quoted(c)}"
             if c in text
-            else F.col(f"`{c}`")
+            else _quoted(c)
             for c in raw.columns
         ]
+    )
+
+
+def _quoted(name: str) -> str:
+    """A column name as a SQL identifier."""
+    return "`" + name.replace("`", "``") + "`"
+
+
+def _sql_text(value: str) -> str:
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def _aggregate(frame: DataFrame, expressions: dict[str, str]) -> dict[str, Any]:
+    """One pass of SQL aggregates over `frame`, by name. Wide tables need hundreds of them:
+    built as SQL text they cost one call to the JVM, not several per column."""
+    return (
+        frame.selectExpr(*[f"{sql} AS {_quoted(name)}" for name, sql in expressions.items()])
+        .first()
+        .asDict()
     )
 
 
@@ -110,9 +128,9 @@ def parse_raw_loans(raw: DataFrame, dataset: dict[str, Any]) -> tuple[DataFrame,
             f"(columns present: {describe_examples(raw.columns)})."
         )
     raw = as_pandas_reads(raw).localCheckpoint()
-    present = raw.agg(
-        F.count(F.lit(1)).alias(RAW_ROW), *[F.count(F.col(f"`{c}`")).alias(c) for c in raw.columns]
-    ).first()
+    present = _aggregate(
+        raw, {RAW_ROW: "count(1)"} | {c: f"count({_quoted(c)})" for c in raw.columns}
+    )
     n_rows = present[RAW_ROW]
     if n_rows == 0:
         raise DataValidationError(f"{source}: the file has no rows (only a header or nothing).")
@@ -207,17 +225,17 @@ def column_profiles(frame: DataFrame) -> dict[str, ColumnProfile]:
     row (every row filled, not constant)."""
     kinds = {field.name: field.dataType for field in frame.schema.fields}
     numeric = {c for c, kind in kinds.items() if isinstance(kind, _NUMERIC)}
-    aggregates = [F.count(F.lit(1)).alias("_rows")]
+    aggregates = {"_rows": "count(1)"}
     for column in frame.columns:
-        value = F.col(f"`{column}`")
-        aggregates += [
-            F.count(value).alias(f"{column}__present"),
-            F.min(value).alias(f"{column}__min"),
-            F.max(value).alias(f"{column}__max"),
-        ]
+        value = _quoted(column)
+        aggregates |= {
+            f"{column}__present": f"count({value})",
+            f"{column}__min": f"min({value})",
+            f"{column}__max": f"max({value})",
+        }
         if column in numeric:
-            aggregates.append(F.sum((value % 1 != 0).cast("int")).alias(f"{column}__fractional"))
-    stats = frame.agg(*aggregates).first().asDict()
+            aggregates[f"{column}__fractional"] = f"sum(CAST({value} % 1 != 0 AS INT))"
+    stats = _aggregate(frame, aggregates)
     rows = stats["_rows"]
     candidates = [
         c
@@ -237,13 +255,13 @@ def _unique_per_row(frame: DataFrame, columns: list[str], rows: int) -> set[str]
     estimate (one pass, no shuffle) first rules out the columns far from one value per row."""
     if not columns:
         return set()
-    estimates = frame.agg(*[F.approx_count_distinct(F.col(f"`{c}`")).alias(c) for c in columns])
+    estimates = _aggregate(frame, {c: f"approx_count_distinct({_quoted(c)})" for c in columns})
     # The estimate's relative error is about 5%: half the rows is far outside it.
-    near = [c for c, count in estimates.first().asDict().items() if count >= rows / 2]
+    near = [c for c, count in estimates.items() if count >= rows / 2]
     if not near:
         return set()
-    distinct = frame.agg(*[F.countDistinct(F.col(f"`{c}`")).alias(c) for c in near])
-    return {c for c, count in distinct.first().asDict().items() if count == rows}
+    distinct = _aggregate(frame, {c: f"count(DISTINCT {_quoted(c)})" for c in near})
+    return {c for c, count in distinct.items() if count == rows}
 
 
 def _profile(column: str, stats: dict, numeric: bool, unique: bool, kinds: dict) -> ColumnProfile:
