@@ -21,6 +21,7 @@ TEST_CONF = {
     # Compiling code for wide plans costs more than running them on a few hundred rows.
     "spark.sql.codegen.wholeStage": "false",
     "spark.sql.adaptive.enabled": "false",
+    "spark.sql.codegen.factoryMode": "NO_CODEGEN",
 }
 
 

@@ -31,7 +31,7 @@ from loan_default.validation import (
     require_both_classes,
 )
 
-from .frames import map_partitions
+from .frames import aggregate, map_partitions, sql_name, sql_text
 from .sampling import collect_sampled_rows, proportional_fractions
 
 logger = logging.getLogger(__name__)
@@ -81,33 +81,14 @@ def collect_raw_rows(raw: DataFrame, rows: Any = None, limit: int | None = None)
 def as_pandas_reads(raw: DataFrame) -> DataFrame:
     """Text values that pandas reads as missing (e.g. "n/a") become null."""
     text = {field.name for field in raw.schema.fields if isinstance(field.dataType, T.StringType)}
-    markers = ", ".join(_sql_text(marker) for marker in PANDAS_MISSING_MARKERS)
+    markers = ", ".join(sql_text(marker) for marker in PANDAS_MISSING_MARKERS)
     return raw.selectExpr(
         *[
-            f"CASE WHEN {_quoted(c)} IN ({markers}) THEN NULL ELSE {_quoted(c)} END AS {_quoted(c)}"
+            f"CASE WHEN {sql_name(c)} IN ({markers}) THEN NULL ELSE {sql_name(c)} END AS {sql_name(c)}"
             if c in text
-            else _quoted(c)
+            else sql_name(c)
             for c in raw.columns
         ]
-    )
-
-
-def _quoted(name: str) -> str:
-    """A column name as a SQL identifier."""
-    return "`" + name.replace("`", "``") + "`"
-
-
-def _sql_text(value: str) -> str:
-    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
-
-
-def _aggregate(frame: DataFrame, expressions: dict[str, str]) -> dict[str, Any]:
-    """One pass of SQL aggregates over `frame`, by name. Wide tables need hundreds of them:
-    built as SQL text they cost one call to the JVM, not several per column."""
-    return (
-        frame.selectExpr(*[f"{sql} AS {_quoted(name)}" for name, sql in expressions.items()])
-        .first()
-        .asDict()
     )
 
 
@@ -128,8 +109,8 @@ def parse_raw_loans(raw: DataFrame, dataset: dict[str, Any]) -> tuple[DataFrame,
             f"(columns present: {describe_examples(raw.columns)})."
         )
     raw = as_pandas_reads(raw).localCheckpoint()
-    present = _aggregate(
-        raw, {RAW_ROW: "count(1)"} | {c: f"count({_quoted(c)})" for c in raw.columns}
+    present = aggregate(
+        raw, {RAW_ROW: "count(1)"} | {c: f"count({sql_name(c)})" for c in raw.columns}
     )
     n_rows = present[RAW_ROW]
     if n_rows == 0:
@@ -227,7 +208,7 @@ def column_profiles(frame: DataFrame) -> dict[str, ColumnProfile]:
     numeric = {c for c, kind in kinds.items() if isinstance(kind, _NUMERIC)}
     aggregates = {"_rows": "count(1)"}
     for column in frame.columns:
-        value = _quoted(column)
+        value = sql_name(column)
         aggregates |= {
             f"{column}__present": f"count({value})",
             f"{column}__min": f"min({value})",
@@ -235,7 +216,7 @@ def column_profiles(frame: DataFrame) -> dict[str, ColumnProfile]:
         }
         if column in numeric:
             aggregates[f"{column}__fractional"] = f"sum(CAST({value} % 1 != 0 AS INT))"
-    stats = _aggregate(frame, aggregates)
+    stats = aggregate(frame, aggregates)
     rows = stats["_rows"]
     candidates = [
         c
@@ -255,12 +236,12 @@ def _unique_per_row(frame: DataFrame, columns: list[str], rows: int) -> set[str]
     estimate (one pass, no shuffle) first rules out the columns far from one value per row."""
     if not columns:
         return set()
-    estimates = _aggregate(frame, {c: f"approx_count_distinct({_quoted(c)})" for c in columns})
+    estimates = aggregate(frame, {c: f"approx_count_distinct({sql_name(c)})" for c in columns})
     # The estimate's relative error is about 5%: half the rows is far outside it.
     near = [c for c, count in estimates.items() if count >= rows / 2]
     if not near:
         return set()
-    distinct = _aggregate(frame, {c: f"count(DISTINCT {_quoted(c)})" for c in near})
+    distinct = aggregate(frame, {c: f"count(DISTINCT {sql_name(c)})" for c in near})
     return {c for c, count in distinct.items() if count == rows}
 
 

@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import pandas as pd
-from pyspark.sql import Column, DataFrame, Window
+from pyspark.sql import DataFrame, Window
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
@@ -27,10 +27,13 @@ from loan_default.preprocessing.missing import (
 )
 from loan_default.schema import RAW_ROW
 
+from .frames import aggregate, sql_name, sql_text
+
 MEDIAN_ACCURACY = 100_000
 _INTEGRAL = (T.ByteType, T.ShortType, T.IntegerType, T.LongType)
 _FRACTIONAL = (T.FloatType, T.DoubleType, T.DecimalType)
 _KINDS = ("native_missing", "empty_strings", "sentinel_codes")
+BLANK = sql_text(r"^\s*$")
 
 
 def plan_missing_values(
@@ -74,38 +77,51 @@ def plan_missing_values(
     return pd.DataFrame(rows, columns=PLAN_COLUMNS)
 
 
-def _masks(column: str, data_type: T.DataType, codes: Sequence[Any] | None) -> dict[str, Column]:
-    """`preprocessing.columns.missing_masks` as Spark conditions (disjoint, never null: a null
-    value is native, and `~native & ...` is false for it)."""
-    value = F.col(column)
-    native = value.isNull()
+def _masks(column: str, data_type: T.DataType, codes: Sequence[Any] | None) -> dict[str, str]:
+    """`preprocessing.columns.missing_masks` as SQL conditions (disjoint, never null: a null
+    value is native, and `NOT native AND ...` is false for it)."""
+    value = sql_name(column)
+    native = f"({value} IS NULL)"
     if isinstance(data_type, T.FloatType | T.DoubleType):
-        native = native | F.isnan(value) | value.isin(float("inf"), float("-inf"))
+        infinite = "CAST('Infinity' AS DOUBLE), CAST('-Infinity' AS DOUBLE)"
+        native = f"({native} OR isnan({value}) OR {value} IN ({infinite}))"
     text = isinstance(data_type, T.StringType)
-    empty = ~native & value.rlike(r"^\s*$") if text else F.lit(False)
+    empty = f"(NOT {native} AND {value} RLIKE {BLANK})" if text else "false"
     if text:
-        codes = [str(code) for code in codes or ()]
+        literals = [sql_text(str(code)) for code in codes or ()]
     else:
-        codes = [c for c in codes or () if isinstance(c, int | float) and not isinstance(c, bool)]
-    sentinel = ~native & ~empty & value.isin(codes) if codes else F.lit(False)
+        literals = [
+            _number(c)
+            for c in codes or ()
+            if isinstance(c, int | float) and not isinstance(c, bool)
+        ]
+    sentinel = (
+        f"(NOT {native} AND NOT {empty} AND {value} IN ({', '.join(literals)}))"
+        if literals
+        else "false"
+    )
     kinds = {"native_missing": native, "empty_strings": empty, "sentinel_codes": sentinel}
-    return kinds | {"any": native | empty | sentinel}
+    return kinds | {"any": f"({native} OR {empty} OR {sentinel})"}
+
+
+def _number(code: int | float) -> str:
+    return str(code) if isinstance(code, int) else f"CAST({sql_text(repr(code))} AS DOUBLE)"
 
 
 def _counts(
-    frame: DataFrame, masks: Mapping[str, Mapping[str, Column]], target: str
+    frame: DataFrame, masks: Mapping[str, Mapping[str, str]], target: str
 ) -> dict[str, dict[str, int]]:
     """Every column's counts (`preprocessing.missing.MissingCounts`) in one pass."""
-    default = F.col(target) == 1
+    default = f"{sql_name(target)} = 1"
 
-    def total(condition: Column) -> Column:
-        return F.sum(F.when(condition, 1).otherwise(0))
+    def total(condition: str) -> str:
+        return f"sum(CASE WHEN {condition} THEN 1 ELSE 0 END)"
 
-    expressions = [F.count(F.lit(1)).alias("rows"), total(default).alias("defaults")]
+    expressions = {"rows": "count(1)", "defaults": total(default)}
     for index, kinds in enumerate(masks.values()):
-        expressions += [total(kinds[kind]).alias(f"{index}_{kind}") for kind in _KINDS]
-        expressions.append(total(kinds["any"] & default).alias(f"{index}_defaults_missing"))
-    result = frame.agg(*expressions).first().asDict()
+        expressions |= {f"{index}_{kind}": total(kinds[kind]) for kind in _KINDS}
+        expressions[f"{index}_defaults_missing"] = total(f"{kinds['any']} AND {default}")
+    result = aggregate(frame, expressions)
     counts = {}
     for index, column in enumerate(masks):
         kinds = {kind: int(result[f"{index}_{kind}"] or 0) for kind in _KINDS}
@@ -120,24 +136,27 @@ def _counts(
 
 
 def _fill_statistics(
-    frame: DataFrame, masks: Mapping[str, Mapping[str, Column]], statistics: Mapping[str, str]
+    frame: DataFrame, masks: Mapping[str, Mapping[str, str]], statistics: Mapping[str, str]
 ) -> dict[str, Any]:
     """Each column's fill statistic over its present values (`preprocessing.fill_statistic`)."""
-    present = {column: F.when(~masks[column]["any"], F.col(column)) for column in statistics}
-    numeric = {
-        "median": lambda value: F.percentile_approx(value, 0.5, MEDIAN_ACCURACY),
-        "mean": F.avg,
-        "max": F.max,
-        "min": F.min,
+    present = {
+        column: f"CASE WHEN NOT {masks[column]['any']} THEN {sql_name(column)} END"
+        for column in statistics
     }
-    aggregations = [
-        numeric[statistic](present[column].cast("double")).alias(column)
+    numeric = {
+        "median": f"percentile_approx({{}}, 0.5, {MEDIAN_ACCURACY})",
+        "mean": "avg({})",
+        "max": "max({})",
+        "min": "min({})",
+    }
+    aggregations = {
+        column: numeric[statistic].format(f"CAST({present[column]} AS DOUBLE)")
         for column, statistic in statistics.items()
         if statistic != "most_frequent"
-    ]
+    }
     fills = {}
     if aggregations:
-        fills = {k: float(v) for k, v in frame.agg(*aggregations).first().asDict().items()}
+        fills = {k: float(v) for k, v in aggregate(frame, aggregations).items()}
     categorical = [
         column for column, statistic in statistics.items() if statistic == "most_frequent"
     ]
@@ -146,18 +165,16 @@ def _fill_statistics(
     return fills
 
 
-def _most_frequent(frame: DataFrame, present: Mapping[str, Column]) -> dict[str, str]:
+def _most_frequent(frame: DataFrame, present: Mapping[str, str]) -> dict[str, str]:
     """The most frequent present value of each text column; ties go to the value seen first
     (lowest raw row), as pandas counts in row order."""
-    first_seen = F.col(RAW_ROW) if RAW_ROW in frame.columns else F.lit(0)
-    pairs = F.explode(
-        F.array(*[
-            F.struct(F.lit(column).alias("name"), value.cast("string").alias("value"))
-            for column, value in present.items()
-        ])
-    )  # fmt: skip
+    first_seen = sql_name(RAW_ROW) if RAW_ROW in frame.columns else "0"
+    pairs = ", ".join(
+        f"named_struct('name', {sql_text(column)}, 'value', CAST({value} AS STRING))"
+        for column, value in present.items()
+    )
     counted = (
-        frame.select(pairs.alias("pair"), first_seen.alias("seen"))
+        frame.selectExpr(f"explode(array({pairs})) AS pair", f"{first_seen} AS seen")
         .where(F.col("pair.value").isNotNull())
         .groupBy("pair.name", "pair.value")
         .agg(F.count(F.lit(1)).alias("count"), F.min("seen").alias("seen"))
