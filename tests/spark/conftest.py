@@ -17,7 +17,13 @@ TEST_CONF = {
     "spark.sql.shuffle.partitions": "1",
     "spark.ui.enabled": "false",
     "spark.sql.execution.arrow.maxRecordsPerBatch": "500",
-    "spark.driver.extraJavaOptions": "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC -XX:-UsePerfData",
+    # Spark's own jars need no bytecode verification in a test JVM: ~1 s of class loading.
+    "spark.driver.extraJavaOptions": " ".join(
+        [
+            "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC -XX:-UsePerfData",
+            "-XX:+UnlockDiagnosticVMOptions -XX:-BytecodeVerificationRemote",
+        ]
+    ),
     # Compiling code for wide plans costs more than running them on a few hundred rows.
     "spark.sql.codegen.wholeStage": "false",
     "spark.sql.adaptive.enabled": "false",
