@@ -284,17 +284,13 @@ def split_loans(
         draw = F.rand(split["random_state"])
         is_test = draw < F.lit(split["test_size"])
     population = loans.where(~is_test)
-    train_rows, sampling = collect_sampled_rows(
-        population, target, split["row_budget"], split["random_state"]
+    train_rows, _ = collect_sampled_rows(
+        population, target, split["row_budget"], split["random_state"], label="training loans"
     )
-    if sampling["kept"] < sampling["rows"]:
-        logger.info("Training loans sampled above the row budget: %s", sampling)
-    test_rows, sampling = collect_sampled_rows(
+    test_rows, _ = collect_sampled_rows(
         loans.where(is_test), target, split["test_row_budget"], split["random_state"],
-        proportional_fractions,
+        proportional_fractions, label="test loans",
     )  # fmt: skip
-    if sampling["kept"] < sampling["rows"]:
-        logger.info("Test loans sampled above the test row budget: %s", sampling)
     ordered = [frame.sort_values(RAW_ROW, kind="stable") for frame in (train_rows, test_rows)]
     train, test = (frame.reset_index(drop=True) for frame in ordered)
     for name, part in (("training", train), ("test", test)):

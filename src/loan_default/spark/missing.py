@@ -31,7 +31,6 @@ from .frames import aggregate, sql_name, sql_text
 
 MEDIAN_ACCURACY = 100_000
 _INTEGRAL = (T.ByteType, T.ShortType, T.IntegerType, T.LongType)
-_FRACTIONAL = (T.FloatType, T.DoubleType, T.DecimalType)
 _KINDS = ("native_missing", "empty_strings", "sentinel_codes")
 BLANK = sql_text(r"^\s*$")
 

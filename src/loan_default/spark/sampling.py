@@ -11,6 +11,7 @@ size, fractions and weights are returned for MLflow.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import Any
 
@@ -18,6 +19,8 @@ import pandas as pd
 from pyspark.sql import functions as F
 
 from loan_default.schema import SAMPLE_WEIGHT as WEIGHT_COLUMN
+
+logger = logging.getLogger(__name__)
 
 
 def class_fractions(counts: dict[int, int], budget: int) -> dict[int, float]:
@@ -47,9 +50,10 @@ def collect_sampled_rows(
     budget: int,
     seed: int,
     fractions_rule: Callable[[dict[int, int], int], dict[int, float]] = class_fractions,
+    label: str = "rows",
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
     """The rows as pandas, sampled by class (`fractions_rule`) above `budget`, with
-    `sample_weight`; and what was done (rows, kept, fractions, weights) for the logs."""
+    `sample_weight`; and what was done (rows, kept, fractions, weights), logged when sampled."""
     counts = {
         int(row[target]): int(row["count"]) for row in frame.groupBy(target).count().collect()
     }
@@ -73,4 +77,6 @@ def collect_sampled_rows(
         "weight_default": 1.0 / fractions.get(1, 1.0),
         "weight_repaid": 1.0 / fractions.get(0, 1.0),
     }
+    if summary["kept"] < summary["rows"]:
+        logger.info("%s sampled above their row budget: %s", label.capitalize(), summary)
     return rows, summary
