@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from kedro.config import OmegaConfigLoader
 from omegaconf import OmegaConf
 
 from loan_default.parameters import validate_parameters
+from loan_default.validation import ConfigurationError
 
 # Environments whose outputs live directly under data/ (the default run and base itself).
 SHARED_ROOT_ENVS = {"base", "local"}
@@ -21,6 +23,20 @@ def env_data_root(env: str) -> str:
 def env_suffixed(name: str, env: str) -> str:
     """`name` for the default run, `name-<env>` otherwise (MLflow experiment, registered model)."""
     return name if env in SHARED_ROOT_ENVS else f"{name}-{env}"
+
+
+def _one_experiment_name(mlflow_conf: dict[str, Any]) -> dict[str, Any]:
+    """The MLflow configuration, refused when MLFLOW_EXPERIMENT_NAME names another experiment:
+    the experiment's one home is `mlflow_experiment` in the environment's globals.yml."""
+    configured = (mlflow_conf.get("tracking") or {}).get("experiment", {}).get("name")
+    variable = os.environ.get("MLFLOW_EXPERIMENT_NAME")
+    if variable and configured and variable != configured:
+        raise ConfigurationError(
+            f"MLFLOW_EXPERIMENT_NAME={variable!r} names another MLflow experiment than this "
+            f"environment's {configured!r}. The experiment has one home, `mlflow_experiment` in "
+            "conf/<env>/globals.yml: set it there (or use another --env) and unset the variable."
+        )
+    return mlflow_conf
 
 
 class ProjectConfigLoader(OmegaConfigLoader):
@@ -55,6 +71,8 @@ class ProjectConfigLoader(OmegaConfigLoader):
         # created would otherwise resolve `${globals:...}` and the env resolvers for both.
         self._register_env_resolvers()
         self._register_globals_resolver()
+        if key == "mlflow":
+            return _one_experiment_name(super().__getitem__(key))
         if key != "parameters" or key in self:
             return super().__getitem__(key)
         if not self.runtime_params:

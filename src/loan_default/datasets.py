@@ -128,15 +128,18 @@ class MlflowChampionDataset(AbstractDataset[LoanDefaultModel, ChampionHandle]):
 
 
 class ModelRegistrationDataset(AbstractDataset[dict[str, Any], dict[str, str]]):
-    """Saving a registration request registers a new version and applies the alias decision,
-    all or nothing (see `tracking.register_champion`); loading gives what was done."""
+    """Saving a registration request registers a new version of `model_name` and applies the
+    `alias` decision, all or nothing (see `tracking.register_champion`); loading gives what was
+    done. Name and alias come from the environment's globals, the one home of both."""
 
-    def __init__(self) -> None:
+    def __init__(self, model_name: str, alias: str = "champion") -> None:
+        self._model_name = model_name
+        self._alias = alias
         self._outcome: dict[str, str] | None = None
 
     def save(self, data: dict[str, Any]) -> None:
         """Register, tag and (maybe) promote."""
-        self._outcome = tracking.register_champion(data)
+        self._outcome = tracking.register_champion(data, self._model_name, self._alias)
 
     def load(self) -> dict[str, str]:
         """Registered version, alias and whether it moved."""
@@ -145,7 +148,7 @@ class ModelRegistrationDataset(AbstractDataset[dict[str, Any], dict[str, str]]):
         return self._outcome
 
     def _describe(self) -> dict[str, Any]:
-        return {"outcome": self._outcome}
+        return {"model_name": self._model_name, "alias": self._alias, "outcome": self._outcome}
 
 
 class MlflowChildRunsDataset(AbstractDataset[list[dict[str, Any]], list[str]]):

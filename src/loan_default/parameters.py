@@ -680,11 +680,18 @@ class Evaluation(Block):
         return value if value is None else _known(value, GREATER_IS_BETTER, "metric")
 
 
-class Registry(Block):
-    """MLflow registry: where the champion goes and when the alias moves."""
+# Facts with one home elsewhere: a parameter of that name is an error that says where it lives.
+MOVED_TO_GLOBALS = {
+    "model_name": "registered_model",
+    "alias": "champion_alias",
+    "experiment": "mlflow_experiment",
+}
 
-    model_name: str = "loan-default"
-    alias: str = "champion"
+
+class Registry(Block):
+    """When the champion's alias moves. Which registered model and alias: `registered_model`
+    and `champion_alias` in the environment's globals.yml, their one home."""
+
     # The test metric a challenger must improve; null = training.selection.primary_metric (the
     # validated parameters carry the resolved name).
     metric: str | None = None
@@ -695,6 +702,17 @@ class Registry(Block):
     @classmethod
     def _metric(cls, value: str | None) -> str | None:
         return value if value is None else _known(value, GREATER_IS_BETTER, "metric")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _names_live_in_globals(cls, values: Any) -> Any:
+        for key in set(values or {}) & set(MOVED_TO_GLOBALS):
+            raise ValueError(
+                f"{key}: not a parameter; the registered model's name, alias and MLflow "
+                f"experiment have one home, `{MOVED_TO_GLOBALS[key]}` in "
+                "conf/<env>/globals.yml (the catalog, tracking and registration all read it)"
+            )
+        return values
 
 
 class Reasons(Block):

@@ -186,14 +186,14 @@ def _pip_requirements() -> list[str]:
     return [f"{name}=={version(name)}" for name in packages]
 
 
-def register_champion(request: dict[str, Any]) -> dict[str, str]:
-    """Register the run's champion as a new version and move the alias if the decision says so.
+def register_champion(request: dict[str, Any], name: str, alias: str) -> dict[str, str]:
+    """Register the run's champion as a new version of `name` and move `alias` to it if the
+    decision says so.
 
     All or nothing: if tagging or the alias move fails, the new version is deleted and the alias
     is put back, so a failed run never leaves a registered or promoted model behind.
     """
     client = mlflow.MlflowClient()
-    name, alias = request["model_name"], request["alias"]
     previous = alias_holder(client, name, alias)
     version = mlflow.register_model(request["model_uri"], name, tags=request["version_tags"])
     try:

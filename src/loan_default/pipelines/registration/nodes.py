@@ -216,7 +216,6 @@ def request_registration(
     promotion_decision: dict[str, Any],
     champion_metrics: dict[str, Any],
     loan_report: str,
-    registry: dict[str, Any],
 ) -> dict[str, Any]:
     """What to register and whether to move the alias; waits for the report, so registering is
     the last thing a run does and a run that fails anywhere registers nothing."""
@@ -236,8 +235,6 @@ def request_registration(
     }
     return {
         "model_uri": challenger.uri,
-        "model_name": registry["model_name"],
-        "alias": registry["alias"],
         "promote": bool(promotion_decision["promote"]),
         "version_tags": version_tags,
     }

@@ -76,7 +76,6 @@ def create_pipeline(**kwargs) -> Pipeline:
                     "promotion_decision",
                     "champion_metrics",
                     "loan_report",
-                    "params:registry",
                 ],
                 "champion_registration",
                 name="register_champion",
