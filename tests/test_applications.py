@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import logging
+from types import SimpleNamespace
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -9,8 +12,10 @@ import pytest
 from loan_default.applications import (
     PROBLEM_COLUMNS,
     check_applications,
+    floor_unseen_categories,
     hard_bounds,
     input_types,
+    summarise_problems,
 )
 from loan_default.pipelines.score.nodes import score_applications
 from loan_default.profile import build_profile
@@ -130,13 +135,17 @@ def test_a_missing_input_column_stops_the_batch(champion):
 def test_the_pyfunc_model_returns_an_error_column_instead_of_failing(champion):
     batch = _batch(amount=(1, -500.0), income=(2, 1e15))
     predicted = champion.predict(None, batch)
-    assert list(predicted.columns) == ["probability_of_default", "error", "warning"]
+    assert list(predicted.columns) == [
+        "probability_of_default", "decision", "review_reason", "error", "warning",
+    ]  # fmt: skip
     assert np.isnan(predicted.loc[1, "probability_of_default"])
-    assert predicted.loc[1, "error"] == "amount = -500.0: below 0"
+    assert predicted.loc[1, ["decision", "error"]].tolist() == ["", "amount = -500.0: below 0"]
     assert predicted.loc[2, "warning"].startswith("income = 1000000000000000.0: far outside")
     assert predicted.loc[[0, 2, 3], "probability_of_default"].tolist() == pytest.approx(
         [0.11, 0.15, 0.12]
     )
+    assert predicted.loc[[0, 2, 3], "decision"].tolist() == ["approve", "refer", "approve"]
+    assert "income" in predicted.loc[2, "review_reason"]
     assert (predicted.loc[[0, 2, 3], "error"] == "").all()
 
 
@@ -158,18 +167,111 @@ def test_identifier_columns_are_carried_to_the_scored_rows(champion):
 
 
 def test_a_text_column_is_optional_at_scoring_time_and_read_as_empty_with_a_warning(
-    raw_training,
+    raw_training, caplog
 ):
     dataset = {**DATASET, "text_columns": {"purpose_text": {}}}
     raw = raw_training.assign(purpose_text=["car", "bills", None, "home", "bills", "car"])
     champion = package(raw, dataset)
     assert champion.input_types["purpose_text"] == "text"
     assert "purpose_text" not in champion.profile.categories  # never "an unseen category"
-    valid, problems = check_applications(_batch(), champion)  # no purpose_text column at all
+    with caplog.at_level(logging.WARNING, logger="loan_default.applications"):
+        valid, problems = check_applications(_batch(), champion)  # no purpose_text column
     assert valid["application_row"].tolist() == [1, 2, 3, 4]
     assert valid["purpose_text"].isna().all()
-    warned = problems[problems["column"] == "purpose_text"]
-    assert len(warned) == 4 and set(warned["severity"]) == {"warning"}
-    assert warned["problem"].str.contains("scored as empty text").all()
+    assert problems.empty, "one warning for the batch, not one per application"
+    said = [r.getMessage() for r in caplog.records if "purpose_text" in r.getMessage()]
+    assert len(said) == 1 and "scored as if its text were empty" in said[0]
+    predicted = champion.predict(None, _batch())
+    assert (predicted["error"] == "").all() and predicted["probability_of_default"].notna().all()
     with_text, quiet = check_applications(_batch().assign(purpose_text="new text"), champion)
     assert quiet.empty and with_text["purpose_text"].eq("new text").all()
+
+
+def test_problems_read_back_from_csv_are_summarised_whatever_their_values(tmp_path):
+    """The score pipeline reads the problems table back from CSV: numbers and blanks too."""
+    for values in (["1e+15", "-5000"], ["", "x"]):
+        table = pd.DataFrame(
+            {
+                "application_row": [1, 2],
+                "severity": ["warning", "error"],
+                "column": ["annual_inc", "loan_amnt"],
+                "value": values,
+                "problem": ["far outside", "below 0"],
+            }
+        )
+        table.to_csv(tmp_path / "errors.csv", index=False)
+        back = pd.read_csv(tmp_path / "errors.csv")  # value read as float, or NaN
+        rows = pd.Series([1, 2, 3])
+        warned = summarise_problems(rows, back, "warning")
+        assert warned.tolist()[1:] == ["", ""] and warned[0].startswith("annual_inc = ")
+        assert summarise_problems(rows, back.iloc[:0], "error").tolist() == ["", "", ""]
+
+
+def test_a_batch_with_numeric_and_mixed_problems_is_scored(champion):
+    numeric = _batch(income=(0, 1e15), amount=(1, -5000.0))
+    mixed = _batch(income=(0, 1e15), home=(1, "CASTLE"), rate=(2, "lots"))
+    for batch in (numeric, mixed):
+        predicted = champion.predict(None, batch)
+        assert predicted.loc[0, "decision"] == "refer"
+        assert (predicted["error"] != "").sum() == 1
+
+
+ORDERED = block(
+    "dataset",
+    {
+        "target": {"column": "status", "output_column": "is_default"},
+        "column_types": {"rate": "percent"},
+        "categorical_orders": {"grade": ["A", "B", "C"]},
+    },
+)
+
+
+@pytest.fixture
+def graded(raw_training: pd.DataFrame) -> LoanDefaultModel:
+    raw = raw_training.assign(grade=["A", "C", "B", "A", "C", "B"]).drop(columns="paid")
+    return package(raw.assign(paid=0.0), ORDERED)
+
+
+def test_known_levels_in_another_case_or_spacing_are_read_as_the_level(graded):
+    batch = _batch().assign(grade=["a", " b ", "C", "B"], home=["rent", "OWN ", "RENT", "OWN"])
+    valid, problems = check_applications(batch, graded)
+    assert valid["grade"].tolist() == ["A", "B", "C", "B"]
+    assert valid["home"].tolist() == ["RENT", "OWN", "RENT", "OWN"]
+    assert set(problems["severity"]) == {"warning"} and len(problems) == 3  # "OWN " parses as OWN
+    assert problems["problem"].str.contains("read as the known level").all()
+
+
+def test_an_unseen_level_of_an_ordered_category_is_an_error_not_a_safe_score(graded):
+    valid, problems = check_applications(_batch().assign(grade=["Z", "A", "A9", "B"]), graded)
+    assert valid["application_row"].tolist() == [2, 4]
+    errors = problems[problems["severity"] == "error"]
+    assert errors["application_row"].tolist() == [1, 3]
+    assert errors["problem"].str.contains("ordered category grade").all()
+
+
+def test_an_unseen_unordered_category_is_never_safer_than_the_riskiest_known_level():
+    risk = {"RENT": 0.30, "OWN": 0.10, "MORTGAGE": 0.05}
+
+    def predict(frame: pd.DataFrame) -> np.ndarray:  # an unknown level reads as the safest
+        return frame["home"].map(risk).fillna(0.01).to_numpy()
+
+    applications = pd.DataFrame({"home": ["CASTLE", "OWN", None]})
+    profile = SimpleNamespace(categories={"home": sorted(risk)})
+    floored = floor_unseen_categories(
+        applications, predict(applications), predict, profile, {"categorical_orders": {}}
+    )
+    assert floored.tolist() == [0.30, 0.10, 0.01], "only the unseen category is raised"
+    rule = {"categorical_orders": {}, "unseen_categories": {"home": "as_unknown"}}
+    kept = floor_unseen_categories(applications, predict(applications), predict, profile, rule)
+    assert kept.tolist() == [0.01, 0.10, 0.01], "a written rule keeps the encoder's unknown"
+
+
+def test_a_value_far_outside_the_training_range_is_referred_never_approved(champion):
+    handle = ChampionHandle(champion, "models:/m/1", "run-1", "m", "1")
+    valid, problems = check_applications(_batch(income=(0, 1e15)), champion)
+    scored = score_applications(
+        valid, problems, handle, {"reasons": {"count": 2, "for_approved": False}}
+    )
+    assert scored.loc[0, "decision"] == "refer" and "income" in scored.loc[0, "review_reason"]
+    assert scored.loc[0, "reason_1"] == "", "a referral is not an adverse action"
+    assert (scored.loc[1:, "review_reason"] == "").all()

@@ -38,6 +38,10 @@ class RegisteredChampionDataset(AbstractDataset[None, ChampionHandle | None]):
     `model_version` is an alias (`champion`), a version number, or `latest`: the newest version whose
     training run finished (for development; a failed or killed run's model is never picked).
     With `missing_ok`, a registry without that model or alias loads as None.
+
+    The registry is read once per run: the first load resolves the alias to a version and every
+    later load of the same run returns that very model, so validation, scoring, reasons and drift
+    use one version even while another run moves the alias.
     """
 
     def __init__(
@@ -47,9 +51,15 @@ class RegisteredChampionDataset(AbstractDataset[None, ChampionHandle | None]):
         self._model_name = model_name
         self._version = str(model_version)
         self._missing_ok = missing_ok
+        self._resolved: tuple[ChampionHandle | None] | None = None
 
     def load(self) -> ChampionHandle | None:
-        """The champion and where it came from."""
+        """The champion and where it came from (resolved at the first load of the run)."""
+        if self._resolved is None:
+            self._resolved = (self._resolve(),)
+        return self._resolved[0]
+
+    def _resolve(self) -> ChampionHandle | None:
         client = mlflow.MlflowClient()
         found = self._find(client)
         if found is None:
@@ -86,7 +96,12 @@ class RegisteredChampionDataset(AbstractDataset[None, ChampionHandle | None]):
         raise DatasetError("RegisteredChampionDataset is read-only.")
 
     def _describe(self) -> dict[str, Any]:
-        return {"model_name": self._model_name, "model_version": self._version}
+        resolved = self._resolved[0] if self._resolved else None
+        return {
+            "model_name": self._model_name,
+            "model_version": self._version,
+            "resolved_version": resolved.version if resolved else None,
+        }
 
 
 def _newest_finished_version(client: mlflow.MlflowClient, name: str) -> Any:

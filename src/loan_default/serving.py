@@ -14,7 +14,14 @@ import mlflow
 import numpy as np
 import pandas as pd
 
-from loan_default.applications import ROW, check_applications, summarise_problems
+from loan_default.applications import (
+    ROW,
+    check_applications,
+    decisions,
+    floor_unseen_categories,
+    review_reasons,
+    summarise_problems,
+)
 from loan_default.modelling.champion import as_threshold_classifier
 from loan_default.profile import ScoringProfile
 
@@ -46,20 +53,46 @@ class LoanDefaultModel(mlflow.pyfunc.PythonModel):
         """Operating threshold: reject at or above this probability of default."""
         return float(self.champion.threshold)
 
+    def assess(self, valid: pd.DataFrame, probability: np.ndarray) -> pd.DataFrame:
+        """For checked rows and the champion's probability of each: the probability no lower
+        than with the riskiest known level of an unseen category, the decision (approve, reject,
+        or refer when a value is far outside the training range) and the review reason."""
+        floored = floor_unseen_categories(
+            valid, probability, self._default_probability, self.profile, self.dataset
+        )
+        review = review_reasons(valid, self.profile)
+        return pd.DataFrame(
+            {
+                "probability_of_default": floored,
+                "decision": decisions(floored, self.threshold, review),
+                "review_reason": review.to_numpy(dtype=object),
+            },
+            index=valid.index,
+        )
+
+    def _default_probability(self, applications: pd.DataFrame) -> np.ndarray:
+        return self.champion.predict_proba(applications)[:, 1]
+
     def predict(
         self, context: Any, model_input: pd.DataFrame, params: dict | None = None
     ) -> pd.DataFrame:
-        """Per application row: probability of default, or the error that kept it from being
-        scored; and any warning (far outside the training range, unseen category)."""
+        """Per application row: probability of default and decision, or the error that kept it
+        from being scored (no probability, no decision); the review reason of a referral and any
+        warning (a value far outside the training range, an unseen or re-cased category)."""
         valid, problems = check_applications(pd.DataFrame(model_input), self)
         rows = pd.Series(np.arange(1, len(model_input) + 1))
-        probability = pd.Series(np.nan, index=rows)
+        assessed = pd.DataFrame(
+            {"probability_of_default": np.nan, "decision": "", "review_reason": ""},
+            index=rows.to_numpy(),
+        )
         if len(valid):
-            scores = self.champion.predict_proba(valid)[:, 1]
-            probability[valid[ROW].to_numpy()] = scores
+            scored = self.assess(valid, self._default_probability(valid))
+            assessed.loc[valid[ROW].to_numpy(), list(scored)] = scored.to_numpy()
         return pd.DataFrame(
             {
-                "probability_of_default": probability.to_numpy(dtype="float64"),
+                "probability_of_default": assessed["probability_of_default"].to_numpy("float64"),
+                "decision": assessed["decision"].to_numpy(dtype=object),
+                "review_reason": assessed["review_reason"].to_numpy(dtype=object),
                 "error": summarise_problems(rows, problems, "error").to_numpy(),
                 "warning": summarise_problems(rows, problems, "warning").to_numpy(),
             }

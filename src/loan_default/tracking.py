@@ -160,11 +160,19 @@ def log_champion_model(package: LoanDefaultModel) -> mlflow.models.model.ModelIn
         )
     # Values are typed by the project's own parsers, which accept both raw formats ("11.22%"
     # or 0.1122, "36 months" or 36); MLflow checks only that every column is present.
+    # Free-text columns are optional: a batch without one is scored as if its text were empty.
     signature = ModelSignature(
-        inputs=Schema([ColSpec(AnyType(), column) for column in package.input_types]),
+        inputs=Schema(
+            [
+                ColSpec(AnyType(), column, required=kind != "text")
+                for column, kind in package.input_types.items()
+            ]
+        ),
         outputs=Schema(
             [
                 ColSpec("double", "probability_of_default"),
+                ColSpec("string", "decision"),
+                ColSpec("string", "review_reason"),
                 ColSpec("string", "error"),
                 ColSpec("string", "warning"),
             ]

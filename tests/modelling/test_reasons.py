@@ -238,3 +238,17 @@ def test_a_batch_without_rejections_has_no_contributions_to_compute(loans):
         assert contributions.shape == (0, 4)
         reasons = describe_reasons(contributions, loans.head(0), Wording(), count=4)
         assert list(reasons.columns)[:2] == ["reason_1", "reason_1_contribution"]
+
+
+def test_a_rejection_at_a_probability_of_exactly_one_still_gets_its_reasons(loans):
+    """p(1 - p) is 0 at PD 1.0 in floating point: the reasons keep their log-odds order."""
+    linear = MODELS["logistic_regression"].build({"C": 1.0, "max_iter": 500}, 0, 1)
+    model = champion(loans, linear)
+    explainer = explainer_for(model, loans)
+    absurd = loans.head(3).assign(utilisation=1e6, home="RENT")  # log-odds in the millions
+    features = preprocessor_of(model).transform(absurd)
+    assert (default_probability(model, features) == 1.0).all()
+    contributions = explainer.contributions(features)
+    names, _ = top_reasons(contributions, 2)
+    assert (names[:, 0] == "utilisation").all()
+    assert (names != "").all(axis=1).any()

@@ -44,6 +44,16 @@ def _sigmoid(log_odds: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-log_odds))
 
 
+# The slope p(1 - p) of the probability in log-odds is 0 where p rounds to exactly 0 or 1 in
+# floating point; floored, such an applicant's reasons keep their log-odds order instead of
+# vanishing (a rejection at PD 1.0 still gets its reasons).
+MIN_SLOPE = 1e-12
+
+
+def _slope(probability: np.ndarray) -> np.ndarray:
+    return np.maximum(probability * (1 - probability), MIN_SLOPE)
+
+
 def additive_parts(
     estimator: BaseEstimator, X: pd.DataFrame, exact: bool = False
 ) -> list[Part] | None:
@@ -127,7 +137,7 @@ class ReasonExplainer:
         if parts is None:
             return self._occlusion(X)
         encoded = sum(
-            weight * (probability * (1 - probability))[:, None] * (contributions - baseline)
+            weight * _slope(probability)[:, None] * (contributions - baseline)
             for (contributions, probability, weight), baseline in zip(
                 parts, self.baselines, strict=True
             )

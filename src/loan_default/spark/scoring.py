@@ -29,7 +29,10 @@ from .ingestion import with_row_numbers
 
 logger = logging.getLogger(__name__)
 
-UDF_RESULT = "probability_of_default double, error string, warning string"
+UDF_RESULT = (
+    "probability_of_default double, decision string, review_reason string, error string, "
+    "warning string"
+)
 TAIL = ["warnings", "model_name", "model_version", "model_run_id"]
 
 
@@ -81,8 +84,8 @@ def typed_valid_rows(numbered: DataFrame, champion: ChampionHandle, columns: lis
 
 
 def score_with_udf(numbered: DataFrame, champion: ChampionHandle) -> DataFrame:
-    """Probability, error and warning per row from the registered model (spark_udf), the
-    decision at its threshold and which model scored."""
+    """Probability, decision (approve, reject, refer), review reason, error and warning per row
+    from the registered model (spark_udf), and which model scored."""
     spark = numbered.sparkSession
     inputs = [c for c in champion.model.input_types if c in numbered.columns]
     udf = mlflow.pyfunc.spark_udf(spark, champion.uri, result_type=UDF_RESULT, env_manager="local")
@@ -94,8 +97,9 @@ def score_with_udf(numbered: DataFrame, champion: ChampionHandle) -> DataFrame:
         ROW,
         *identifiers,
         probability.alias("probability_of_default"),
-        F.when(probability >= threshold, "reject").otherwise("approve").alias("decision"),
+        F.col("_scored.decision").alias("decision"),
         F.lit(round(threshold, 6)).alias("threshold"),
+        F.coalesce(F.col("_scored.review_reason"), F.lit("")).alias("review_reason"),
         F.nullif(F.col("_scored.error"), F.lit("")).alias("error"),
         F.coalesce(F.col("_scored.warning"), F.lit("")).alias("warnings"),
         F.lit(champion.name).alias("model_name"),
@@ -150,7 +154,7 @@ def reasons_table(
         probability = default_probability(model.champion, features)
         explained = np.ones(len(valid), dtype=bool)
         if not for_approved:
-            explained = probability >= model.threshold
+            explained = model.assess(valid, probability)["decision"].to_numpy() == "reject"
         table = explain(champion, valid, features, explained, count)
         table.insert(0, ROW, valid[ROW].to_numpy())
         return table

@@ -72,13 +72,21 @@ def score_applications(
     model = champion.model.champion
     logger.info("Scoring %d applications with %s", len(applications), champion.describe())
     features = preprocessor_of(model).transform(applications)  # once: scores and reasons
-    probability = default_probability(model, features)
+    assessed = champion.model.assess(applications, default_probability(model, features))
     identifiers = [c for c in champion.model.dataset["identifier_columns"] if c in applications]
     scored = applications[[ROW, *identifiers]].reset_index(drop=True)
-    scored["probability_of_default"] = probability.round(6)
-    rejected = probability >= model.threshold
-    scored["decision"] = np.where(rejected, "reject", "approve")
+    scored["probability_of_default"] = assessed["probability_of_default"].to_numpy().round(6)
+    scored["decision"] = assessed["decision"].to_numpy()
     scored["threshold"] = round(model.threshold, 6)
+    scored["review_reason"] = assessed["review_reason"].to_numpy()
+    rejected = scored["decision"].to_numpy() == "reject"
+    referred = int((scored["decision"] == "refer").sum())
+    if referred:
+        logger.warning(
+            "%d application(s) referred to manual review: values far outside the training range "
+            "(column review_reason)",
+            referred,
+        )
     reasons = score["reasons"]
     explained = np.ones(len(scored), dtype=bool) if reasons["for_approved"] else rejected
     started = time.perf_counter()
