@@ -90,3 +90,22 @@ def test_an_empty_configured_column_names_the_keys_that_use_it(project, tracking
         run_kedro(project, "loan")
     assert _outputs(project) == []
     assert [run.info.status for run in _runs(tracking_uri)] == ["FAILED"]
+
+
+def test_a_gzip_truncated_past_its_first_lines_is_named_before_any_node(project, tracking_uri):
+    raw_file = project / "data" / "01_raw" / "loans_sample.csv.gz"
+    data = raw_file.read_bytes()
+    raw_file.write_bytes(data[: len(data) * 6 // 10])
+    with pytest.raises(Exception, match=r"loans_sample\.csv\.gz: the gzip file is truncated or"):
+        run_kedro(project, "loan")
+    assert _outputs(project) == [] and _runs(tracking_uri) == []
+
+
+def test_an_empty_text_column_stops_before_training(project, tracking_uri):
+    _rewrite_raw(project, lambda frame, path: frame.assign(desc=None).to_csv(path, index=False))
+    with pytest.raises(
+        Exception, match=r"column 'desc' is empty.*dataset\.text_columns uses it.*optional_text"
+    ):
+        run_kedro(project, "loan")
+    assert _outputs(project) == []
+    assert [run.info.status for run in _runs(tracking_uri)] == ["FAILED"]

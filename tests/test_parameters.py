@@ -178,3 +178,20 @@ def test_the_registry_compares_on_the_primary_metric_unless_told_otherwise():
         {"dataset": REQUIRED_DATASET, "training": selection, "registry": {"metric": "ks"}}
     )
     assert validated["registry"]["metric"] == "ks"
+
+
+def test_an_optional_text_column_must_be_one_of_the_text_columns():
+    texts = {"text_columns": {"desc": {}}}
+    message = _error({"dataset": {**REQUIRED_DATASET, **texts, "optional_text_columns": ["dsc"]}})
+    assert (
+        "dataset.optional_text_columns: 'dsc' is not one of dataset.text_columns (desc)" in message
+    )
+    dataset = block("dataset", {**texts, "optional_text_columns": ["desc"]})
+    assert dataset["optional_text_columns"] == ["desc"]
+    assert block("dataset")["optional_text_columns"] == []
+
+
+def test_duplicates_stop_above_one_percent_of_exact_copies_by_default():
+    assert block("dataset")["duplicates"] == {"action": "error", "max_exact_share": 0.01}
+    message = _error({"dataset": {**REQUIRED_DATASET, "duplicates": {"max_exact_share": 2}}})
+    assert "dataset.duplicates.max_exact_share" in message

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import bz2
 import copy
+import functools
 import gzip
+import io
 import logging
+import lzma
 import zipfile
 from pathlib import Path
 
@@ -12,8 +16,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from loan_default.raw_file import check_empty_columns, inspect_raw_file
-from loan_default.validation import DataValidationError
+from loan_default.config_checks import check_dataset_config, check_header
+from loan_default.raw_file import check_empty_columns, inspect_raw_file, require_intact
+from loan_default.validation import ConfigurationError, DataValidationError
 
 NAMING_BLOCKS = (
     "encoders",
@@ -161,15 +166,74 @@ def test_single_column_file_is_not_a_delimiter_problem(tmp_path: Path):
     assert inspect_raw_file(path) == ["id"]
 
 
-def test_only_the_start_of_a_large_gzip_is_read(tmp_path: Path):
-    rows = [[str(i), *ROWS[0][1:]] for i in range(50_000)]
-    data = gzip.compress(table(rows=rows).encode())
-    # Cut the end off: reading the whole file would fail.
+@functools.cache
+def large_table() -> bytes:
+    """About 400 KB of CSV: six times what the header inspection samples."""
+    values = np.random.default_rng(0).integers(1000, 40000, (8_000, 3)).astype(str)
+    return table(rows=[[str(i), *row, *ROWS[0][4:]] for i, row in enumerate(values)]).encode()
+
+
+@functools.cache
+def compressed(method: str, data: bytes) -> bytes:
+    """`data` compressed as a file of `method` would be (zip: one member)."""
+    if method == "zip":
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+            archive.writestr("loans.csv", data)
+        return buffer.getvalue()
+    return {"gz": gzip.compress, "bz2": bz2.compress, "xz": lzma.compress}[method](data)
+
+
+def truncated(data: bytes) -> bytes:
+    """The first 60% of the bytes, as an interrupted download leaves them."""
+    return data[: len(data) * 6 // 10]
+
+
+def flipped(data: bytes) -> bytes:
+    """64 bytes in the middle inverted, as a bad disk or transfer leaves them."""
+    middle = len(data) // 2
+    return data[:middle] + bytes(b ^ 0xFF for b in data[middle : middle + 64]) + data[middle + 64 :]
+
+
+def test_a_large_intact_gzip_is_read_through(tmp_path: Path):
     path = tmp_path / "loans.csv.gz"
-    path.write_bytes(data[: len(data) // 2])
+    path.write_bytes(compressed("gz", large_table()))
     assert inspect_raw_file(path) == HEADER
-    with pytest.raises(EOFError):
+
+
+@pytest.mark.parametrize("method", ["gz", "bz2", "xz", "zip"])
+@pytest.mark.parametrize("damage", [truncated, flipped])
+def test_a_damaged_compressed_file_is_named_wherever_the_damage_is(tmp_path, method, damage):
+    data = compressed(method, large_table())
+    path = tmp_path / f"loans.csv.{method}"
+    path.write_bytes(damage(data))
+    message = raw_error(path, {"compression": "infer", "low_memory": False})
+    kind = {"gz": "gzip"}.get(method, method)
+    assert f": the {kind} file is truncated or corrupt (" in message
+    assert message.endswith("re-download it or compress it again; nothing was written.")
+
+
+def test_pandas_alone_fails_late_with_the_path_buried(tmp_path: Path):
+    """What the check saves the user from: the damage is past the lines sampled."""
+    path = tmp_path / "loans.csv.gz"
+    path.write_bytes(truncated(compressed("gz", large_table())))
+    with pytest.raises(EOFError, match="Compressed file ended"):
         pd.read_csv(path)
+
+
+def test_damage_within_the_first_lines_is_named_too(tmp_path: Path):
+    path = tmp_path / "loans.csv.gz"
+    path.write_bytes(compressed("gz", large_table())[:200])
+    assert "the gzip file is truncated or corrupt" in raw_error(path)
+
+
+def test_require_intact_leaves_plain_files_alone(tmp_path: Path):
+    path = write(tmp_path / "loans.csv", table())
+    require_intact(path)
+    truncated_gzip = tmp_path / "loans.csv.gz"
+    truncated_gzip.write_bytes(truncated(compressed("gz", large_table())))
+    with pytest.raises(DataValidationError, match="truncated or corrupt"):
+        require_intact(truncated_gzip)
 
 
 def test_plain_file_with_a_gz_name(tmp_path: Path):
@@ -263,3 +327,38 @@ def test_full_table_has_no_empty_columns(dataset: dict, caplog: pytest.LogCaptur
         assert check_empty_columns(loans(), dataset, "x.csv") == []
         assert check_empty_columns(loans().iloc[0:0], dataset, "x.csv") == []
     assert caplog.text == ""
+
+
+def test_an_empty_text_column_is_an_error_naming_text_columns_and_the_way_out(dataset: dict):
+    with pytest.raises(DataValidationError) as error:
+        check_empty_columns(loans(desc=[None, " ", ""]), dataset, "data/01_raw/x.csv")
+    assert str(error.value) == (
+        "data/01_raw/x.csv: column 'desc' is empty in all 3 rows, but dataset.text_columns uses "
+        "it: fill it or remove it from those keys, or list it in "
+        "dataset.optional_text_columns."
+    )
+
+
+def test_an_empty_optional_text_column_only_warns_that_it_is_not_used(
+    dataset: dict, caplog: pytest.LogCaptureFixture
+):
+    dataset = {**dataset, "optional_text_columns": ["desc"]}
+    with caplog.at_level(logging.WARNING, logger="loan_default.raw_file"):
+        assert check_empty_columns(loans(desc=[None] * 3), dataset, "x.csv") == ["desc"]
+    assert "x.csv: text column(s) ['desc'] are empty in all 3 rows" in caplog.text
+    assert "dataset.optional_text_columns allows it" in caplog.text
+    assert "no dataset parameter uses them" not in caplog.text
+
+
+def test_a_text_column_missing_from_the_header_is_named_unless_optional(dataset: dict):
+    header = [*loans().columns, "addr_state", "zip_code", "title", "emp_title"]
+    with pytest.raises(ConfigurationError, match=r"dataset\.text_columns: 'desc'"):
+        check_header(header, dataset, "x.csv")
+    check_header(header, {**dataset, "optional_text_columns": ["desc"]}, "x.csv")
+
+
+def test_an_absent_optional_text_column_is_a_warning(dataset, caplog):
+    raw = loans(addr_state=["CA"] * 3, zip_code=["940xx"] * 3, title=["a"] * 3, emp_title=["b"] * 3)
+    with caplog.at_level(logging.WARNING, logger="loan_default.config_checks"):
+        check_dataset_config(raw, {**dataset, "optional_text_columns": ["desc"]}, "x.csv")
+    assert "x.csv: optional text column(s) ['desc'] are not in the file" in caplog.text

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import pandas as pd
 
 from loan_default.schema import label_text, label_texts
 from loan_default.validation import ConfigurationError, describe_examples
+
+logger = logging.getLogger(__name__)
 
 
 def referenced_columns(dataset: dict[str, Any]) -> dict[str, list[str]]:
@@ -27,6 +30,8 @@ def referenced_columns(dataset: dict[str, Any]) -> dict[str, list[str]]:
     for name, column in dataset["score_baselines"].items():
         add(f"dataset.score_baselines.{name}", column)
     add("dataset.costs.amount_column", dataset["costs"]["amount_column"])
+    optional = set(dataset.get("optional_text_columns") or [])
+    add("dataset.text_columns", [c for c in dataset.get("text_columns") or {} if c not in optional])
     for name, spec in dataset["derived_features"].items():
         add(f"dataset.derived_features.{name}", spec["ratio"] or spec["months_between"])
     fairness = dataset.get("fairness") or {}
@@ -60,6 +65,14 @@ def check_header(columns: list[str], dataset: dict[str, Any], source: str) -> No
 def check_dataset_config(raw: pd.DataFrame, dataset: dict[str, Any], source: str) -> None:
     """Raise a ConfigurationError naming the key for columns or labels that do not exist."""
     check_header(list(raw.columns), dataset, source)
+    absent = [c for c in dataset.get("optional_text_columns") or [] if c not in raw.columns]
+    if absent:
+        logger.warning(
+            "%s: optional text column(s) %s are not in the file: the model is trained without "
+            "their text.",
+            source,
+            describe_examples(absent),
+        )
     target = dataset["target"]
     present = set(label_texts(raw[target["column"]]).dropna().unique())
     for side in ("positive", "negative"):

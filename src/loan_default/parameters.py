@@ -127,9 +127,13 @@ class Costs(Block):
 
 
 class Duplicates(Block):
-    """Exact duplicate rows and repeated identifiers: stop (`error`) or keep the first (`drop`)."""
+    """Exact duplicate rows and repeated identifiers: judged (`error`) or all dropped (`drop`)."""
 
+    # error: stop on exact copies above `max_exact_share` of the rows or on an identifier that
+    # repeats with other content; drop a smaller share of exact copies with a warning.
+    # drop: keep the first copy of every duplicate, whatever the share.
     action: Literal["error", "drop"] = "error"
+    max_exact_share: Fraction = 0.01
 
 
 class Bounds(Block):
@@ -211,12 +215,18 @@ class Dataset(Block):
     sentinel_codes: dict[str, list[Label]] = {}
     informative_missing: dict[str, InformativeMissing] = {}
     categorical_orders: dict[str, list[Label]] = {}
+    # Scoring an unordered category training never saw: by default no lower PD than with its
+    # riskiest known level; `as_unknown` (a written rule) keeps the encoder's unknown treatment.
+    # (An unseen level of an ordered category is always an error for that application.)
+    unseen_categories: dict[str, Literal["riskiest_known", "as_unknown"]] = {}
     encoders: dict[str, Literal["one_hot", "ordinal", "target"]] = {}
     monotonic_trends: dict[str, MonotonicTrend] = {}
     baseline_rules: dict[str, BaselineRule] = {}
     score_baselines: dict[str, str] = {}
     bounds: dict[str, Bounds] = {}
     text_columns: dict[str, TextColumn] = {}
+    # Text columns the raw file may lack or leave empty (empty: a warning instead of an error).
+    optional_text_columns: list[str] = []
     # How reasons and reports name a column, e.g. {"util": "Revolving utilisation"}.
     labels: dict[str, str] = {}
     fairness: Fairness = Fairness()
@@ -273,6 +283,12 @@ class Dataset(Block):
                         f"text_columns.{column}: also listed in dataset.{key}; a text column "
                         "is read as text and turned into features by features.text"
                     )
+        for column in self.optional_text_columns:
+            if column not in self.text_columns:
+                raise ValueError(
+                    f"optional_text_columns: '{column}' is not one of dataset.text_columns "
+                    f"({', '.join(self.text_columns) or 'none'})"
+                )
         return self
 
 

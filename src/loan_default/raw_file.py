@@ -49,7 +49,10 @@ MAGIC_COMPRESSION = {
     b"PK\x03\x04": "zip",
     b"BZh": "bz2",
     b"\xfd7zXZ\x00": "xz",
+    b"\x28\xb5\x2f\xfd": "zstd",
 }
+# Read through a compressed file in pieces this size to prove it decompresses to the end.
+INTEGRITY_CHUNK = 1 << 20
 DECOMPRESSION_ERRORS = (
     OSError,
     EOFError,
@@ -72,6 +75,9 @@ def inspect_raw_file(path: str | Path, load_args: dict[str, Any] | None = None) 
     _require_file(path)
     compression = _compression(path, load_args)
     data, complete = _read_sample(path, compression)
+    if compression is not None and not complete:
+        # pandas would fail only where the damage is, with the path buried in its traceback.
+        require_intact(path, compression)
     _require_not_compressed(path, data, compression)
     text = _decode(path, data, load_args, complete)
     _require_content(path, text, len(data), complete, compression)
@@ -99,14 +105,62 @@ def report_empty_columns(
     needed = {column: users[column] for column in empty if column in users}
     if needed:
         raise DataValidationError(_empty_columns_message(source, needed, n_rows))
-    if empty:
+    optional = [c for c in empty if c in (dataset.get("optional_text_columns") or [])]
+    if optional:
+        logger.warning(
+            "%s: text column(s) %s are empty in all %s rows; dataset.text_columns uses them and "
+            "dataset.optional_text_columns allows it: the model is trained without their text.",
+            source,
+            describe_examples(optional),
+            f"{n_rows:,}",
+        )
+    unused = [c for c in empty if c not in optional]
+    if unused:
         logger.warning(
             "%s: column(s) %s are empty in all %s rows; no dataset parameter uses them.",
             source,
-            describe_examples(empty),
+            describe_examples(unused),
             f"{n_rows:,}",
         )
     return empty
+
+
+def require_intact(path: str | Path, compression: str | None = "infer") -> None:
+    """Raise when a compressed file does not decompress to its end (truncated or corrupt)."""
+    path = Path(path)
+    method = _compression(path, {"compression": compression})
+    if method is None:
+        return
+    try:
+        with ExitStack() as stack:
+            stream = _open(path, method, stack)
+            while stream.read(INTEGRITY_CHUNK):
+                pass
+    except DECOMPRESSION_ERRORS as error:
+        if isinstance(error, PermissionError):
+            raise DataValidationError(
+                f"{path} cannot be read ({error}): check that the file is readable."
+            ) from error
+        raise DataValidationError(_damaged(path, method, error)) from error
+
+
+def _damaged(path: Path, compression: str, error: Exception) -> str:
+    """The message for a compressed file that stops decompressing before its end."""
+    cause = str(error) or type(error).__name__
+    return (
+        f"{path}: the {compression} file is truncated or corrupt ({cause}): re-download it or "
+        "compress it again; nothing was written."
+    )
+
+
+def _starts_as(path: Path, compression: str) -> bool:
+    """Whether the file's first bytes are those of `compression` (any compression for tar)."""
+    with path.open("rb") as raw:
+        head = raw.read(512)
+    methods = {name for magic, name in MAGIC_COMPRESSION.items() if head.startswith(magic)}
+    if compression == "tar":
+        return bool(methods) or head[257:262] == b"ustar"
+    return compression in methods
 
 
 def _require_file(path: Path) -> None:
@@ -145,6 +199,8 @@ def _read_sample(path: Path, compression: str | None) -> tuple[bytes, bool]:
             raise DataValidationError(
                 f"{path} cannot be read ({error}): check that the file is readable."
             ) from error
+        if _starts_as(path, compression):
+            raise DataValidationError(_damaged(path, compression, error)) from error
         raise DataValidationError(
             f"{path} cannot be read as {compression} ({error}): check that it is a complete "
             f"{compression} file, or set `raw_loans.load_args.compression` to its real "
@@ -441,18 +497,22 @@ def _column_users(dataset: dict[str, Any]) -> dict[str, list[str]]:
 
 def _empty_columns_message(source: str, needed: dict[str, list[str]], rows: int) -> str:
     """One line naming each empty column, the keys that use it, and the fix."""
+    # A text column may also be declared optional: the model is then trained without it.
+    text = any("dataset.text_columns" in keys for keys in needed.values())
+    optional = ", or list it in dataset.optional_text_columns" if text else ""
     if len(needed) == 1:
         [(column, keys)] = needed.items()
         verb = "uses" if len(keys) == 1 else "use"
         return (
             f"{source}: column '{column}' is empty in all {rows:,} rows, but {', '.join(keys)} "
-            f"{verb} it: fill it or remove it from those keys."
+            f"{verb} it: fill it or remove it from those keys{optional}."
         )
     details = "; ".join(f"'{column}': {', '.join(keys)}" for column, keys in needed.items())
     columns = ", ".join(f"'{column}'" for column in needed)
     return (
         f"{source}: columns {columns} are empty in all {rows:,} rows, but the configuration uses "
-        f"them ({details}): fill them or remove them from those keys."
+        f"them ({details}): fill them or remove them from those keys"
+        f"{', or list a text column in dataset.optional_text_columns' if text else ''}."
     )
 
 

@@ -118,15 +118,19 @@ def test_duplicates_are_found_and_the_first_copy_kept_as_in_pandas(
 ):
     raw = pd.concat([raw_sample.head(300), raw_sample.head(300).iloc[[5, 17]]], ignore_index=True)
     parsed, _ = nodes.parse_raw_loans(spark.createDataFrame(raw), dataset_params)
-    with pytest.raises(DataValidationError, match="2 exact duplicate row"):
-        nodes.handle_duplicates(parsed, dataset_params)
-    dropping = {**dataset_params, "duplicates": {"action": "drop"}}
-    unique, summary = nodes.handle_duplicates(parsed, dropping)
+    strict = {**dataset_params, "duplicates": {"action": "error", "max_exact_share": 0.005}}
+    with pytest.raises(DataValidationError, match=r"2 exact duplicate row.*0\.662% of the 302"):
+        nodes.handle_duplicates(parsed, strict)
+    # 2 copies in 302 rows are within the default 1%: dropped, as `drop` drops them.
     expected, expected_summary = nodes.handle_duplicates(
-        nodes.parse_raw_loans(raw, dropping)[0], dropping
+        nodes.parse_raw_loans(raw, dataset_params)[0], dataset_params
     )
-    assert summary == expected_summary and summary["dropped_rows"] == 2
-    assert sorted(_as_pandas(unique)[RAW_ROW]) == sorted(expected[RAW_ROW])
+    for rule in ({"action": "error", "max_exact_share": 0.01}, {"action": "drop"}):
+        dataset = {**dataset_params, "duplicates": rule}
+        unique, summary = nodes.handle_duplicates(parsed, dataset)
+        assert summary == {**expected_summary, "action": rule["action"]}
+        assert summary["dropped_rows"] == 2 and summary["rows"] == 302
+        assert sorted(_as_pandas(unique)[RAW_ROW]) == sorted(expected[RAW_ROW])
 
 
 def test_raw_rows_are_numbered_consecutively_across_partitions(spark):

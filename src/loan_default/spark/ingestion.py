@@ -127,8 +127,8 @@ def parse_raw_loans(raw: DataFrame, dataset: dict[str, Any]) -> tuple[DataFrame,
 
 
 def handle_duplicates(parsed: DataFrame, dataset: dict[str, Any]) -> tuple[DataFrame, dict]:
-    """`nodes.handle_duplicates` on Spark: exact copies and repeated identifiers, the first
-    copy (lowest raw row) kept when `dataset.duplicates.action` is drop."""
+    """`nodes.handle_duplicates` on Spark: exact copies and repeated identifiers judged by
+    `nodes.judge_duplicates`, the first copy (lowest raw row) kept when they are dropped."""
     source, action = dataset["source_file"], dataset["duplicates"]["action"]
     content = [c for c in parsed.columns if c != RAW_ROW]
     first = Window.partitionBy(*content).orderBy(RAW_ROW)
@@ -144,22 +144,24 @@ def handle_duplicates(parsed: DataFrame, dataset: dict[str, Any]) -> tuple[DataF
             )
             repeated_flags.append((column, flag))
     counts = marked.select(
+        F.count(F.lit(1)).alias("_rows"),
         F.sum(F.col("_exact").cast("int")).alias("_exact"),
         *[F.sum(F.col(flag).cast("int")).alias(flag) for _, flag in repeated_flags],
     ).first()
-    summary = {
-        "action": action,
-        "exact_duplicate_rows": int(counts["_exact"] or 0),
-        "repeated_identifier_rows": {c: int(counts[f] or 0) for c, f in repeated_flags},
-        "dropped_rows": 0,
-    }
+    summary = nodes.duplicate_summary(
+        action,
+        int(counts["_rows"]),
+        int(counts["_exact"] or 0),
+        {c: int(counts[f] or 0) for c, f in repeated_flags},
+    )
     dropped = F.col("_exact")
     for _, flag in repeated_flags:
         dropped = dropped | F.col(flag)
     n_dropped = summary["exact_duplicate_rows"] + sum(summary["repeated_identifier_rows"].values())
     if n_dropped == 0:
         return parsed, summary
-    details = [f"{summary['exact_duplicate_rows']:,} exact duplicate row(s)"]
+    exact = summary["exact_duplicate_rows"]
+    details = [f"{exact:,} exact duplicate row(s)"] if exact else []
     for column, flag in repeated_flags:
         if summary["repeated_identifier_rows"][column]:
             examples = [row[column] for row in marked.where(flag).select(column).limit(5).collect()]
@@ -167,7 +169,7 @@ def handle_duplicates(parsed: DataFrame, dataset: dict[str, Any]) -> tuple[DataF
                 f"{summary['repeated_identifier_rows'][column]:,} more row(s) repeating a "
                 f"'{column}' value {describe_examples(examples)}"
             )
-    message = nodes.judge_duplicates(source, details, action)
+    message = nodes.judge_duplicates(source, details, summary, dataset["duplicates"])
     summary["dropped_rows"] = n_dropped
     logger.warning("%s Dropped %d row(s), kept the first copy.", message, n_dropped)
     return marked.where(~dropped).select(*parsed.columns).localCheckpoint(), summary

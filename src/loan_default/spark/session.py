@@ -25,6 +25,8 @@ REQUIRED_CONF = {
     "spark.sql.execution.arrow.pyspark.enabled": "true",
     "spark.sql.execution.arrow.pyspark.fallback.enabled": "false",
 }
+# Settings of a local driver that a Spark Connect session (SPARK_REMOTE) does not take.
+LOCAL_ONLY = {"spark.master", "spark.driver.host", "spark.driver.bindAddress"}
 JAVA_HINT = (
     "Spark needs a Java runtime (17 or 21) and none was found: install one (Debian/Ubuntu: "
     "`apt-get install -y openjdk-17-jre-headless`, macOS: `brew install openjdk@17`) or set "
@@ -52,11 +54,15 @@ def start_session(conf: dict[str, Any], app_name: str) -> Any:
         raise SparkUnavailableError(JAVA_HINT)
     # Workers must run the interpreter that has this project's packages.
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    bind = conf.get("spark.driver.bindAddress")
+    if bind and not remote:
+        # The UI has no address setting: it listens on SPARK_LOCAL_IP, else on every address.
+        os.environ.setdefault("SPARK_LOCAL_IP", str(bind))
     warnings.filterwarnings("ignore", message="PySpark does not yet fully support pandas")
     builder = SparkSession.builder.appName(app_name)
     builder = builder.remote(remote) if remote else builder
     for key, value in {**conf, **REQUIRED_CONF}.items():
-        if not (remote and key == "spark.master"):
+        if not (remote and key in LOCAL_ONLY):
             builder = builder.config(key, str(value))
     try:
         session = builder.getOrCreate()

@@ -7,6 +7,7 @@ from loan_default.parameters import validate_parameters
 from loan_default.pipelines.ingestion.nodes import (
     add_derived_features,
     derive_target,
+    handle_duplicates,
     parse_raw_loans,
     select_application_columns,
 )
@@ -218,3 +219,75 @@ def test_unlisted_percent_and_date_text_and_the_date_column_get_their_parsers():
     assert types == {"applied": "date", "rate": "percent"}, "free text stays a category"
     assert parsed["rate"].tolist()[:3] == pytest.approx([0.125, 0.07, 0.3025])
     assert pd.api.types.is_datetime64_any_dtype(parsed["applied"])
+
+
+def loans_with_copies(n_rows: int, copies: int) -> pd.DataFrame:
+    """`n_rows` distinct loans, then exact copies of the first `copies` of them."""
+    loans = pd.DataFrame({"id": range(n_rows), "amount": [1000.0 + i for i in range(n_rows)]})
+    return pd.concat([loans, loans.head(copies)], ignore_index=True)
+
+
+def duplicates_rule(**rule) -> dict:
+    return {**DATASET, "duplicates": {**DATASET["duplicates"], **rule}}
+
+
+def test_a_handful_of_exact_copies_is_dropped_with_a_warning_giving_count_and_share(caplog):
+    with caplog.at_level("WARNING"):
+        unique, summary = handle_duplicates(loans_with_copies(4452, 2), DATASET)
+    assert len(unique) == 4452 and not unique.duplicated().any()
+    assert summary == {
+        "action": "error",
+        "rows": 4454,
+        "exact_duplicate_rows": 2,
+        "exact_share": round(2 / 4454, 6),
+        "repeated_identifier_rows": {"id": 0},
+        "dropped_rows": 2,
+    }
+    assert "data/01_raw/toy.csv: 2 exact duplicate row(s)" in caplog.text
+    assert (
+        "0.0449% of the 4,454 rows, within dataset.duplicates.max_exact_share (1%)" in caplog.text
+    )
+    assert "Dropped 2 row(s), kept the first copy." in caplog.text
+
+
+def test_a_material_share_of_exact_copies_stops_naming_file_share_and_setting():
+    with pytest.raises(DataValidationError) as error:
+        handle_duplicates(loans_with_copies(100, 3), DATASET)
+    message = str(error.value)
+    assert message.startswith("data/01_raw/toy.csv: 3 exact duplicate row(s)")
+    assert "2.91% of the 103 rows, above dataset.duplicates.max_exact_share (1%)" in message
+    assert "raise dataset.duplicates.max_exact_share" in message
+    assert "dataset.duplicates.action: drop" in message
+    unique, summary = handle_duplicates(
+        loans_with_copies(100, 3), duplicates_rule(max_exact_share=0.05)
+    )
+    assert len(unique) == 100 and summary["dropped_rows"] == 3
+
+
+def test_max_exact_share_zero_stops_on_a_single_copy():
+    with pytest.raises(DataValidationError, match=r"1 exact duplicate row.*above dataset"):
+        handle_duplicates(loans_with_copies(1000, 1), duplicates_rule(max_exact_share=0))
+
+
+def test_an_identifier_repeated_with_other_content_always_stops_unless_dropping():
+    loans = loans_with_copies(1000, 0)
+    loans.loc[999, "id"] = 0  # one loan of 1,000 reuses another's identifier
+    with pytest.raises(DataValidationError) as error:
+        handle_duplicates(loans, DATASET)
+    assert "1 more row(s) repeating a 'id' value [0]. An identifier" in str(error.value)
+    assert "two versions of one loan" in str(error.value)
+    unique, summary = handle_duplicates(loans, duplicates_rule(action="drop"))
+    assert len(unique) == 999 and summary["repeated_identifier_rows"] == {"id": 1}
+    assert summary["dropped_rows"] == 1 and summary["action"] == "drop"
+
+
+def test_drop_keeps_the_first_copy_whatever_the_share():
+    unique, summary = handle_duplicates(loans_with_copies(10, 10), duplicates_rule(action="drop"))
+    assert unique["id"].tolist() == list(range(10))
+    assert summary["exact_duplicate_rows"] == summary["dropped_rows"] == 10
+    assert summary["exact_share"] == 0.5
+
+
+def test_max_exact_share_is_a_fraction():
+    with pytest.raises(ConfigurationError, match=r"dataset\.duplicates\.max_exact_share"):
+        validate_parameters({"dataset": duplicates_rule(max_exact_share=5)})

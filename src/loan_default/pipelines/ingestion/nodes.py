@@ -155,7 +155,8 @@ def _parse_column(
 def handle_duplicates(
     parsed_loans: pd.DataFrame, dataset: dict[str, Any]
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
-    """Find exact duplicate rows and repeated identifiers; stop (`error`) or keep the first (`drop`).
+    """Find exact duplicate rows and repeated identifiers; stop, or keep the first copy (see
+    `judge_duplicates`).
 
     Copies of one loan would land in both training and validation folds (or in training and
     test) and inflate every estimate, so they are dealt with before anything is learned.
@@ -174,45 +175,85 @@ def handle_duplicates(
             values = parsed_loans[column]
             repeated_ids[column] = values.notna() & values.duplicated(keep="first") & ~exact
     repeated = pd.concat(repeated_ids, axis=1).any(axis=1) if repeated_ids else exact & False
-    summary = {
-        "action": action,
-        "exact_duplicate_rows": int(exact.sum()),
-        "repeated_identifier_rows": {name: int(mask.sum()) for name, mask in repeated_ids.items()},
-        "dropped_rows": 0,
-    }
+    summary = duplicate_summary(
+        action,
+        len(parsed_loans),
+        int(exact.sum()),
+        {name: int(mask.sum()) for name, mask in repeated_ids.items()},
+    )
     if not (exact | repeated).any():
         return parsed_loans, summary
-    details = [f"{int(exact.sum()):,} exact duplicate row(s)"]
+    details = []
     if exact.any():
         hashes = pd.util.hash_pandas_object(
             parsed_loans.drop(columns=RAW_ROW, errors="ignore"), index=False
         )
         copy = parsed_loans.index[exact][0]
         original = hashes.index[hashes == hashes.loc[copy]][0]
-        details[0] += f" (e.g. data row {copy + 1} repeats data row {original + 1})"
+        details.append(
+            f"{int(exact.sum()):,} exact duplicate row(s) (e.g. data row {copy + 1} repeats "
+            f"data row {original + 1})"
+        )
     for column, mask in repeated_ids.items():
         if mask.any():
-            examples = describe_examples(parsed_loans.loc[mask, column].unique())
+            examples = describe_examples(parsed_loans.loc[mask, column].unique().tolist())
             details.append(
                 f"{int(mask.sum()):,} more row(s) repeating a '{column}' value {examples}"
             )
-    message = judge_duplicates(source, details, action)
+    message = judge_duplicates(source, details, summary, dataset["duplicates"])
     keep = ~(exact | repeated)
     summary["dropped_rows"] = int((~keep).sum())
     logger.warning("%s Dropped %d row(s), kept the first copy.", message, summary["dropped_rows"])
     return parsed_loans.loc[keep].reset_index(drop=True), summary
 
 
-def judge_duplicates(source: str, details: list[str], action: str) -> str:
-    """What was found, in one message; an error unless dataset.duplicates.action is drop."""
+def duplicate_summary(
+    action: str, rows: int, exact: int, repeated: dict[str, int]
+) -> dict[str, Any]:
+    """The duplicate_summary record; `dropped_rows` is filled in once rows are dropped."""
+    return {
+        "action": action,
+        "rows": rows,
+        "exact_duplicate_rows": exact,
+        "exact_share": round(exact / rows, 6) if rows else 0.0,
+        "repeated_identifier_rows": repeated,
+        "dropped_rows": 0,
+    }
+
+
+def judge_duplicates(
+    source: str, details: list[str], summary: dict[str, Any], rule: dict[str, Any]
+) -> str:
+    """What was found, in one message. With dataset.duplicates.action error (the default), an
+    identifier repeated with other content, or exact copies above `max_exact_share` of the
+    rows, stop the run; a smaller share of exact copies is dropped. `drop` drops them all."""
     message = f"{source}: {'; '.join(details)}."
-    if action == "error":
+    if rule["action"] == "drop":
+        return message
+    rows, limit = summary["rows"], rule["max_exact_share"]
+    share = summary["exact_duplicate_rows"] / rows
+    if any(summary["repeated_identifier_rows"].values()):
         raise DataValidationError(
-            f"{message} Copies of a loan would sit in both training and validation folds and "
-            "inflate cross-validation. Fix the file, or set dataset.duplicates.action: drop to "
-            "keep the first copy."
+            f"{message} An identifier repeated with other content is two versions of one loan: "
+            "fix the file, or set dataset.duplicates.action: drop to keep the first version."
         )
-    return message
+    if share > limit:
+        raise DataValidationError(
+            f"{message} That is {_percent(share)} of the {rows:,} rows, above "
+            f"dataset.duplicates.max_exact_share ({_percent(limit)}): copies of a loan would "
+            "sit in both training and validation folds and inflate cross-validation. Fix the "
+            "file, raise dataset.duplicates.max_exact_share, or set dataset.duplicates.action: "
+            "drop to keep the first copy."
+        )
+    return (
+        f"{message} That is {_percent(share)} of the {rows:,} rows, within "
+        f"dataset.duplicates.max_exact_share ({_percent(limit)})."
+    )
+
+
+def _percent(share: float) -> str:
+    """A share as a percentage with three significant digits: 0.0449%, 2.69%, 50%."""
+    return f"{100 * share:.3g}%"
 
 
 def derive_target(parsed_loans: pd.DataFrame, dataset: dict[str, Any]) -> pd.DataFrame:

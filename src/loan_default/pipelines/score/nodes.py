@@ -71,6 +71,8 @@ def score_applications(
         return spark.score_applications(applications, champion, score)
     model = champion.model.champion
     logger.info("Scoring %d applications with %s", len(applications), champion.describe())
+    if applications.empty:  # every application had an error: an empty table, not a crash
+        return _no_scores(applications, champion, int(score["reasons"]["count"]))
     features = preprocessor_of(model).transform(applications)  # once: scores and reasons
     assessed = champion.model.assess(applications, default_probability(model, features))
     identifiers = [c for c in champion.model.dataset["identifier_columns"] if c in applications]
@@ -100,6 +102,17 @@ def score_applications(
     scored["model_version"] = champion.version
     scored["model_run_id"] = champion.run_id
     return scored
+
+
+def _no_scores(applications: pd.DataFrame, champion: ChampionHandle, count: int) -> pd.DataFrame:
+    """The scored table's columns without rows."""
+    identifiers = [c for c in champion.model.dataset["identifier_columns"] if c in applications]
+    head = ["probability_of_default", "decision", "threshold", "review_reason"]
+    reasons = [
+        f"reason_{i}{suffix}" for i in range(1, count + 1) for suffix in ("", "_contribution")
+    ]
+    tail = ["warnings", "model_name", "model_version", "model_run_id"]
+    return pd.DataFrame(columns=[ROW, *identifiers, *head, *reasons, *tail])
 
 
 def explain(
@@ -152,6 +165,9 @@ def measure_score_drift(
         scored_applications = scored_applications.select("probability_of_default").toPandas()
     bands = score["drift"]["bands"]
     profile = champion.model.profile
+    if applications.empty:  # every application had an error: nothing to compare
+        logger.warning("No application could be scored: no drift to measure")
+        return pd.DataFrame(columns=["name", "psi", "band", "batch_size"]), {}
     scores = scored_applications["probability_of_default"].to_numpy(dtype=float)
     rows = [_psi_row("score", profile.score_reference, scores, bands)]
     rows += [
