@@ -69,7 +69,9 @@ def _env_with(tmp_path: Path, files: dict[str, str]) -> ProjectConfigLoader:
 
 
 def test_the_registered_model_name_has_one_home_read_by_every_reader(tmp_path: Path):
-    loader = _env_with(tmp_path, {"globals.yml": "registered_model: acme-pd\nchampion_alias: live\n"})
+    loader = _env_with(
+        tmp_path, {"globals.yml": "registered_model: acme-pd\nchampion_alias: live\n"}
+    )
     catalog = loader["catalog"]
     for entry in ("scoring_champion", "incumbent_champion", "champion_registration"):
         assert catalog[entry]["model_name"] == "acme-pd", entry

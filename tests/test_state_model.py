@@ -6,6 +6,7 @@ A small model grid keeps each training run to seconds; what is checked is the st
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -21,8 +22,9 @@ import pytest
 import yaml
 from sklearn.metrics import roc_auc_score
 
-from loan_default.run_guard import RunInProgressError
-from tests.conftest import PROJECT_ROOT, make_kedro_project, run_kedro
+from loan_default.run_guard import RunInProgressError, TrackingStoreError
+from tests.conftest import PROJECT_ROOT, RAW_LOANS, make_kedro_project, run_kedro
+from tests.test_run_guard import sqlite_store, unwritable
 
 pytestmark = pytest.mark.slow
 MODEL, TAIWAN_MODEL = "loan-default", "loan-default-taiwan"
@@ -199,9 +201,9 @@ def test_promotion_compares_both_champions_on_this_runs_test_set(trained, client
     # The incumbent's figure is its own score on this run's test loans, recomputed here.
     incumbent = mlflow.pyfunc.load_model(f"models:/{MODEL}@champion").unwrap_python_model()
     test_loans = pd.read_parquet(trained / "data/05_model_input/test_loans.parquet")
-    expected = roc_auc_score(
-        test_loans["is_default"], incumbent.champion.predict_proba(test_loans)[:, 1]
-    )
+    probability = incumbent.champion.predict_proba(test_loans)[:, 1]
+    scored = incumbent.assess(test_loans, probability)  # unseen categories: no safer than known
+    expected = roc_auc_score(test_loans["is_default"], scored["probability_of_default"])
     assert metrics["promotion.champion_roc_auc"] == pytest.approx(expected)
     version = client.get_model_version(MODEL, weak.data.tags["registry.registered_version"])
     assert version.tags["promotion.promoted"] == "false"
@@ -306,3 +308,26 @@ def test_duplicates_stop_the_run_or_are_dropped(project, raw_loans_sample, tmp_p
     assert not both.duplicated().any(), "no loan can sit in two folds or in train and test"
     summary = json.loads((copy / "data/08_reporting/duplicate_summary.json").read_text())
     assert summary["exact_duplicate_rows"] == summary["dropped_rows"] == 1500
+
+
+@pytest.mark.parametrize("store_kind", ["unwritable SQLite file", "unreachable server"])
+def test_a_bad_tracking_store_stops_the_run_before_any_work(tmp_path, monkeypatch, store_kind):
+    """Checked before the lock and before kedro-mlflow touches the store: seconds, not minutes,
+    and no lock or output left behind. A few rows suffice, since no node runs."""
+    project = make_kedro_project(tmp_path / "project", pd.read_csv(RAW_LOANS, nrows=300), {})
+    if store_kind == "unreachable server":
+        uri, guard = "http://127.0.0.1:9", contextlib.nullcontext()
+    else:
+        path = sqlite_store(tmp_path / "store")
+        uri, guard = f"sqlite:///{path}", unwritable(path, path.parent)
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
+    with guard:
+        started = time.monotonic()
+        with pytest.raises(TrackingStoreError, match="MLFLOW_TRACKING_URI") as failed:
+            run_kedro(project, "loan")
+        elapsed = time.monotonic() - started
+    assert uri in str(failed.value) and elapsed < 10
+    data = project / "data"
+    assert not list(data.rglob(".run.lock*")), "no lock is taken"
+    assert [folder.name for folder in data.iterdir()] == ["01_raw"], "no output is written"
+    assert not (project / "mlruns").exists() and not (project / "mlartifacts").exists()
