@@ -92,6 +92,49 @@ def tracking_uri(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     return uri
 
 
+# The tiny configuration of the fast tier: one model, one strategy, two folds, no ablation, on a
+# few hundred loans. A `loan` run takes seconds; what it checks is the wiring, not the models.
+TINY_TRAINING = {
+    "random_state": 42,
+    "n_jobs": 1,
+    "cv": {"n_splits": 2, "n_repeats": 1, "random_state": 42, "compare": False},
+    "models": {
+        "logistic_regression": {"params": {"C": 1.0, "solver": "lbfgs", "max_iter": 500}},
+        "random_forest": None,
+        "xgboost": None,
+    },
+    "strategies": {"class_weight": {}},
+    "threshold": {"objective": "min_expected_cost"},
+    "calibration": {"method": None},
+    "selection": {"primary_metric": "roc_auc", "tie_breaker": "expected_cost_per_loan"},
+}
+TINY_CONF = {
+    "parameters_training.yml": yaml.safe_dump({"training": TINY_TRAINING}),
+    "parameters_evaluation.yml": yaml.safe_dump(
+        {"evaluation": {"ablation": {"configuration": None}}}
+    ),
+}
+
+
+@pytest.fixture(scope="session")
+def tiny_loans() -> pd.DataFrame:
+    """A few hundred loans of the bundled data, every issue year, deterministic."""
+    raw = pd.read_csv(RAW_LOANS, low_memory=False)
+    return raw.groupby("issue_year", group_keys=False).sample(frac=0.02, random_state=11)
+
+
+@pytest.fixture(scope="session")
+def tiny_project(tmp_path_factory, tiny_loans: pd.DataFrame):
+    """One real `loan` run of the tiny configuration in its own SQLite store (shared by tests)."""
+    root = tmp_path_factory.mktemp("tiny")
+    uri = f"sqlite:///{root / 'mlflow.db'}"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("MLFLOW_TRACKING_URI", uri)
+        project = make_kedro_project(root / "project", tiny_loans, TINY_CONF)
+        run_kedro(project, "loan")
+        yield project, uri
+
+
 @pytest.fixture(scope="session")
 def trained_project(tmp_path_factory, raw_loans_sample: pd.DataFrame):
     """One real `loan` run on the sample, tracked in its own SQLite store (shared by tests)."""

@@ -228,7 +228,8 @@ ORDERED = block(
 
 @pytest.fixture
 def graded(raw_training: pd.DataFrame) -> LoanDefaultModel:
-    raw = raw_training.assign(grade=["A", "C", "B", "A", "C", "B"]).drop(columns="paid")
+    # Training happened to see no B: a configured level, placed by the order all the same.
+    raw = raw_training.assign(grade=["A", "C", "A", "A", "C", "C"]).drop(columns="paid")
     return package(raw.assign(paid=0.0), ORDERED)
 
 
@@ -243,7 +244,7 @@ def test_known_levels_in_another_case_or_spacing_are_read_as_the_level(graded):
 
 def test_an_unseen_level_of_an_ordered_category_is_an_error_not_a_safe_score(graded):
     valid, problems = check_applications(_batch().assign(grade=["Z", "A", "A9", "B"]), graded)
-    assert valid["application_row"].tolist() == [2, 4]
+    assert valid["application_row"].tolist() == [2, 4], "B is in the configured order"
     errors = problems[problems["severity"] == "error"]
     assert errors["application_row"].tolist() == [1, 3]
     assert errors["problem"].str.contains("ordered category grade").all()

@@ -22,7 +22,7 @@ import pandas as pd
 
 from loan_default.pipelines.ingestion.nodes import add_derived_features
 from loan_default.pipelines.ingestion.parsers import PARSERS, unparsable
-from loan_default.schema import feature_columns, text_columns
+from loan_default.schema import feature_columns, label_text, text_columns
 from loan_default.validation import DataValidationError
 
 logger = logging.getLogger(__name__)
@@ -128,7 +128,9 @@ def check_applications(raw: pd.DataFrame, champion: Any) -> tuple[pd.DataFrame, 
         applications[column] = parsed.to_numpy()
         if kind in NUMERIC_KINDS:
             problems += _bound_problems(applications, column, profile)
-    problems += _match_categories(applications, profile.categories, ordered_columns(dataset))
+    problems += _match_categories(
+        applications, known_levels(profile.categories, dataset), ordered_columns(dataset)
+    )
     table = pd.DataFrame(problems, columns=PROBLEM_COLUMNS)
     table = table.sort_values([ROW, "severity"], kind="stable").reset_index(drop=True)
     rejected = set(table.loc[table["severity"] == "error", ROW])
@@ -140,6 +142,18 @@ def ordered_columns(dataset: dict[str, Any]) -> set[str]:
     """Categories with a configured order (dataset.categorical_orders): an unseen level has no
     place in the order, so it is an error rather than a guess."""
     return set(dataset.get("categorical_orders") or {})
+
+
+def known_levels(categories: dict[str, list[str]], dataset: dict[str, Any]) -> dict[str, list[str]]:
+    """Per category column, the levels training saw; an ordered column's configured levels too
+    (the ordinal encoder places a level training happened not to see by the order)."""
+    orders = dataset.get("categorical_orders") or {}
+    known = dict(categories)
+    for column, order in orders.items():
+        if column in known:
+            levels = [label_text(level) for level in order]
+            known[column] = [*levels, *(c for c in known[column] if c not in set(levels))]
+    return known
 
 
 def _rows(
@@ -249,8 +263,8 @@ def _match_categories(
         still = unseen & ~found
         if column in ordered:
             why = (
-                f"not a level of the ordered category {column} seen in training "
-                f"({_levels(known)}); not scored, as its place in the order is unknown"
+                f"not a level of the ordered category {column} ({_levels(known)}); not scored, "
+                "as its place in the order is unknown"
             )
             problems += _rows(applications, still, values, "error", column, why)
         else:
