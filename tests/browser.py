@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import random
 import shutil
+import signal
 import socket
 import subprocess
 import time
@@ -40,9 +43,28 @@ def free_port() -> int:
 
 
 def start_server(command: list[str], log: Path, **kwargs) -> subprocess.Popen:
-    """Start a server whose output goes to `log` (a pipe nobody reads would block it)."""
+    """Start a server whose output goes to `log` (a pipe nobody reads would block it), in a
+    process group of its own so that `stop_server` ends the workers it spawns too."""
     handle = log.open("w")
-    return subprocess.Popen(command, stdout=handle, stderr=subprocess.STDOUT, text=True, **kwargs)
+    return subprocess.Popen(
+        command, stdout=handle, stderr=subprocess.STDOUT, text=True, start_new_session=True,
+        **kwargs,
+    )  # fmt: skip
+
+
+def stop_server(process: subprocess.Popen, timeout: float = 15) -> None:
+    """Stop a server started by `start_server` and every process of its group (kedro viz and
+    mlflow spawn their workers, which outlived a plain terminate())."""
+    try:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=timeout)
+    except ProcessLookupError:
+        return
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=timeout)
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)  # workers that ignored SIGTERM
 
 
 def wait_for_http(url: str, process: subprocess.Popen, timeout: float = 90) -> None:

@@ -10,7 +10,14 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from tests.browser import free_port, post_json, render_page, start_server, wait_for_http
+from tests.browser import (
+    free_port,
+    post_json,
+    render_page,
+    start_server,
+    stop_server,
+    wait_for_http,
+)
 from tests.conftest import make_kedro_project
 
 pytestmark = pytest.mark.slow
@@ -36,7 +43,7 @@ def mlflow_server(tmp_path: Path):
         wait_for_http(f"{url}/health", server, timeout=120)
         yield url
     finally:
-        server.terminate()
+        stop_server(server)
         server.wait(timeout=30)
 
 

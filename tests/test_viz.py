@@ -14,7 +14,7 @@ import pytest
 from kedro.framework.project import pipelines
 from kedro.framework.startup import bootstrap_project
 
-from tests.browser import free_port, render_page, start_server, wait_for_http
+from tests.browser import free_port, render_page, start_server, stop_server, wait_for_http
 from tests.conftest import make_kedro_project
 
 pytestmark = pytest.mark.slow
@@ -61,7 +61,7 @@ def test_kedro_viz_run_renders_every_stage(viz_project: Path, stage_names: list[
         for stage in stage_names:
             assert stage in text
     finally:
-        server.terminate()
+        stop_server(server)
         server.wait(timeout=30)
 
 
@@ -90,5 +90,5 @@ def test_kedro_viz_build_exports_a_static_site(viz_project: Path, stage_names: l
         for stage in stage_names:
             assert stage in text
     finally:
-        server.terminate()
+        stop_server(server)
         server.wait(timeout=30)
