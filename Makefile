@@ -2,21 +2,46 @@
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
+# The installer: uv, pinned, put into the venv by the venv's own pip (nothing to preinstall).
+# Every install takes its versions from requirements.lock (constraints: only what is asked for is
+# installed, at the locked version; the lock pins runtime, dev and spark, never the project).
+# Each install is tried offline first, from uv's cache (~/.cache/uv) alone, then from PyPI when
+# something is not cached yet: offline skips re-checking the index pages, and it reuses the
+# pyspark wheel built earlier (the registry here serves files without validators, so uv online
+# would download and build pyspark's 0.5 GB source package again every time).
+UV_VERSION := 0.13.9
+UV := $(BIN)/uv
+UV_INSTALL := $(UV) pip install --python $(BIN)/python --quiet -c requirements.lock
 export KEDRO_DISABLE_TELEMETRY := 1
 export DO_NOT_TRACK := 1
 export MPLBACKEND := Agg
 
-.PHONY: install system-deps run test lint format viz viz-build mlflow-ui benchmark benchmark-spark lock
+.PHONY: install install-spark install-dev system-deps run test test-fast lint format viz viz-build mlflow-ui benchmark benchmark-spark lock
 
-# Re-install only when the lock file or pyproject changes.
+# Re-install only when the lock file or pyproject changes. `make install` (and so `make run`):
+# the runtime only, no Spark and no test tools.
 $(VENV)/.install-stamp: requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade "pip>=24"
-	$(BIN)/python -m pip install --quiet -r requirements.lock
-	$(BIN)/python -m pip install --quiet --no-deps -e .
+	$(BIN)/python -m pip install --quiet "uv==$(UV_VERSION)"
+	$(UV_INSTALL) --offline -e . 2>/dev/null || $(UV_INSTALL) -e .
 	touch $@
 
+# The optional `spark` extra (pyspark, joblibspark) that `--env spark` needs. PyPI has pyspark
+# as a source package only: the first install builds it (about a minute), later ones reuse it.
+$(VENV)/.spark-stamp: $(VENV)/.install-stamp
+	$(UV_INSTALL) --offline -e ".[spark]" 2>/dev/null || $(UV_INSTALL) -e ".[spark]"
+	touch $@
+
+# What `make test` (CI) needs: the dev tools and the spark extra, on top of `make install`.
+$(VENV)/.dev-stamp: $(VENV)/.install-stamp
+	$(UV_INSTALL) --offline -e ".[dev,spark]" 2>/dev/null || $(UV_INSTALL) -e ".[dev,spark]"
+	touch $@ $(VENV)/.spark-stamp
+
 install: $(VENV)/.install-stamp
+
+install-spark: $(VENV)/.spark-stamp
+
+install-dev: $(VENV)/.dev-stamp
 
 run: install
 	$(BIN)/kedro run --pipeline loan
@@ -27,16 +52,24 @@ system-deps:
 		if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
 		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium; }
 
-test: install system-deps
+# The whole suite, both tiers: what CI runs (.ci/run). The slowest tests are listed at the end.
+test: install-dev system-deps
 	$(BIN)/ruff check src tests
 	$(BIN)/ruff format --check src tests
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest --durations=15
 
-lint: install
+# The fast tier (a few minutes): unit and pipeline tests, the Spark tests, and one real `loan`
+# then `score` on the tiny configuration (tests/test_tiny_run.py); no real-data training runs,
+# servers or browsers (the tests marked `slow`).
+test-fast: install-dev
+	$(BIN)/ruff check src tests
+	$(BIN)/python -m pytest -m "not slow" --durations=10
+
+lint: install-dev
 	$(BIN)/ruff check src tests
 	$(BIN)/ruff format --check src tests
 
-format: install
+format: install-dev
 	$(BIN)/ruff check --fix src tests
 	$(BIN)/ruff format src tests
 
@@ -54,9 +87,14 @@ benchmark: install
 	$(BIN)/python scripts/benchmark.py
 
 # The Spark environment at 1x, 10x and 50x beside pandas at 1x and 10x (about an hour here).
-benchmark-spark: install
+benchmark-spark: install-spark
 	$(BIN)/python scripts/benchmark_spark.py
 
-# Regenerate the lock from the current environment after changing pins in pyproject.toml.
+# Regenerate the lock after changing pins in pyproject.toml: install every extra without the old
+# lock (what is installed and still fits stays), then freeze that environment, less the project
+# and the installer.
 lock:
-	$(BIN)/python -m pip freeze --exclude-editable | grep -v '^loan.default' > requirements.lock
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet "uv==$(UV_VERSION)"
+	$(UV) pip install --python $(BIN)/python --quiet -e ".[dev,spark]"
+	$(BIN)/python -m pip freeze --exclude-editable | grep -vE '^(loan[-_.]default|uv)(==| @)' > requirements.lock

@@ -7,11 +7,13 @@ import os
 from pathlib import Path
 from typing import Any
 
-import mlflow
 from kedro.config import MissingConfigException
 from kedro.framework.hooks import hook_impl
 
-from loan_default import config_checks, raw_file, run_guard, tracking
+from loan_default import config_checks, raw_file, run_guard
+
+# MLflow and loan_default.tracking (which loads the serving model, scikit-learn and XGBoost) are
+# imported inside the hooks that use them, so that `kedro --help` does not load them.
 
 RAW_DATASET = "raw_loans"
 SPLIT_SUMMARY = "data.split_summary"
@@ -121,6 +123,8 @@ class RunGuardHook:
                 }
             )
         try:
+            import mlflow  # noqa: PLC0415
+
             experiment = getattr(getattr(self._context, "mlflow", None), "tracking", None)
             experiment = getattr(getattr(experiment, "experiment", None), "name", None)
             found = mlflow.get_experiment_by_name(experiment) if experiment else None
@@ -171,6 +175,8 @@ class RunGuardHook:
 def _tracking_uri(context: Any) -> str | None:
     """The tracking URI kedro-mlflow is about to use (mlflow.yml, else MLFLOW_TRACKING_URI);
     None when a run is already active, as kedro-mlflow then keeps the current store."""
+    import mlflow  # noqa: PLC0415
+
     if mlflow.active_run() is not None:
         return None
     loader = context.config_loader
@@ -203,6 +209,10 @@ class RunMetadataHook:
     @hook_impl(trylast=True)
     def before_pipeline_run(self, run_params: dict[str, Any]) -> None:
         """Tag the run kedro-mlflow has just opened."""
+        import mlflow  # noqa: PLC0415
+
+        from loan_default import tracking  # noqa: PLC0415
+
         names = run_params.get("pipeline_names") or ["__default__"]
         tags = {"kedro.pipeline": ",".join(names), "kedro.env": run_params.get("env") or "local"}
         identity = run_guard.process_identity()
@@ -221,6 +231,8 @@ class RunMetadataHook:
     @hook_impl
     def after_dataset_loaded(self, dataset_name: str, data: Any) -> None:
         """Record the raw file's hash and size, or the registered model a scoring run uses."""
+        from loan_default import tracking  # noqa: PLC0415
+
         if dataset_name == RAW_DATASET:
             tracking.set_tags(tracking.raw_data_tags(self._raw_file, data))
         elif dataset_name == SCORING_CHAMPION and data is not None:
@@ -235,6 +247,8 @@ class RunMetadataHook:
     @hook_impl
     def after_dataset_saved(self, dataset_name: str, data: Any) -> None:
         """Record the split summary and what was done about duplicates as tags."""
+        from loan_default import tracking  # noqa: PLC0415
+
         if dataset_name == SPLIT_SUMMARY:
             tracking.set_tags(tracking.split_summary_tags(data))
         elif dataset_name == DUPLICATE_SUMMARY:
@@ -249,23 +263,36 @@ class RunMetadataHook:
     @hook_impl(tryfirst=True)
     def on_pipeline_error(self, error: Exception) -> None:
         """Record what went wrong on the run, before kedro-mlflow closes it as FAILED."""
+        from loan_default import tracking  # noqa: PLC0415
+
         tracking.set_tags({"error": f"{type(error).__name__}: {error}"[:5000]})
 
 
 class SparkHook:
     """Starts the Spark session when the environment has a spark.yml (conf/spark/): settings
     from that file (driver and UI on the driver's bind address, 127.0.0.1 in conf/spark), Arrow
-    transfers required, the UI address logged. Other environments never import Spark."""
+    transfers required, the UI address logged. Other environments never import Spark.
 
-    @hook_impl
-    def after_context_created(self, context: Any) -> None:
-        """Create (or reuse) the session before the catalog creates any Spark dataset."""
+    Spark is the optional `spark` extra: without it the run stops first, before kedro-mlflow or
+    any other hook touches anything, naming the command that installs it."""
+
+    @hook_impl(wrapper=True)
+    def after_context_created(self, context: Any) -> Any:
+        """Around the other hooks: the extra checked before them (no pyspark import), the
+        session created (or reused) after them and before the catalog creates any Spark
+        dataset."""
         try:
             conf = context.config_loader["spark"]
         except MissingConfigException:
-            return
+            conf = None
         if conf:
             # Imported here: environments without spark.yml never load pyspark.
+            from loan_default.spark import require_pyspark  # noqa: PLC0415
+
+            require_pyspark()
+        result = yield
+        if conf:
             from loan_default.spark.session import start_session  # noqa: PLC0415
 
             start_session(dict(conf), f"loan-default-{context.env or 'local'}")
+        return result

@@ -13,9 +13,13 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from loan_default.modelling.metrics import GREATER_IS_BETTER
-from loan_default.modelling.registry import MODELS, STRATEGIES
-from loan_default.modelling.thresholds import OBJECTIVES
+from loan_default.config.names import (
+    GREATER_IS_BETTER,
+    MODEL_NAMES,
+    MONOTONE_MODELS,
+    STRATEGY_NAMES,
+    THRESHOLD_OBJECTIVES,
+)
 from loan_default.validation import ConfigurationError
 
 Label = str | int | float | bool
@@ -462,7 +466,7 @@ class Threshold(Block):
     @field_validator("objective")
     @classmethod
     def _objective(cls, value: str) -> str:
-        return _known(value, OBJECTIVES, "objective")
+        return _known(value, THRESHOLD_OBJECTIVES, "objective")
 
 
 class Calibration(Block):
@@ -556,16 +560,16 @@ class Training(Block):
     def _registered(self) -> Training:
         for label, spec in self.models.items():
             spec.model = spec.model or label
-            _known_at(spec.model, MODELS, "model", f"models.{label}.model")
-            if spec.monotone and MODELS[spec.model].monotone is None:
-                supported = sorted(name for name, entry in MODELS.items() if entry.monotone)
+            _known_at(spec.model, MODEL_NAMES, "model", f"models.{label}.model")
+            if spec.monotone and spec.model not in MONOTONE_MODELS:
+                supported = sorted(MONOTONE_MODELS)
                 raise ValueError(
                     f"models.{label}.monotone: model '{spec.model}' takes no monotone "
                     f"constraints (models that do: {', '.join(supported)})"
                 )
         for label, spec in self.strategies.items():
             spec.strategy = spec.strategy or label
-            _known_at(spec.strategy, STRATEGIES, "strategy", f"strategies.{label}.strategy")
+            _known_at(spec.strategy, STRATEGY_NAMES, "strategy", f"strategies.{label}.strategy")
         grid = {f"{model}/{strategy}" for model in self.models for strategy in self.strategies}
         for label, ensemble in self.ensembles.items():
             for member in ensemble.members:

@@ -43,10 +43,10 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import mlflow
-from sqlalchemy.engine import make_url
+if TYPE_CHECKING:
+    import mlflow
 
 logger = logging.getLogger(__name__)
 
@@ -259,6 +259,8 @@ class RunLock:
 
 def close_dead_runs(experiment_id: str, client: mlflow.MlflowClient | None = None) -> list[str]:
     """Mark KILLED the RUNNING runs whose process no longer exists (and their child runs)."""
+    import mlflow  # noqa: PLC0415 (imported when used: `kedro` starts without MLflow)
+
     client = client or mlflow.MlflowClient()
     running = client.search_runs([experiment_id], "attributes.status = 'RUNNING'")
     dead = {
@@ -329,6 +331,7 @@ class SigtermWatch:
         if previous == signal.SIG_IGN:
             return
         owner = os.getpid()
+        import mlflow  # noqa: PLC0415 (here, not in the handler: no import inside a signal)
 
         def handle(signum: int, frame: Any) -> None:
             signal.signal(signal.SIGTERM, previous)
@@ -354,6 +357,8 @@ def close_killed_runs(run_id: str | None, reason: str) -> list[str]:
     """Close as KILLED, tagged `killed_reason`: this process's MLflow runs still open, the run
     that was active at the signal with its parent runs (kedro-mlflow may already have closed
     them as FAILED), and their child runs still RUNNING."""
+    import mlflow  # noqa: PLC0415 (imported when used: `kedro` starts without MLflow)
+
     client = mlflow.MlflowClient()
     while mlflow.active_run() is not None:
         run_id = run_id or mlflow.active_run().info.run_id
@@ -402,6 +407,8 @@ def _store_error(uri: str, problem: str, fix: str) -> TrackingStoreError:
 
 
 def _check_sqlite(uri: str) -> None:
+    from sqlalchemy.engine import make_url  # noqa: PLC0415 (imported when used)
+
     url = make_url(uri)
     database = url.database
     if not database or database == ":memory:":

@@ -8,23 +8,8 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import average_precision_score, brier_score_loss, log_loss, roc_auc_score
 
+from loan_default.config.names import GREATER_IS_BETTER, check_registry
 from loan_default.validation import ConfigurationError
-
-# Whether a larger value is better, for every metric a configuration can be ranked by.
-GREATER_IS_BETTER = {
-    "roc_auc": True,
-    "pr_auc": True,
-    "ks": True,
-    "brier": False,
-    "log_loss": False,
-    "accuracy": True,
-    "precision": True,
-    "recall": True,
-    "f1": True,
-    "approval_rate": True,
-    "expected_cost_per_loan": False,
-    "expected_cost_total": False,
-}
 
 
 def selection_metrics(training: dict[str, Any]) -> list[str]:
@@ -50,6 +35,8 @@ DECISION_METRICS = [
     "expected_cost_per_loan",
     "expected_cost_total",
 ]
+# Every metric a configuration may name is computed here, and nothing else.
+check_registry("metric", GREATER_IS_BETTER, RANKING_METRICS + DECISION_METRICS)
 
 
 def exposures(loans: pd.DataFrame, costs: dict[str, Any]) -> np.ndarray:

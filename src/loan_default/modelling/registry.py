@@ -1,6 +1,7 @@
 """Models and imbalance strategies by name: the grid in parameters_training.yml refers to these.
 
-Adding a model or a strategy = one entry here plus its YAML block.
+Adding a model or a strategy = one entry here, its name in loan_default/config/names.py (which
+the configuration checks without importing this module), plus its YAML block.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 from xgboost import XGBClassifier
 
+from loan_default.config.names import MODEL_NAMES, MONOTONE_MODELS, STRATEGY_NAMES, check_registry
 from loan_default.preprocessing.names import safe_part
 from loan_default.validation import ConfigurationError
 
@@ -96,6 +98,10 @@ STRATEGIES: dict[str, StrategyEntry] = {
     # No resampling, no weights: the threshold objective alone handles the imbalance.
     "threshold_tuning": StrategyEntry(),
 }
+# The configuration layer checks names against these lists without importing this module.
+check_registry("model", MODEL_NAMES, MODELS)
+check_registry("monotone model", MONOTONE_MODELS, [n for n, e in MODELS.items() if e.monotone])
+check_registry("imbalance strategy", STRATEGY_NAMES, STRATEGIES)
 
 
 @dataclass(frozen=True)

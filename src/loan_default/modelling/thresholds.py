@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 
+from loan_default.config.names import THRESHOLD_OBJECTIVES, check_registry
 from loan_default.validation import ConfigurationError
 
 
@@ -54,6 +55,7 @@ OBJECTIVES = {
     "max_f1": _f1,
     "max_youden": _youden,
 }
+check_registry("threshold objective", THRESHOLD_OBJECTIVES, OBJECTIVES)
 
 
 def choose_threshold(

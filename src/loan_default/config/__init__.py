@@ -1,0 +1,1 @@
+"""The configuration layer: what a configuration may say, importing no model library."""
