@@ -22,6 +22,9 @@ def joblib_backend(name: str) -> str:
 
 
 def _register_spark_backend() -> None:
+    from loan_default.spark import require_pyspark  # noqa: PLC0415
+
+    require_pyspark()  # the optional extra: a plain message naming the install command
     # Imported here: joblibspark imports pyspark, which the threads backend never needs.
     from joblibspark.backend import SparkDistributedBackend  # noqa: PLC0415
 
