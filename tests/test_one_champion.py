@@ -1,6 +1,6 @@
 """The registered model's name has one home, and a scoring run uses one champion throughout.
 
-Real Kedro sessions on a sample of the bundled data in an environment that renames its
+Real Kedro sessions on the tiny configuration in an environment that renames its
 registered model, alias and experiment (conf/acme/globals.yml), tracked in a real SQLite store.
 """
 
@@ -15,8 +15,7 @@ import pytest
 import yaml
 
 from loan_default.datasets import RegisteredChampionDataset
-from tests.conftest import make_kedro_project, run_kedro
-from tests.test_state_model import SMALL_GRID
+from tests.conftest import TINY_CONF, make_kedro_project, run_kedro
 
 pytestmark = pytest.mark.slow
 ENV, NAME, ALIAS, EXPERIMENT = "acme", "acme-pd", "live", "acme-runs"
@@ -36,20 +35,14 @@ def client(store: str) -> mlflow.MlflowClient:
 
 
 @pytest.fixture(scope="module")
-def project(tmp_path_factory, raw_loans_sample: pd.DataFrame, store: str) -> Path:
-    """An environment that renames the model, its alias and its experiment, in globals only;
-    trained twice, so the second run meets the first one's champion."""
+def project(tmp_path_factory, tiny_loans: pd.DataFrame, store: str) -> Path:
+    """An environment of the tiny configuration that renames the model, its alias and its
+    experiment, in globals only; trained twice, so the second run meets the first's champion."""
     names = {"registered_model": NAME, "champion_alias": ALIAS, "mlflow_experiment": EXPERIMENT}
     root = tmp_path_factory.mktemp("renamed") / "project"
-    make_kedro_project(root, raw_loans_sample.head(4000), {}, env=ENV)
+    make_kedro_project(root, tiny_loans, TINY_CONF, env=ENV)
     env_globals = root / "conf" / ENV / "globals.yml"
     env_globals.write_text(yaml.safe_dump({**yaml.safe_load(env_globals.read_text()), **names}))
-    (root / "conf" / "base" / "parameters_training.yml").write_text(
-        yaml.safe_dump({"training": SMALL_GRID})
-    )
-    (root / "conf" / "base" / "parameters_evaluation.yml").write_text(
-        yaml.safe_dump({"evaluation": {"ablation": {"configuration": None}}})
-    )
     run_kedro(root, "loan", env=ENV)
     run_kedro(root, "loan", env=ENV)
     return root
