@@ -20,8 +20,9 @@ def project(tmp_path: Path, raw_loans_sample: pd.DataFrame, tracking_uri: str) -
     return make_kedro_project(tmp_path / "project", raw_loans_sample, {})
 
 
-def test_loan_pipeline_runs_in_a_kedro_session(project: Path, raw_loans_sample: pd.DataFrame):
-    run_kedro(project, "loan")
+def test_loan_pipeline_runs_in_a_kedro_session(trained_project, raw_loans_sample: pd.DataFrame):
+    """The shared real-data run (tests/conftest.py: trained_project) is a Kedro session."""
+    project, _ = trained_project
     summary = pd.read_csv(project / "data" / "08_reporting" / "split_summary.csv")
     assert summary["split"].tolist() == ["train", "test"]
     status = raw_loans_sample["loan_status"].str.contains("Charged Off|Fully Paid")
