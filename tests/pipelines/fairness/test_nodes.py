@@ -165,3 +165,8 @@ def test_reasons_of_the_champion_sit_beside_the_scorecards_where_both_reject():
     both = table[table["scorecard_rejects"]]
     assert both["first_reason_in_scorecard_reasons"].mean() > 0.8, "the same drivers"
     assert not table.loc[~table["scorecard_rejects"], "first_reason_in_scorecard_reasons"].any()
+    nobody = compare_reasons(
+        features, predictions, {"configuration": "m/s", "threshold": 1.01}, profile, inputs,
+        scorecard, points, loans, dataset, score,
+    )  # fmt: skip
+    assert nobody.empty and "scorecard_reason_1" in nobody, "a champion rejecting no one"

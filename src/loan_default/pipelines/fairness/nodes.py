@@ -258,6 +258,12 @@ def compare_reasons(
     spec = baseline_operating_points.get(f"baseline/{SCORECARD}")
     if scorecard_model is None or spec is None:
         return table
+    if loans.empty:  # a champion that rejects no test loan: nothing to compare
+        logger.warning("Reasons: the champion rejects none of the test loans")
+        compared = ["scorecard_rejects", *(f"scorecard_reason_{k + 1}" for k in range(count))]
+        return table.assign(**{c: pd.Series(dtype=object) for c in compared}).assign(
+            first_reason_in_scorecard_reasons=pd.Series(dtype=bool)
+        )
     both = scorecard_model.predict_proba(loans)[:, 1] >= spec["threshold"]
     points = scorecard_points_below_maximum(scorecard_model, loans)
     names, _ = top_reasons(points, count)
