@@ -153,13 +153,19 @@ def score_test_loans(
     (their features as the features stage encoded them, once)."""
     X = test_features[list(fitted_preprocessor.get_feature_names_out())]
     rows = np.arange(len(test_features))
+    # Configurations with identical fits share one fitted object (fit_configurations): each
+    # object is scored once.
+    raw: dict[int, np.ndarray] = {}
+    for _, model in final_models.values():
+        if id(model) not in raw:
+            raw[id(model)] = model.predict_proba(X)[:, 1]
     return pd.concat(
         [
             pd.DataFrame(
                 {
                     "configuration": name,
                     "row": rows,
-                    "score": calibrators[name].transform(model.predict_proba(X)[:, 1]),
+                    "score": calibrators[name].transform(raw[id(model)]),
                 }
             )
             for name, (_, model) in final_models.items()
