@@ -256,6 +256,7 @@ class RunMetadataHook:
                 {
                     "duplicates.action": data["action"],
                     "duplicates.exact_rows": data["exact_duplicate_rows"],
+                    "duplicates.exact_share": data.get("exact_share", ""),
                     "duplicates.dropped_rows": data["dropped_rows"],
                 }
             )
