@@ -179,27 +179,6 @@ def _dataset_params(project: Path) -> dict:
     return ProjectConfigLoader(str(project / "conf"), **CONFIG_LOADER_ARGS)["parameters"]["dataset"]
 
 
-def test_a_rerun_that_does_not_beat_the_champion_keeps_the_alias(trained_project, client):
-    project, _ = trained_project
-    before = client.get_model_version_by_alias(MODEL, "champion").version
-    run_kedro(project, "loan")
-    versions = client.search_model_versions(f"name = '{MODEL}'")
-    assert len(versions) >= 2, "every run registers a version"
-    assert client.get_model_version_by_alias(MODEL, "champion").version == before
-    experiment = client.get_experiment_by_name("loan-default")
-    rerun = client.search_runs(
-        [experiment.experiment_id], "tags.`kedro.pipeline` = 'loan'", order_by=["start_time DESC"]
-    )[0]
-    assert rerun.data.tags["registry.promoted"] == "false"
-    same = rerun.data.metrics
-    assert same["promotion.challenger_roc_auc"] == pytest.approx(same["promotion.champion_roc_auc"])
-    run_kedro(project, "loan", runtime_params={"registry": {"force": True}})
-    newest = max(
-        int(version.version) for version in client.search_model_versions(f"name = '{MODEL}'")
-    )
-    assert int(client.get_model_version_by_alias(MODEL, "champion").version) == newest
-
-
 def test_a_failing_run_is_recorded_as_failed_and_loses_nothing(trained_project, client, tmp_path):
     project, _ = trained_project
     broken = tmp_path / "project"

@@ -67,9 +67,16 @@ def test_a_renamed_model_trains_promotes_against_its_own_incumbent_and_scores(pr
     assert {str(v.version) for v in client.search_model_versions(f"name = '{NAME}'")} == {"1", "2"}
     decision = _decision(project)
     assert decision["champion"].startswith(f"{NAME} v1"), "the second run met its incumbent"
-    assert decision["reason"] != "no current champion"
-    runs = client.search_runs([client.get_experiment_by_name(EXPERIMENT).experiment_id])
-    assert runs and client.get_experiment_by_name("loan-default") is None
+    # The same configuration again: equal test metrics are no improvement, so the alias stays.
+    assert decision["promote"] is False and "does not beat" in decision["reason"]
+    assert decision["challenger_roc_auc"] == pytest.approx(decision["champion_roc_auc"])
+    assert _holder(client) == "1"
+    experiment = client.get_experiment_by_name(EXPERIMENT).experiment_id
+    rerun = client.search_runs(
+        [experiment], "tags.`kedro.pipeline` = 'loan'", order_by=["start_time DESC"]
+    )[0]
+    assert rerun.data.tags["registry.promoted"] == "false"
+    assert client.get_experiment_by_name("loan-default") is None
     scored = _score(project)
     assert set(scored["model_name"]) == {NAME}
     assert set(scored["model_version"].astype(str)) == {_holder(client)}
@@ -102,3 +109,10 @@ def test_a_promotion_between_two_score_runs_changes_the_version_of_the_next_one(
             assert run.data.tags["scoring.model_version"] == version
     finally:
         client.set_registered_model_alias(NAME, ALIAS, first)
+
+
+def test_force_moves_the_alias_to_a_challenger_that_does_not_beat_the_champion(project, client):
+    run_kedro(project, "loan", env=ENV, runtime_params={"registry": {"force": True}})
+    newest = max(int(v.version) for v in client.search_model_versions(f"name = '{NAME}'"))
+    assert _holder(client) == str(newest) == "3"
+    assert _decision(project)["reason"].startswith("forced by registry.force")
