@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
+import mlflow
 import pandas as pd
 import pytest
 import yaml
@@ -123,25 +125,38 @@ def tiny_loans() -> pd.DataFrame:
     return raw.groupby("issue_year", group_keys=False).sample(frac=0.02, random_state=11)
 
 
-@pytest.fixture(scope="session")
-def tiny_project(tmp_path_factory, tiny_loans: pd.DataFrame):
-    """One real `loan` run of the tiny configuration in its own SQLite store (shared by tests)."""
-    root = tmp_path_factory.mktemp("tiny")
+def _trained(root: Path, raw: pd.DataFrame, conf: dict[str, str]) -> Iterator[tuple[Path, str]]:
+    """A project under `root` trained once by `loan`, in its own SQLite store (project, URI)."""
     uri = f"sqlite:///{root / 'mlflow.db'}"
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("MLFLOW_TRACKING_URI", uri)
-        project = make_kedro_project(root / "project", tiny_loans, TINY_CONF)
+        project = make_kedro_project(root / "project", raw, conf)
         run_kedro(project, "loan")
         yield project, uri
+
+
+@pytest.fixture(scope="session")
+def tiny_project(tmp_path_factory, tiny_loans: pd.DataFrame):
+    """One real `loan` run of the tiny configuration in its own SQLite store (shared by tests)."""
+    yield from _trained(tmp_path_factory.mktemp("tiny"), tiny_loans, TINY_CONF)
 
 
 @pytest.fixture(scope="session")
 def trained_project(tmp_path_factory, raw_loans_sample: pd.DataFrame):
     """One real `loan` run on the sample, tracked in its own SQLite store (shared by tests)."""
-    root = tmp_path_factory.mktemp("trained")
-    uri = f"sqlite:///{root / 'mlflow.db'}"
+    yield from _trained(tmp_path_factory.mktemp("trained"), raw_loans_sample, {})
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory) -> Iterator[str]:
+    """A SQLite MLflow store shared by one test module's runs (MLFLOW_TRACKING_URI set)."""
+    uri = f"sqlite:///{tmp_path_factory.mktemp('mlflow') / 'mlflow.db'}"
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("MLFLOW_TRACKING_URI", uri)
-        project = make_kedro_project(root / "project", raw_loans_sample, {})
-        run_kedro(project, "loan")
-        yield project, uri
+        yield uri
+
+
+@pytest.fixture(scope="module")
+def client(store: str) -> mlflow.MlflowClient:
+    """The MLflow client of the module's `store`."""
+    return mlflow.MlflowClient(store)

@@ -22,19 +22,6 @@ ENV, NAME, ALIAS, EXPERIMENT = "acme", "acme-pd", "live", "acme-runs"
 
 
 @pytest.fixture(scope="module")
-def store(tmp_path_factory) -> str:
-    uri = f"sqlite:///{tmp_path_factory.mktemp('mlflow') / 'mlflow.db'}"
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("MLFLOW_TRACKING_URI", uri)
-        yield uri
-
-
-@pytest.fixture(scope="module")
-def client(store: str) -> mlflow.MlflowClient:
-    return mlflow.MlflowClient(store)
-
-
-@pytest.fixture(scope="module")
 def project(tmp_path_factory, tiny_loans: pd.DataFrame, store: str) -> Path:
     """An environment of the tiny configuration that renames the model, its alias and its
     experiment, in globals only; trained twice, so the second run meets the first's champion."""

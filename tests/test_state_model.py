@@ -64,19 +64,6 @@ def use_grid(project: Path, models: dict | None) -> None:
 
 
 @pytest.fixture(scope="module")
-def store(tmp_path_factory) -> str:
-    uri = f"sqlite:///{tmp_path_factory.mktemp('mlflow') / 'mlflow.db'}"
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("MLFLOW_TRACKING_URI", uri)
-        yield uri
-
-
-@pytest.fixture(scope="module")
-def client(store: str) -> mlflow.MlflowClient:
-    return mlflow.MlflowClient(store)
-
-
-@pytest.fixture(scope="module")
 def project(tmp_path_factory, raw_loans_sample: pd.DataFrame, store: str) -> Path:
     """A project with the LendingClub sample (default env) and a Taiwan sample (--env taiwan)."""
     root = tmp_path_factory.mktemp("state") / "project"

@@ -33,7 +33,7 @@ NUMERIC_KINDS = {"numeric", "percent", "months", "years"}
 TEXT = "text"  # free text: optional, never parsed
 FAR_OUTSIDE = "far outside the training range"
 # dataset.unseen_categories: how an unordered column's unseen category is scored.
-RISKIEST_KNOWN = "riskiest_known"  # no lower PD than with the riskiest level training saw
+# (the default, riskiest_known: no lower PD than with the riskiest level training saw)
 AS_UNKNOWN = "as_unknown"  # the encoder's own unknown treatment (a written rule in conf)
 
 
@@ -182,15 +182,14 @@ def _bound_problems(applications: pd.DataFrame, column: str, profile: Any) -> li
     if high is not None:
         problems += _rows(applications, values > high, values, "error", column, f"above {high:g}")
     if column in profile.numeric_ranges:
-        seen_low, seen_high = profile.numeric_ranges[column]
         outside = _far_outside(values, column, profile)
         if low is not None:
             outside &= values >= low
         if high is not None:
             outside &= values <= high
         why = (
-            f"{FAR_OUTSIDE} [{seen_low:,.6g}, {seen_high:,.6g}]; referred to manual review, "
-            "never approved automatically"
+            f"{_far_outside_text(column, profile)}; referred to manual review, never approved "
+            "automatically"
         )
         problems += _rows(applications, outside, values, "warning", column, why)
     return problems
@@ -204,6 +203,11 @@ def _far_outside(values: pd.Series, column: str, profile: Any) -> pd.Series:
     return (values < seen_low - margin) | (values > seen_high + margin)
 
 
+def _far_outside_text(column: str, profile: Any) -> str:
+    low, high = profile.numeric_ranges[column]
+    return f"{FAR_OUTSIDE} [{low:,.6g}, {high:,.6g}]"
+
+
 def review_reasons(applications: pd.DataFrame, profile: Any) -> pd.Series:
     """Per valid row, why it goes to manual review ('' for none): values far outside the
     training range, where the model's probability is an extrapolation."""
@@ -214,11 +218,8 @@ def review_reasons(applications: pd.DataFrame, profile: Any) -> pd.Series:
         values = pd.to_numeric(applications[column], errors="coerce")
         outside = _far_outside(values, column, profile).fillna(False).to_numpy(dtype=bool)
         if outside.any():
-            low, high = profile.numeric_ranges[column]
-            said = [
-                f"{column} = {_text(value)}: {FAR_OUTSIDE} [{low:,.6g}, {high:,.6g}]"
-                for value in values[outside]
-            ]
+            range_text = _far_outside_text(column, profile)
+            said = [f"{column} = {_text(value)}: {range_text}" for value in values[outside]]
             joined = reasons[outside].str.cat(pd.Series(said, index=reasons.index[outside]), "; ")
             reasons[outside] = joined.str.removeprefix("; ")
     return reasons

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from kedro.config import OmegaConfigLoader
+from kedro.config import MissingConfigException, OmegaConfigLoader
 from omegaconf import OmegaConf
 
 from loan_default.parameters import validate_parameters
@@ -89,8 +89,18 @@ class ProjectConfigLoader(OmegaConfigLoader):
         return self._validated(merged)
 
     def _validated(self, parameters: dict[str, Any]) -> dict[str, Any]:
-        """Schema-validated parameters; error messages name the environment's raw file."""
+        """Schema-validated parameters; error messages name the raw file the run reads."""
         dataset = parameters.get("dataset")
-        if isinstance(dataset, dict) and "raw_loans_file" in self._globals:
-            dataset.setdefault("source_file", self._globals["raw_loans_file"])
+        source = self._raw_loans_path()
+        if isinstance(dataset, dict) and source:
+            dataset.setdefault("source_file", source)
         return validate_parameters(parameters)
+
+    def _raw_loans_path(self) -> str | None:
+        """The file the `raw_loans` catalog entry reads, `--params` included (the spark
+        environment's raw_loans_path), else the environment's raw_loans_file."""
+        try:
+            entry = self["catalog"].get("raw_loans") or {}
+        except (KeyError, MissingConfigException):
+            entry = {}
+        return entry.get("filepath") or self._globals.get("raw_loans_file")

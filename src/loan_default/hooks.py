@@ -51,25 +51,12 @@ class InputFileHook:
         entries = self._context.config_loader["catalog"] if self._context else {}
         inputs = pipeline.inputs()
         if RAW_DATASET in inputs:
-            entry = entries.get(RAW_DATASET)
-            globals_ = self._context.config_loader["globals"]
-            dataset = _name_the_file_read(catalog, entry, globals_.get("raw_loans_file"))
-            header = _inspect_csv(entry, self._context.project_path)
+            header = _inspect_csv(entries.get(RAW_DATASET), self._context.project_path)
             if header is not None:
+                dataset = catalog.load("params:dataset")
                 config_checks.check_header(header, dataset, dataset["source_file"])
         if APPLICATIONS in inputs:
             _inspect_csv(entries.get(APPLICATIONS), self._context.project_path)
-
-
-def _name_the_file_read(catalog: Any, entry: dict[str, Any] | None, default: Any) -> dict:
-    """The dataset parameters, `source_file` set to the file `raw_loans` reads when it names
-    the default file but another is read (the spark environment's `--params raw_loans_path`)."""
-    dataset = catalog.load("params:dataset")
-    filepath = str((entry or {}).get("filepath") or "")
-    if filepath and filepath != default and dataset.get("source_file") == default:
-        dataset = {**dataset, "source_file": filepath}
-        catalog.save("params:dataset", dataset)
-    return dataset
 
 
 def _inspect_csv(entry: dict[str, Any] | None, project_path: Any) -> list[str] | None:

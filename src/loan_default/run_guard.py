@@ -282,10 +282,15 @@ def close_dead_runs(experiment_id: str, client: mlflow.MlflowClient | None = Non
             f"closed by a later run: process {tags.get(PID_TAG, '(its parent run)')} on "
             f"{tags.get(HOST_TAG, 'this host')} no longer exists (killed or crashed)"
         )
-        client.set_tag(run_id, "killed_reason", reason)
-        client.set_terminated(run_id, "KILLED")
+        _mark_killed(client, run_id, reason)
         logger.warning("MLflow run %s was left RUNNING by a dead process: marked KILLED", run_id)
     return sorted(dead)
+
+
+def _mark_killed(client: Any, run_id: str, reason: str) -> None:
+    """Close one MLflow run as KILLED, saying why in its `killed_reason` tag."""
+    client.set_tag(run_id, "killed_reason", reason)
+    client.set_terminated(run_id, "KILLED")
 
 
 class RunTerminated(RuntimeError):
@@ -375,8 +380,7 @@ def close_killed_runs(run_id: str | None, reason: str) -> list[str]:
         )
         killed += [child.info.run_id for child in children if child.info.run_id not in killed]
     for killed_id in killed:
-        client.set_tag(killed_id, "killed_reason", reason)
-        client.set_terminated(killed_id, "KILLED")
+        _mark_killed(client, killed_id, reason)
     return killed
 
 
