@@ -21,7 +21,7 @@ from loan_default.pipelines.score.nodes import score_applications
 from loan_default.profile import build_profile
 from loan_default.serving import ChampionHandle, LoanDefaultModel
 from loan_default.validation import DataValidationError
-from tests.modelling.standins import rate_model
+from tests.modelling.standins import RateFeatures, rate_model
 from tests.params import block
 
 DATASET = block(
@@ -276,3 +276,24 @@ def test_a_value_far_outside_the_training_range_is_referred_never_approved(champ
     assert scored.loc[0, "decision"] == "refer" and "income" in scored.loc[0, "review_reason"]
     assert scored.loc[0, "reason_1"] == "", "a referral is not an adverse action"
     assert (scored.loc[1:, "review_reason"] == "").all()
+
+
+def test_levels_tried_in_the_feature_space_give_the_same_floor():
+    """Encoding each unseen row and each level once, then swapping the column's encoded features,
+    scores exactly what encoding every row with every level scores."""
+    encode = RateFeatures().transform
+
+    def predict_encoded(features: pd.DataFrame) -> np.ndarray:
+        return (features["rate"] + 0.2 * features["home_rent"]).to_numpy()
+
+    def predict(frame: pd.DataFrame) -> np.ndarray:
+        return predict_encoded(encode(frame))
+
+    applications = pd.DataFrame({"rate": [0.1, 0.2, 0.3], "home": ["CASTLE", "OWN", "BOAT"]})
+    profile = SimpleNamespace(categories={"home": ["MORTGAGE", "OWN", "RENT"]})
+    dataset = {"categorical_orders": {}}
+    probability = predict(applications)
+    raw = floor_unseen_categories(applications, probability, predict, profile, dataset)
+    encoder = (encode, predict_encoded, RateFeatures.source_columns_)
+    fast = floor_unseen_categories(applications, probability, predict, profile, dataset, encoder)
+    assert fast.tolist() == raw.tolist() == pytest.approx([0.3, 0.2, 0.5])

@@ -284,11 +284,16 @@ def floor_unseen_categories(
     predict: Callable[[pd.DataFrame], np.ndarray],
     profile: Any,
     dataset: dict[str, Any],
+    encoder: Encoder | None = None,
 ) -> np.ndarray:
     """The default probability, raised where an unordered column holds a category training never
     saw to the highest PD the applicant gets with any level training saw. An unseen value never
     makes an applicant look safer, unless dataset.unseen_categories sets the column `as_unknown`.
-    (Ordered categories never get here: an unseen level is an error.)"""
+    (Ordered categories never get here: an unseen level is an error.)
+
+    With the champion's `encoder`, the levels are tried in its feature space: each unseen row and
+    each level encoded once, then only the column's encoded features swapped, instead of encoding
+    every row with every level (the encoders treat each column on its own)."""
     rules = dataset.get("unseen_categories") or {}
     ordered = ordered_columns(dataset)
     floored = np.asarray(probability, dtype=float).copy()
@@ -299,12 +304,49 @@ def floor_unseen_categories(
         rows = np.flatnonzero((values.notna() & ~values.astype(str).isin(set(known))).to_numpy())
         if not len(rows) or not known:
             continue
-        trial = applications.iloc[np.repeat(rows, len(known))].reset_index(drop=True)
-        levels = pd.Series(known * len(rows))
-        trial[column] = levels.astype(values.dtype) if values.dtype != object else levels
-        riskiest = predict(trial).reshape(len(rows), len(known)).max(axis=1)
+        riskiest = _riskiest_encoded(applications, rows, column, known, encoder)
+        if riskiest is None:
+            trial = _with_levels(applications, rows, column, known)
+            riskiest = predict(trial).reshape(len(rows), len(known)).max(axis=1)
         floored[rows] = np.maximum(floored[rows], riskiest)
     return floored
+
+
+# The champion's encoding step, its model on encoded rows, and encoded column -> input column.
+Encoder = tuple[Callable[[pd.DataFrame], pd.DataFrame], Callable[[pd.DataFrame], np.ndarray], dict]
+
+
+def _with_levels(
+    applications: pd.DataFrame, rows: np.ndarray, column: str, known: list[str]
+) -> pd.DataFrame:
+    """Each of `rows` once per known level of `column`, row by row."""
+    trial = applications.iloc[np.repeat(rows, len(known))].reset_index(drop=True)
+    levels = pd.Series(known * len(rows))
+    values = applications[column]
+    trial[column] = levels.astype(values.dtype) if values.dtype != object else levels
+    return trial
+
+
+def _riskiest_encoded(
+    applications: pd.DataFrame,
+    rows: np.ndarray,
+    column: str,
+    known: list[str],
+    encoder: Encoder | None,
+) -> np.ndarray | None:
+    """Per row, the highest PD over the known levels, scored on encoded rows (None without an
+    encoder, or when no encoded feature comes from `column`)."""
+    if encoder is None:
+        return None
+    encode, predict_encoded, sources = encoder
+    levels = encode(_with_levels(applications, rows[:1], column, known))
+    swapped = [name for name in levels.columns if sources.get(name, name) == column]
+    if not swapped:
+        return None
+    encoded = encode(applications.iloc[rows].reset_index(drop=True))
+    trial = encoded.iloc[np.repeat(np.arange(len(rows)), len(known))].reset_index(drop=True)
+    trial[swapped] = np.tile(levels[swapped].to_numpy(), (len(rows), 1))
+    return predict_encoded(trial).reshape(len(rows), len(known)).max(axis=1)
 
 
 def decisions(probability: np.ndarray, threshold: float, review: pd.Series) -> np.ndarray:

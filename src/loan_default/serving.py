@@ -8,6 +8,7 @@ the training profile scoring needs for input checks, reasons and drift (`profile
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import mlflow
@@ -22,7 +23,11 @@ from loan_default.applications import (
     review_reasons,
     summarise_problems,
 )
-from loan_default.modelling.champion import as_threshold_classifier
+from loan_default.modelling.champion import (
+    as_threshold_classifier,
+    default_probability,
+    preprocessor_of,
+)
 from loan_default.profile import ScoringProfile
 
 
@@ -57,8 +62,14 @@ class LoanDefaultModel(mlflow.pyfunc.PythonModel):
         """For checked rows and the champion's probability of each: the probability no lower
         than with the riskiest known level of an unseen category, the decision (approve, reject,
         or refer when a value is far outside the training range) and the review reason."""
+        preprocessor = preprocessor_of(self.champion)
+        encoder = (
+            preprocessor.transform,
+            partial(default_probability, self.champion),
+            getattr(preprocessor, "source_columns_", {}),
+        )
         floored = floor_unseen_categories(
-            valid, probability, self._default_probability, self.profile, self.dataset
+            valid, probability, self._default_probability, self.profile, self.dataset, encoder
         )
         review = review_reasons(valid, self.profile)
         return pd.DataFrame(
