@@ -14,9 +14,11 @@ from typing import Any
 import mlflow
 import numpy as np
 import pandas as pd
+from sklearn.model_selection import FixedThresholdClassifier
 
 from loan_default.applications import (
     ROW,
+    Encoder,
     check_applications,
     decisions,
     floor_unseen_categories,
@@ -62,15 +64,10 @@ class LoanDefaultModel(mlflow.pyfunc.PythonModel):
         """For checked rows and the champion's probability of each: the probability no lower
         than with the riskiest known level of an unseen category, the decision (approve, reject,
         or refer when a value is far outside the training range) and the review reason."""
-        preprocessor = preprocessor_of(self.champion)
-        encoder = (
-            preprocessor.transform,
-            partial(default_probability, self.champion),
-            getattr(preprocessor, "source_columns_", {}),
-        )
         floored = floor_unseen_categories(
-            valid, probability, self._default_probability, self.profile, self.dataset, encoder
-        )
+            valid, probability, self._default_probability, self.profile, self.dataset,
+            self._encoder(),
+        )  # fmt: skip
         review = review_reasons(valid, self.profile)
         return pd.DataFrame(
             {
@@ -79,6 +76,18 @@ class LoanDefaultModel(mlflow.pyfunc.PythonModel):
                 "review_reason": review.to_numpy(dtype=object),
             },
             index=valid.index,
+        )
+
+    def _encoder(self) -> Encoder | None:
+        """The champion's encoding step, its model on encoded rows and each encoded column's
+        input column (None for a champion that is not a FixedThresholdClassifier pipeline)."""
+        if not isinstance(self.champion, FixedThresholdClassifier):
+            return None
+        preprocessor = preprocessor_of(self.champion)
+        return (
+            preprocessor.transform,
+            partial(default_probability, self.champion),
+            getattr(preprocessor, "source_columns_", {}),
         )
 
     def _default_probability(self, applications: pd.DataFrame) -> np.ndarray:
