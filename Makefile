@@ -56,6 +56,7 @@ system-deps:
 test: install-dev system-deps
 	$(BIN)/ruff check src tests
 	$(BIN)/ruff format --check src tests
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest --durations=15
 
 # The fast tier (a few minutes): unit and pipeline tests, the Spark tests, and one real `loan`
@@ -68,6 +69,7 @@ test-fast: install-dev
 lint: install-dev
 	$(BIN)/ruff check src tests
 	$(BIN)/ruff format --check src tests
+	$(BIN)/lint-imports
 
 format: install-dev
 	$(BIN)/ruff check --fix src tests

@@ -15,7 +15,7 @@ from kedro.framework.session import KedroSession
 from kedro.framework.startup import bootstrap_project
 
 from loan_default.config_loader import ProjectConfigLoader
-from loan_default.pipelines.ingestion.nodes import add_derived_features, parse_columns
+from loan_default.core.ingestion import derive_features, parse_columns
 from loan_default.settings import CONFIG_LOADER_ARGS
 
 os.environ.setdefault("KEDRO_DISABLE_TELEMETRY", "1")
@@ -76,7 +76,7 @@ def make_kedro_project(
 
 def ingest_like_training(raw: pd.DataFrame, dataset: dict) -> pd.DataFrame:
     """Raw rows typed and derived by the ingestion's own nodes (the training path)."""
-    return add_derived_features(parse_columns(raw, dataset, [], "test rows"), dataset)
+    return derive_features(parse_columns(raw, dataset, [], "test rows"), dataset)
 
 
 def run_kedro(project: Path, pipeline: str = "loan", env: str | None = None, **kwargs) -> dict:

@@ -20,8 +20,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from loan_default.pipelines.ingestion.nodes import add_derived_features
-from loan_default.pipelines.ingestion.parsers import PARSERS, unparsable
+from loan_default.core.ingestion import derive_features
+from loan_default.core.parsers import PARSERS, unparsable
 from loan_default.schema import feature_columns, label_text, text_columns
 from loan_default.validation import DataValidationError
 
@@ -135,7 +135,7 @@ def check_applications(raw: pd.DataFrame, champion: Any) -> tuple[pd.DataFrame, 
     table = table.sort_values([ROW, "severity"], kind="stable").reset_index(drop=True)
     rejected = set(table.loc[table["severity"] == "error", ROW])
     valid = applications[~applications[ROW].isin(rejected)]
-    return add_derived_features(valid, dataset).reset_index(drop=True), table
+    return derive_features(valid, dataset).reset_index(drop=True), table
 
 
 def ordered_columns(dataset: dict[str, Any]) -> set[str]:

@@ -280,7 +280,9 @@ class SparkHook:
             require_pyspark()
         result = yield
         if conf:
+            from loan_default.spark.backend import register_spark_backend  # noqa: PLC0415
             from loan_default.spark.session import start_session  # noqa: PLC0415
 
             start_session(dict(conf), f"loan-default-{context.env or 'local'}")
+            register_spark_backend()  # training.backend: spark (the grid's fits as Spark tasks)
         return result

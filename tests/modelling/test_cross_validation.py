@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from loan_default.modelling import registry
+from loan_default.modelling import cross_validation, registry
 from loan_default.modelling.cross_validation import (
     assign_folds,
     cross_validate_grid,
@@ -14,6 +14,7 @@ from loan_default.modelling.cross_validation import (
     resolve_scheme,
 )
 from loan_default.modelling.registry import StrategyEntry, build_grid
+from loan_default.validation import ConfigurationError
 
 from .standins import StandInPreprocessor
 from .synthetic import make_loans, training_params
@@ -149,3 +150,10 @@ def test_time_ordered_cv_scores_only_validation_periods(loans):
     validated = set(folds.loc[folds["role"] == "validate", "row"])
     assert set(predictions["row"]) == validated
     assert len(validated) < len(loans)  # the first window is never validated
+
+
+def test_the_spark_backend_outside_the_spark_engine_is_a_configuration_error(monkeypatch):
+    monkeypatch.delitem(cross_validation.parallel.BACKENDS, "spark", raising=False)
+    with pytest.raises(ConfigurationError, match="training.backend: spark .*--env spark"):
+        cross_validation.joblib_backend("spark")
+    assert cross_validation.joblib_backend("threads") == "threading"

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from loan_default.spark.backend import register_spark_backend
 from loan_default.spark.session import start_session
 
 # A client JVM that starts in seconds; the defaults are tuned for long jobs.
@@ -37,5 +38,6 @@ def spark() -> Iterator:
     root = str(Path(__file__).resolve().parents[2])
     os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")]))
     session = start_session(TEST_CONF, "loan-default-tests")
+    register_spark_backend()  # as the SparkHook does once the session exists
     yield session
     session.stop()

@@ -10,13 +10,12 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from joblib import Parallel, delayed
+from joblib import Parallel, delayed, parallel
 from sklearn.base import BaseEstimator, clone
 from sklearn.model_selection import RepeatedStratifiedKFold
 from sklearn.pipeline import Pipeline as SkPipeline
 from sklearn.utils.validation import has_fit_parameter
 
-from loan_default.spark.backend import joblib_backend
 from loan_default.validation import (
     ConfigurationError,
     DataValidationError,
@@ -24,6 +23,23 @@ from loan_default.validation import (
 )
 
 from .registry import Configuration
+
+# joblib's names of training.backend's choices. joblib's "spark" backend is registered by the
+# Spark engine (loan_default.spark.backend, from the SparkHook of the `spark` environment).
+JOBLIB_BACKENDS = {"threads": "threading", "spark": "spark"}
+
+
+def joblib_backend(name: str) -> str:
+    """joblib's name of training.backend; the Spark backend only where the engine registered it."""
+    backend = JOBLIB_BACKENDS[name]
+    if backend not in parallel.BACKENDS:
+        raise ConfigurationError(
+            f"training.backend: {name} runs the grid's fits as Spark tasks, which needs the "
+            "Spark engine: run with `--env spark` (its SparkHook registers joblib's Spark "
+            "backend), or set training.backend: threads."
+        )
+    return backend
+
 
 logger = logging.getLogger(__name__)
 

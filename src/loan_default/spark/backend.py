@@ -11,17 +11,9 @@ from typing import Any
 from joblib import register_parallel_backend
 from joblib._utils import _retrieve_traceback_capturing_wrapped_call
 
-BACKENDS = {"threads": "threading", "spark": "spark"}
 
-
-def joblib_backend(name: str) -> str:
-    """joblib's name of the configured backend, registering Spark's the first time."""
-    if name == "spark":
-        _register_spark_backend()
-    return BACKENDS[name]
-
-
-def _register_spark_backend() -> None:
+def register_spark_backend() -> None:
+    """Register joblib's "spark" backend (called by the SparkHook once the session exists)."""
     from loan_default.spark import require_pyspark  # noqa: PLC0415
 
     require_pyspark()  # the optional extra: a plain message naming the install command

@@ -19,9 +19,9 @@ from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
 from loan_default.config_checks import check_dataset_config
-from loan_default.pipelines.ingestion import nodes
-from loan_default.pipelines.ingestion.profiles import ColumnProfile
-from loan_default.pipelines.split.nodes import resolve_split_method
+from loan_default.core import ingestion as rules
+from loan_default.core.profiles import ColumnProfile
+from loan_default.core.split import resolve_split_method
 from loan_default.raw_file import report_empty_columns
 from loan_default.schema import RAW_ROW, required_raw_columns, target_column
 from loan_default.validation import (
@@ -115,11 +115,11 @@ def parse_raw_loans(raw: DataFrame, dataset: dict[str, Any]) -> tuple[DataFrame,
     n_rows = present[RAW_ROW]
     if n_rows == 0:
         raise DataValidationError(f"{source}: the file has no rows (only a header or nothing).")
-    types = nodes.resolve_column_types(raw.limit(TYPE_SAMPLE_ROWS).toPandas(), dataset)
+    types = rules.resolve_column_types(raw.limit(TYPE_SAMPLE_ROWS).toPandas(), dataset)
     check_dataset_config(_probe(raw, dataset), dataset, source)
     report_empty_columns([c for c in raw.columns if present[c] == 0], n_rows, dataset, source)
     parse = partial(
-        nodes.parse_columns,
+        rules.parse_columns,
         dataset=dataset, required=required_raw_columns(dataset), source=source, types=types,
     )  # fmt: skip
     # Materialised once: every later step and check reads the parsed rows, not the file.
@@ -128,7 +128,7 @@ def parse_raw_loans(raw: DataFrame, dataset: dict[str, Any]) -> tuple[DataFrame,
 
 def handle_duplicates(parsed: DataFrame, dataset: dict[str, Any]) -> tuple[DataFrame, dict]:
     """`nodes.handle_duplicates` on Spark: exact copies and repeated identifiers judged by
-    `nodes.judge_duplicates`, the first copy (lowest raw row) kept when they are dropped."""
+    `rules.judge_duplicates`, the first copy (lowest raw row) kept when they are dropped."""
     source, action = dataset["source_file"], dataset["duplicates"]["action"]
     content = [c for c in parsed.columns if c != RAW_ROW]
     first = Window.partitionBy(*content).orderBy(RAW_ROW)
@@ -148,7 +148,7 @@ def handle_duplicates(parsed: DataFrame, dataset: dict[str, Any]) -> tuple[DataF
         F.sum(F.col("_exact").cast("int")).alias("_exact"),
         *[F.sum(F.col(flag).cast("int")).alias(flag) for _, flag in repeated_flags],
     ).first()
-    summary = nodes.duplicate_summary(
+    summary = rules.duplicate_summary(
         action,
         int(counts["_rows"]),
         int(counts["_exact"] or 0),
@@ -169,7 +169,7 @@ def handle_duplicates(parsed: DataFrame, dataset: dict[str, Any]) -> tuple[DataF
                 f"{summary['repeated_identifier_rows'][column]:,} more row(s) repeating a "
                 f"'{column}' value {describe_examples(examples)}"
             )
-    message = nodes.judge_duplicates(source, details, summary, dataset["duplicates"])
+    message = rules.judge_duplicates(source, details, summary, dataset["duplicates"])
     summary["dropped_rows"] = n_dropped
     logger.warning("%s Dropped %d row(s), kept the first copy.", message, n_dropped)
     return marked.where(~dropped).select(*parsed.columns).localCheckpoint(), summary
@@ -177,7 +177,7 @@ def handle_duplicates(parsed: DataFrame, dataset: dict[str, Any]) -> tuple[DataF
 
 def derive_target(parsed: DataFrame, dataset: dict[str, Any]) -> DataFrame:
     """`nodes.derive_target` on Spark: labels per partition, both classes checked overall."""
-    labelled = map_partitions(parsed, partial(nodes.label_loans, dataset=dataset)).localCheckpoint()
+    labelled = map_partitions(parsed, partial(rules.label_loans, dataset=dataset)).localCheckpoint()
     target = dataset["target"]
     classes = {row[0] for row in labelled.select(target["output_column"]).distinct().collect()}
     require_both_classes(
@@ -187,8 +187,8 @@ def derive_target(parsed: DataFrame, dataset: dict[str, Any]) -> DataFrame:
 
 
 def add_derived_features(labelled: DataFrame, dataset: dict[str, Any]) -> DataFrame:
-    """`nodes.add_derived_features` per partition."""
-    derived = map_partitions(labelled, partial(nodes.add_derived_features, dataset=dataset))
+    """`rules.derive_features` per partition."""
+    derived = map_partitions(labelled, partial(rules.derive_features, dataset=dataset))
     return derived.localCheckpoint()
 
 
@@ -197,9 +197,9 @@ def select_application_columns(
 ) -> tuple[DataFrame, pd.DataFrame]:
     """`nodes.select_application_columns`: the same rules on profiles measured by Spark."""
     profiles = column_profiles(loans)
-    reasons = nodes.drop_reasons(list(loans.columns), profiles.__getitem__, dataset)
+    reasons = rules.drop_reasons(list(loans.columns), profiles.__getitem__, dataset)
     kept = [c for c in loans.columns if c not in reasons]
-    return loans.select(*kept), nodes.dropped_table(reasons)
+    return loans.select(*kept), rules.dropped_table(reasons)
 
 
 def column_profiles(frame: DataFrame) -> dict[str, ColumnProfile]:

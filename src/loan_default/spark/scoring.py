@@ -20,8 +20,8 @@ from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
 from loan_default.applications import PROBLEM_COLUMNS, ROW, check_applications
+from loan_default.explanations import explain
 from loan_default.modelling.champion import default_probability, preprocessor_of
-from loan_default.pipelines.score.nodes import explain
 from loan_default.serving import ChampionHandle
 
 from .frames import map_partitions

@@ -4,9 +4,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from loan_default.core.split import resolve_split_method
 from loan_default.pipelines.split.nodes import (
     describe_modelling_table,
-    resolve_split_method,
     split_loans,
     summarise_split,
 )

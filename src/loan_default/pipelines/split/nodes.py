@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 from sklearn.model_selection import train_test_split
 
+from loan_default.core.split import resolve_split_method
 from loan_default.modelling.cross_validation import (
     FOLD_COLUMNS,
     assign_folds,
@@ -79,20 +80,6 @@ def describe_test_set(dataset: dict[str, Any], split: dict[str, Any]) -> dict[st
         "name": "held-out test set (random, stratified)",
         "loans": "held-out test loans (random, stratified)",
     }
-
-
-def resolve_split_method(dataset: dict[str, Any], split: dict[str, Any]) -> str:
-    """'out_of_time' or 'random', resolving 'auto' from whether a date column exists."""
-    method = split["method"]
-    if method == "auto":
-        return "out_of_time" if dataset["date_column"] else "random"
-    if method not in {"out_of_time", "random"}:
-        raise ConfigurationError(
-            f"split.method: '{method}' is not one of auto, out_of_time, random."
-        )
-    if method == "out_of_time" and not dataset["date_column"]:
-        raise ConfigurationError("split.method is out_of_time but dataset.date_column is not set.")
-    return method
 
 
 def summarise_split(

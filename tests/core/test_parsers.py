@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from loan_default.pipelines.ingestion.parsers import (
+from loan_default.core.parsers import (
     parse_category,
     parse_date,
     parse_months,

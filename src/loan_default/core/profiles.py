@@ -1,5 +1,5 @@
 """What the column-selection rules need to know about a column, from pandas or from Spark
-aggregations: one set of rules (`nodes.drop_reasons`), two ways to measure."""
+aggregations: one set of rules (`core.ingestion.drop_reasons`), two ways to measure."""
 
 from __future__ import annotations
 
