@@ -16,7 +16,7 @@ export KEDRO_DISABLE_TELEMETRY := 1
 export DO_NOT_TRACK := 1
 export MPLBACKEND := Agg
 
-.PHONY: install install-spark install-dev system-deps run test test-fast lint format viz viz-build mlflow-ui benchmark benchmark-spark lock
+.PHONY: install install-spark install-dev system-deps run test test-fast lint format viz viz-build mlflow-ui benchmark benchmark-scaling benchmark-spark lock
 
 # Re-install only when the lock file or pyproject changes. `make install` (and so `make run`):
 # the runtime only, no Spark and no test tools.
@@ -85,8 +85,15 @@ mlflow-ui: install
 	MLFLOW_SERVER_ENABLE_JOB_EXECUTION=false $(BIN)/mlflow ui --host 127.0.0.1 --port 5000 \
 		--backend-store-uri sqlite:///mlflow.db --workers 1
 
+# Feedback figures on a fresh clone of HEAD (install, CLI start, test-fast, the full suite) and
+# `loan` on the bundled data (about 35 minutes on 2 cores). `make benchmark VS=<commit>` adds
+# `loan` side by side with that commit; `make benchmark ARGS=--no-suite` skips the full suite.
 benchmark: install
-	$(BIN)/python scripts/benchmark.py
+	$(BIN)/python scripts/benchmark.py $(if $(VS),--vs $(VS)) $(ARGS)
+
+# `loan` on the bundled data and a 10x bootstrap copy: the scaling figure.
+benchmark-scaling: install
+	$(BIN)/python scripts/benchmark.py --only loan --scales 1,10
 
 # The Spark environment at 1x, 10x and 50x beside pandas at 1x and 10x (about an hour here).
 benchmark-spark: install-spark
