@@ -15,6 +15,7 @@ from loan_default.config import names
 from loan_default.modelling.metrics import score_metrics
 from loan_default.modelling.registry import MODELS, STRATEGIES
 from loan_default.modelling.thresholds import OBJECTIVES
+from tests.conftest import PROJECT_ROOT
 
 # Libraries (and project modules that load them) that `kedro --help` must not import.
 HEAVY = [
@@ -51,6 +52,30 @@ def test_the_settings_import_no_model_library() -> None:
     )
     loaded = json.loads(result.stdout.strip().splitlines()[-1])
     assert loaded == [], f"`import loan_default.settings` loads {loaded}"
+
+
+def test_building_every_pipeline_loads_no_model_library() -> None:
+    """`kedro registry list`, `kedro viz` and the start of every run build all the pipelines: the
+    node modules bind the model libraries lazily (loan_default.lazy), a node's first call loads
+    what it needs."""
+    heavy = [name for name in HEAVY if not name.startswith("loan_default.pipelines")]
+    code = (
+        "import json, sys\n"
+        "from pathlib import Path\n"
+        "from kedro.framework.startup import bootstrap_project\n"
+        "bootstrap_project(Path.cwd())\n"
+        "from kedro.framework.project import pipelines\n"
+        "names = sorted(pipelines)\n"
+        "assert len(pipelines['loan'].nodes) > 40, names\n"
+        f"print(json.dumps(sorted(set({heavy!r}) & set(sys.modules))))\n"
+    )
+    env = {**os.environ, "KEDRO_DISABLE_TELEMETRY": "1"}
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True,
+        cwd=PROJECT_ROOT,
+    )  # fmt: skip
+    loaded = json.loads(result.stdout.strip().splitlines()[-1])
+    assert loaded == [], f"building the pipelines loads {loaded}"
 
 
 def test_model_and_strategy_names_are_the_registry() -> None:

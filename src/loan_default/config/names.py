@@ -27,6 +27,19 @@ GREATER_IS_BETTER = {
     "expected_cost_total": False,
 }
 
+# The metrics computed for every configuration: ranking (of scores) and decision (at the
+# operating threshold) metrics, in the order tables show them.
+RANKING_METRICS = ["roc_auc", "pr_auc", "ks", "brier", "log_loss"]
+DECISION_METRICS = [
+    "accuracy",
+    "precision",
+    "recall",
+    "f1",
+    "approval_rate",
+    "expected_cost_per_loan",
+    "expected_cost_total",
+]
+
 # Models of `training.models.<label>.model` (modelling.registry.MODELS).
 MODEL_NAMES = ("logistic_regression", "random_forest", "xgboost")
 # The models that take monotone constraints (`monotone: true`, dataset.monotonic_trends).

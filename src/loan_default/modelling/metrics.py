@@ -8,7 +8,12 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import average_precision_score, brier_score_loss, log_loss, roc_auc_score
 
-from loan_default.config.names import GREATER_IS_BETTER, check_registry
+from loan_default.config.names import (
+    DECISION_METRICS,
+    GREATER_IS_BETTER,
+    RANKING_METRICS,
+    check_registry,
+)
 from loan_default.validation import ConfigurationError
 
 
@@ -25,16 +30,6 @@ def selection_metrics(training: dict[str, Any]) -> list[str]:
     return metrics
 
 
-RANKING_METRICS = ["roc_auc", "pr_auc", "ks", "brier", "log_loss"]
-DECISION_METRICS = [
-    "accuracy",
-    "precision",
-    "recall",
-    "f1",
-    "approval_rate",
-    "expected_cost_per_loan",
-    "expected_cost_total",
-]
 # Every metric a configuration may name is computed here, and nothing else.
 check_registry("metric", GREATER_IS_BETTER, RANKING_METRICS + DECISION_METRICS)
 

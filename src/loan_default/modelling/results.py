@@ -7,10 +7,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from loan_default.schema import sample_weights, target_values
-
 from .cross_validation import out_of_fold_scores
-from .metrics import exposures, score_metrics
+from .metrics import score_metrics
 from .thresholds import choose_threshold
 
 
@@ -82,20 +80,6 @@ def _identity(name: str, point: dict[str, Any]) -> dict[str, Any]:
         "model": point["model"],
         "strategy": point["strategy"],
     }
-
-
-def summarise_folds(
-    predictions: pd.DataFrame,
-    points: dict[str, dict[str, Any]],
-    train_loans: pd.DataFrame,
-    dataset: dict[str, Any],
-) -> pd.DataFrame:
-    """Every metric per configuration (or baseline) x repeat x fold, tidy: one row each."""
-    return configuration_metrics(
-        predictions, points, target_values(train_loans, dataset),
-        exposures(train_loans, dataset["costs"]), dataset["costs"], per_fold=True,
-        weights=sample_weights(train_loans),
-    )  # fmt: skip
 
 
 def configuration_scores(predictions: pd.DataFrame, configuration: str) -> np.ndarray:

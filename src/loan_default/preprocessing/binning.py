@@ -262,3 +262,7 @@ def _bin_text(value: Any) -> str:
     if isinstance(value, np.ndarray | list | tuple | pd.api.extensions.ExtensionArray):
         return "[" + ", ".join(str(item) for item in value) + "]"
     return str(value)
+
+
+# Either binning the features stage fits (features.binning.method).
+WoEBinning = OptimalWoEBinning | QuantileWoEBinning

@@ -3,11 +3,11 @@
 import numpy as np
 
 from loan_default.modelling.cross_validation import assign_folds, iter_folds
-from loan_default.modelling.results import summarise_folds
 from loan_default.pipelines.baselines.nodes import (
     choose_baseline_operating_points,
     cross_validate_baselines,
 )
+from loan_default.pipelines.nodes import summarise_folds
 from tests.modelling.synthetic import (
     baselines_params,
     dataset_params,

@@ -3,7 +3,7 @@ the models (same CV folds, same metrics, same out-of-time test loans)."""
 
 from kedro.pipeline import Node, Pipeline
 
-from loan_default.modelling.results import summarise_folds
+from loan_default.pipelines.nodes import summarise_folds
 
 from .nodes import (
     band_scorecard_points,

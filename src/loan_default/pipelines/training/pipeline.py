@@ -2,7 +2,7 @@
 
 from kedro.pipeline import Node, Pipeline
 
-from loan_default.modelling.results import summarise_folds
+from loan_default.pipelines.nodes import summarise_folds
 
 from .nodes import (
     build_champion_model,

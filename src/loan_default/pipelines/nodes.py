@@ -1,0 +1,30 @@
+"""Nodes that more than one stage uses."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from loan_default.lazy import lazy_module
+from loan_default.schema import sample_weights, target_values
+
+if TYPE_CHECKING:  # loaded on first use at run time (loan_default.lazy)
+    from loan_default.modelling import metrics, results
+else:
+    metrics = lazy_module("loan_default.modelling.metrics")
+    results = lazy_module("loan_default.modelling.results")
+
+
+def summarise_folds(
+    predictions: pd.DataFrame,
+    points: dict[str, dict[str, Any]],
+    train_loans: pd.DataFrame,
+    dataset: dict[str, Any],
+) -> pd.DataFrame:
+    """Every metric per configuration (or baseline) x repeat x fold, tidy: one row each."""
+    return results.configuration_metrics(
+        predictions, points, target_values(train_loans, dataset),
+        metrics.exposures(train_loans, dataset["costs"]), dataset["costs"], per_fold=True,
+        weights=sample_weights(train_loans),
+    )  # fmt: skip
