@@ -4,36 +4,34 @@ the audited columns, and what dropping the audited columns from the model change
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
+from matplotlib.figure import Figure
+from sklearn.base import BaseEstimator
 
-from loan_default.lazy import lazy_module
+from loan_default.modelling.baselines import SCORECARD, WoEScorecard
+from loan_default.modelling.ensemble import fit_with_ensembles
+from loan_default.modelling.fairness import (
+    audit_groups,
+    audit_summary,
+    group_labels,
+    proxy_strength,
+)
+from loan_default.modelling.metrics import ranking_metrics
+from loan_default.modelling.reasons import (
+    Wording,
+    describe_reasons,
+    scorecard_points_below_maximum,
+    top_reasons,
+)
+from loan_default.modelling.results import configuration_scores
 from loan_default.profile import ScoringProfile
 from loan_default.schema import target_values
+from loan_default.tracking import metric_name
 
 from .writing import plot_group_rates, write_finding
-
-if TYPE_CHECKING:  # loaded on first use at run time (loan_default.lazy)
-    from matplotlib import figure as matplotlib_figure
-    from sklearn import base as sklearn_base
-
-    from loan_default import tracking
-    from loan_default.modelling import baselines, ensemble, results
-    from loan_default.modelling import fairness as _fairness
-    from loan_default.modelling import metrics as _metrics
-    from loan_default.modelling import reasons as _reasons
-else:
-    baselines = lazy_module("loan_default.modelling.baselines")
-    ensemble = lazy_module("loan_default.modelling.ensemble")
-    _fairness = lazy_module("loan_default.modelling.fairness")
-    _metrics = lazy_module("loan_default.modelling.metrics")
-    _reasons = lazy_module("loan_default.modelling.reasons")
-    results = lazy_module("loan_default.modelling.results")
-    tracking = lazy_module("loan_default.tracking")
-    matplotlib_figure = lazy_module("matplotlib.figure")
-    sklearn_base = lazy_module("sklearn.base")
 
 logger = logging.getLogger(__name__)
 
@@ -63,7 +61,7 @@ def assign_audit_groups(test_loans: pd.DataFrame, dataset: dict[str, Any]) -> pd
     views = audit_views(dataset)
     return pd.DataFrame(
         {
-            view: _fairness.group_labels(test_loans[column], grouping).to_numpy()
+            view: group_labels(test_loans[column], grouping).to_numpy()
             for view, (column, grouping) in views.items()
         },
         index=range(len(test_loans)),
@@ -80,7 +78,7 @@ def _audit(
     n_boot: int,
 ) -> pd.DataFrame:
     """One view's group table at `threshold` (n_boot 0: no bootstrap intervals)."""
-    return _fairness.audit_groups(
+    return audit_groups(
         y, scores, threshold, groups, dataset["fairness"]["min_group_size"], n_boot,
         fairness["confidence"], fairness["random_state"],
     )  # fmt: skip
@@ -97,7 +95,7 @@ def audit_champion(
     """Per view and group: size, approval rate and adverse impact ratio, false rejection and
     false approval rates, ROC AUC and calibration, with bootstrap intervals; and the
     `fairness.<view>.*` summary metrics for MLflow."""
-    scores = results.configuration_scores(test_predictions, champion["configuration"])
+    scores = configuration_scores(test_predictions, champion["configuration"])
     y = target_values(test_loans, dataset)
     parts, metrics = [], {}
     for view, (column, _) in audit_views(dataset).items():
@@ -106,11 +104,8 @@ def audit_champion(
             fairness, fairness["n_boot"],
         )  # fmt: skip
         parts.append(table.assign(view=view, column=column))
-        for name, value in _fairness.audit_summary(table).items():
-            metrics[tracking.metric_name(f"fairness.{view}.{name}")] = {
-                "value": float(value),
-                "step": 0,
-            }
+        for name, value in audit_summary(table).items():
+            metrics[metric_name(f"fairness.{view}.{name}")] = {"value": float(value), "step": 0}
     if not parts:
         return pd.DataFrame(columns=AUDIT_KEYS), {}
     audit = pd.concat(parts, ignore_index=True)
@@ -123,9 +118,7 @@ def audit_champion(
     return audit, {k: v for k, v in metrics.items() if np.isfinite(v["value"])}
 
 
-def _audited_features(
-    fitted_preprocessor: sklearn_base.BaseEstimator, dataset: dict[str, Any]
-) -> list[str]:
+def _audited_features(fitted_preprocessor: BaseEstimator, dataset: dict[str, Any]) -> list[str]:
     """Encoded columns made from an audited column (protected ones are never features)."""
     audited = set(dataset["fairness"]["audit_columns"])
     sources = getattr(fitted_preprocessor, "source_columns_", {})
@@ -135,7 +128,7 @@ def _audited_features(
 def measure_proxy_strength(
     train_features: pd.DataFrame,
     train_loans: pd.DataFrame,
-    fitted_preprocessor: sklearn_base.BaseEstimator,
+    fitted_preprocessor: BaseEstimator,
     dataset: dict[str, Any],
     fairness: dict[str, Any],
 ) -> pd.DataFrame:
@@ -147,8 +140,8 @@ def measure_proxy_strength(
     ]
     rows = []
     for view, (column, grouping) in audit_views(dataset).items():
-        groups = _fairness.group_labels(train_loans[column], grouping)
-        result = _fairness.proxy_strength(
+        groups = group_labels(train_loans[column], grouping)
+        result = proxy_strength(
             features.reset_index(drop=True), groups.reset_index(drop=True),
             dataset["fairness"]["min_group_size"], fairness["random_state"],
             fairness["proxy_cv"], fairness["proxy_top_features"],
@@ -163,7 +156,7 @@ def measure_proxy_strength(
 def score_without_audited_columns(
     train_features: pd.DataFrame,
     test_features: pd.DataFrame,
-    fitted_preprocessor: sklearn_base.BaseEstimator,
+    fitted_preprocessor: BaseEstimator,
     champion: dict[str, Any],
     dataset: dict[str, Any],
     training: dict[str, Any],
@@ -177,9 +170,7 @@ def score_without_audited_columns(
     name = champion["configuration"]
     X = train_features[list(fitted_preprocessor.get_feature_names_out())].drop(columns=dropped)
     y = target_values(train_features, dataset)
-    _, model = ensemble.fit_with_ensembles(X, y, training, dataset["monotonic_trends"], [name])[
-        name
-    ]
+    _, model = fit_with_ensembles(X, y, training, dataset["monotonic_trends"], [name])[name]
     score = model.predict_proba(test_features[X.columns])[:, 1]
     return pd.DataFrame({"row": np.arange(len(score)), "score": score})
 
@@ -200,12 +191,12 @@ def compare_without_audited_columns(
     y = target_values(test_loans, dataset)
     threshold = float(champion["threshold"])
     variants = {
-        CHAMPION: results.configuration_scores(test_predictions, champion["configuration"]),
+        CHAMPION: configuration_scores(test_predictions, champion["configuration"]),
         WITHOUT: scores_without.sort_values("row")["score"].to_numpy(),
     }
     rows = []
     for variant, scores in variants.items():
-        ranking = _metrics.ranking_metrics(y, scores, probabilistic=True)
+        ranking = ranking_metrics(y, scores, probabilistic=True)
         row = {
             "variant": variant,
             "test_roc_auc": ranking["roc_auc"],
@@ -214,14 +205,14 @@ def compare_without_audited_columns(
         }
         for view in audit_views(dataset):
             table = _audit(y, scores, threshold, audit_groups_table[view], dataset, fairness, 0)
-            row[f"worst_air_{view}"] = _fairness.audit_summary(table)["worst_adverse_impact_ratio"]
+            row[f"worst_air_{view}"] = audit_summary(table)["worst_adverse_impact_ratio"]
         rows.append(row)
     table = pd.DataFrame(rows)
     change = table.drop(columns="variant").diff().iloc[[1]].assign(variant="change")
     return pd.concat([table, change], ignore_index=True)
 
 
-def plot_fairness(audit: pd.DataFrame, fairness: dict[str, Any]) -> matplotlib_figure.Figure:
+def plot_fairness(audit: pd.DataFrame, fairness: dict[str, Any]) -> Figure:
     """Approval rate and adverse impact ratio by group, with intervals."""
     return plot_group_rates(audit, fairness["plot_max_groups"])
 
@@ -245,7 +236,7 @@ def compare_reasons(
     champion: dict[str, Any],
     scoring_profile: ScoringProfile,
     application_inputs: dict[str, str],
-    scorecard_model: baselines.WoEScorecard | None,
+    scorecard_model: WoEScorecard | None,
     baseline_operating_points: dict[str, dict[str, Any]],
     test_loans: pd.DataFrame,
     dataset: dict[str, Any],
@@ -254,17 +245,17 @@ def compare_reasons(
     """On the test loans the champion rejects: its adverse-action reasons, and, where the WoE
     scorecard rejects them too, the scorecard's (points below each characteristic's best)."""
     count = int(score["reasons"]["count"])
-    probability = results.configuration_scores(test_predictions, champion["configuration"])
+    probability = configuration_scores(test_predictions, champion["configuration"])
     rows = np.flatnonzero(probability >= champion["threshold"])
     loans = test_loans.iloc[rows].reset_index(drop=True)
-    wording = _reasons.Wording.of(dataset, scoring_profile.typical_values, application_inputs)
+    wording = Wording.of(dataset, scoring_profile.typical_values, application_inputs)
     contributions = scoring_profile.explainer.contributions(
         test_features.iloc[rows].reset_index(drop=True)
     )
-    table = _reasons.describe_reasons(contributions, loans, wording, count)
+    table = describe_reasons(contributions, loans, wording, count)
     table.insert(0, "probability_of_default", probability[rows].round(6))
     table.insert(0, "row", rows)
-    spec = baseline_operating_points.get(f"baseline/{baselines.SCORECARD}")
+    spec = baseline_operating_points.get(f"baseline/{SCORECARD}")
     if scorecard_model is None or spec is None:
         return table
     if loans.empty:  # a champion that rejects no test loan: nothing to compare
@@ -274,12 +265,12 @@ def compare_reasons(
             first_reason_in_scorecard_reasons=pd.Series(dtype=bool)
         )
     both = scorecard_model.predict_proba(loans)[:, 1] >= spec["threshold"]
-    points = _reasons.scorecard_points_below_maximum(scorecard_model, loans)
-    names, _ = _reasons.top_reasons(points, count)
+    points = scorecard_points_below_maximum(scorecard_model, loans)
+    names, _ = top_reasons(points, count)
     table["scorecard_rejects"] = both
     for rank in range(names.shape[1]):
         table[f"scorecard_reason_{rank + 1}"] = np.where(both, names[:, rank], "")
-    first = _reasons.top_reasons(contributions, 1)[0][:, 0]
+    first = top_reasons(contributions, 1)[0][:, 0]
     table["first_reason_in_scorecard_reasons"] = both & np.array(
         [bool(name) and name in set(given) for name, given in zip(first, names, strict=True)],
         dtype=bool,

@@ -2,27 +2,20 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
+from matplotlib.figure import Figure
 
-from loan_default.lazy import lazy_module
-
-if TYPE_CHECKING:  # loaded on first use at run time (loan_default.lazy)
-    from matplotlib import figure as matplotlib_figure
-
-    from loan_default.modelling import fairness as _fairness
-else:
-    _fairness = lazy_module("loan_default.modelling.fairness")
-    matplotlib_figure = lazy_module("matplotlib.figure")
+from loan_default.modelling.fairness import FOUR_FIFTHS
 
 
-def plot_group_rates(audit: pd.DataFrame, max_groups: int) -> matplotlib_figure.Figure:
+def plot_group_rates(audit: pd.DataFrame, max_groups: int) -> Figure:
     """Per view: approval rate and adverse impact ratio with intervals, judged groups only,
     lowest ratios first (at most `max_groups` per view)."""
     views = list(dict.fromkeys(audit["view"])) if len(audit) else []
-    figure = matplotlib_figure.Figure(figsize=(11, 1.2 + 0.28 * max_groups * max(len(views), 1)))
+    figure = Figure(figsize=(11, 1.2 + 0.28 * max_groups * max(len(views), 1)))
     if not views:
         figure.text(0.5, 0.5, "No audited columns (dataset.fairness)", ha="center")
         return figure
@@ -47,7 +40,7 @@ def plot_group_rates(audit: pd.DataFrame, max_groups: int) -> matplotlib_figure.
             axes.scatter(value, y, c=colours, s=18, zorder=3)
             axes.set_yticks(y, [f"{g} ({n:,})" for g, n in zip(shown["group"], shown["size"], strict=True)], fontsize=7)  # fmt: skip
             axes.set_title(f"{view}: {title}", fontsize=9)
-        ratio_axes.axvline(_fairness.FOUR_FIFTHS, color="tab:red", linestyle="--", linewidth=1)
+        ratio_axes.axvline(FOUR_FIFTHS, color="tab:red", linestyle="--", linewidth=1)
     figure.suptitle(
         "Approval rate and adverse impact ratio by group at the champion's threshold "
         "(test loans; bars: bootstrap intervals; red: below four-fifths)",
@@ -72,9 +65,9 @@ def _worst(judged: pd.DataFrame, confidence: float) -> str:
         f"{confidence:.0%} interval {low:.2f}-{high:.2f}" if np.isfinite(low) else "no interval"
     )
     text = f"the lowest adverse impact ratio is {ratio:.2f} ({worst['group']}, {interval})"
-    if ratio >= _fairness.FOUR_FIFTHS:
+    if ratio >= FOUR_FIFTHS:
         return text + ", above the four-fifths line."
-    if np.isfinite(high) and high < _fairness.FOUR_FIFTHS:
+    if np.isfinite(high) and high < FOUR_FIFTHS:
         return text + ": below the four-fifths line even at the top of its interval."
     return text + ": below the four-fifths line, but its interval reaches above it."
 

@@ -4,30 +4,20 @@ current champion on this run's test set, and ask the registry to record the deci
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
+from sklearn.model_selection import FixedThresholdClassifier
 
 from loan_default.applications import hard_bounds, input_types
-from loan_default.lazy import lazy_module
+from loan_default.modelling.champion import default_probability, model_of, preprocessor_of
+from loan_default.modelling.metrics import GREATER_IS_BETTER, exposures, score_metrics
+from loan_default.modelling.reasons import ReasonExplainer
 from loan_default.profile import ScoringProfile, build_profile, typical_row, typical_values
 from loan_default.schema import RAW_ROW, protected_columns, sample_weights, target_values
-
-if TYPE_CHECKING:  # loaded on first use at run time (loan_default.lazy)
-    from sklearn import model_selection as sklearn_model_selection
-
-    from loan_default import serving, spark
-    from loan_default.modelling import champion as _champion
-    from loan_default.modelling import metrics as _metrics
-    from loan_default.modelling import reasons
-else:
-    _champion = lazy_module("loan_default.modelling.champion")
-    _metrics = lazy_module("loan_default.modelling.metrics")
-    reasons = lazy_module("loan_default.modelling.reasons")
-    serving = lazy_module("loan_default.serving")
-    spark = lazy_module("loan_default.spark")
-    sklearn_model_selection = lazy_module("sklearn.model_selection")
+from loan_default.serving import ChampionHandle, LoanDefaultModel
+from loan_default.spark import is_spark_frame
 
 logger = logging.getLogger(__name__)
 
@@ -55,7 +45,7 @@ def raw_rows(
 ) -> pd.DataFrame:
     """Raw loans as pandas: those numbered `rows` (ingestion's raw row numbers, in that order),
     or the first `limit` of a Spark table (`spark` environment), or the pandas table itself."""
-    if spark.is_spark_frame(raw_loans):
+    if is_spark_frame(raw_loans):
         from loan_default.spark.ingestion import collect_raw_rows  # noqa: PLC0415
 
         return collect_raw_rows(raw_loans, rows, limit)
@@ -64,7 +54,7 @@ def raw_rows(
 
 def build_scoring_profile(
     train_loans: pd.DataFrame,
-    champion_model: sklearn_model_selection.FixedThresholdClassifier,
+    champion_model: FixedThresholdClassifier,
     iv_ranking: pd.DataFrame,
     application_inputs: dict[str, str],
     dataset: dict[str, Any],
@@ -74,15 +64,15 @@ def build_scoring_profile(
     distributions and the reasons' explainer."""
     drift = score["drift"]
     top = [feature for feature in iv_ranking["feature"] if feature in train_loans]
-    preprocessor = _champion.preprocessor_of(champion_model)
+    preprocessor = preprocessor_of(champion_model)
     features = preprocessor.transform(train_loans)
-    scores = _champion.default_probability(champion_model, features)
+    scores = default_probability(champion_model, features)
     approved = scores < champion_model.threshold
     if not approved.any():  # a champion that rejects everyone: compare with all applicants
         approved[:] = True
     typical = typical_values(train_loans[approved], dataset)
-    explainer = reasons.ReasonExplainer.fit(
-        _champion.model_of(champion_model), preprocessor, features[approved],
+    explainer = ReasonExplainer.fit(
+        model_of(champion_model), preprocessor, features[approved],
         typical_row(train_loans, typical), protected_columns(dataset),
         exact=score["reasons"]["tree_contributions"] == "exact",
     )  # fmt: skip
@@ -100,21 +90,21 @@ def build_scoring_profile(
 
 
 def package_champion(
-    champion_model: sklearn_model_selection.FixedThresholdClassifier,
+    champion_model: FixedThresholdClassifier,
     scoring_profile: ScoringProfile,
     application_inputs: dict[str, str],
     application_example: pd.DataFrame,
     dataset: dict[str, Any],
-) -> serving.LoanDefaultModel:
+) -> LoanDefaultModel:
     """The self-contained champion: model and threshold, inputs, dataset config and profile."""
-    return serving.LoanDefaultModel(
+    return LoanDefaultModel(
         champion_model, dataset, scoring_profile, application_inputs, application_example
     )
 
 
 def decide_promotion(
-    challenger: serving.ChampionHandle,
-    incumbent: serving.ChampionHandle | None,
+    challenger: ChampionHandle,
+    incumbent: ChampionHandle | None,
     test_loans: pd.DataFrame,
     raw_loans: Any,
     dataset: dict[str, Any],
@@ -182,14 +172,14 @@ def decide_promotion(
     return decision, metrics
 
 
-def _raw_scores(champion: serving.ChampionHandle, raw_rows: pd.DataFrame) -> np.ndarray:
+def _raw_scores(champion: ChampionHandle, raw_rows: pd.DataFrame) -> np.ndarray:
     """The registered model's probability per raw row (NaN where its input checks refuse it)."""
     predicted = champion.model.predict(None, raw_rows)
     return predicted["probability_of_default"].to_numpy(dtype="float64")
 
 
 def _test_metric(
-    champion: serving.ChampionHandle,
+    champion: ChampionHandle,
     scores: np.ndarray,
     test_loans: pd.DataFrame,
     rows: np.ndarray,
@@ -197,11 +187,11 @@ def _test_metric(
     metric: str,
 ) -> float:
     weights = sample_weights(test_loans)
-    values = _metrics.score_metrics(
+    values = score_metrics(
         target_values(test_loans, dataset)[rows],
         scores[rows],
         champion.model.threshold,
-        _metrics.exposures(test_loans, dataset["costs"])[rows],
+        exposures(test_loans, dataset["costs"])[rows],
         dataset["costs"],
         weights=None if weights is None else weights[rows],
     )
@@ -211,7 +201,7 @@ def _test_metric(
 def _improves(
     challenger: float, incumbent: float, metric: str, registry: dict[str, Any]
 ) -> tuple[bool, str]:
-    gain = (challenger - incumbent) * (1 if _metrics.GREATER_IS_BETTER[metric] else -1)
+    gain = (challenger - incumbent) * (1 if GREATER_IS_BETTER[metric] else -1)
     margin = float(registry["min_improvement"])
     promote = gain > 0 and gain >= margin
     verdict = "beats" if promote else "does not beat"
@@ -222,7 +212,7 @@ def _improves(
 
 
 def request_registration(
-    challenger: serving.ChampionHandle,
+    challenger: ChampionHandle,
     promotion_decision: dict[str, Any],
     champion_metrics: dict[str, Any],
     loan_report: str,

@@ -2,19 +2,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pandas as pd
 
-from loan_default import report
-from loan_default.lazy import lazy_module
+from loan_default import report, tracking
+from loan_default.tracking import metric_name
 
 from . import sections
-
-if TYPE_CHECKING:  # loaded on first use at run time (loan_default.lazy)
-    from loan_default import tracking
-else:
-    tracking = lazy_module("loan_default.tracking")
 
 # Beside the primary metric's CV mean and spread (training.selection.primary_metric).
 METRIC_NAMES = {"roc_auc": "ROC AUC", "pr_auc": "PR AUC", "ks": "KS"}
@@ -47,9 +42,7 @@ def collect_run_metrics(
         metrics[f"baseline.{label}.test_expected_cost_per_loan"] = float(
             row["test_expected_cost_per_loan"]
         )
-    return {
-        tracking.metric_name(name): {"value": value, "step": 0} for name, value in metrics.items()
-    }
+    return {metric_name(name): {"value": value, "step": 0} for name, value in metrics.items()}
 
 
 def describe_configuration_runs(

@@ -4,26 +4,22 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from loan_default.applications import ROW, check_applications, summarise_problems
-from loan_default.lazy import lazy_module
+from loan_default.explanations import explain
+from loan_default.modelling.champion import (
+    default_probability,
+    preprocessor_of,
+)
+from loan_default.serving import ChampionHandle
+from loan_default.spark import is_spark_frame
 from loan_default.stability import ReferenceDistribution, band
+from loan_default.tracking import metric_name
 from loan_default.validation import describe_examples
-
-if TYPE_CHECKING:  # loaded on first use at run time (loan_default.lazy)
-    from loan_default import explanations, serving, tracking
-    from loan_default import spark as _spark
-    from loan_default.modelling import champion as _champion
-else:
-    explanations = lazy_module("loan_default.explanations")
-    _champion = lazy_module("loan_default.modelling.champion")
-    serving = lazy_module("loan_default.serving")
-    _spark = lazy_module("loan_default.spark")
-    tracking = lazy_module("loan_default.tracking")
 
 logger = logging.getLogger(__name__)
 
@@ -33,7 +29,7 @@ SMALL_BATCH = 500
 
 def _on_spark(frame: Any) -> Any:
     """The Spark scoring module when `frame` is a Spark DataFrame (`--env spark`), else None."""
-    if not _spark.is_spark_frame(frame):
+    if not is_spark_frame(frame):
         return None
     from loan_default.spark import scoring  # noqa: PLC0415 (pyspark only when used)
 
@@ -41,7 +37,7 @@ def _on_spark(frame: Any) -> Any:
 
 
 def validate_applications(
-    raw_applications: pd.DataFrame, champion: serving.ChampionHandle
+    raw_applications: pd.DataFrame, champion: ChampionHandle
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Type each application as training did; rows with errors go to the errors table only.
     (On Spark: every row numbered, typed and scored by the registered model in the next node.)"""
@@ -63,7 +59,7 @@ def validate_applications(
 def score_applications(
     applications: pd.DataFrame,
     application_errors: pd.DataFrame,
-    champion: serving.ChampionHandle,
+    champion: ChampionHandle,
     score: dict[str, Any],
 ) -> pd.DataFrame:
     """Probability of default, decision at the champion's threshold, adverse-action reasons,
@@ -74,8 +70,8 @@ def score_applications(
     logger.info("Scoring %d applications with %s", len(applications), champion.describe())
     if applications.empty:  # every application had an error: an empty table, not a crash
         return _no_scores(applications, champion, int(score["reasons"]["count"]))
-    features = _champion.preprocessor_of(model).transform(applications)  # once: scores and reasons
-    assessed = champion.model.assess(applications, _champion.default_probability(model, features))
+    features = preprocessor_of(model).transform(applications)  # once: scores and reasons
+    assessed = champion.model.assess(applications, default_probability(model, features))
     identifiers = [c for c in champion.model.dataset["identifier_columns"] if c in applications]
     scored = applications[[ROW, *identifiers]].reset_index(drop=True)
     scored["probability_of_default"] = assessed["probability_of_default"].to_numpy().round(6)
@@ -93,7 +89,7 @@ def score_applications(
     reasons = score["reasons"]
     explained = np.ones(len(scored), dtype=bool) if reasons["for_approved"] else rejected
     started = time.perf_counter()
-    table = explanations.explain(champion, applications, features, explained, int(reasons["count"]))
+    table = explain(champion, applications, features, explained, int(reasons["count"]))
     logger.info(
         "Reasons for %d applications in %.1f s", int(explained.sum()), time.perf_counter() - started
     )
@@ -105,9 +101,7 @@ def score_applications(
     return scored
 
 
-def _no_scores(
-    applications: pd.DataFrame, champion: serving.ChampionHandle, count: int
-) -> pd.DataFrame:
+def _no_scores(applications: pd.DataFrame, champion: ChampionHandle, count: int) -> pd.DataFrame:
     """The scored table's columns without rows."""
     identifiers = [c for c in champion.model.dataset["identifier_columns"] if c in applications]
     head = ["probability_of_default", "decision", "threshold", "review_reason"]
@@ -121,7 +115,7 @@ def _no_scores(
 def measure_score_drift(
     applications: pd.DataFrame,
     scored_applications: pd.DataFrame,
-    champion: serving.ChampionHandle,
+    champion: ChampionHandle,
     score: dict[str, Any],
 ) -> tuple[pd.DataFrame, dict[str, dict[str, float]]]:
     """PSI of the score and of the most predictive features, training period vs this batch.
@@ -157,8 +151,7 @@ def measure_score_drift(
     if len(shifted):
         logger.warning("Drift beyond '%s' for %s", stable_label, describe_examples(shifted))
     metrics = {
-        tracking.metric_name(f"drift_psi_{row['name']}"): {"value": row["psi"], "step": 0}
-        for row in rows
+        metric_name(f"drift_psi_{row['name']}"): {"value": row["psi"], "step": 0} for row in rows
     }
     return table, metrics
 

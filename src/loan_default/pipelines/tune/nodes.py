@@ -6,24 +6,17 @@ from __future__ import annotations
 import logging
 import time
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pandas as pd
 import yaml
 
-from loan_default.lazy import lazy_module
+from loan_default.modelling.cross_validation import PreparedFold
+from loan_default.modelling.metrics import GREATER_IS_BETTER
+from loan_default.modelling.search import search_model
 from loan_default.parameters import check_tuning
 from loan_default.schema import target_values
-
-if TYPE_CHECKING:  # loaded on first use at run time (loan_default.lazy)
-    from loan_default import tracking
-    from loan_default.modelling import cross_validation, search
-    from loan_default.modelling import metrics as _metrics
-else:
-    cross_validation = lazy_module("loan_default.modelling.cross_validation")
-    _metrics = lazy_module("loan_default.modelling.metrics")
-    search = lazy_module("loan_default.modelling.search")
-    tracking = lazy_module("loan_default.tracking")
+from loan_default.tracking import metric_name
 
 logger = logging.getLogger(__name__)
 
@@ -33,7 +26,7 @@ def _metric(training: dict[str, Any], tuning: dict[str, Any]) -> str:
 
 
 def search_hyperparameters(
-    prepared_folds: list[cross_validation.PreparedFold],
+    prepared_folds: list[PreparedFold],
     cv_folds: pd.DataFrame,
     train_loans: pd.DataFrame,
     dataset: dict[str, Any],
@@ -51,7 +44,7 @@ def search_hyperparameters(
     started, y, rows = time.perf_counter(), target_values(train_loans, dataset), []
     labels = tuning["models"] or [m for m in training["models"] if tuning["search_spaces"].get(m)]
     for label in labels:
-        trials = search.search_model(
+        trials = search_model(
             prepared_folds, y, training, tuning, label, _metric(training, tuning),
             dataset["monotonic_trends"],
         )  # fmt: skip
@@ -66,7 +59,7 @@ def search_hyperparameters(
 
 
 def _best(trials: pd.DataFrame, metric: str) -> pd.DataFrame:
-    ascending = not _metrics.GREATER_IS_BETTER[metric]
+    ascending = not GREATER_IS_BETTER[metric]
     ordered = trials.sort_values(["model", "mean"], ascending=[True, ascending], kind="stable")
     return ordered.groupby("model", sort=False).head(1).set_index("model")
 
@@ -115,9 +108,7 @@ def summarise_tuning(
         metrics[f"tuning.{label}.configured_{metric}"] = _configured(tuning_trials, label)
         metrics[f"tuning.{label}.trials"] = float((tuning_trials["model"] == label).sum())
     metrics["tuning.seconds"] = float(tuning_trials["seconds"].sum())
-    tracked = {
-        tracking.metric_name(name): {"value": value, "step": 0} for name, value in metrics.items()
-    }
+    tracked = {metric_name(name): {"value": value, "step": 0} for name, value in metrics.items()}
     return header + block, runs, tracked
 
 
