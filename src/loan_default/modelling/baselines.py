@@ -12,8 +12,11 @@ from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.linear_model import LogisticRegression
 from sklearn.utils.validation import check_is_fitted
 
+from loan_default.parameters import ScorecardPoints
 from loan_default.preprocessing.binning import OptimalWoEBinning
 from loan_default.validation import ConfigurationError
+
+_POINTS = ScorecardPoints()  # the defaults' one home: the schema
 
 APPROVE_EVERYONE = "approve_everyone"
 ANY_RULE = "any_rule"
@@ -107,9 +110,9 @@ class WoEScorecard(ClassifierMixin, BaseEstimator):
         self,
         binning: OptimalWoEBinning,
         model_params: dict[str, Any] | None = None,
-        pdo: float = 20,
-        base_odds: float = 50,
-        base_points: float = 600,
+        pdo: float = _POINTS.pdo,
+        base_odds: float = _POINTS.base_odds,
+        base_points: float = _POINTS.base_points,
     ):
         self.binning = binning
         self.model_params = model_params

@@ -20,9 +20,12 @@ from optbinning import BinningProcess
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
+from loan_default.parameters import Binning
 from loan_default.validation import ConfigurationError, require_both_classes
 
 from .columns import as_object, empty_string_mask, feature_names, is_categorical, select_features
+
+_BINNING = Binning()  # the defaults' one home: the schema
 
 logger = logging.getLogger(__name__)
 
@@ -50,8 +53,8 @@ class OptimalWoEBinning(TransformerMixin, BaseEstimator):
         exclude: Sequence[str] = (),
         special_codes: Mapping[str, Sequence[Any]] | None = None,
         monotonic_trends: Mapping[str, str] | None = None,
-        min_bin_size: float | None = 0.05,
-        max_n_prebins: int = 20,
+        min_bin_size: float | None = _BINNING.min_bin_size,
+        max_n_prebins: int = _BINNING.max_n_prebins,
         cat_cutoff: float | None = None,
     ):
         self.exclude = exclude
@@ -224,8 +227,8 @@ class QuantileWoEBinning(OptimalWoEBinning):
         self,
         exclude: Sequence[str] = (),
         special_codes: Mapping[str, Sequence[Any]] | None = None,
-        n_bins: int = 10,
-        cat_cutoff: float | None = 0.01,
+        n_bins: int = _BINNING.quantile_bins,
+        cat_cutoff: float | None = _BINNING.cat_cutoff,
     ):
         self.exclude = exclude
         self.special_codes = special_codes

@@ -14,10 +14,13 @@ from sklearn.model_selection import KFold
 from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, TargetEncoder
 from sklearn.utils.validation import check_is_fitted
 
+from loan_default.parameters import Encoding
 from loan_default.validation import ConfigurationError, DataValidationError, describe_examples
 
 from .columns import is_categorical
 from .names import INFREQUENT, EncodedFeature, from_token, one_hot_token, safe_feature_names
+
+_ENCODING = Encoding()  # the defaults' one home: the schema
 
 logger = logging.getLogger(__name__)
 
@@ -37,11 +40,11 @@ class FeatureEncoder(TransformerMixin, BaseEstimator):
         self,
         encoders: Mapping[str, str] | None = None,
         categorical_orders: Mapping[str, Sequence[Any]] | None = None,
-        max_one_hot_categories: int = 15,
+        max_one_hot_categories: int = _ENCODING.max_one_hot_categories,
         one_hot_min_frequency: float | int | None = None,
         unknown_ordinal_value: float = -1.0,
-        target_cv: int = 5,
-        target_smooth: float | str = "auto",
+        target_cv: int = _ENCODING.target_encoder.cv,
+        target_smooth: float | str = _ENCODING.target_encoder.smooth,
         random_state: int | None = None,
     ):
         self.encoders = encoders

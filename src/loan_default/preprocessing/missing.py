@@ -12,6 +12,7 @@ from scipy import stats
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
+from loan_default.parameters import DataQuality
 from loan_default.validation import ConfigurationError
 
 from .columns import (
@@ -29,15 +30,9 @@ NUMERIC_FILLS = {"median", "mean", "max", "min", "zero", "constant"}
 CATEGORICAL_FILLS = {"most_frequent", "constant"}
 
 # Generic rules; conf/base/parameters_data_quality.yml overrides them.
-DEFAULT_RULES: dict[str, Any] = {
-    "drop_above_rate": 0.95,
-    "significance_level": 0.01,
-    "fisher_min_expected": 5,
-    "numeric_impute": "median",
-    "categorical_impute": "most_frequent",
-    "constant_numeric": 0.0,
-    "constant_categorical": "MISSING",
-}
+# The rules' defaults have one home, the schema (parameters.DataQuality); a caller without a
+# data_quality block (a notebook, a test) gets them from there.
+DEFAULT_RULES: dict[str, Any] = DataQuality().model_dump(exclude={"indicator_suffix"})
 
 
 def missingness_test(
@@ -279,7 +274,7 @@ class MissingValueHandler(TransformerMixin, BaseEstimator):
         sentinel_codes: Mapping[str, Sequence[Any]] | None = None,
         informative_missing: Mapping[str, Mapping[str, Any]] | None = None,
         rules: Mapping[str, Any] | None = None,
-        indicator_suffix: str = "__missing",
+        indicator_suffix: str = DataQuality().indicator_suffix,
         exclude: Sequence[str] = (),
     ):
         self.sentinel_codes = sentinel_codes
