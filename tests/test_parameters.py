@@ -129,8 +129,9 @@ def test_the_readme_key_table_matches_the_dataset_schema():
         ({"derived_features": {"age_x": {"ratio": ["sex", "income"]}}}, "dataset.derived_features"),
         (
             {"derived_features": {"older": {"expression": "sex * 2"}}},
-            "derived_features (expression)",
+            "dataset.derived_features.older (expression)",
         ),
+        ({"sentinel_codes": {"sex": [9]}}, "dataset.sentinel_codes"),
         ({"baseline_rules": {"r": {"column": "sex", "in": [1]}}}, "dataset.baseline_rules"),
         ({"text_columns": {"sex": {}}}, "dataset.text_columns"),
     ],

@@ -299,7 +299,7 @@ def test_configured_empty_column_names_every_key(dataset: dict):
         check_empty_columns(loans(dti=[np.nan] * 3), dataset, "data/01_raw/x.csv")
     assert str(error.value) == (
         "data/01_raw/x.csv: column 'dti' is empty in all 3 rows, but "
-        "dataset.baseline_rules.reject_dti.column, dataset.column_types use it: "
+        "dataset.bounds, dataset.baseline_rules.reject_dti.column, dataset.column_types use it: "
         "fill it or remove it from those keys."
     )
 

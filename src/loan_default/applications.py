@@ -13,13 +13,13 @@ column absent from the batch is read as empty text, with one warning for the bat
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from loan_default.config.columns import column_references, expression_columns
 from loan_default.core.ingestion import derive_features
 from loan_default.core.parsers import PARSERS, unparsable
 from loan_default.schema import feature_columns, label_text, text_columns
@@ -38,14 +38,12 @@ AS_UNKNOWN = "as_unknown"  # the encoder's own unknown treatment (a written rule
 
 
 def derived_sources(dataset: dict[str, Any], columns: Any) -> set[str]:
-    """Raw columns the derived features are computed from."""
-    sources: set[str] = set()
-    for spec in dataset["derived_features"].values():
-        sources |= set(spec["ratio"] or []) | set(spec["months_between"] or [])
-        if spec["expression"]:
-            names = set(re.findall(r"[A-Za-z_][A-Za-z0-9_.]*", spec["expression"]))
-            sources |= names & set(columns)
-    return sources
+    """Raw columns the derived features are computed from (`config.columns`)."""
+    named = {
+        reference.column for reference in column_references(dataset)
+        if reference.key.startswith("dataset.derived_features.")
+    }  # fmt: skip
+    return named | set(expression_columns(dataset, columns))
 
 
 def input_types(

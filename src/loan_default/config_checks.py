@@ -7,6 +7,7 @@ from typing import Any
 
 import pandas as pd
 
+from loan_default.config.columns import column_references, columns_by_key
 from loan_default.schema import label_text, label_texts
 from loan_default.validation import ConfigurationError, describe_examples
 
@@ -14,32 +15,15 @@ logger = logging.getLogger(__name__)
 
 
 def referenced_columns(dataset: dict[str, Any]) -> dict[str, list[str]]:
-    """Every column the dataset parameters name, by the key that names it."""
-    references: dict[str, list[str]] = {}
-
-    def add(key: str, columns: Any) -> None:
-        for column in [columns] if isinstance(columns, str) else list(columns or []):
-            if column:
-                references.setdefault(str(column), []).append(key)
-
-    for key in ("encoders", "categorical_orders", "monotonic_trends", "sentinel_codes"):
-        add(f"dataset.{key}", dataset[key])
-    add("dataset.informative_missing", dataset["informative_missing"])
-    for name, rule in dataset["baseline_rules"].items():
-        add(f"dataset.baseline_rules.{name}.column", rule["column"])
-    for name, column in dataset["score_baselines"].items():
-        add(f"dataset.score_baselines.{name}", column)
-    add("dataset.costs.amount_column", dataset["costs"]["amount_column"])
-    optional = set(dataset.get("optional_text_columns") or [])
-    add("dataset.text_columns", [c for c in dataset.get("text_columns") or {} if c not in optional])
-    for name, spec in dataset["derived_features"].items():
-        add(f"dataset.derived_features.{name}", spec["ratio"] or spec["months_between"])
-    fairness = dataset.get("fairness") or {}
-    for key in ("protected_columns", "audit_columns"):
-        add(f"dataset.fairness.{key}", fairness.get(key))
-    for name, grouping in (fairness.get("groupings") or {}).items():
-        add(f"dataset.fairness.groupings.{name}", grouping["column"] or name)
-    return references
+    """Every column the dataset parameters name that a raw file must have, by the keys that name
+    it (`config.columns`): the target, date and parser columns are checked on their own, bounds
+    may name columns a table lacks, and an optional text column may be absent."""
+    header_checked = {"dataset.target.column", "dataset.date_column", "dataset.column_types"}
+    return columns_by_key([
+        reference for reference in column_references(dataset)
+        if reference.required and reference.key not in header_checked
+        and reference.key != "dataset.bounds"
+    ])  # fmt: skip
 
 
 def check_header(columns: list[str], dataset: dict[str, Any], source: str) -> None:

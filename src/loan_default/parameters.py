@@ -13,6 +13,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from loan_default.config.columns import column_references, columns_by_key, expression_columns
 from loan_default.config.names import (
     GREATER_IS_BETTER,
     MODEL_NAMES,
@@ -237,25 +238,15 @@ class Dataset(Block):
 
     @model_validator(mode="after")
     def _protected_is_never_used(self) -> Dataset:
-        uses = {
-            key: set(getattr(self, key))
-            for key in (
-                "encoders", "categorical_orders", "monotonic_trends", "informative_missing",
-                "text_columns", "bounds",
-            )
-        }  # fmt: skip
-        uses["derived_features"] = {
-            column
-            for spec in self.derived_features.values()
-            for column in (spec.ratio or spec.months_between or [])
-        }
-        uses["baseline_rules"] = {rule.column for rule in self.baseline_rules.values()}
-        uses["score_baselines"] = set(self.score_baselines.values())
-        expressions = " ".join(s.expression or "" for s in self.derived_features.values())
+        settings = self.model_dump()
+        inputs = columns_by_key(column_references(settings), uses=("model_input",))
+        in_expressions = expression_columns(settings, self.fairness.protected_columns)
         for column in self.fairness.protected_columns:
-            used = [key for key, columns in uses.items() if column in columns]
-            if re.search(rf"\b{re.escape(column)}\b", expressions):
-                used.append("derived_features (expression)")
+            used = [key.removeprefix("dataset.") for key in inputs.get(column, [])]
+            used += [
+                f"{key.removeprefix('dataset.')} (expression)"
+                for key in in_expressions.get(column, [])
+            ]
             if column in self.derived_features:
                 used.append("derived_features")
             if used:

@@ -21,7 +21,7 @@ from typing import IO, Any
 
 import pandas as pd
 
-from loan_default.config_checks import referenced_columns
+from loan_default.config.columns import column_references, columns_by_key
 from loan_default.validation import DataValidationError, describe_examples
 
 logger = logging.getLogger(__name__)
@@ -481,18 +481,9 @@ def _is_empty(column: pd.Series) -> bool:
 
 
 def _column_users(dataset: dict[str, Any]) -> dict[str, list[str]]:
-    """Every column the dataset parameters use, by the keys that name it."""
-    users = referenced_columns(dataset)
-
-    def add(column: Any, key: str) -> None:
-        if column and key not in users.setdefault(str(column), []):
-            users[str(column)].append(key)
-
-    add((dataset.get("target") or {}).get("column"), "dataset.target.column")
-    add(dataset.get("date_column"), "dataset.date_column")
-    for column in dataset.get("column_types") or {}:
-        add(column, "dataset.column_types")
-    return users
+    """Every column the dataset parameters need, by the keys that name it (`config.columns`); an
+    optional text column may be empty."""
+    return columns_by_key([ref for ref in column_references(dataset) if ref.required])
 
 
 def _empty_columns_message(source: str, needed: dict[str, list[str]], rows: int) -> str:
