@@ -672,6 +672,9 @@ class Evaluation(Block):
         ["smote", "threshold_tuning"],
         ["undersample", "class_weight"],
     ]
+    # Model labels of training.models whose report section says what each imbalance strategy
+    # changes (defaults caught, approvals, cost) against the model unweighted at its cut-off.
+    strategy_effects: list[str] = []
 
     @field_validator("report_metrics")
     @classmethod
