@@ -6,6 +6,7 @@ import hashlib
 import re
 import subprocess
 import time
+from functools import cache
 from importlib.metadata import packages_distributions, version
 from pathlib import Path
 from typing import Any
@@ -190,8 +191,16 @@ def log_champion_model(package: LoanDefaultModel) -> mlflow.models.model.ModelIn
 
 
 # What the champion's own code (code_paths) imports whatever the model: import names.
-SERVING_LIBRARIES = ("mlflow", "pandas", "numpy", "sklearn", "imblearn", "optbinning")
-SERVING_LIBRARIES += ("cloudpickle", "kedro")
+SERVING_LIBRARIES = (
+    "mlflow",
+    "pandas",
+    "numpy",
+    "sklearn",
+    "imblearn",
+    "optbinning",
+    "cloudpickle",
+    "kedro",
+)
 
 
 def pip_requirements() -> list[str]:
@@ -202,10 +211,14 @@ def pip_requirements() -> list[str]:
     return [f"{name}=={version(name)}" for name in dict.fromkeys(map(distribution, modules))]
 
 
+# Top-level module -> the installed distributions providing it (a scan of every distribution).
+_installed = cache(packages_distributions)
+
+
 def distribution(module: str) -> str:
     """The installed distribution that provides a top-level module (e.g. sklearn: scikit-learn,
     xgboost: xgboost-cpu where that is installed)."""
-    names = packages_distributions().get(module)
+    names = _installed().get(module)
     if not names:
         raise RuntimeError(f"No installed distribution provides the module '{module}'.")
     # One module, several distributions (mlflow: mlflow, mlflow-skinny, ...): the namesake.
