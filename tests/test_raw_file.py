@@ -9,6 +9,7 @@ import gzip
 import io
 import logging
 import lzma
+import tarfile
 import zipfile
 from pathlib import Path
 
@@ -362,3 +363,25 @@ def test_an_absent_optional_text_column_is_a_warning(dataset, caplog):
     with caplog.at_level(logging.WARNING, logger="loan_default.config_checks"):
         check_dataset_config(raw, {**dataset, "optional_text_columns": ["desc"]}, "x.csv")
     assert "x.csv: optional text column(s) ['desc'] are not in the file" in caplog.text
+
+
+def test_the_columns_are_those_pandas_reads_with_the_catalog_load_args(tmp_path: Path):
+    path = write(tmp_path / "loans.csv.gz", table())
+    assert inspect_raw_file(path, {"usecols": ["id", "grade"]}) == ["id", "grade"]
+    assert inspect_raw_file(path, {"header": None}) == [str(i) for i in range(len(HEADER))]
+    assert inspect_raw_file(path, {"compression": {"method": "gzip"}}) == HEADER
+
+
+def test_a_tar_gz_is_read_by_pandas_own_suffix_inference(tmp_path: Path):
+    source = write(tmp_path / "loans.csv", table())
+    path = tmp_path / "loans.tar.gz"
+    with tarfile.open(path, "w:gz") as archive:
+        archive.add(source, arcname="loans.csv")
+    assert inspect_raw_file(path) == HEADER
+
+
+def test_an_unknown_compression_names_the_setting_and_the_known_ones(tmp_path: Path):
+    path = write(tmp_path / "loans.csv", table())
+    message = raw_error(path, {"compression": "rar"})
+    assert "`raw_loans.load_args.compression: rar` is not a compression pandas reads" in message
+    assert "gzip" in message and "zip" in message

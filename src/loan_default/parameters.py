@@ -588,24 +588,6 @@ class SearchRange(Block):
         return self
 
 
-def _range(low: float, high: float, log: bool = False, integer: bool = False) -> SearchRange:
-    return SearchRange(low=low, high=high, log=log, integer=integer)
-
-
-DEFAULT_SEARCH_SPACES = {
-    "logistic_regression": {"C": _range(1e-3, 10.0, log=True)},
-    "xgboost": {
-        "n_estimators": _range(100, 1000, log=True, integer=True),
-        "learning_rate": _range(0.01, 0.2, log=True),
-        "max_depth": _range(2, 6, integer=True),
-        "min_child_weight": _range(1, 100, log=True),
-        "subsample": _range(0.5, 1.0),
-        "colsample_bytree": _range(0.3, 1.0),
-        "reg_lambda": _range(0.1, 100.0, log=True),
-    },
-}
-
-
 class Tuning(Block):
     """Bounded hyperparameter search of `kedro run --pipeline tune`, on the time-ordered folds
     of the training loans only (the test loans are never read). Budgets are per model."""
@@ -618,7 +600,9 @@ class Tuning(Block):
     metric: str | None = None  # null = training.selection.primary_metric
     n_trials: Annotated[int, Field(ge=1)] = 40
     timeout_seconds: Annotated[float, Field(gt=0)] = 600
-    search_spaces: dict[str, dict[str, SearchRange]] = DEFAULT_SEARCH_SPACES
+    # Per model label; null = each model's registry entry's space (modelling.registry.MODELS,
+    # `search_space`). Given, it replaces them all: only the labels listed are searched.
+    search_spaces: dict[str, dict[str, SearchRange]] | None = None
     random_state: int = 42
 
     @field_validator("metric")
@@ -679,6 +663,9 @@ class Evaluation(Block):
         ["smote", "threshold_tuning"],
         ["undersample", "class_weight"],
     ]
+    # Model labels of training.models whose report section says what each imbalance strategy
+    # changes (defaults caught, approvals, cost) against the model unweighted at its cut-off.
+    strategy_effects: list[str] = []
 
     @field_validator("report_metrics")
     @classmethod

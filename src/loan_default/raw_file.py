@@ -1,12 +1,10 @@
-"""Look at the raw loan file before pandas does, so its problems reach the user in plain words."""
+"""Read the start of the raw loan file with pandas, the way the catalog will read it, so that its
+problems reach the user in plain words: pandas' typed exceptions, translated."""
 
 from __future__ import annotations
 
-import bz2
 import codecs
 import csv
-import gzip
-import importlib
 import io
 import logging
 import lzma
@@ -14,36 +12,26 @@ import re
 import tarfile
 import zipfile
 import zlib
-from collections.abc import Callable
-from contextlib import ExitStack
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import pandas as pd
+from pandas.errors import EmptyDataError, ParserError
+from pandas.io.common import get_handle, infer_compression
 
 from loan_default.config.columns import column_references, columns_by_key
 from loan_default.validation import DataValidationError, describe_examples
 
 logger = logging.getLogger(__name__)
 
-# Enough lines to judge a delimiter; the byte cap keeps a file of huge lines from being read whole.
-SAMPLE_LINES = 50
+# Rows pandas reads to check the file; the delimiter diagnosis looks at as many lines.
+SAMPLE_ROWS = 50
 SAMPLE_BYTES = 1 << 20
-CHUNK_BYTES = 1 << 16
-SNIFF_LINES = 20
+# Read through a compressed file in pieces this size to prove it decompresses to the end.
+INTEGRITY_CHUNK = 1 << 20
 CANDIDATE_DELIMITERS = ",;\t|"
-# pandas' own suffix table, in its order, so that ".tar.gz" wins over ".gz".
-SUFFIX_COMPRESSION = {
-    ".tar": "tar",
-    ".tar.gz": "tar",
-    ".tar.bz2": "tar",
-    ".tar.xz": "tar",
-    ".gz": "gzip",
-    ".bz2": "bz2",
-    ".zip": "zip",
-    ".xz": "xz",
-    ".zst": "zstd",
-}
+# File signatures: what a file that pandas fails to decompress really is. pandas infers the
+# compression from the suffix only (pandas.io.common.infer_compression).
 MAGIC_COMPRESSION = {
     b"\x1f\x8b": "gzip",
     b"PK\x03\x04": "zip",
@@ -51,16 +39,20 @@ MAGIC_COMPRESSION = {
     b"\xfd7zXZ\x00": "xz",
     b"\x28\xb5\x2f\xfd": "zstd",
 }
-# Read through a compressed file in pieces this size to prove it decompresses to the end.
-INTEGRITY_CHUNK = 1 << 20
+# What pandas' decompressors raise on a damaged or mislabelled file (ValueError: a zip holding
+# several files; RuntimeError: an encrypted zip).
 DECOMPRESSION_ERRORS = (
     OSError,
     EOFError,
+    ValueError,
+    RuntimeError,
     zlib.error,
     lzma.LZMAError,
     zipfile.BadZipFile,
     tarfile.TarError,
 )
+# The read_csv arguments that decide how lines split into fields (the delimiter diagnosis).
+QUOTING_ARGS = ("quotechar", "doublequote", "escapechar", "skipinitialspace", "quoting")
 WHERE_CONFIGURED = "`raw_loans_file` in conf/<env>/globals.yml (or the `raw_loans` catalog entry)"
 # An environment's catalog entry replaces base's whole entry, so the advice says to write it all.
 CATALOG = (
@@ -70,26 +62,34 @@ CATALOG = (
 
 
 def inspect_raw_file(path: str | Path, load_args: dict[str, Any] | None = None) -> list[str]:
-    """Check the start of the raw CSV the way pandas will read it; return its column names."""
-    path, load_args = Path(path), load_args or {}
+    """Read the first rows of the raw CSV with pandas and the catalog's `load_args`; return the
+    column names pandas gives them, or raise a DataValidationError saying what to change."""
+    path, load_args = Path(path), dict(load_args or {})
     _require_file(path)
     compression = _compression(path, load_args)
-    data, complete = _read_sample(path, compression)
-    if compression is not None and not complete:
+    if compression is None:
+        _require_not_compressed(path)
+    else:
         # pandas would fail only where the damage is, with the path buried in its traceback.
-        require_intact(path, compression)
-    _require_not_compressed(path, data, compression)
-    text = _decode(path, data, load_args, complete)
-    _require_content(path, text, len(data), complete, compression)
-    sep = _separator(path, text, load_args, complete)
+        require_intact(path, load_args.get("compression", "infer"))
+    configured = load_args.get("sep", load_args.get("delimiter", ","))
     try:
-        rows = _rows(text, sep, load_args, complete)
-    except csv.Error as error:
+        sample = _read(path, compression, load_args)
+    except ParserError as error:
+        _require_delimiter(path, load_args, configured)
         raise DataValidationError(
-            f"{path}: the first lines cannot be read as CSV with sep {sep!r} ({error}): check "
-            f"`raw_loans.load_args` (sep, quotechar, escapechar) in {CATALOG}."
+            f"{path}: the first lines cannot be read as CSV with sep {configured!r} "
+            f"({_one_line(error)}): check `raw_loans.load_args` (sep, quotechar, escapechar) "
+            f"in {CATALOG}."
         ) from error
-    return _columns(path, rows, load_args, complete)
+    if sample.shape[1] == 1:  # one column: perhaps the file uses another delimiter
+        _require_delimiter(path, load_args, configured)
+    if sample.empty and load_args.get("header", "infer") is not None:
+        raise DataValidationError(
+            f"{path} has a header ({sample.shape[1]} columns) but no data rows: export the "
+            f"table with its rows, or point {WHERE_CONFIGURED} at a file that has them."
+        )
+    return [str(column) for column in sample.columns]
 
 
 def check_empty_columns(raw: pd.DataFrame, dataset: dict[str, Any], source: str) -> list[str]:
@@ -125,31 +125,72 @@ def report_empty_columns(
     return empty
 
 
-def require_intact(path: str | Path, compression: str | None = "infer") -> None:
+def require_intact(path: str | Path, compression: Any = "infer") -> None:
     """Raise when a compressed file does not decompress to its end (truncated or corrupt)."""
     path = Path(path)
     method = _compression(path, {"compression": compression})
     if method is None:
         return
     try:
-        with ExitStack() as stack:
-            stream = _open(path, method, stack)
-            while stream.read(INTEGRITY_CHUNK):
+        with get_handle(path, "rb", compression=compression, is_text=False) as handles:
+            while handles.handle.read(INTEGRITY_CHUNK):
                 pass
     except DECOMPRESSION_ERRORS as error:
-        if isinstance(error, PermissionError):
-            raise DataValidationError(
-                f"{path} cannot be read ({error}): check that the file is readable."
-            ) from error
-        raise DataValidationError(_damaged(path, method, error)) from error
+        raise DataValidationError(_unreadable(path, method, error)) from error
+    except ImportError as error:  # zstd without the optional `zstandard` package
+        raise DataValidationError(
+            f"{path} is {method}-compressed but the package pandas needs to read it is not "
+            f"installed ({_one_line(error)}): install it, or recompress the file as .csv.gz."
+        ) from error
 
 
-def _damaged(path: Path, compression: str, error: Exception) -> str:
-    """The message for a compressed file that stops decompressing before its end."""
-    cause = str(error) or type(error).__name__
+def _read(path: Path, compression: str | None, load_args: dict[str, Any]) -> pd.DataFrame:
+    """The first SAMPLE_ROWS rows as the catalog reads them; pandas' typed exceptions other
+    than a parser error (the caller's) become DataValidationErrors."""
+    arguments = {**load_args, "nrows": SAMPLE_ROWS, "chunksize": None, "iterator": False}
+    encoding = load_args.get("encoding") or "utf-8"
+    try:
+        return pd.read_csv(path, **arguments)
+    except EmptyDataError as error:
+        raise DataValidationError(_no_columns(path, compression, error)) from error
+    except UnicodeDecodeError as error:
+        raise DataValidationError(_encoding_message(path, load_args, error, encoding)) from error
+    except LookupError as error:
+        raise DataValidationError(
+            f"{path}: `raw_loans.load_args.encoding: {encoding}` is not an encoding Python knows: "
+            f"use e.g. utf-8, latin-1 or cp1252 in {CATALOG}."
+        ) from error
+    except PermissionError as error:
+        raise DataValidationError(
+            f"{path} cannot be read ({error}): check that the file is readable."
+        ) from error
+
+
+def _one_line(error: BaseException) -> str:
+    """An exception's message on one line (pandas' messages may span several)."""
+    return " ".join(str(error).split()) or type(error).__name__
+
+
+def _unreadable(path: Path, compression: str, error: BaseException) -> str:
+    """The message for a compressed file that pandas cannot decompress to its end."""
+    if isinstance(error, PermissionError):
+        return f"{path} cannot be read ({error}): check that the file is readable."
+    if compression == "zip" and "files found in ZIP" in str(error):
+        with zipfile.ZipFile(path) as archive:
+            names = archive.namelist()
+        return (
+            f"{path} holds {len(names)} files {describe_examples(names)}, but pandas reads a zip "
+            "with exactly one file: zip the loan CSV on its own."
+        )
+    if _starts_as(path, compression):
+        return (
+            f"{path}: the {compression} file is truncated or corrupt ({_one_line(error)}): "
+            "re-download it or compress it again; nothing was written."
+        )
     return (
-        f"{path}: the {compression} file is truncated or corrupt ({cause}): re-download it or "
-        "compress it again; nothing was written."
+        f"{path} cannot be read as {compression} ({_one_line(error)}): check that it is a "
+        f"complete {compression} file, or set `raw_loans.load_args.compression` to its real "
+        f"compression (null for plain CSV) in {CATALOG}."
     )
 
 
@@ -179,112 +220,27 @@ def _require_file(path: Path) -> None:
 
 
 def _compression(path: Path, load_args: dict[str, Any]) -> str | None:
-    """The compression pandas will use: configured, or inferred from the suffix."""
+    """The compression pandas will use (pandas' own inference from the suffix)."""
     compression = load_args.get("compression", "infer")
     if isinstance(compression, dict):
         compression = compression.get("method")
-    if compression != "infer":
-        return compression
-    name = str(path).lower()
-    return next((method for end, method in SUFFIX_COMPRESSION.items() if name.endswith(end)), None)
-
-
-def _read_sample(path: Path, compression: str | None) -> tuple[bytes, bool]:
-    """The first decompressed bytes of the file and whether they are all of it."""
     try:
-        with ExitStack() as stack:
-            return _read_lines(_open(path, compression, stack))
-    except DECOMPRESSION_ERRORS as error:
-        if compression is None or isinstance(error, PermissionError):
-            raise DataValidationError(
-                f"{path} cannot be read ({error}): check that the file is readable."
-            ) from error
-        if _starts_as(path, compression):
-            raise DataValidationError(_damaged(path, compression, error)) from error
-        raise DataValidationError(
-            f"{path} cannot be read as {compression} ({error}): check that it is a complete "
-            f"{compression} file, or set `raw_loans.load_args.compression` to its real "
-            f"compression (null for plain CSV) in {CATALOG}."
-        ) from error
-
-
-def _open(path: Path, compression: str | None, stack: ExitStack) -> IO[bytes]:
-    """A stream of the file's bytes after decompression, closed with `stack`."""
-    raw = stack.enter_context(path.open("rb"))
-    if compression is None:
-        return raw
-    if compression not in DECOMPRESSORS:
+        return infer_compression(str(path), compression)
+    except ValueError as error:  # not a compression pandas knows
+        known = re.search(r"\[(.*)\]", str(error))
+        listed = known.group(1).replace("'", "").replace("None", "null") if known else "infer"
         raise DataValidationError(
             f"{path}: `raw_loans.load_args.compression: {compression}` is not a compression "
-            f"pandas reads: use infer, gzip, bz2, zip, xz, zstd, tar or null in {CATALOG}."
-        )
-    return DECOMPRESSORS[compression](path, raw, stack)
-
-
-def _zip_member(path: Path, archive: zipfile.ZipFile) -> IO[bytes]:
-    """The single file inside a zip archive, which is all pandas accepts."""
-    names = archive.namelist()
-    if len(names) != 1:
-        raise DataValidationError(
-            f"{path} holds {len(names)} files {describe_examples(names)}, but pandas reads a zip "
-            "with exactly one file: zip the loan CSV on its own."
-        )
-    return archive.open(names[0])
-
-
-def _tar_member(path: Path, archive: tarfile.TarFile) -> IO[bytes]:
-    """The first regular file inside a tar archive."""
-    member = next((member for member in archive if member.isfile()), None)
-    stream = archive.extractfile(member) if member is not None else None
-    if stream is None:
-        raise DataValidationError(f"{path} holds no file: put the loan CSV in the archive.")
-    return stream
-
-
-def _zstd_reader(path: Path, raw: IO[bytes]) -> Any:
-    """A zstandard stream reader; the package is optional, as it is for pandas."""
-    try:
-        zstandard = importlib.import_module("zstandard")
-    except ImportError as error:
-        raise DataValidationError(
-            f"{path} is zstd-compressed but the `zstandard` package is not installed: install "
-            "it, or recompress the file as .csv.gz."
+            f"pandas reads: use one of {listed} in {CATALOG}."
         ) from error
-    return zstandard.ZstdDecompressor().stream_reader(raw)
 
 
-# Each opens the decompressed stream of a raw file and registers what must be closed.
-DECOMPRESSORS: dict[str, Callable[[Path, IO[bytes], ExitStack], IO[bytes]]] = {
-    "gzip": lambda _, raw, stack: stack.enter_context(gzip.GzipFile(fileobj=raw)),
-    "bz2": lambda _, raw, stack: stack.enter_context(bz2.BZ2File(raw)),
-    "xz": lambda _, raw, stack: stack.enter_context(lzma.LZMAFile(raw)),
-    "zip": lambda path, raw, stack: stack.enter_context(
-        _zip_member(path, stack.enter_context(zipfile.ZipFile(raw)))
-    ),
-    "tar": lambda path, raw, stack: _tar_member(
-        path, stack.enter_context(tarfile.open(fileobj=raw, mode="r:*"))
-    ),
-    "zstd": lambda path, raw, stack: stack.enter_context(_zstd_reader(path, raw)),
-}
-
-
-def _read_lines(stream: IO[bytes]) -> tuple[bytes, bool]:
-    """Up to SAMPLE_LINES lines (at most about SAMPLE_BYTES) and whether the stream ended."""
-    data = b""
-    while data.count(b"\n") <= SAMPLE_LINES and len(data) < SAMPLE_BYTES:
-        chunk = stream.read(CHUNK_BYTES)
-        if not chunk:
-            return data, True
-        data += chunk
-    return data, not stream.read(1)
-
-
-def _require_not_compressed(path: Path, data: bytes, compression: str | None) -> None:
+def _require_not_compressed(path: Path) -> None:
     """Raise when a file read as plain text starts like a compressed archive."""
-    if compression is not None:
-        return
+    with path.open("rb") as raw:
+        head = raw.read(8)
     method = next(
-        (name for magic, name in MAGIC_COMPRESSION.items() if data.startswith(magic)), None
+        (name for magic, name in MAGIC_COMPRESSION.items() if head.startswith(magic)), None
     )
     if method is None:
         return
@@ -295,167 +251,88 @@ def _require_not_compressed(path: Path, data: bytes, compression: str | None) ->
     )
 
 
-def _decode(path: Path, data: bytes, load_args: dict[str, Any], complete: bool) -> str:
-    """The sample as text in the configured encoding, without a byte order mark."""
-    encoding = load_args.get("encoding") or "utf-8"
-    try:
-        decoder = codecs.getincrementaldecoder(encoding)(
-            load_args.get("encoding_errors") or "strict"
+def _head(path: Path, load_args: dict[str, Any]) -> bytes:
+    """The first decompressed bytes of the file, opened by pandas as read_csv opens it."""
+    compression = load_args.get("compression", "infer")
+    with get_handle(path, "rb", compression=compression, is_text=False) as handles:
+        return handles.handle.read(SAMPLE_BYTES)
+
+
+def _no_columns(path: Path, compression: str | None, error: EmptyDataError) -> str:
+    """pandas found no columns: an empty file, a file of whitespace, or skipped lines."""
+    data = _head(path, {"compression": compression})
+    decompressed = f" once {compression}-decompressed" if compression else ""
+    if not data:
+        return (
+            f"{path} is empty (0 bytes{decompressed}): export the loan table into it, or point "
+            f"{WHERE_CONFIGURED} at the right file."
         )
-    except LookupError as error:
-        raise DataValidationError(
-            f"{path}: `raw_loans.load_args.encoding: {encoding}` is not an encoding Python knows: "
-            f"use e.g. utf-8, latin-1 or cp1252 in {CATALOG}."
-        ) from error
-    try:
-        # Not final unless the sample is the whole file: it may end inside a multi-byte character.
-        return decoder.decode(data, final=complete).removeprefix("\ufeff")
-    except UnicodeDecodeError as error:
-        raise DataValidationError(_encoding_message(path, data, error, encoding)) from error
-
-
-def _encoding_message(path: Path, data: bytes, error: UnicodeDecodeError, encoding: str) -> str:
-    """Where the sample stops being valid in `encoding`, and the setting that fixes it."""
-    line = data.count(b"\n", 0, error.start) + 1
-    utf16 = data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
-    suggestion = "utf-16`" if utf16 else "latin-1` (or cp1252)"
+    if not data.strip():
+        return (
+            f"{path} contains only whitespace ({len(data):,} bytes{decompressed}): export the "
+            f"loan table into it, or point {WHERE_CONFIGURED} at the right file."
+        )
     return (
-        f"{path}: byte 0x{data[error.start]:02x} at offset {error.start:,} (line {line}) is not "
-        f"valid {encoding}, so the file uses another encoding: set "
+        f"{path}: pandas finds no columns in it ({_one_line(error)}): check "
+        f"`raw_loans.load_args` (skiprows, header, comment) in {CATALOG}."
+    )
+
+
+def _encoding_message(
+    path: Path, load_args: dict[str, Any], error: UnicodeDecodeError, encoding: str
+) -> str:
+    """Where the file stops being valid in `encoding`, and the setting that fixes it."""
+    data = _head(path, load_args)
+    try:
+        data.decode(encoding, errors=load_args.get("encoding_errors") or "strict")
+        where = ""  # past the bytes looked at: pandas' own words
+    except UnicodeDecodeError as located:
+        line = data.count(b"\n", 0, located.start) + 1
+        where = f"byte 0x{data[located.start]:02x} at offset {located.start:,} (line {line}) "
+    utf16 = data.startswith((b"\xff\xfe", b"\xfe\xff"))
+    suggestion = "utf-16`" if utf16 else "latin-1` (or cp1252)"
+    said = where or f"{_one_line(error)}: the text "
+    return (
+        f"{path}: {said}is not valid {encoding}, so the file uses another encoding: set "
         f"`raw_loans.load_args.encoding: {suggestion} in {CATALOG}."
     )
 
 
-def _require_content(
-    path: Path, text: str, size: int, complete: bool, compression: str | None
-) -> None:
-    """Raise when the file has no bytes or nothing but whitespace."""
-    decompressed = f" once {compression}-decompressed" if compression else ""
-    if size == 0:
-        raise DataValidationError(
-            f"{path} is empty (0 bytes{decompressed}): export the loan table into it, or point "
-            f"{WHERE_CONFIGURED} at the right file."
-        )
-    if complete and not text.strip():
-        raise DataValidationError(
-            f"{path} contains only whitespace ({size:,} bytes): export the loan table into it, "
-            f"or point {WHERE_CONFIGURED} at the right file."
-        )
-
-
-def _separator(path: Path, text: str, load_args: dict[str, Any], complete: bool) -> str:
-    """The configured separator once the first lines agree with it; raise when another fits."""
-    configured = load_args.get("sep", load_args.get("delimiter", ","))
-    if configured is None:
-        # pandas sniffs the separator itself when it is null.
-        return _sniff(text, CANDIDATE_DELIMITERS) or ","
-    if len(configured) != 1:
-        # A regular expression: pandas splits with it, there is nothing to compare.
-        return configured
-    widths = _widths(text, configured, load_args, complete)
+def _require_delimiter(path: Path, load_args: dict[str, Any], configured: Any) -> None:
+    """Raise when another delimiter splits the first lines into more, equal-width rows than the
+    configured one (a regular expression or pandas' own sniffing, sep null, is left alone)."""
+    if not isinstance(configured, str) or len(configured) != 1:
+        return
+    text = _text(path, load_args)
+    widths = _widths(text, configured, load_args)
     if not widths or (len(set(widths)) == 1 and widths[0] > 1):
-        return configured
-    better = _better_delimiter(text, configured, widths, load_args, complete)
-    if better is not None:
-        raise DataValidationError(_delimiter_message(path, configured, widths, *better))
-    return configured
-
-
-def _better_delimiter(
-    text: str, configured: str, widths: list[int], load_args: dict[str, Any], complete: bool
-) -> tuple[str, int] | None:
-    """Another candidate delimiter with more columns than `configured`, as many on every line."""
-    candidates = CANDIDATE_DELIMITERS.replace(configured, "")
-    # The sniffer's choice first; the plain count over the other candidates covers its misses.
-    for delimiter in dict.fromkeys([_sniff(text, candidates), *candidates]):
-        other = _widths(text, delimiter, load_args, complete) if delimiter else []
+        return
+    for delimiter in CANDIDATE_DELIMITERS.replace(configured, ""):
+        other = _widths(text, delimiter, load_args)
         if other and len(set(other)) == 1 and other[0] > max(widths[0], 1):
-            return delimiter, other[0]
-    return None
+            raise DataValidationError(
+                _delimiter_message(path, configured, widths, delimiter, other[0])
+            )
 
 
-def _sniff(text: str, candidates: str) -> str | None:
-    """The delimiter csv.Sniffer picks among `candidates` from the first lines, if any."""
-    sample = "\n".join(text.splitlines()[:SNIFF_LINES])
+def _text(path: Path, load_args: dict[str, Any]) -> str:
+    """The first SAMPLE_ROWS lines of the file, decompressed by pandas, in its encoding."""
+    encoding = load_args.get("encoding") or "utf-8-sig"
+    errors = load_args.get("encoding_errors") or "strict"
+    # Not final: the bytes may stop inside a multi-byte character.
+    text = codecs.getincrementaldecoder(encoding)(errors).decode(_head(path, load_args))
+    return "".join(text.splitlines(keepends=True)[:SAMPLE_ROWS])
+
+
+def _widths(text: str, delimiter: str, load_args: dict[str, Any]) -> list[int]:
+    """Fields per non-blank line split by `delimiter` with the catalog's quoting arguments;
+    empty when the lines do not split."""
+    quoting = {key: load_args[key] for key in QUOTING_ARGS if load_args.get(key) is not None}
     try:
-        return csv.Sniffer().sniff(sample, delimiters=candidates).delimiter
-    except csv.Error:
-        return None
-
-
-def _widths(text: str, delimiter: str, load_args: dict[str, Any], complete: bool) -> list[int]:
-    """Fields per non-blank row with `delimiter`; empty when the text does not parse with it."""
-    try:
-        return [len(row) for row in _rows(text, delimiter, load_args, complete)]
-    except csv.Error:
+        reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, **quoting)
+        return [len(row) for row in reader if any(field.strip() for field in row)]
+    except (csv.Error, TypeError):
         return []
-
-
-def _rows(text: str, sep: str, load_args: dict[str, Any], complete: bool) -> list[list[str]]:
-    """The non-blank rows of the sample, split as pandas would split them."""
-    if len(sep) == 1:
-        reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep, **_dialect(load_args))
-        rows = [row for row in reader if any(field.strip() for field in row)]
-    else:
-        rows = [re.split(sep, line.strip()) for line in text.splitlines() if line.strip()]
-    # The sample may stop in the middle of its last row.
-    return rows if complete else rows[:-1]
-
-
-def _dialect(load_args: dict[str, Any]) -> dict[str, Any]:
-    """The csv.reader quoting options matching pandas' read_csv arguments."""
-    quoting = csv.QUOTE_NONE if load_args.get("quoting") == csv.QUOTE_NONE else csv.QUOTE_MINIMAL
-    return {
-        "quotechar": load_args.get("quotechar") or '"',
-        "doublequote": load_args.get("doublequote", True),
-        "escapechar": load_args.get("escapechar"),
-        "skipinitialspace": bool(load_args.get("skipinitialspace", False)),
-        "quoting": quoting,
-    }
-
-
-def _columns(
-    path: Path, rows: list[list[str]], load_args: dict[str, Any], complete: bool
-) -> list[str]:
-    """The column names pandas gives the table; raise when it has no data rows."""
-    if not rows:
-        raise DataValidationError(
-            f"{path}: no complete line in its first {SAMPLE_BYTES:,} bytes, so it is not a loan "
-            f"table: point {WHERE_CONFIGURED} at the CSV file."
-        )
-    names, header = load_args.get("names"), load_args.get("header", "infer")
-    if header is None or (header == "infer" and names is not None):
-        return (
-            [str(name) for name in names]
-            if names is not None
-            else list(map(str, range(len(rows[0]))))
-        )
-    position = header if isinstance(header, int) else 0
-    if complete and len(rows) <= position + 1:
-        raise DataValidationError(
-            f"{path} has a header ({len(rows[-1])} columns) but no data "
-            f"rows: export the table with its rows, or point {WHERE_CONFIGURED} at a file that "
-            "has them."
-        )
-    if names is not None:
-        return [str(name) for name in names]
-    return _pandas_names(rows[position])
-
-
-def _pandas_names(header: list[str]) -> list[str]:
-    """Header fields named as pandas names them: blank -> 'Unnamed: i', repeats -> 'a.1', 'a.2'."""
-    names = [field or f"Unnamed: {position}" for position, field in enumerate(header)]
-    counts: dict[str, int] = {}
-    for position, name in enumerate(names):
-        count, column = counts.get(name, 0), name
-        # Same loop as pandas: skip suffixes that another header field already has.
-        while count > 0:
-            counts[name] = count + 1
-            column = f"{name}.{count}"
-            count = count + 1 if column in names else counts.get(column, 0)
-        names[position] = column
-        counts[column] = count + 1
-    return names
 
 
 def _empty_columns(raw: pd.DataFrame) -> list[str]:

@@ -6,7 +6,8 @@ import hashlib
 import re
 import subprocess
 import time
-from importlib.metadata import version
+from functools import cache
+from importlib.metadata import packages_distributions, version
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,7 @@ import pandas as pd
 from mlflow.models import ModelSignature
 from mlflow.types.schema import AnyType, ColSpec, Schema
 
+from loan_default.modelling.registry import model_libraries
 from loan_default.serving import LoanDefaultModel
 
 CHAMPION_MODEL_NAME = "champion"  # name of the logged model inside each training run
@@ -184,14 +186,43 @@ def log_champion_model(package: LoanDefaultModel) -> mlflow.models.model.ModelIn
         signature=signature,
         input_example=example,
         code_paths=[str(Path(__file__).parent)],
-        pip_requirements=_pip_requirements(),
+        pip_requirements=pip_requirements(),
     )
 
 
-def _pip_requirements() -> list[str]:
-    packages = ["mlflow", "pandas", "numpy", "scikit-learn", "imbalanced-learn", "xgboost-cpu"]
-    packages += ["optbinning", "cloudpickle", "kedro"]
-    return [f"{name}=={version(name)}" for name in packages]
+# What the champion's own code (code_paths) imports whatever the model: import names.
+SERVING_LIBRARIES = (
+    "mlflow",
+    "pandas",
+    "numpy",
+    "sklearn",
+    "imblearn",
+    "optbinning",
+    "cloudpickle",
+    "kedro",
+)
+
+
+def pip_requirements() -> list[str]:
+    """`distribution==installed version` for the serving code's libraries and every registered
+    model's (loading the champion's code imports the whole model registry)."""
+    modules = list(SERVING_LIBRARIES)
+    modules += sorted(set(model_libraries()) - set(modules))
+    return [f"{name}=={version(name)}" for name in dict.fromkeys(map(distribution, modules))]
+
+
+# Top-level module -> the installed distributions providing it (a scan of every distribution).
+_installed = cache(packages_distributions)
+
+
+def distribution(module: str) -> str:
+    """The installed distribution that provides a top-level module (e.g. sklearn: scikit-learn,
+    xgboost: xgboost-cpu where that is installed)."""
+    names = _installed().get(module)
+    if not names:
+        raise RuntimeError(f"No installed distribution provides the module '{module}'.")
+    # One module, several distributions (mlflow: mlflow, mlflow-skinny, ...): the namesake.
+    return module if module in names else names[0]
 
 
 def register_champion(request: dict[str, Any], name: str, alias: str) -> dict[str, str]:

@@ -41,7 +41,7 @@ DECISION_METRICS = [
 ]
 
 # Models of `training.models.<label>.model` (modelling.registry.MODELS).
-MODEL_NAMES = ("logistic_regression", "random_forest", "xgboost")
+MODEL_NAMES = ("logistic_regression", "random_forest", "xgboost", "neural_network")
 # The models that take monotone constraints (`monotone: true`, dataset.monotonic_trends).
 MONOTONE_MODELS = ("random_forest", "xgboost")
 

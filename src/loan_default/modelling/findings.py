@@ -118,3 +118,60 @@ def write_finding(
         f"({top['test_expected_cost_total']:,.0f} in total)."
     )
     return "\n".join(lines) + "\n"
+
+
+def strategy_effects(
+    comparison: pd.DataFrame, model: str, defaults: int, test_set: dict[str, str], primary: str
+) -> list[str]:
+    """What each imbalance strategy changes for one model: defaults caught, approvals, ranking
+    and cost, against the model unweighted at its fixed cut-off."""
+    rows = comparison[(comparison["kind"] == "model") & (comparison["model"] == model)]
+    lines = [f"## {model}", ""]
+    if rows.empty:  # e.g. an environment that removes the model from the grid
+        lines.append(f"- {model} is not a model of this run's grid (training.models).")
+        return lines
+    fixed = rows[rows["threshold_rule"] == "fixed"]
+    if fixed.empty:
+        lines.append(f"- No configuration of {model} keeps a fixed cut-off: nothing to start from.")
+        return lines
+    plain = fixed.iloc[0]
+    lines.append(
+        f"- Unweighted at the {plain['threshold']:g} cut-off ({plain['configuration']}) it "
+        f"catches {_caught(plain, defaults)} of the {test_set['loans']} "
+        f"(recall {plain['test_recall']:.2f}; {plain['cv_recall_mean']:.2f} cross-validated) "
+        f"and approves {plain['test_approval_rate']:.1%} of applicants; expected cost "
+        f"{plain['test_expected_cost_per_loan']:,.0f} per loan."
+    )
+    for _, row in rows.drop(index=plain.name).iterrows():
+        gap = row[f"cv_{primary}_mean"] - plain[f"cv_{primary}_mean"]
+        lines.append(
+            f"- {row['strategy']}: catches {_caught(row, defaults)} (recall "
+            f"{row['test_recall']:.2f}), approves {row['test_approval_rate']:.1%}, expected cost "
+            f"{row['test_expected_cost_per_loan']:,.0f} per loan at threshold "
+            f"{row['threshold']:.3f} ({row['threshold_rule']}); CV {primary} "
+            f"{row[f'cv_{primary}_mean']:.4f} ({gap:+.4f} against unweighted)."
+        )
+    return lines
+
+
+def _caught(row: pd.Series, defaults: int) -> str:
+    """'N of M defaults' from a row's test recall."""
+    return f"{round(row['test_recall'] * defaults):,} of {defaults:,} defaults"
+
+
+def write_strategy_effects(
+    comparison: pd.DataFrame,
+    models: list[str],
+    defaults: int,
+    test_set: dict[str, str],
+    primary: str,
+) -> str:
+    """Markdown: for each of `models`, what each imbalance strategy changes on this data."""
+    lines = ["# What each imbalance strategy changes", ""]
+    lines.append(
+        f"Defaults caught, approvals and expected cost on the {test_set['name']} ({defaults:,} "
+        f"defaults); ranking ({primary}) cross-validated on the training loans."
+    )
+    for model in models:
+        lines += ["", *strategy_effects(comparison, model, defaults, test_set, primary)]
+    return "\n".join(lines) + "\n"

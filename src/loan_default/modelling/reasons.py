@@ -18,7 +18,6 @@ input column they came from. The WoE scorecard uses the points-below-maximum met
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,22 +25,16 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator
-from sklearn.linear_model import LogisticRegression
-from sklearn.pipeline import Pipeline
-from xgboost import DMatrix, XGBClassifier
 
 from loan_default.schema import column_labels
 
 from .baselines import WoEScorecard
 from .ensemble import AveragedClassifier
+from .registry import additive_explainer
 
 # One member's additive explanation: log-odds contributions (rows x encoded columns), its
 # probability per row and its weight in the final probability.
 Part = tuple[np.ndarray, np.ndarray, float]
-
-
-def _sigmoid(log_odds: np.ndarray) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-log_odds))
 
 
 # The slope p(1 - p) of the probability in log-odds is 0 where p rounds to exactly 0 or 1 in
@@ -65,19 +58,12 @@ def additive_parts(
             return None
         share = 1.0 / len(members)
         return [(c, p, share * w) for parts in members for c, p, w in parts]
-    if isinstance(estimator, XGBClassifier):
-        matrix = DMatrix(X.to_numpy(dtype="float32"), feature_names=list(X.columns))
-        booster = estimator.get_booster()
-        booster.set_param({"nthread": os.cpu_count() or 1})  # fitted single-threaded (the grid)
-        contributions = booster.predict(matrix, pred_contribs=True, approx_contribs=not exact)
-        return [(contributions[:, :-1], _sigmoid(contributions.sum(axis=1)), 1.0)]
-    if isinstance(estimator, Pipeline) and isinstance(estimator[-1], LogisticRegression):
-        scaled = np.asarray(estimator[:-1].transform(X), dtype=float) if len(estimator) > 1 else X
-        model = estimator[-1]
-        contributions = np.asarray(scaled, dtype=float) * model.coef_[0]
-        probability = _sigmoid(contributions.sum(axis=1) + model.intercept_[0])
-        return [(contributions, probability, 1.0)]
-    return None
+    # The model's registry entry says how (modelling.registry.MODELS, `explainer`).
+    explain = additive_explainer(estimator)
+    if explain is None:
+        return None
+    contributions, probability = explain(estimator, X, exact)
+    return [(contributions, probability, 1.0)]
 
 
 @dataclass

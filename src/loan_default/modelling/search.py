@@ -11,13 +11,13 @@ import optuna
 
 from .cross_validation import PreparedFold, cross_validate_grid
 from .metrics import GREATER_IS_BETTER, RANKING_METRICS, ranking_metrics
-from .registry import build_grid
+from .registry import build_grid, search_space
 
 logger = logging.getLogger(__name__)
 
 
 def suggest(trial: optuna.Trial, space: dict[str, dict[str, Any]]) -> dict[str, Any]:
-    """One point of the search space (ranges as configured in `tuning.search_spaces`)."""
+    """One point of the search space (`registry.search_space`: configured or the entry's)."""
     params = {}
     for name, spec in space.items():
         if spec["choices"] is not None:
@@ -71,7 +71,7 @@ def search_model(
         raise ValueError(
             f"tuning.metric: '{metric}' must rank loans ({', '.join(RANKING_METRICS)})"
         )
-    space = tuning["search_spaces"].get(label) or {}
+    space = search_space(training, tuning, label)
     direction = "maximize" if GREATER_IS_BETTER[metric] else "minimize"
     sampler = optuna.samplers.TPESampler(seed=tuning["random_state"])
     study = optuna.create_study(direction=direction, sampler=sampler)

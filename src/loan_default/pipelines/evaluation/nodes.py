@@ -10,7 +10,11 @@ from matplotlib.figure import Figure
 
 from loan_default.modelling import plots
 from loan_default.modelling.baselines import APPROVE_EVERYONE
-from loan_default.modelling.findings import comparison_markdown, write_finding
+from loan_default.modelling.findings import (
+    comparison_markdown,
+    write_finding,
+    write_strategy_effects,
+)
 from loan_default.modelling.metrics import (
     DECISION_METRICS,
     GREATER_IS_BETTER,
@@ -204,3 +208,19 @@ def write_model_finding(
         strategy_comparison, champion, training["selection"]["primary_metric"], references,
         evaluation["strategy_contrasts"], test_set,
     )  # fmt: skip
+
+
+def describe_strategy_effects(
+    strategy_comparison: pd.DataFrame,
+    test_loans: pd.DataFrame,
+    test_set: dict[str, str],
+    evaluation: dict[str, Any],
+    training: dict[str, Any],
+    dataset: dict[str, Any],
+) -> str:
+    """What each imbalance strategy changes for the models of `evaluation.strategy_effects`."""
+    defaults = int(np.sum(test_loans[target_column(dataset)].to_numpy(dtype=int)))
+    primary = training["selection"]["primary_metric"]
+    return write_strategy_effects(
+        strategy_comparison, evaluation["strategy_effects"], defaults, test_set, primary
+    )

@@ -5,6 +5,7 @@ from kedro.pipeline import Node, Pipeline
 
 from .nodes import (
     compare_strategies,
+    describe_strategy_effects,
     evaluate_test,
     plot_champion_confusion,
     plot_curves,
@@ -101,6 +102,20 @@ def create_pipeline(**kwargs) -> Pipeline:
                 ],
                 "model_finding",
                 name="write_model_finding",
+                tags={"reporting"},
+            ),
+            Node(
+                describe_strategy_effects,
+                [
+                    "evaluation.strategy_comparison",
+                    "test_loans",
+                    "test_set",
+                    "params:evaluation",
+                    "params:training",
+                    "params:dataset",
+                ],
+                "strategy_effects",
+                name="describe_strategy_effects",
                 tags={"reporting"},
             ),
         ],

@@ -67,6 +67,7 @@ def render_report(
     champion: dict[str, Any],
     champion_metrics: dict[str, Any],
     model_finding: str,
+    strategy_effects: str,
     fairness_audit: pd.DataFrame,
     proxy_strength: pd.DataFrame,
     fairness_trade_off: pd.DataFrame,
@@ -100,6 +101,7 @@ def render_report(
         ),
         ("The champion", _champion_section(champion_metrics, test_set, plots, metric)),
         ("Written finding", report.markdown(model_finding)),
+        ("What each imbalance strategy changes", report.markdown(strategy_effects)),
         (
             "Fair lending",
             sections.fairness_section(

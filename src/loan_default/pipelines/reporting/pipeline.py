@@ -18,6 +18,7 @@ TABLES = [
     "champion",
     "champion_metrics",
     "model_finding",
+    "strategy_effects",
     "fairness.fairness_audit",
     "fairness.proxy_strength",
     "fairness.fairness_trade_off",

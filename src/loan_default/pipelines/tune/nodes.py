@@ -13,6 +13,7 @@ import yaml
 
 from loan_default.modelling.cross_validation import PreparedFold
 from loan_default.modelling.metrics import GREATER_IS_BETTER
+from loan_default.modelling.registry import search_space
 from loan_default.modelling.search import search_model
 from loan_default.parameters import check_tuning
 from loan_default.schema import target_values
@@ -42,7 +43,9 @@ def search_hyperparameters(
             scheme,
         )
     started, y, rows = time.perf_counter(), target_values(train_loans, dataset), []
-    labels = tuning["models"] or [m for m in training["models"] if tuning["search_spaces"].get(m)]
+    labels = tuning["models"] or [
+        label for label in training["models"] if search_space(training, tuning, label)
+    ]
     for label in labels:
         trials = search_model(
             prepared_folds, y, training, tuning, label, _metric(training, tuning),
