@@ -329,7 +329,7 @@ class RunSummaryHook:
 
 def _version(outcome: dict[str, str]) -> str:
     previous = outcome.get("previous_version", "none")
-    return "no champion before" if previous == "none" else f"v{previous}"
+    return "none before" if previous == "none" else f"v{previous}"
 
 
 def _ui_hint(run: tuple[str, str] | None) -> str:

@@ -66,20 +66,20 @@ def summarise_run(
         for metric in HEADLINE_METRICS
         for split, key, suffix in (("validation", "cv", "_mean"), ("test", "test", ""))
     }
-    incumbent = promotion_decision["champion"]
+    incumbent, reason = promotion_decision["champion"], promotion_decision["reason"]
     if not promotion_decision["promote"]:
-        promotion = f"alias kept on the current champion, {incumbent}"
+        promotion = f"the alias stays on {incumbent}: {reason}"
     elif incumbent == "none":
-        promotion = "alias moves to this run's version (first champion)"
+        promotion = f"the alias moves to this run's version: {reason}"
     else:
-        promotion = f"alias moves to this run's version, from {incumbent}"
+        promotion = f"the alias moves from {incumbent} to this run's version: {reason}"
     lines = [
         f"Champion: {champion_metrics['configuration']} "
         f"(threshold {_figure(champion_metrics.get('threshold'))})",
         "ROC AUC: validation {} / test {}; PR AUC: validation {} / test {}".format(
             *(_figure(value) for value in figures.values())
         ),
-        f"Promotion: {promotion} ({promotion_decision['reason']})",
+        f"Promotion: {promotion}",
     ]
     summary = {
         "champion": champion_metrics["configuration"],
@@ -87,7 +87,7 @@ def summarise_run(
         **figures,
         "promote": bool(promotion_decision["promote"]),
         "incumbent": incumbent,
-        "reason": promotion_decision["reason"],
+        "reason": reason,
         "lines": lines,
     }
     return summary, {"mlflow.note.content": "\n\n".join(lines)}

@@ -140,7 +140,8 @@ def child_run_specs(comparison: pd.DataFrame, params: dict[str, dict]) -> list[d
         specs.append(
             {
                 "name": name,
-                "tags": {key: str(row.get(key, "")) for key in ("kind", "model", "strategy")},
+                "tags": {key: str(row.get(key, "")) for key in ("kind", "model", "strategy")}
+                | {"mlflow.note.content": _child_headline(name, row)},
                 "metrics": {
                     key: float(value)
                     for key, value in row.items()
@@ -152,6 +153,24 @@ def child_run_specs(comparison: pd.DataFrame, params: dict[str, dict]) -> list[d
             }
         )
     return specs
+
+
+def _child_headline(name: str, row: dict[str, Any]) -> str:
+    """A compared configuration's figures in one line: its run's description."""
+
+    def figure(key: str) -> str:
+        value = row.get(key)
+        finite = isinstance(value, int | float) and np.isfinite(value)
+        return f"{float(value):.4f}" if finite else "n/a"
+
+    parts = [
+        f"{label}: CV {figure(f'cv_{metric}_mean')} ± {figure(f'cv_{metric}_std')}, "
+        f"test {figure(f'test_{metric}')}"
+        for metric, label in (("roc_auc", "ROC AUC"), ("pr_auc", "PR AUC"))
+    ]
+    rank = row.get("rank")
+    ranked = f" (rank {int(rank)})" if isinstance(rank, int | float) and np.isfinite(rank) else ""
+    return f"{name}{ranked}: " + "; ".join(parts)
 
 
 def _require_active_run(what: str) -> mlflow.ActiveRun:
