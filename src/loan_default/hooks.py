@@ -315,7 +315,7 @@ class RunSummaryHook:
                 f"Registry: {done['model_name']} v{done['registered_version']} registered; "
                 f"@{done['alias']} "
                 + (
-                    f"moved to v{done['registered_version']} (was {_version(done)})"
+                    f"moved to v{done['registered_version']} ({_before(done)})"
                     if done["promoted"] == "true"
                     else f"kept on v{done['champion_version']}"
                 )
@@ -327,9 +327,9 @@ class RunSummaryHook:
         logger.info("Run summary\n  %s", "\n  ".join(lines))
 
 
-def _version(outcome: dict[str, str]) -> str:
+def _before(outcome: dict[str, str]) -> str:
     previous = outcome.get("previous_version", "none")
-    return "none before" if previous == "none" else f"v{previous}"
+    return "the first champion" if previous == "none" else f"was v{previous}"
 
 
 def _ui_hint(run: tuple[str, str] | None) -> str:
