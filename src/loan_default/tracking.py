@@ -73,9 +73,10 @@ class _FileInput(MetaDataset):
         return config
 
 
-# pandas dtype -> MLflow column type; anything else (text, mixed) is a string column.
+# pandas dtype or Spark type -> MLflow column type; anything else (text, mixed) is a string.
 _MLFLOW_TYPES = {"int64": "long", "int32": "integer", "float64": "double", "float32": "float"}
 _MLFLOW_TYPES |= {"bool": "boolean", "boolean": "boolean", "Int64": "long", "Float64": "double"}
+_MLFLOW_TYPES |= {"bigint": "long", "int": "integer", "double": "double", "float": "float"}
 
 
 def file_input(name: str, filepath: str, digest: str, description: dict[str, Any]) -> MetaDataset:
