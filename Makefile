@@ -44,7 +44,7 @@ install-spark: $(VENV)/.spark-stamp
 install-dev: $(VENV)/.dev-stamp
 
 run: install
-	$(BIN)/kedro run --pipeline loan
+	$(BIN)/kedro run --pipelines loan
 
 # Browser checks drive Debian's Chromium; install it when missing (needs root or sudo).
 system-deps:

@@ -28,7 +28,7 @@ def test_each_environment_gets_its_own_data_root_experiment_and_model():
     assert taiwan["globals"]["mlflow_experiment"] == "loan-default-taiwan"
     assert taiwan["catalog"]["scoring_champion"]["model_name"] == "loan-default-taiwan"
     assert taiwan["catalog"]["incumbent_champion"]["model_name"] == "loan-default-taiwan"
-    assert taiwan["catalog"]["champion_registration"]["model_name"] == "loan-default-taiwan"
+    assert taiwan["catalog"]["registry_target"]["model_name"] == "loan-default-taiwan"
 
 
 def test_a_new_environment_needs_no_catalog_to_stay_apart(tmp_path: Path):
@@ -45,7 +45,7 @@ def test_a_new_environment_needs_no_catalog_to_stay_apart(tmp_path: Path):
     ]
     written = [path for path in outputs if path and "01_raw" not in path and "${" not in path]
     assert written and all(path.startswith("data/mine/") for path in written)
-    assert loader["catalog"]["champion_registration"]["model_name"] == "loan-default-mine"
+    assert loader["catalog"]["registry_target"]["model_name"] == "loan-default-mine"
 
 
 def test_runtime_params_merge_key_by_key_even_with_environment_parameters():
@@ -73,9 +73,9 @@ def test_the_registered_model_name_has_one_home_read_by_every_reader(tmp_path: P
         tmp_path, {"globals.yml": "registered_model: acme-pd\nchampion_alias: live\n"}
     )
     catalog = loader["catalog"]
-    for entry in ("scoring_champion", "incumbent_champion", "champion_registration"):
+    for entry in ("scoring_champion", "incumbent_champion", "registry_target"):
         assert catalog[entry]["model_name"] == "acme-pd", entry
-    assert catalog["champion_registration"]["alias"] == "live"
+    assert catalog["registry_target"]["alias"] == "live"
     assert catalog["incumbent_champion"]["model_version"] == "live"
 
 

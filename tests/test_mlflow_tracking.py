@@ -63,12 +63,35 @@ def test_parent_run_is_tagged_with_what_it_ran_on(parent_run, trained_project):
     assert tags["split.test.first_date"] >= "2011-01-01"
 
 
+def test_the_raw_file_is_the_parent_run_s_input_dataset(parent_run, trained_project):
+    project, _ = trained_project
+    raw_file = project / "data" / "01_raw" / "loans_sample.csv.gz"
+    (logged,) = parent_run.inputs.dataset_inputs
+    assert logged.dataset.name == "raw_loans"
+    assert logged.dataset.digest == hashlib.sha256(raw_file.read_bytes()).hexdigest()[:12]
+    assert json.loads(logged.dataset.source)["uri"] == str(raw_file.resolve())
+    assert json.loads(logged.dataset.profile)["num_rows"] == int(
+        parent_run.data.tags["raw_data.rows"]
+    )
+
+
+def test_the_run_description_is_the_headline(parent_run, trained_project):
+    project, _ = trained_project
+    champion = json.loads((project / "data/08_reporting/champion_metrics.json").read_text())
+    description = parent_run.data.tags["mlflow.note.content"]
+    assert description.startswith(f"Champion: {champion['configuration']}")
+    assert f"test {champion['test_roc_auc']:.4f}" in description and "Promotion:" in description
+
+
 def test_parameters_are_flattened_key_by_key(parent_run, project_params):
     params = parent_run.data.params
     assert params["dataset.split_cutoff"] == "2011-01-01"
     assert params["training.cv.n_splits"] == str(project_params["training"]["cv"]["n_splits"])
     assert params["training.cv.scheme"] == "auto"
     assert params["dataset.target.column"] == "loan_status"
+    # Keyed by column patterns (`total_pymnt*`), no valid MLflow names: one parameter, whole.
+    leakage = json.loads(params["dataset.leakage_columns"])
+    assert leakage == project_params["dataset"]["leakage_columns"]
 
 
 def test_champion_and_baseline_metrics_are_on_the_parent(parent_run, trained_project):
@@ -93,6 +116,7 @@ def test_one_child_run_per_configuration_with_its_metrics(child_runs, trained_pr
     assert xgb.data.metrics["test_roc_auc"] == pytest.approx(expected["test_roc_auc"])
     assert xgb.data.params["strategy"] == "smote"
     assert xgb.data.params["model_params.tree_method"] == "hist"
+    assert xgb.data.tags["mlflow.note.content"].startswith("xgboost/smote")
 
 
 def test_reports_and_plots_are_artifacts(client, parent_run):
@@ -118,6 +142,9 @@ def test_champion_is_registered_with_the_alias(client, parent_run):
     assert version.run_id == parent_run.info.run_id
     assert parent_run.data.tags["registry.promoted"] == "true"
     assert version.tags["promotion.reason"] == "no current champion"
+    assert len(version.tags) <= 10 and version.tags["source_run_id"] == parent_run.info.run_id
+    assert version.tags["data_sha256"] == parent_run.data.tags["raw_data.sha256"]
+    assert version.description == parent_run.data.tags["mlflow.note.content"]
     assert mlflow.active_run() is None, "the session leaves no MLflow run open in the process"
 
 

@@ -52,10 +52,10 @@ class ProjectConfigLoader(OmegaConfigLoader):
         super().__init__(conf_source, env=env, **kwargs)
 
     def _register_env_resolvers(self) -> None:
-        OmegaConf.register_resolver(
+        OmegaConf.register_new_resolver(
             "env_data_root", lambda: env_data_root(self.run_env), replace=True
         )
-        OmegaConf.register_resolver(
+        OmegaConf.register_new_resolver(
             "env_suffixed", lambda name: env_suffixed(name, self.run_env), replace=True
         )
 

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import io
+from pathlib import Path
 from typing import Any
 
 import mlflow
 from kedro.io import AbstractDataset, DatasetError
 from kedro.io.core import get_filepath_str
 from kedro_datasets.matplotlib import MatplotlibDataset
+from kedro_mlflow.io.models import MlflowModelRegistryDataset
 from mlflow.exceptions import MlflowException
 from PIL import Image
 
@@ -32,28 +34,39 @@ class MatplotlibImageDataset(MatplotlibDataset):
         return image
 
 
-class RegisteredChampionDataset(AbstractDataset[None, ChampionHandle | None]):
-    """Loads a registered champion from the MLflow Model Registry (load-only).
+class RegisteredChampionDataset(MlflowModelRegistryDataset):
+    """kedro-mlflow's MlflowModelRegistryDataset (load-only, `models:/<name>@<alias>`), loading
+    the champion once per run and saying where it came from.
 
-    `model_version` is an alias (`champion`), a version number, or `latest`: the newest version whose
-    training run finished (for development; a failed or killed run's model is never picked).
-    With `missing_ok`, a registry without that model or alias loads as None.
+    `model_version` is an alias (`champion`), a version number, or `latest`: the newest version
+    whose training run finished (for development; a failed or killed run's model is never
+    picked, unlike kedro-mlflow's `latest`). With `missing_ok`, a registry without that model or
+    alias loads as None.
 
     The registry is read once per run: the first load resolves the alias to a version and every
     later load of the same run returns that very model, so validation, scoring, reasons and drift
-    use one version even while another run moves the alias.
+    use one version even while another run moves the alias. The load gives a ChampionHandle: the
+    project's model with its registered name, version and training run.
     """
 
     def __init__(
         self, model_name: str, model_version: str = "champion", missing_ok: bool = False
     ) -> None:
-        # Not `version`: Kedro reserves that key for its own dataset versioning.
-        self._model_name = model_name
-        self._version = str(model_version)
+        # Not `version`: Kedro reserves that key (and `_version`) for its dataset versioning.
+        version = str(model_version)
+        is_alias = not version.isdigit() and version != "latest"
+        super().__init__(
+            model_name,
+            stage_or_version=None if is_alias else version,
+            alias=version if is_alias else None,
+        )
+        self._model_version = version
         self._missing_ok = missing_ok
         self._resolved: tuple[ChampionHandle | None] | None = None
 
-    def load(self) -> ChampionHandle | None:
+    # `_load` / `_save`, not `load` / `save`: Kedro aliases an inherited `_load` over a
+    # subclass's own `load`.
+    def _load(self) -> ChampionHandle | None:
         """The champion and where it came from (resolved at the first load of the run)."""
         if self._resolved is None:
             self._resolved = (self._resolve(),)
@@ -67,39 +80,39 @@ class RegisteredChampionDataset(AbstractDataset[None, ChampionHandle | None]):
                 return None
             raise DatasetError(
                 f"The MLflow registry at {mlflow.get_tracking_uri()} has no model "
-                f"'{self._model_name}' at '{self._version}'. Train one first with "
-                "`kedro run --pipeline loan` in the same Kedro environment (--env), or choose "
+                f"'{self.model_name}' at '{self._model_version}'. Train one first with "
+                "`kedro run --pipelines loan` in the same Kedro environment (--env), or choose "
                 "another with `--params scoring_model=<alias|version|latest>`."
             )
-        uri = f"models:/{self._model_name}/{found.version}"
-        model = mlflow.pyfunc.load_model(uri).unwrap_python_model()
-        handle = ChampionHandle(model, uri, found.run_id, self._model_name, str(found.version))
+        uri = f"models:/{self.model_name}/{found.version}"
+        model = self._mlflow_model_module.load_model(uri).unwrap_python_model()
+        handle = ChampionHandle(model, uri, found.run_id, self.model_name, str(found.version))
         if not handle.self_contained and not self._missing_ok:
             raise DatasetError(
                 f"{uri} was registered by an earlier release without its training profile; "
-                "retrain with `kedro run --pipeline loan`: the new champion replaces it."
+                "retrain with `kedro run --pipelines loan`: the new champion replaces it."
             )
         return handle
 
     def _find(self, client: mlflow.MlflowClient) -> Any:
         try:
-            if self._version.isdigit():
-                return client.get_model_version(self._model_name, self._version)
-            if self._version == "latest":
-                return _newest_finished_version(client, self._model_name)
-            return client.get_model_version_by_alias(self._model_name, self._version)
+            if self._model_version.isdigit():
+                return client.get_model_version(self.model_name, self._model_version)
+            if self._model_version == "latest":
+                return _newest_finished_version(client, self.model_name)
+            return client.get_model_version_by_alias(self.model_name, self._model_version)
         except MlflowException:
             return None
 
-    def save(self, data: None) -> None:
-        """The registry is written by the registration stage only."""
+    def _save(self, data: None) -> None:
+        """The registry is written by the registration stage's `register_champion` node only."""
         raise DatasetError("RegisteredChampionDataset is read-only.")
 
     def _describe(self) -> dict[str, Any]:
         resolved = self._resolved[0] if self._resolved else None
         return {
-            "model_name": self._model_name,
-            "model_version": self._version,
+            "model_name": self.model_name,
+            "model_version": self._model_version,
             "resolved_version": resolved.version if resolved else None,
         }
 
@@ -142,28 +155,86 @@ class MlflowChampionDataset(AbstractDataset[LoanDefaultModel, ChampionHandle]):
         return {"logged_model": self._logged[0] if self._logged else None}
 
 
-class ModelRegistrationDataset(AbstractDataset[dict[str, Any], dict[str, str]]):
-    """Saving a registration request registers a new version of `model_name` and applies the
-    `alias` decision, all or nothing (see `tracking.register_champion`); loading gives what was
-    done. Name and alias come from the environment's globals, the one home of both."""
+class RegistryTargetDataset(AbstractDataset[None, dict[str, str]]):
+    """Where a run registers its champion: the registered model's name and the champion's alias,
+    from the environment's globals (their one home). Load-only; the `register_champion` node
+    acts on it."""
 
     def __init__(self, model_name: str, alias: str = "champion") -> None:
-        self._model_name = model_name
-        self._alias = alias
-        self._outcome: dict[str, str] | None = None
-
-    def save(self, data: dict[str, Any]) -> None:
-        """Register, tag and (maybe) promote."""
-        self._outcome = tracking.register_champion(data, self._model_name, self._alias)
+        self._target = {"model_name": str(model_name), "alias": str(alias)}
 
     def load(self) -> dict[str, str]:
-        """Registered version, alias and whether it moved."""
-        if self._outcome is None:
-            raise DatasetError("champion_registration: nothing was registered by this run yet.")
-        return self._outcome
+        """The registered model's name and alias."""
+        return dict(self._target)
+
+    def save(self, data: None) -> None:
+        """Configuration, not data: set `registered_model` / `champion_alias` in globals.yml."""
+        raise DatasetError("registry_target is read-only: see conf/<env>/globals.yml.")
 
     def _describe(self) -> dict[str, Any]:
-        return {"model_name": self._model_name, "alias": self._alias, "outcome": self._outcome}
+        return dict(self._target)
+
+
+class MlflowRunTagsDataset(AbstractDataset[dict[str, Any], dict[str, str]]):
+    """Saves a node's `{name: value}` as tags of the active MLflow run (values as text); loads
+    what this run saved. Without an active run (MLflow tracking disabled) nothing is written."""
+
+    def __init__(self) -> None:
+        self._tags: dict[str, str] = {}
+
+    def save(self, data: dict[str, Any]) -> None:
+        """Set the tags on the run kedro-mlflow opened."""
+        self._tags = {str(key): str(value) for key, value in data.items()}
+        tracking.set_tags(self._tags)
+
+    def load(self) -> dict[str, str]:
+        """The tags saved by this run."""
+        return dict(self._tags)
+
+    def _describe(self) -> dict[str, Any]:
+        return {"tags": sorted(self._tags)}
+
+
+class MlflowInputDataset(AbstractDataset[dict[str, Any], dict[str, Any]]):
+    """Records the file a run read as the MLflow run's input dataset (`mlflow.log_input`):
+    its name, source, digest (the start of the file's SHA-256), schema and row count, shown in
+    the runs list's Dataset column; also as `raw_data.*` tags (file, full SHA-256, rows,
+    columns). Saves a node's description of the table (`run_record.describe_raw_data`)."""
+
+    DIGEST_CHARACTERS = 12
+
+    def __init__(self, filepath: str, name: str = "raw_loans", context: str = "training") -> None:
+        self._filepath = str(filepath)
+        self._name, self._context = name, context
+        self._record: dict[str, Any] | None = None
+
+    def save(self, data: dict[str, Any]) -> None:
+        """Hash the file, tag the run and log the input."""
+        local = Path(self._filepath) if "://" not in self._filepath else None
+        sha256 = tracking.file_sha256(local) if local and local.is_file() else None
+        self._record = {**data, "source": self._filepath, "sha256": sha256}
+        tags = {"raw_data.file": self._filepath, "raw_data.columns": len(data["columns"])}
+        if data.get("rows") is not None:
+            tags["raw_data.rows"] = data["rows"]
+        if sha256 is not None:
+            tags["raw_data.sha256"] = sha256
+        tracking.set_tags(tags)
+        if mlflow.active_run() is not None:
+            mlflow.log_input(
+                tracking.file_input(
+                    self._name, self._filepath, (sha256 or "")[: self.DIGEST_CHARACTERS], data
+                ),
+                context=self._context,
+            )
+
+    def load(self) -> dict[str, Any]:
+        """The description saved by this run, with the file's source and SHA-256."""
+        if self._record is None:
+            raise DatasetError(f"{self._name}: no input was recorded by this run yet.")
+        return dict(self._record)
+
+    def _describe(self) -> dict[str, Any]:
+        return {"filepath": self._filepath, "name": self._name, "context": self._context}
 
 
 class MlflowChildRunsDataset(AbstractDataset[list[dict[str, Any]], list[str]]):

@@ -3,6 +3,7 @@ environment (a SIGTERM closes the run as KILLED), and what each MLflow run ran o
 
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
 from typing import Any
@@ -12,13 +13,13 @@ from kedro.framework.hooks import hook_impl
 
 from loan_default import config_checks, raw_file, run_guard
 
+logger = logging.getLogger(__name__)
+
 # MLflow and loan_default.tracking (which loads the serving model, scikit-learn and XGBoost) are
 # imported inside the hooks that use them, so that `kedro --help` does not load them.
 
 RAW_DATASET = "raw_loans"
-SPLIT_SUMMARY = "data.split_summary"
-DUPLICATE_SUMMARY = "duplicate_summary"
-SCORING_CHAMPION = "scoring_champion"
+RUN_SUMMARY, REGISTRATION, REPORT = "run_summary", "champion_registration", "loan_report"
 APPLICATIONS = "applications"
 LOCK_FILE = ".run.lock"
 
@@ -176,22 +177,83 @@ def _tracking_uri(context: Any) -> str | None:
     return server.get("mlflow_tracking_uri") or os.environ.get("MLFLOW_TRACKING_URI") or None
 
 
+class MlflowTrackingHook:
+    """kedro-mlflow's hook, registered by the project instead of by the plugin (settings.py
+    disables the plugin's own): `loan_default.mlflow_hook.ProjectMlflowHook`, which logs the
+    run's parameters once instead of at every node, created at the first hook call so that
+    importing the settings loads no MLflow."""
+
+    def __init__(self) -> None:
+        self._hook: Any = None
+
+    @property
+    def hook(self) -> Any:
+        """The kedro-mlflow hook every call is passed to."""
+        if self._hook is None:
+            from loan_default.mlflow_hook import ProjectMlflowHook  # noqa: PLC0415
+
+            self._hook = ProjectMlflowHook()
+        return self._hook
+
+    @hook_impl
+    def after_context_created(self, context: Any) -> None:
+        """Read mlflow.yml and set up the tracking store and experiment."""
+        self.hook.after_context_created(context)
+
+    @hook_impl
+    def after_catalog_created(  # noqa: PLR0913 - Kedro's hook signature
+        self,
+        catalog: Any,
+        conf_catalog: dict[str, Any],
+        conf_creds: dict[str, Any],
+        parameters: dict[str, Any],
+        save_version: str,
+        load_versions: dict[str, str],
+    ) -> None:
+        """Name the metric datasets after their catalog entries."""
+        self.hook.after_catalog_created(
+            catalog, conf_catalog, conf_creds, parameters, save_version, load_versions
+        )
+
+    @hook_impl
+    def before_pipeline_run(self, run_params: dict[str, Any], pipeline: Any, catalog: Any) -> None:
+        """Open the MLflow run and log the pipeline's parameters once."""
+        self.hook.before_pipeline_run(run_params, pipeline, catalog)
+
+    @hook_impl
+    def before_node_run(
+        self, node: Any, catalog: Any, inputs: dict[str, Any], is_async: bool
+    ) -> None:
+        """Keep the node's thread on the pipeline's run."""
+        self.hook.before_node_run(node, catalog, inputs, is_async)
+
+    @hook_impl
+    def after_pipeline_run(self, run_params: dict[str, Any], pipeline: Any, catalog: Any) -> None:
+        """Close the run."""
+        self.hook.after_pipeline_run(run_params, pipeline, catalog)
+
+    @hook_impl
+    def on_pipeline_error(
+        self, error: Exception, run_params: dict[str, Any], pipeline: Any, catalog: Any
+    ) -> None:
+        """Close the run as FAILED."""
+        self.hook.on_pipeline_error(error, run_params, pipeline, catalog)
+
+
 class RunMetadataHook:
-    """Tag the pipeline's MLflow run with what it ran on: process, pipeline, git, raw data, split,
-    and the model a scoring run used; record the error of a failed run."""
+    """Tag the pipeline's MLflow run with what runs it (process, pipeline, environment, git
+    commit) when it opens, and with the error of a failed run. What the run read and decided
+    (raw data, split, duplicates, the scoring model, registration) are node outputs written by
+    the catalog's MLflow datasets (conf/base/catalog_tracking.yml)."""
 
     def __init__(self, guard: RunGuardHook | None = None) -> None:
         self._guard = guard
         self._project_path: Path | None = None
-        self._raw_file: Path | None = None
 
     @hook_impl
     def after_context_created(self, context: Any) -> None:
-        """Remember where the project and its raw file are."""
+        """Remember where the project is (its git commit)."""
         self._project_path = Path(context.project_path)
-        raw_entry = context.config_loader["catalog"].get(RAW_DATASET) or {}
-        filepath = raw_entry.get("filepath")
-        self._raw_file = (self._project_path / filepath) if filepath else None
 
     @hook_impl(trylast=True)
     def before_pipeline_run(self, run_params: dict[str, Any]) -> None:
@@ -215,45 +277,70 @@ class RunMetadataHook:
         if active is not None and self._guard is not None and self._guard.lock is not None:
             self._guard.lock.annotate(mlflow_run_id=active.info.run_id)
 
-    @hook_impl
-    def after_dataset_loaded(self, dataset_name: str, data: Any) -> None:
-        """Record the raw file's hash and size, or the registered model a scoring run uses."""
-        from loan_default import tracking  # noqa: PLC0415
-
-        if dataset_name == RAW_DATASET:
-            tracking.set_tags(tracking.raw_data_tags(self._raw_file, data))
-        elif dataset_name == SCORING_CHAMPION and data is not None:
-            tracking.set_tags(
-                {
-                    "scoring.model_uri": data.uri,
-                    "scoring.model_version": data.version,
-                    "scoring.model_run_id": data.run_id,
-                }
-            )
-
-    @hook_impl
-    def after_dataset_saved(self, dataset_name: str, data: Any) -> None:
-        """Record the split summary and what was done about duplicates as tags."""
-        from loan_default import tracking  # noqa: PLC0415
-
-        if dataset_name == SPLIT_SUMMARY:
-            tracking.set_tags(tracking.split_summary_tags(data))
-        elif dataset_name == DUPLICATE_SUMMARY:
-            tracking.set_tags(
-                {
-                    "duplicates.action": data["action"],
-                    "duplicates.exact_rows": data["exact_duplicate_rows"],
-                    "duplicates.exact_share": data.get("exact_share", ""),
-                    "duplicates.dropped_rows": data["dropped_rows"],
-                }
-            )
-
     @hook_impl(tryfirst=True)
     def on_pipeline_error(self, error: Exception) -> None:
         """Record what went wrong on the run, before kedro-mlflow closes it as FAILED."""
         from loan_default import tracking  # noqa: PLC0415
 
         tracking.set_tags({"error": f"{type(error).__name__}: {error}"[:5000]})
+
+
+class RunSummaryHook:
+    """The last lines of a successful training run: the champion and its figures, the
+    promotion decision and what the registry now holds, where the report is, and how to open
+    the run in the MLflow UI. Reads the run's own outputs (`run_summary`, made by a node;
+    `champion_registration`); prints nothing for a pipeline without them."""
+
+    def __init__(self) -> None:
+        self._run: tuple[str, str] | None = None  # experiment id, run id
+
+    @hook_impl(trylast=True)
+    def before_pipeline_run(self) -> None:
+        """Remember the MLflow run kedro-mlflow has just opened."""
+        import mlflow  # noqa: PLC0415
+
+        active = mlflow.active_run()
+        self._run = (active.info.experiment_id, active.info.run_id) if active else None
+
+    @hook_impl(tryfirst=True)
+    def after_pipeline_run(self, pipeline: Any, catalog: Any) -> None:
+        """Print the summary (before kedro-mlflow closes the run)."""
+        outputs = pipeline.all_outputs()
+        if RUN_SUMMARY not in outputs:
+            return
+        lines = list(catalog.load(RUN_SUMMARY)["lines"])
+        if REGISTRATION in outputs:
+            done = catalog.load(REGISTRATION)
+            lines.append(
+                f"Registry: {done['model_name']} v{done['registered_version']} registered; "
+                f"@{done['alias']} "
+                + (
+                    f"moved to v{done['registered_version']} ({_before(done)})"
+                    if done["promoted"] == "true"
+                    else f"kept on v{done['champion_version']}"
+                )
+            )
+        report = getattr(catalog.get(REPORT), "_filepath", None) if REPORT in outputs else None
+        if report is not None:
+            lines.append(f"Report: {report}")
+        lines.append(f"MLflow: {_ui_hint(self._run)}")
+        logger.info("Run summary\n  %s", "\n  ".join(lines))
+
+
+def _before(outcome: dict[str, str]) -> str:
+    previous = outcome.get("previous_version", "none")
+    return "the first champion" if previous == "none" else f"was v{previous}"
+
+
+def _ui_hint(run: tuple[str, str] | None) -> str:
+    """How to open this run in the MLflow UI."""
+    import mlflow  # noqa: PLC0415
+
+    uri = mlflow.get_tracking_uri()
+    page = f"#/experiments/{run[0]}/runs/{run[1]}" if run else ""
+    if uri.startswith(("http://", "https://")):
+        return f"{uri.rstrip('/')}/{page}"
+    return f"`make mlflow-ui` (serves {uri}), then http://127.0.0.1:5000/{page}"
 
 
 class SparkHook:

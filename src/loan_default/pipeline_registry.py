@@ -22,6 +22,8 @@ def register_pipelines() -> dict[str, Pipeline]:
         (pipeline for name, pipeline in stages.items() if name not in NOT_IN_LOAN_JOB),
         start=Pipeline([]),
     )
-    # `tune` runs on its own: the stages that give it the training loans and prepared folds.
-    tune = loan.to_outputs("prepared_folds", "cv_folds", "train_loans") + stages["tune"]
+    # `tune` runs on its own: the stages that give it the training loans and prepared folds,
+    # and the raw file recorded as the run's MLflow input, as in `loan`.
+    tune = loan.to_outputs("prepared_folds", "cv_folds", "train_loans", "raw_data_input")
+    tune += stages["tune"]
     return {**stages, "tune": tune, "loan": loan, "__default__": loan}

@@ -5,10 +5,27 @@ import os
 from omegaconf.resolvers import oc
 
 from loan_default.config_loader import ProjectConfigLoader
-from loan_default.hooks import InputFileHook, RunGuardHook, RunMetadataHook, SparkHook
+from loan_default.hooks import (
+    InputFileHook,
+    MlflowTrackingHook,
+    RunGuardHook,
+    RunMetadataHook,
+    RunSummaryHook,
+    SparkHook,
+)
 
 _GUARD = RunGuardHook()
-HOOKS = (_GUARD, RunMetadataHook(_GUARD), InputFileHook(), SparkHook())
+# kedro-mlflow's hook comes from the project, logging the run's parameters once instead of before
+# every node; registered last, it is called first among the plain hooks, as the plugin's was.
+HOOKS = (
+    _GUARD,
+    RunMetadataHook(_GUARD),
+    InputFileHook(),
+    SparkHook(),
+    RunSummaryHook(),
+    MlflowTrackingHook(),
+)
+DISABLE_HOOKS_FOR_PLUGINS = ("kedro_mlflow",)
 
 
 def local_mlflow_artifacts(folder: str) -> str | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import subprocess
 import time
@@ -14,6 +15,8 @@ from typing import Any
 import mlflow
 import numpy as np
 import pandas as pd
+from mlflow.data.dataset_source_registry import get_registered_sources, resolve_dataset_source
+from mlflow.data.meta_dataset import MetaDataset
 from mlflow.models import ModelSignature
 from mlflow.types.schema import AnyType, ColSpec, Schema
 
@@ -51,24 +54,47 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def raw_data_tags(path: Path | None, data: Any) -> dict[str, str]:
-    """Which raw file the run read, its hash and its size (a Spark table: its columns; its rows
-    are counted by ingestion, not read twice for a tag)."""
-    tags = {"raw_data.columns": str(len(data.columns))}
-    if isinstance(data, pd.DataFrame):
-        tags["raw_data.rows"] = str(len(data))
-    if path is not None and path.is_file():
-        tags |= {"raw_data.file": str(path), "raw_data.sha256": file_sha256(path)}
-    return tags
+class _FileInput(MetaDataset):
+    """A file described by its metadata: name, source, digest, schema and row count."""
+
+    def __init__(self, source: Any, name: str, digest: str, schema: Schema, rows: int | None):
+        self._rows = rows
+        super().__init__(source, name=name, digest=digest or None, schema=schema)
+
+    @property
+    def profile(self) -> dict[str, int] | None:
+        """Rows and columns, shown with the dataset in the MLflow UI."""
+        columns = len(self.schema.inputs) if self.schema else 0
+        return {"num_rows": self._rows, "num_columns": columns} if self._rows else None
+
+    def to_dict(self) -> dict[str, str]:
+        """MetaDataset's fields and the profile."""
+        config = super().to_dict()
+        if self.profile:
+            config["profile"] = json.dumps(self.profile)
+        return config
 
 
-def split_summary_tags(summary: pd.DataFrame) -> dict[str, str]:
-    """One tag per split and summary column, e.g. split.train.loans."""
-    tags = {}
-    for row in summary.to_dict(orient="records"):
-        name = row.pop("split")
-        tags |= {f"split.{name}.{key}": str(value) for key, value in row.items()}
-    return tags
+# pandas dtype or Spark type -> MLflow column type; anything else (text, mixed) is a string.
+_MLFLOW_TYPES = {"int64": "long", "int32": "integer", "float64": "double", "float32": "float"}
+_MLFLOW_TYPES |= {"bool": "boolean", "boolean": "boolean", "Int64": "long", "Float64": "double"}
+_MLFLOW_TYPES |= {"bigint": "long", "int": "integer", "double": "double", "float": "float"}
+
+
+def file_input(name: str, filepath: str, digest: str, description: dict[str, Any]) -> MetaDataset:
+    """The MLflow input dataset of a file the run read (`mlflow.log_input`)."""
+    schema = Schema(
+        [
+            ColSpec(_MLFLOW_TYPES.get(kind, "string"), column)
+            for column, kind in description["columns"].items()
+        ]
+    )
+    uri = str(Path(filepath).resolve()) if "://" not in filepath else filepath
+    # MLflow registers its local-file source for two schemes ("" and "file"): one candidate
+    # of each source type, or it warns that the path "can be interpreted in multiple ways".
+    candidates = {source._get_source_type(): source for source in get_registered_sources()}
+    source = resolve_dataset_source(uri, candidate_sources=list(candidates.values()))
+    return _FileInput(source, name, digest, schema, description.get("rows"))
 
 
 def metric_name(name: str) -> str:
@@ -117,7 +143,8 @@ def child_run_specs(comparison: pd.DataFrame, params: dict[str, dict]) -> list[d
         specs.append(
             {
                 "name": name,
-                "tags": {key: str(row.get(key, "")) for key in ("kind", "model", "strategy")},
+                "tags": {key: str(row.get(key, "")) for key in ("kind", "model", "strategy")}
+                | {"mlflow.note.content": _child_headline(name, row)},
                 "metrics": {
                     key: float(value)
                     for key, value in row.items()
@@ -129,6 +156,24 @@ def child_run_specs(comparison: pd.DataFrame, params: dict[str, dict]) -> list[d
             }
         )
     return specs
+
+
+def _child_headline(name: str, row: dict[str, Any]) -> str:
+    """A compared configuration's figures in one line: its run's description."""
+
+    def figure(key: str) -> str:
+        value = row.get(key)
+        finite = isinstance(value, int | float) and np.isfinite(value)
+        return f"{float(value):.4f}" if finite else "n/a"
+
+    parts = [
+        f"{label}: CV {figure(f'cv_{metric}_mean')} ± {figure(f'cv_{metric}_std')}, "
+        f"test {figure(f'test_{metric}')}"
+        for metric, label in (("roc_auc", "ROC AUC"), ("pr_auc", "PR AUC"))
+    ]
+    rank = row.get("rank")
+    ranked = f" (rank {int(rank)})" if isinstance(rank, int | float) and np.isfinite(rank) else ""
+    return f"{name}{ranked}: " + "; ".join(parts)
 
 
 def _require_active_run(what: str) -> mlflow.ActiveRun:
@@ -226,8 +271,8 @@ def distribution(module: str) -> str:
 
 
 def register_champion(request: dict[str, Any], name: str, alias: str) -> dict[str, str]:
-    """Register the run's champion as a new version of `name` and move `alias` to it if the
-    decision says so.
+    """Register the run's champion as a new version of `name` (its tags and description from
+    `request`) and move `alias` to it if the decision says so.
 
     All or nothing: if tagging or the alias move fails, the new version is deleted and the alias
     is put back, so a failed run never leaves a registered or promoted model behind.
@@ -236,6 +281,8 @@ def register_champion(request: dict[str, Any], name: str, alias: str) -> dict[st
     previous = alias_holder(client, name, alias)
     version = mlflow.register_model(request["model_uri"], name, tags=request["version_tags"])
     try:
+        if request.get("description"):
+            client.update_model_version(name, version.version, request["description"])
         if request["promote"]:
             client.set_registered_model_alias(name, alias, version.version)
         outcome = {
@@ -243,11 +290,12 @@ def register_champion(request: dict[str, Any], name: str, alias: str) -> dict[st
             "registered_version": str(version.version),
             "alias": alias,
             "promoted": str(bool(request["promote"])).lower(),
+            "previous_version": previous_version(previous),
             "champion_version": str(
                 version.version if request["promote"] else previous_version(previous)
             ),
         }
-        mlflow.set_tags({f"registry.{key}": value for key, value in outcome.items()})
+        set_tags({f"registry.{key}": value for key, value in outcome.items()})
     except Exception:
         client.delete_model_version(name, str(version.version))
         if previous is not None:

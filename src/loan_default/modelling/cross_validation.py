@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import logging
 import time
 from collections.abc import Callable, Iterator
@@ -195,11 +196,16 @@ def fit_configurations(
     excluded_features = excluded_features or {}
     key, distinct = _distinct_fits(grid, excluded_features)
 
+    progress = _Progress(len(distinct))
+
     def fit(configuration: Configuration) -> tuple[Any, BaseEstimator]:
         tick = time.perf_counter()
         inputs = X.drop(columns=excluded_features.get(configuration.name, []))
         fitted = fit_model(configuration, inputs, y, seed, n_jobs=1, weights=weights)
-        logger.info("Final fit %s: %.1f s", configuration.name, time.perf_counter() - tick)
+        logger.info(
+            "Final fit %s: %s, %.1f s",
+            progress.step(), configuration.name, time.perf_counter() - tick,
+        )  # fmt: skip
         return fitted
 
     fits = Parallel(n_jobs=n_jobs, backend=joblib_backend(backend))(
@@ -207,6 +213,18 @@ def fit_configurations(
     )
     by_key = {k: fitted for (k, _), fitted in zip(distinct, fits, strict=True)}
     return {configuration.name: by_key[key(configuration)] for configuration in grid}
+
+
+class _Progress:
+    """`i of N` for fits finishing in any order, on any thread (`next` on a count is atomic;
+    no lock, so the fit functions still pickle for the Spark backend)."""
+
+    def __init__(self, total: int) -> None:
+        self._total, self._done = total, itertools.count(1)
+
+    def step(self) -> str:
+        """Count one finished fit; e.g. `7 of 48`."""
+        return f"{next(self._done)} of {self._total}"
 
 
 @dataclass(frozen=True)
@@ -265,6 +283,7 @@ def cross_validate_grid(
     excluded_features = excluded_features or {}
     key, distinct = _distinct_fits(grid, excluded_features)
     tasks = [(prepared, k, c) for prepared in folds for k, c in distinct]
+    progress = _Progress(len(tasks))
 
     def fit_and_score(prepared: PreparedFold, configuration: Configuration) -> np.ndarray:
         tick = time.perf_counter()
@@ -275,11 +294,9 @@ def cross_validate_grid(
             configuration, X_fit, y[prepared.fit_rows], seed, n_jobs=1, weights=fit_weights
         )
         logger.info(
-            "  fold %d %s: %.1f s",
-            prepared.fold + 1,
-            configuration.name,
-            time.perf_counter() - tick,
-        )
+            "CV fit %s: fold %d %s, %.1f s",
+            progress.step(), prepared.fold + 1, configuration.name, time.perf_counter() - tick,
+        )  # fmt: skip
         return model.predict_proba(X_valid)[:, 1]
 
     scores = Parallel(n_jobs=n_jobs, backend=joblib_backend(backend))(

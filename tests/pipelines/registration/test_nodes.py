@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from loan_default.pipelines.registration.nodes import decide_promotion
+from loan_default.pipelines.registration.nodes import decide_promotion, request_registration
 from loan_default.profile import build_profile
 from loan_default.schema import RAW_ROW
 from loan_default.serving import ChampionHandle, LoanDefaultModel
@@ -93,3 +93,19 @@ def test_rows_one_model_refuses_are_left_out_for_both():
         block("registry", {"metric": "roc_auc"}),
     )
     assert decision["evaluated_on"].startswith("this run's test set: 5 of 6 loans")
+
+
+def test_a_registered_version_carries_ten_tags_that_matter_and_the_headline():
+    decision, _ = decide(handle("rate"), handle(None, "3"))
+    metrics = {"configuration": "xgboost/smote", "threshold": 0.2, "test_roc_auc": 0.875}
+    metrics |= {"test_pr_auc": 0.8, "cv_roc_auc_mean": 0.7, "cv_ks_std": 0.1, "rank": 1}
+    summary = {"lines": ["Champion: xgboost/smote", "Promotion: the alias moves"]}
+    request = request_registration(
+        handle("rate"), decision, metrics, {"sha256": "ab" * 32}, summary, "<html>"
+    )
+    tags = request["version_tags"]
+    assert len(tags) <= 10
+    assert tags["source_run_id"] == "run" and tags["data_sha256"] == "ab" * 32
+    assert tags["promotion.promoted"] == "true" and tags["promotion.champion_roc_auc"] == "0.5"
+    assert tags["test_roc_auc"] == "0.875" and tags["configuration"] == "xgboost/smote"
+    assert request["promote"] and request["description"].startswith("Champion: xgboost/smote")

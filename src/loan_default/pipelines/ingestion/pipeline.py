@@ -2,6 +2,8 @@
 
 from kedro.pipeline import Node, Pipeline
 
+from loan_default.run_record import describe_raw_data, duplicate_tags
+
 from .nodes import (
     add_derived_features,
     derive_target,
@@ -26,6 +28,20 @@ def create_pipeline(**kwargs) -> Pipeline:
                 ["parsed_loans", "params:dataset"],
                 ["unique_loans", "duplicate_summary"],
                 name="handle_duplicates",
+            ),
+            Node(
+                describe_raw_data,
+                "raw_loans",
+                "raw_data_input",
+                name="describe_raw_data",
+                tags={"tracking"},
+            ),
+            Node(
+                duplicate_tags,
+                "duplicate_summary",
+                "duplicate_tags",
+                name="tag_duplicates",
+                tags={"tracking"},
             ),
             Node(
                 derive_target,

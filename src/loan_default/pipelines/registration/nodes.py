@@ -10,11 +10,13 @@ import numpy as np
 import pandas as pd
 from sklearn.model_selection import FixedThresholdClassifier
 
+from loan_default import tracking
 from loan_default.applications import hard_bounds, input_types
 from loan_default.modelling.champion import default_probability, model_of, preprocessor_of
 from loan_default.modelling.metrics import GREATER_IS_BETTER, exposures, score_metrics
 from loan_default.modelling.reasons import ReasonExplainer
 from loan_default.profile import ScoringProfile, build_profile, typical_row, typical_values
+from loan_default.run_record import HEADLINE_METRICS
 from loan_default.schema import RAW_ROW, protected_columns, sample_weights, target_values
 from loan_default.serving import ChampionHandle, LoanDefaultModel
 from loan_default.spark import is_spark_frame
@@ -215,26 +217,48 @@ def request_registration(
     challenger: ChampionHandle,
     promotion_decision: dict[str, Any],
     champion_metrics: dict[str, Any],
+    raw_data_input: dict[str, Any],
+    run_summary: dict[str, Any],
     loan_report: str,
 ) -> dict[str, Any]:
-    """What to register and whether to move the alias; waits for the report, so registering is
-    the last thing a run does and a run that fails anywhere registers nothing."""
+    """What to register (the version's ten tags and its description) and whether to move the
+    alias; waits for the report and the run's summary, so registering is the last thing a run
+    does and a run that fails anywhere registers nothing."""
     metric = promotion_decision["metric"]
     version_tags = {
         "source_run_id": challenger.run_id,
+        "configuration": str(champion_metrics["configuration"]),
+        "threshold": str(champion_metrics.get("threshold")),
+        **{f"test_{name}": str(champion_metrics.get(f"test_{name}")) for name in HEADLINE_METRICS},
+        "data_sha256": str(raw_data_input.get("sha256")),
         "promotion.promoted": str(promotion_decision["promote"]).lower(),
         "promotion.reason": promotion_decision["reason"][:5000],
         f"promotion.challenger_{metric}": str(promotion_decision[f"challenger_{metric}"]),
         f"promotion.champion_{metric}": str(promotion_decision[f"champion_{metric}"]),
-        "report_bytes": str(len(loan_report)),
-    }
-    version_tags |= {
-        f"champion.{name}": str(value)
-        for name, value in champion_metrics.items()
-        if name.startswith(("test_", "cv_")) or name in {"configuration", "threshold"}
     }
     return {
         "model_uri": challenger.uri,
         "promote": bool(promotion_decision["promote"]),
         "version_tags": version_tags,
+        "description": "\n\n".join(run_summary["lines"]),
     }
+
+
+def register_champion(
+    registration_request: dict[str, Any], registry_target: dict[str, str]
+) -> dict[str, str]:
+    """Register the champion as a new version and move the alias if the decision says so, all
+    or nothing (the registry's one writer)."""
+    outcome = tracking.register_champion(
+        registration_request, registry_target["model_name"], registry_target["alias"]
+    )
+    logger.info(
+        "Registered %s v%s; alias @%s %s",
+        outcome["model_name"],
+        outcome["registered_version"],
+        outcome["alias"],
+        f"moved to v{outcome['registered_version']}"
+        if outcome["promoted"] == "true"
+        else f"kept on v{outcome['champion_version']}",
+    )
+    return outcome

@@ -3,11 +3,14 @@ model, compared with the registry's current champion on this run's test set, and
 
 from kedro.pipeline import Node, Pipeline
 
+from loan_default.run_record import summarise_run
+
 from .nodes import (
     build_scoring_profile,
     decide_promotion,
     describe_application_inputs,
     package_champion,
+    register_champion,
     request_registration,
 )
 
@@ -70,13 +73,27 @@ def create_pipeline(**kwargs) -> Pipeline:
                 name="decide_promotion",
             ),
             Node(
+                summarise_run,
+                ["champion_metrics", "promotion_decision"],
+                ["run_summary", "run_description"],
+                name="summarise_run",
+            ),
+            Node(
                 request_registration,
                 [
                     "champion_package",
                     "promotion_decision",
                     "champion_metrics",
+                    "raw_data_input",
+                    "run_summary",
                     "loan_report",
                 ],
+                "registration_request",
+                name="request_registration",
+            ),
+            Node(
+                register_champion,
+                ["registration_request", "registry_target"],
                 "champion_registration",
                 name="register_champion",
             ),

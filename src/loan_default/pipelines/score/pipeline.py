@@ -2,6 +2,8 @@
 
 from kedro.pipeline import Node, Pipeline
 
+from loan_default.run_record import scoring_model_tags
+
 from .nodes import measure_score_drift, score_applications, validate_applications
 
 
@@ -24,6 +26,13 @@ def create_pipeline(**kwargs) -> Pipeline:
                 ["valid_applications", "application_errors", "scoring_champion", "params:score"],
                 "scored_applications",
                 name="score_applications",
+            ),
+            Node(
+                scoring_model_tags,
+                "scoring_champion",
+                "scoring_model_tags",
+                name="tag_scoring_model",
+                tags={"tracking"},
             ),
             Node(
                 measure_score_drift,

@@ -2,6 +2,8 @@
 
 from kedro.pipeline import Node, Pipeline
 
+from loan_default.run_record import split_tags
+
 from .nodes import (
     assign_cv_folds,
     describe_cv_folds,
@@ -55,6 +57,13 @@ def create_pipeline(**kwargs) -> Pipeline:
                 "data.split_summary",
                 name="summarise_split",
                 tags={"reporting"},
+            ),
+            Node(
+                split_tags,
+                "data.split_summary",
+                "split_tags",
+                name="tag_split",
+                tags={"tracking"},
             ),
         ],
         namespace="split",
