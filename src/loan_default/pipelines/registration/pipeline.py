@@ -52,6 +52,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                     "application_inputs",
                     "application_example",
                     "params:dataset",
+                    "params:score",
                 ],
                 "champion_package",
                 name="package_champion",

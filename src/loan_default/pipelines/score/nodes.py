@@ -12,12 +12,8 @@ import pandas as pd
 from loan_default.applications import ROW, check_applications, summarise_problems
 from loan_default.modelling.champion import (
     default_probability,
-    model_of,
     preprocessor_of,
 )
-from loan_default.modelling.reasons import ReasonExplainer, Wording, describe_reasons
-from loan_default.profile import typical_row
-from loan_default.schema import protected_columns
 from loan_default.serving import ChampionHandle
 from loan_default.spark import is_spark_frame
 from loan_default.stability import ReferenceDistribution, band
@@ -92,7 +88,7 @@ def score_applications(
     reasons = score["reasons"]
     explained = np.ones(len(scored), dtype=bool) if reasons["for_approved"] else rejected
     started = time.perf_counter()
-    table = explain(champion, applications, features, explained, int(reasons["count"]))
+    table = champion.model.explain(applications, features, explained, int(reasons["count"]))
     logger.info(
         "Reasons for %d applications in %.1f s", int(explained.sum()), time.perf_counter() - started
     )
@@ -111,42 +107,9 @@ def _no_scores(applications: pd.DataFrame, champion: ChampionHandle, count: int)
     reasons = [
         f"reason_{i}{suffix}" for i in range(1, count + 1) for suffix in ("", "_contribution")
     ]
+    reasons.append("reason_coverage")
     tail = ["warnings", "model_name", "model_version", "model_run_id"]
     return pd.DataFrame(columns=[ROW, *identifiers, *head, *reasons, *tail])
-
-
-def explain(
-    champion: ChampionHandle,
-    applications: pd.DataFrame,
-    features: pd.DataFrame,
-    explained: np.ndarray,
-    count: int,
-) -> pd.DataFrame:
-    """Up to `count` reasons for the `explained` rows (blank for the others), in words."""
-    model, profile = champion.model.champion, champion.model.profile
-    dataset, kinds = champion.model.dataset, champion.model.input_types
-    typical = profile.typical_values
-    explainer = profile.explainer
-    if explainer is None:  # registered before explainers: measured against its typical loan
-        reference = typical_row(applications, typical)
-        preprocessor = preprocessor_of(model)
-        explainer = ReasonExplainer.fit(
-            model_of(model), preprocessor, preprocessor.transform(reference), reference,
-            protected_columns(dataset),
-        )  # fmt: skip
-    wording = Wording.of(dataset, typical, kinds)
-    rows = np.flatnonzero(explained)
-    contributions = explainer.contributions(features.iloc[rows])
-    described = describe_reasons(
-        contributions.reset_index(drop=True),
-        applications.iloc[rows].reset_index(drop=True),
-        wording,
-        count,
-    )
-    table = described.set_axis(rows).reindex(range(len(applications)))
-    sizes = [column for column in table if column.endswith("_contribution")]
-    table[sizes] = table[sizes].fillna(0.0)
-    return table.fillna("")  # rows not explained: blank reasons, contribution 0
 
 
 def measure_score_drift(
