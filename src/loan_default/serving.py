@@ -178,18 +178,19 @@ class LoanDefaultModel(mlflow.pyfunc.PythonModel):
                 given = table[[f"reason_{k + 1}" for k in range(self.reason_count)]]
                 reasons[at] = [[r for r in row if r] for row in given.to_numpy(dtype=object)]
                 coverage[at] = np.where(rejected, table["reason_coverage"], None).tolist()
-        return pd.DataFrame(
-            {
-                "probability_of_default": probability,
-                "decision": decision,
-                "threshold": threshold,
-                "reasons": reasons,
-                "reason_coverage": coverage,
-                "review_reason": review,
-                "error": summarise_problems(rows, problems, "error").to_numpy(),
-                "warning": summarise_problems(rows, problems, "warning").to_numpy(),
-            }
-        )
+        columns = {
+            "probability_of_default": probability,
+            "decision": decision,
+            "threshold": threshold,
+            "reasons": reasons,
+            "reason_coverage": coverage,
+            "review_reason": review,
+            "error": summarise_problems(rows, problems, "error").to_numpy(dtype=object),
+            "warning": summarise_problems(rows, problems, "warning").to_numpy(dtype=object),
+        }
+        # Object columns keep None as None (JSON null); pandas would read a missing string or
+        # number as NaN, which is no JSON at all.
+        return pd.DataFrame({k: pd.Series(v, dtype=object) for k, v in columns.items()})
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ import mlflow
 import numpy as np
 import pandas as pd
 from mlflow.models import ModelSignature
+from mlflow.types import DataType
 from mlflow.types.schema import Array, ColSpec, ParamSchema, ParamSpec, Schema
 
 from loan_default.serving import LoanDefaultModel
@@ -188,6 +189,9 @@ def log_champion_model(package: LoanDefaultModel) -> mlflow.models.model.ModelIn
             "dataset.leakage_columns / identifier_columns / excluded_columns."
         )
     signature = champion_signature(package.input_types, example)
+    # The example as the signature types it (a column of whole numbers read as int64 is double).
+    doubles = [spec.name for spec in signature.inputs.inputs if spec.type == DataType.double]
+    example = example.astype({column: "float64" for column in doubles if column in example})
     return mlflow.pyfunc.log_model(
         name=CHAMPION_MODEL_NAME,
         python_model=package,
