@@ -16,7 +16,7 @@ export KEDRO_DISABLE_TELEMETRY := 1
 export DO_NOT_TRACK := 1
 export MPLBACKEND := Agg
 
-.PHONY: install install-spark install-dev system-deps run test test-fast lint format viz viz-build mlflow-ui benchmark benchmark-scaling benchmark-spark lock
+.PHONY: install install-spark install-dev system-deps run test test-fast lint format viz viz-build mlflow-ui serve benchmark benchmark-scaling benchmark-spark lock
 
 # Re-install only when the lock file or pyproject changes. `make install` (and so `make run`):
 # the runtime only, no Spark and no test tools.
@@ -84,6 +84,11 @@ viz-build: install
 mlflow-ui: install
 	MLFLOW_SERVER_ENABLE_JOB_EXECUTION=false $(BIN)/mlflow ui --host 127.0.0.1 --port 5000 \
 		--backend-store-uri sqlite:///mlflow.db --workers 1
+
+# The registry's champion over REST on 127.0.0.1:5001 (docs/serving.md); PORT=8080, ENV=spark,
+# VERSION=7 to change what is served.
+serve: install
+	$(BIN)/python scripts/serve.py --port $(or $(PORT),5001) $(if $(ENV),--env $(ENV)) $(if $(VERSION),--version $(VERSION))
 
 # Feedback figures on a fresh clone of HEAD (install, CLI start, test-fast, the full suite) and
 # `loan` on the bundled data (about 35 minutes on 2 cores). `make benchmark VS=<commit>` adds

@@ -200,6 +200,19 @@ class Fairness(Block):
     min_group_size: Annotated[int, Field(ge=1)] = 100
 
 
+class ReasonsPolicy(Block):
+    """Which columns adverse-action reasons may cite (README "Adverse-action reasons")."""
+
+    # column -> why it is never given as a reason, though it may be a feature (pricing set by
+    # the lender's own risk model is circular). Protected and audited columns are never reasons
+    # without being listed here, nor is a derived feature computed from a listed column.
+    never_reasons: dict[str, str] = {}
+    # column -> the side on which a value raises risk: a value on the other side of the
+    # typical approved applicant's is never a reason ("credit history longer than typical").
+    # Columns with an ascending / descending dataset.monotonic_trends have it already.
+    riskier: dict[str, Literal["higher", "lower"]] = {}
+
+
 class Dataset(Block):
     """Everything specific to one loan table (README: "Use your own data")."""
 
@@ -235,6 +248,7 @@ class Dataset(Block):
     # How reasons and reports name a column, e.g. {"util": "Revolving utilisation"}.
     labels: dict[str, str] = {}
     fairness: Fairness = Fairness()
+    reasons: ReasonsPolicy = ReasonsPolicy()
 
     @model_validator(mode="after")
     def _protected_is_never_used(self) -> Dataset:
@@ -637,6 +651,9 @@ class FairnessAudit(Block):
     proxy_top_features: Annotated[int, Field(ge=1)] = 5
     # Refit the champion without the audited columns and compare (costs one final fit).
     ablation: bool = True
+    # Refit the champion's configuration without the columns that are never reasons
+    # (dataset.reasons: pricing, geography) and compare: the application-only champion.
+    application_only: bool = True
     plot_max_groups: Annotated[int, Field(ge=2)] = 20  # per view, the lowest ratios first
     random_state: int = 42
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fnmatch
+import re
 from typing import Any
 
 import numpy as np
@@ -42,6 +43,27 @@ SAMPLE_WEIGHT = "sample_weight"
 def protected_columns(dataset: dict[str, Any]) -> list[str]:
     """Columns a credit decision may not use (dataset.fairness): carried for the audit only."""
     return list((dataset.get("fairness") or {}).get("protected_columns") or {})
+
+
+def never_reasons(dataset: dict[str, Any]) -> list[str]:
+    """Columns never given as an adverse-action reason (they may be features): protected and
+    audited columns, `dataset.reasons.never_reasons`, and every derived feature computed from one
+    of them (a ratio over the instalment still carries the price)."""
+    fairness = dataset.get("fairness") or {}
+    listed = [
+        *protected_columns(dataset),
+        *(fairness.get("audit_columns") or {}),
+        *((dataset.get("reasons") or {}).get("never_reasons") or {}),
+    ]
+    never = list(dict.fromkeys(listed))
+    for name, spec in (dataset.get("derived_features") or {}).items():
+        sources = set(spec.get("ratio") or spec.get("months_between") or [])
+        expression = spec.get("expression") or ""
+        if sources & set(never) or any(
+            re.search(rf"\b{re.escape(column)}\b", expression) for column in never
+        ):
+            never.append(name)
+    return never
 
 
 def column_labels(dataset: dict[str, Any]) -> dict[str, str]:

@@ -28,9 +28,15 @@ from loan_default.applications import (
 from loan_default.modelling.champion import (
     as_threshold_classifier,
     default_probability,
+    model_of,
     preprocessor_of,
 )
-from loan_default.profile import ScoringProfile
+from loan_default.modelling.reasons import ReasonExplainer, Wording, describe_reasons
+from loan_default.profile import ScoringProfile, typical_row
+from loan_default.schema import never_reasons, protected_columns
+
+# A notice gives up to four principal reasons (the default of score.reasons.count).
+REASONS = 4
 
 
 class LoanDefaultModel(mlflow.pyfunc.PythonModel):
@@ -43,16 +49,19 @@ class LoanDefaultModel(mlflow.pyfunc.PythonModel):
         profile: ScoringProfile | None = None,
         input_types: dict[str, str] | None = None,
         input_example: pd.DataFrame | None = None,
+        reason_count: int = REASONS,
     ) -> None:
         self.champion = champion
         self.dataset = dataset
         self.profile = profile
         self.input_types = input_types or {}
         self.input_example = input_example
+        self.reason_count = reason_count
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         # A champion registered before the FixedThresholdClassifier carries a ScoringModel.
         state["champion"] = as_threshold_classifier(state["champion"])
+        state.setdefault("reason_count", REASONS)
         self.__dict__.update(state)
 
     @property
@@ -78,6 +87,44 @@ class LoanDefaultModel(mlflow.pyfunc.PythonModel):
             index=valid.index,
         )
 
+    def explain(
+        self,
+        applications: pd.DataFrame,
+        features: pd.DataFrame,
+        explained: np.ndarray,
+        count: int | None = None,
+    ) -> pd.DataFrame:
+        """Up to `count` reasons (default: the registered count) for the `explained` rows of
+        checked applications and their encoded `features`, in words, with each reason's
+        contribution and the coverage; blank reasons and 0 for the other rows. Batch scoring,
+        Spark and REST all explain through here, so a row gets the same reasons everywhere."""
+        count = self.reason_count if count is None else count
+        model, profile = self.champion, self.profile
+        explainer = profile.explainer
+        if explainer is None:  # registered before explainers: measured against its typical loan
+            reference = typical_row(applications, profile.typical_values)
+            preprocessor = preprocessor_of(model)
+            explainer = ReasonExplainer.fit(
+                model_of(model), preprocessor, preprocessor.transform(reference), reference,
+                protected_columns(self.dataset),
+            )  # fmt: skip
+        wording = Wording.of(
+            self.dataset, profile.typical_values, self.input_types, preprocessor_of(model)
+        )
+        rows = np.flatnonzero(explained)
+        contributions = explainer.contributions(features.iloc[rows])
+        described = describe_reasons(
+            contributions.reset_index(drop=True),
+            applications.iloc[rows].reset_index(drop=True),
+            wording,
+            count,
+            never_reasons(self.dataset),
+        )
+        table = described.set_axis(rows).reindex(range(len(applications)))
+        sizes = [c for c in table if c.endswith("_contribution") or c == "reason_coverage"]
+        table[sizes] = table[sizes].fillna(0.0)
+        return table.fillna("")
+
     def _encoder(self) -> Encoder | None:
         """The champion's encoding step, its model on encoded rows and each encoded column's
         input column (None for a champion that is not a FixedThresholdClassifier pipeline)."""
@@ -96,27 +143,54 @@ class LoanDefaultModel(mlflow.pyfunc.PythonModel):
     def predict(
         self, context: Any, model_input: pd.DataFrame, params: dict | None = None
     ) -> pd.DataFrame:
-        """Per application row: probability of default and decision, or the error that kept it
-        from being scored (no probability, no decision); the review reason of a referral and any
-        warning (a value far outside the training range, an unseen or re-cased category)."""
+        """Per application row: probability of default, decision, threshold, the principal
+        reasons of a rejection (up to four, most important first) and their coverage, the
+        review reason of a referral, and any error or warning. A row with an error (not scored)
+        has null probability, decision, threshold, reasons and coverage, so the JSON answer
+        never holds NaN. `params={"reasons": false}` skips the reasons (Spark explains apart)."""
         valid, problems = check_applications(pd.DataFrame(model_input), self)
         rows = pd.Series(np.arange(1, len(model_input) + 1))
-        assessed = pd.DataFrame(
-            {"probability_of_default": np.nan, "decision": "", "review_reason": ""},
-            index=rows.to_numpy(),
-        )
+        n = len(rows)
+        probability = np.full(n, None, dtype=object)
+        decision = np.full(n, None, dtype=object)
+        threshold = np.full(n, None, dtype=object)
+        review = np.full(n, "", dtype=object)
+        reasons = np.full(n, None, dtype=object)
+        coverage = np.full(n, None, dtype=object)
         if len(valid):
-            scored = self.assess(valid, self._default_probability(valid))
-            assessed.loc[valid[ROW].to_numpy(), list(scored)] = scored.to_numpy()
-        return pd.DataFrame(
-            {
-                "probability_of_default": assessed["probability_of_default"].to_numpy("float64"),
-                "decision": assessed["decision"].to_numpy(dtype=object),
-                "review_reason": assessed["review_reason"].to_numpy(dtype=object),
-                "error": summarise_problems(rows, problems, "error").to_numpy(),
-                "warning": summarise_problems(rows, problems, "warning").to_numpy(),
-            }
-        )
+            at = valid[ROW].to_numpy() - 1
+            model = self.champion
+            features = preprocessor_of(model).transform(valid) if self._encoder() else None
+            scored = self.assess(
+                valid,
+                default_probability(model, features)
+                if features is not None
+                else self._default_probability(valid),
+            )
+            probability[at] = scored["probability_of_default"].astype(float).tolist()
+            decision[at] = scored["decision"].tolist()
+            threshold[at] = self.threshold
+            review[at] = scored["review_reason"].tolist()
+            rejected = scored["decision"].to_numpy() == "reject"
+            reasons[at] = [[] for _ in at]
+            if (params or {}).get("reasons", True) and features is not None:
+                table = self.explain(valid.reset_index(drop=True), features, rejected)
+                given = table[[f"reason_{k + 1}" for k in range(self.reason_count)]]
+                reasons[at] = [[r for r in row if r] for row in given.to_numpy(dtype=object)]
+                coverage[at] = np.where(rejected, table["reason_coverage"], None).tolist()
+        columns = {
+            "probability_of_default": probability,
+            "decision": decision,
+            "threshold": threshold,
+            "reasons": reasons,
+            "reason_coverage": coverage,
+            "review_reason": review,
+            "error": summarise_problems(rows, problems, "error").to_numpy(dtype=object),
+            "warning": summarise_problems(rows, problems, "warning").to_numpy(dtype=object),
+        }
+        # Object columns keep None as None (JSON null); pandas would read a missing string or
+        # number as NaN, which is no JSON at all.
+        return pd.DataFrame({k: pd.Series(v, dtype=object) for k, v in columns.items()})
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,8 @@ import pandas as pd
 from mlflow.data.dataset_source_registry import get_registered_sources, resolve_dataset_source
 from mlflow.data.meta_dataset import MetaDataset
 from mlflow.models import ModelSignature
-from mlflow.types.schema import AnyType, ColSpec, Schema
+from mlflow.types import DataType
+from mlflow.types.schema import Array, ColSpec, ParamSchema, ParamSpec, Schema
 
 from loan_default.modelling.registry import model_libraries
 from loan_default.serving import LoanDefaultModel
@@ -196,6 +197,35 @@ def _flatten(params: dict[str, Any], prefix: str = "") -> dict[str, Any]:
     return flat
 
 
+def champion_signature(input_types: dict[str, str], example: pd.DataFrame) -> ModelSignature:
+    """Every input column typed as the training file holds it: `double` for a column read as
+    numbers, `string` for text as written ("10.65%", "36 months", "10+ years", "Dec-2011", a
+    category). Free-text columns are optional: a batch without one is scored as if its text were
+    empty. Outputs per row; the `reasons` param (default true) can skip the reasons."""
+    inputs = []
+    for column, kind in input_types.items():
+        values = example[column] if column in example else pd.Series(dtype=object)
+        numeric = pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values)
+        typed = "double" if kind != "text" and (numeric or kind == "numeric") else "string"
+        inputs.append(ColSpec(typed, column, required=kind != "text"))
+    return ModelSignature(
+        inputs=Schema(inputs),
+        outputs=Schema(
+            [
+                ColSpec("double", "probability_of_default", required=False),
+                ColSpec("string", "decision", required=False),
+                ColSpec("double", "threshold", required=False),
+                ColSpec(Array("string"), "reasons", required=False),
+                ColSpec("double", "reason_coverage", required=False),
+                ColSpec("string", "review_reason"),
+                ColSpec("string", "error"),
+                ColSpec("string", "warning"),
+            ]
+        ),
+        params=ParamSchema([ParamSpec("reasons", "boolean", True)]),
+    )
+
+
 def log_champion_model(package: LoanDefaultModel) -> mlflow.models.model.ModelInfo:
     """Log the self-contained champion as the pyfunc model `champion` of the active run."""
     _require_active_run("champion model")
@@ -205,26 +235,10 @@ def log_champion_model(package: LoanDefaultModel) -> mlflow.models.model.ModelIn
             "champion model: no input column reaches the model, so it has no signature; check "
             "dataset.leakage_columns / identifier_columns / excluded_columns."
         )
-    # Values are typed by the project's own parsers, which accept both raw formats ("11.22%"
-    # or 0.1122, "36 months" or 36); MLflow checks only that every column is present.
-    # Free-text columns are optional: a batch without one is scored as if its text were empty.
-    signature = ModelSignature(
-        inputs=Schema(
-            [
-                ColSpec(AnyType(), column, required=kind != "text")
-                for column, kind in package.input_types.items()
-            ]
-        ),
-        outputs=Schema(
-            [
-                ColSpec("double", "probability_of_default"),
-                ColSpec("string", "decision"),
-                ColSpec("string", "review_reason"),
-                ColSpec("string", "error"),
-                ColSpec("string", "warning"),
-            ]
-        ),
-    )
+    signature = champion_signature(package.input_types, example)
+    # The example as the signature types it (a column of whole numbers read as int64 is double).
+    doubles = [spec.name for spec in signature.inputs.inputs if spec.type == DataType.double]
+    example = example.astype({column: "float64" for column in doubles if column in example})
     return mlflow.pyfunc.log_model(
         name=CHAMPION_MODEL_NAME,
         python_model=package,

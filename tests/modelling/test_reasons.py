@@ -19,11 +19,13 @@ from loan_default.modelling.reasons import (
     ReasonExplainer,
     Wording,
     describe_reasons,
+    risk_sides,
     scorecard_points_below_maximum,
     top_reasons,
 )
 from loan_default.modelling.registry import MODELS
 from loan_default.preprocessing.binning import OptimalWoEBinning
+from loan_default.preprocessing.text import TextFeatures
 
 LABELS = {"utilisation": "Revolving utilisation", "home": "Home ownership"}
 
@@ -252,3 +254,81 @@ def test_a_rejection_at_a_probability_of_exactly_one_still_gets_its_reasons(loan
     names, _ = top_reasons(contributions, 2)
     assert (names[:, 0] == "utilisation").all()
     assert (names != "").all(axis=1).any()
+
+
+def test_a_value_the_typical_approved_applicant_has_is_never_a_reason_the_next_one_is():
+    """State CA raised this applicant's PD, but CA is the typical approved applicant's state: a
+    notice cannot cite it, so the next driver takes its place; coverage says what is left out."""
+    contributions = pd.DataFrame(
+        {"state": [0.05, 0.05], "utilisation": [0.03, 0.03], "income": [0.02, -0.01]}
+    )
+    applicants = pd.DataFrame(
+        {"state": ["CA", "NY"], "utilisation": [0.9, 0.9], "income": [30000.0, 30000.0]}
+    )
+    wording = Wording(
+        labels={"state": "State", "utilisation": "Utilisation"},
+        percent_columns=frozenset({"utilisation"}),
+        typical={"state": "CA", "utilisation": 0.4, "income": 60000.0},
+    )
+    reasons = describe_reasons(contributions, applicants, wording, count=4)
+    assert (
+        reasons.loc[0, "reason_1"]
+        == "Utilisation 90% — higher than typical approved applicants (40%)"
+    )
+    assert reasons.loc[0, "reason_2"].startswith("income 30,000 — lower than typical")
+    assert reasons.loc[0, "reason_3"] == ""
+    assert reasons.loc[0, "reason_coverage"] == pytest.approx(0.05 / 0.10)
+    assert reasons.loc[1, "reason_1"] == "State NY — typical approved applicants: CA"
+    assert reasons.loc[1, "reason_coverage"] == pytest.approx(1.0)
+
+
+def test_never_reasons_are_left_out_and_a_value_on_the_safe_side_is_never_cited():
+    contributions = pd.DataFrame({"rate": [0.2], "history": [0.05], "inquiries": [0.01]})
+    applicants = pd.DataFrame({"rate": [0.25], "history": [300.0], "inquiries": [4.0]})
+    dataset = {"reasons": {"riskier": {"history": "lower"}}, "monotonic_trends": {}}
+    wording = Wording(
+        typical={"rate": 0.1, "history": 150.0, "inquiries": 0.0}, riskier=risk_sides(dataset)
+    )
+    reasons = describe_reasons(contributions, applicants, wording, count=4, never=["rate"])
+    assert reasons.loc[0, "reason_1"].startswith("inquiries 4 — higher")
+    assert reasons.loc[0, "reason_2"] == "", "a credit history longer than typical is no reason"
+    assert reasons.loc[0, "reason_coverage"] == pytest.approx(0.01 / 0.26, abs=1e-4)
+    assert risk_sides({"monotonic_trends": {"a": "ascending", "b": "peak"}}) == {"a": "higher"}
+
+
+@pytest.fixture(scope="module")
+def text_model() -> TextFeatures:
+    """Descriptions: 'medical' and 'gambling' come with defaults, 'wedding' and 'savings' with
+    repayment, 'loan' with both."""
+    rng = np.random.default_rng(0)
+    risky, safe = ["medical bills", "gambling debt"], ["wedding", "savings plan"]
+    texts, labels = [], []
+    for _ in range(600):
+        bad = rng.uniform() < 0.3
+        words = rng.choice(risky if bad else safe, 2)
+        texts.append(f"my loan for {' and '.join(words)}")
+        labels.append(int(bad))
+    frame = pd.DataFrame({"desc": texts})
+    return TextFeatures(columns={"desc": {}}, C=10.0).fit(frame, np.array(labels))
+
+
+def test_a_text_reason_names_the_applicants_own_words_that_raised_the_risk(text_model):
+    applicants = pd.DataFrame(
+        {"desc": ["loan for medical bills and gambling", "loan for a wedding", None]}
+    )
+    phrases = text_model.riskiest_phrases(applicants, "desc", 3)
+    assert set(phrases[0]) <= {"medical", "bills", "gambling", "debt"} and phrases[0]
+    assert "loan" not in phrases[0] and "and" not in phrases[0], "no neutral or stop words"
+    assert phrases[1] == [], "a text whose words lowered the risk is never a reason"
+    assert phrases[2] == [], "no text, no phrases"
+    contributions = pd.DataFrame({"desc": [0.04, 0.04], "utilisation": [0.01, 0.01]})
+    wording = Wording(
+        labels={"desc": "loan description"}, text_columns=frozenset({"desc"}),
+        typical={"desc": "", "utilisation": 0.3}, text_model=text_model,
+    )  # fmt: skip
+    applicants = applicants.head(2).assign(utilisation=[0.8, 0.8])
+    reasons = describe_reasons(contributions, applicants, wording, count=4)
+    first = reasons.loc[0, "reason_1"]
+    assert first.startswith("Loan description mentions '") and "its wording" not in first
+    assert reasons.loc[1, "reason_1"].startswith("utilisation 0.8"), "the wedding text is no reason"
+    assert reasons.loc[1, "reason_2"] == ""

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -27,7 +28,8 @@ import pyarrow as pa
 from scipy import sparse
 from scipy.special import logit
 from sklearn.base import BaseEstimator, TransformerMixin, clone
-from sklearn.feature_extraction.text import HashingVectorizer
+from sklearn.feature_extraction import FeatureHasher
+from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, HashingVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold
 from sklearn.utils.validation import check_is_fitted
@@ -82,12 +84,54 @@ class TextFeatures(TransformerMixin, BaseEstimator):
         # liblinear: the fastest solver for a few thousand rows of sparse, high-dimensional text
         return LogisticRegression(C=self.C, solver="liblinear", random_state=self.random_state)
 
-    def _hashed(self, text: pd.Series) -> sparse.csr_matrix:
-        vectorizer = HashingVectorizer(
+    def vectorizer(self) -> HashingVectorizer:
+        """The stateless n-gram hasher every text model reads its input through."""
+        return HashingVectorizer(
             analyzer=self.analyzer, ngram_range=tuple(self.ngram_range),
             n_features=self.n_features, alternate_sign=False, norm="l2", dtype=np.float32,
         )  # fmt: skip
-        return vectorizer.transform(text)
+
+    def _hashed(self, text: pd.Series) -> sparse.csr_matrix:
+        return self.vectorizer().transform(text)
+
+    def riskiest_phrases(self, X: pd.DataFrame, column: str, count: int = 3) -> list[list[str]]:
+        """Per row, up to `count` phrases of its own `column` text that raise its text score
+        most (the text model's coefficient x the phrase's weight in the text), most first.
+        Empty when the text is empty, when its text score is not above that of texts in general
+        (its words lowered the risk), or when no phrase raised it."""
+        model = getattr(self, "models_", {}).get(column)
+        text = self.cleaned(X, column)
+        if model is None:
+            return [[] for _ in range(len(text))]
+        vectorizer = self.vectorizer()
+        matrix = vectorizer.transform(text).tocsr()
+        coef = model.coef_[0]
+        score = matrix @ coef + model.intercept_[0] - self.centres_[column]
+        phrases_of = _PhraseIndex(vectorizer, self.n_features)
+        out = []
+        for row, written in enumerate(text.to_numpy(dtype=object)):
+            if not written or score[row] <= 0:
+                out.append([])
+                continue
+            start, end = matrix.indptr[row], matrix.indptr[row + 1]
+            weight = dict(zip(matrix.indices[start:end], matrix.data[start:end], strict=True))
+            raised = sorted(
+                (
+                    (sum(coef[i] * weight.get(i, 0.0) for i in indices), phrase)
+                    for phrase, indices in phrases_of(written).items()
+                ),
+                key=lambda pair: -pair[0],
+            )
+            chosen: list[str] = []
+            for value, phrase in raised:
+                if value <= 0 or len(chosen) == count:
+                    break
+                if phrase_words(phrase) and not any(
+                    phrase in given or given in phrase for given in chosen
+                ):
+                    chosen.append(phrase)
+            out.append(chosen)
+        return out
 
     def cleaned(self, X: pd.DataFrame, column: str) -> pd.Series:
         """The column as text: missing values and absent columns are empty; with `keep_first`,
@@ -225,6 +269,43 @@ class TextFeatures(TransformerMixin, BaseEstimator):
         """Names of the text feature columns."""
         check_is_fitted(self, "feature_names_out_")
         return self.feature_names_out_.copy()
+
+
+def phrase_words(phrase: str) -> list[str]:
+    """The words of a phrase that say something: not English stop words ("and", "be", "for"),
+    numbers or single letters."""
+    return [
+        word
+        for word in re.findall(r"\w+", phrase.lower())
+        if word not in ENGLISH_STOP_WORDS and len(word) > 1 and not word.isdigit()
+    ]
+
+
+class _PhraseIndex:
+    """A text's phrases and the hashed columns each is counted in: its word n-grams (word
+    analyzer), or its words and the character n-grams of each (char_wb); hashes are cached."""
+
+    def __init__(self, vectorizer: HashingVectorizer, n_features: int) -> None:
+        self.analyze = vectorizer.build_analyzer()
+        self.words = vectorizer.analyzer != "word"
+        self.hasher = FeatureHasher(
+            n_features=n_features, input_type="string", alternate_sign=False
+        )
+        self.index: dict[str, int] = {}
+
+    def _indices(self, grams: list[str]) -> list[int]:
+        new = [gram for gram in dict.fromkeys(grams) if gram not in self.index]
+        if new:
+            hashed = self.hasher.transform([[gram] for gram in new]).tocsr()
+            self.index.update(zip(new, hashed.indices.tolist(), strict=True))
+        return [self.index[gram] for gram in grams]
+
+    def __call__(self, text: str) -> dict[str, list[int]]:
+        if not self.words:
+            grams = list(dict.fromkeys(self.analyze(text)))
+            return {g: [i] for g, i in zip(grams, self._indices(grams), strict=True)}
+        words = dict.fromkeys(re.findall(r"\w+", text.lower()))
+        return {word: sorted(set(self._indices(self.analyze(word)))) for word in words}
 
 
 def _first_entries(text: pd.Series, separator: str) -> pd.Series:

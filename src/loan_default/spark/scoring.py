@@ -20,7 +20,6 @@ from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
 from loan_default.applications import PROBLEM_COLUMNS, ROW, check_applications
-from loan_default.explanations import explain
 from loan_default.modelling.champion import default_probability, preprocessor_of
 from loan_default.serving import ChampionHandle
 
@@ -34,6 +33,7 @@ UDF_RESULT = (
     "warning string"
 )
 TAIL = ["warnings", "model_name", "model_version", "model_run_id"]
+COVERAGE = "reason_coverage"
 
 
 def number_applications(applications: DataFrame) -> DataFrame:
@@ -88,7 +88,10 @@ def score_with_udf(numbered: DataFrame, champion: ChampionHandle) -> DataFrame:
     from the registered model (spark_udf), and which model scored."""
     spark = numbered.sparkSession
     inputs = [c for c in champion.model.input_types if c in numbered.columns]
-    udf = mlflow.pyfunc.spark_udf(spark, champion.uri, result_type=UDF_RESULT, env_manager="local")
+    udf = mlflow.pyfunc.spark_udf(
+        spark, champion.uri, result_type=UDF_RESULT, env_manager="local",
+        params={"reasons": False},  # explained apart, with their contributions (reasons_table)
+    )  # fmt: skip
     identifiers = [c for c in champion.model.dataset["identifier_columns"] if c in numbered.columns]
     threshold = float(champion.model.threshold)
     result = numbered.withColumn("_scored", udf(F.struct(*[F.col(f"`{c}`") for c in inputs])))
@@ -125,17 +128,19 @@ def score_applications(
         )  # fmt: skip
         blank = scored.select(
             *scored.columns, *[F.lit("").alias(n) for n in names],
-            *[F.lit(0.0).alias(s) for s in sizes],
+            *[F.lit(0.0).alias(s) for s in [*sizes, COVERAGE]],
         )  # fmt: skip
         return _in_pandas_order(blank, names, sizes)
-    reasons = reasons_table(numbered, champion, score).select(ROW, *names, *sizes)
+    reasons = reasons_table(numbered, champion, score).select(ROW, *names, *sizes, COVERAGE)
     joined = scored.join(reasons, ROW, "left").fillna("", subset=names)
-    return _in_pandas_order(joined.fillna(0.0, subset=sizes), names, sizes)
+    return _in_pandas_order(joined.fillna(0.0, subset=[*sizes, COVERAGE]), names, sizes)
 
 
 def _in_pandas_order(scored: DataFrame, names: list[str], sizes: list[str]) -> DataFrame:
-    """The pandas path's column order: row, identifiers, score and decision, reasons, the rest."""
+    """The pandas path's column order: row, identifiers, score and decision, reasons and their
+    coverage, the rest."""
     reasons = [column for pair in zip(names, sizes, strict=True) for column in pair]
+    reasons.append(COVERAGE)
     head = [c for c in scored.columns if c not in reasons and c not in TAIL]
     return scored.select(*head, *reasons, *TAIL)
 
@@ -155,7 +160,7 @@ def reasons_table(
         explained = np.ones(len(valid), dtype=bool)
         if not for_approved:
             explained = model.assess(valid, probability)["decision"].to_numpy() == "reject"
-        table = explain(champion, valid, features, explained, count)
+        table = model.explain(valid, features, explained, count)
         table.insert(0, ROW, valid[ROW].to_numpy())
         return table
 

@@ -153,8 +153,8 @@ def test_reasons_of_the_champion_sit_beside_the_scorecards_where_both_reject():
     )
     inputs = {"utilisation": "numeric", "noise": "numeric", "home": "category"}
     table = compare_reasons(
-        features, predictions, {"configuration": "m/s", "threshold": 0.3}, profile, inputs,
-        scorecard, points, loans, dataset, score,
+        features, predictions, {"configuration": "m/s", "threshold": 0.3}, model, profile,
+        inputs, scorecard, points, loans, dataset, score,
     )  # fmt: skip
     rejected = np.flatnonzero(default_probability(model, features) >= 0.3)
     assert table["row"].tolist() == rejected.tolist()
@@ -165,8 +165,21 @@ def test_reasons_of_the_champion_sit_beside_the_scorecards_where_both_reject():
     both = table[table["scorecard_rejects"]]
     assert both["first_reason_in_scorecard_reasons"].mean() > 0.8, "the same drivers"
     assert not table.loc[~table["scorecard_rejects"], "first_reason_in_scorecard_reasons"].any()
+    assert set(table["reason_1_column"]) <= {"utilisation", "home", "noise"}
+    assert table["reason_coverage"].between(0, 1).all()
     nobody = compare_reasons(
-        features, predictions, {"configuration": "m/s", "threshold": 1.01}, profile, inputs,
-        scorecard, points, loans, dataset, score,
+        features, predictions, {"configuration": "m/s", "threshold": 1.01}, model, profile,
+        inputs, scorecard, points, loans, dataset, score,
     )  # fmt: skip
     assert nobody.empty and "scorecard_reason_1" in nobody, "a champion rejecting no one"
+    # Home ownership never a reason: neither the champion's nor the scorecard's cite it, and
+    # the coverage says how much of each rejection the reasons left carry.
+    policy = dataset | {"reasons": {"never_reasons": {"home": "a test"}, "riskier": {}}}
+    without = compare_reasons(
+        features, predictions, {"configuration": "m/s", "threshold": 0.3}, model, profile,
+        inputs, scorecard, points, loans, policy, score,
+    )  # fmt: skip
+    cited = without.filter(regex=r"^reason_\d_column$").to_numpy()
+    assert "home" not in cited and "home" in table[["reason_1_column", "reason_2_column"]].values
+    assert "home" not in without.filter(regex=r"^scorecard_reason_\d$").to_numpy()
+    assert (without["reason_coverage"] <= table["reason_coverage"] + 1e-9).all()

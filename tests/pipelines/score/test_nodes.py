@@ -117,7 +117,10 @@ def test_reasons_are_given_to_rejected_applications_unless_asked_for_approved_to
     assert [c for c in scored if c.startswith("reason_") and "_contribution" not in c] == [
         "reason_1",
         "reason_2",
+        "reason_coverage",
     ]
+    assert scored.loc[0, "reason_coverage"] == pytest.approx(1.0), "rate is all that raised it"
+    assert scored.loc[1, "reason_coverage"] == 0
 
 
 def test_drift_is_zero_for_the_same_population_and_large_for_a_shifted_one(train):
@@ -139,11 +142,10 @@ def test_scored_batch_names_the_model_version_and_run(train):
     assert set(scored["model_version"]) == {"1"} and set(scored["model_run_id"]) == {"run-1"}
 
 
-def test_a_text_reason_names_the_wording_without_quoting_it():
+def test_a_text_reason_names_the_applicants_own_phrases():
     wording = Wording(labels={"desc": "Loan description"}, text_columns=frozenset({"desc"}))
-    text = "Borrower added on 11/24/11 > Pay off my cards"
-    assert wording.sentence("desc", text) == "Loan description: its wording"
-    assert wording.sentence("desc", "") == "Loan description: none given"
+    sentence = wording.sentence("desc", "Pay off my medical bills", ["medical", "bills"])
+    assert sentence == "Loan description mentions 'medical', 'bills'"
 
 
 def test_typical_value_is_missing_when_most_have_none_and_the_middle_of_an_order():
@@ -163,5 +165,8 @@ def test_typical_value_is_missing_when_most_have_none_and_the_middle_of_an_order
         "months_since_record 2 — most approved applicants have none on record"
     )
     assert wording.sentence("grade", "D") == "grade D — typical approved applicants: C"
-    assert wording.sentence("grade", "C") == "grade C"
-    assert wording.sentence("months_since_record", None) == "months_since_record: not given"
+    assert wording.sentence("months_since_record", None) == "months_since_record: none on record"
+    grades = wording.citable("grade", pd.Series(["D", "C", None]))
+    assert grades.tolist() == [True, False, True], "the typical grade is never a reason"
+    records = wording.citable("months_since_record", pd.Series([2.0, None]))
+    assert records.tolist() == [True, False], "none on record, like most approved applicants"

@@ -12,6 +12,7 @@ from matplotlib.figure import Figure
 from sklearn.base import BaseEstimator
 
 from loan_default.modelling.baselines import SCORECARD, WoEScorecard
+from loan_default.modelling.champion import preprocessor_of
 from loan_default.modelling.ensemble import fit_with_ensembles
 from loan_default.modelling.fairness import (
     audit_groups,
@@ -19,7 +20,7 @@ from loan_default.modelling.fairness import (
     group_labels,
     proxy_strength,
 )
-from loan_default.modelling.metrics import ranking_metrics
+from loan_default.modelling.metrics import exposures, ranking_metrics, score_metrics
 from loan_default.modelling.reasons import (
     Wording,
     describe_reasons,
@@ -28,7 +29,7 @@ from loan_default.modelling.reasons import (
 )
 from loan_default.modelling.results import configuration_scores
 from loan_default.profile import ScoringProfile
-from loan_default.schema import target_values
+from loan_default.schema import never_reasons, target_values
 from loan_default.tracking import metric_name
 
 from .writing import plot_group_rates, write_finding
@@ -37,6 +38,7 @@ logger = logging.getLogger(__name__)
 
 AUDIT_KEYS = ["view", "column", "group"]
 CHAMPION, WITHOUT = "champion", "champion without the audited columns"
+APPLICATION_ONLY = "application-only champion (no column that is never a reason)"
 PROXY_COLUMNS = [
     "view", "column", "n_rows", "n_groups", "balanced_accuracy", "chance_balanced_accuracy",
     "majority_share", "roc_auc", "lift", "reason", "top_features",
@@ -212,6 +214,74 @@ def compare_without_audited_columns(
     return pd.concat([table, change], ignore_index=True)
 
 
+def _never_reason_features(
+    fitted_preprocessor: BaseEstimator, dataset: dict[str, Any]
+) -> list[str]:
+    """Encoded columns made from a column that is never a reason (pricing, geography)."""
+    never = set(never_reasons(dataset))
+    sources = getattr(fitted_preprocessor, "source_columns_", {})
+    return [n for n in fitted_preprocessor.get_feature_names_out() if sources.get(n, n) in never]
+
+
+def score_application_only(
+    train_features: pd.DataFrame,
+    test_features: pd.DataFrame,
+    fitted_preprocessor: BaseEstimator,
+    champion: dict[str, Any],
+    dataset: dict[str, Any],
+    training: dict[str, Any],
+    fairness: dict[str, Any],
+) -> pd.DataFrame:
+    """Test-loan scores of the application-only champion: the champion's configuration refitted
+    on all training loans without the features made from columns that are never reasons
+    (empty when `fairness.application_only` is off or there are none)."""
+    dropped = _never_reason_features(fitted_preprocessor, dataset)
+    if not fairness["application_only"] or not dropped:
+        return pd.DataFrame(columns=["row", "score"])
+    name = champion["configuration"]
+    X = train_features[list(fitted_preprocessor.get_feature_names_out())].drop(columns=dropped)
+    y = target_values(train_features, dataset)
+    _, model = fit_with_ensembles(X, y, training, dataset["monotonic_trends"], [name])[name]
+    score = model.predict_proba(test_features[X.columns])[:, 1]
+    logger.info(
+        "Application-only champion: %s refitted without %d features made from %s",
+        name, len(dropped), ", ".join(never_reasons(dataset)),
+    )  # fmt: skip
+    return pd.DataFrame({"row": np.arange(len(score)), "score": score})
+
+
+def compare_application_only(
+    test_predictions: pd.DataFrame,
+    scores_application_only: pd.DataFrame,
+    champion: dict[str, Any],
+    test_loans: pd.DataFrame,
+    dataset: dict[str, Any],
+) -> pd.DataFrame:
+    """Champion vs the application-only champion on the test loans, both at the champion's
+    threshold: ROC AUC, PR AUC, KS, recall, approval rate and expected cost per loan."""
+    if scores_application_only.empty:
+        return pd.DataFrame(columns=["variant"])
+    y = target_values(test_loans, dataset)
+    amounts = exposures(test_loans, dataset["costs"])
+    threshold = float(champion["threshold"])
+    variants = {
+        CHAMPION: configuration_scores(test_predictions, champion["configuration"]),
+        APPLICATION_ONLY: scores_application_only.sort_values("row")["score"].to_numpy(),
+    }
+    shown = ["roc_auc", "pr_auc", "ks", "recall", "approval_rate", "expected_cost_per_loan"]
+    rows = []
+    for variant, scores in variants.items():
+        metrics = score_metrics(y, scores, threshold, amounts, dataset["costs"])
+        rows.append({"variant": variant, **{f"test_{m}": metrics[m] for m in shown}})
+    table = pd.DataFrame(rows)
+    change = table.drop(columns="variant").diff().iloc[[1]].assign(variant="change")
+    logger.info(
+        "Application-only champion: test ROC AUC %.4f (champion %.4f)",
+        table.loc[1, "test_roc_auc"], table.loc[0, "test_roc_auc"],
+    )  # fmt: skip
+    return pd.concat([table, change], ignore_index=True)
+
+
 def plot_fairness(audit: pd.DataFrame, fairness: dict[str, Any]) -> Figure:
     """Approval rate and adverse impact ratio by group, with intervals."""
     return plot_group_rates(audit, fairness["plot_max_groups"])
@@ -234,6 +304,7 @@ def compare_reasons(
     test_features: pd.DataFrame,
     test_predictions: pd.DataFrame,
     champion: dict[str, Any],
+    champion_model: BaseEstimator,
     scoring_profile: ScoringProfile,
     application_inputs: dict[str, str],
     scorecard_model: WoEScorecard | None,
@@ -243,16 +314,21 @@ def compare_reasons(
     score: dict[str, Any],
 ) -> pd.DataFrame:
     """On the test loans the champion rejects: its adverse-action reasons, and, where the WoE
-    scorecard rejects them too, the scorecard's (points below each characteristic's best)."""
+    scorecard rejects them too, the scorecard's (points below each characteristic's best), both
+    without the columns that are never reasons."""
     count = int(score["reasons"]["count"])
+    never = never_reasons(dataset)
     probability = configuration_scores(test_predictions, champion["configuration"])
     rows = np.flatnonzero(probability >= champion["threshold"])
     loans = test_loans.iloc[rows].reset_index(drop=True)
-    wording = Wording.of(dataset, scoring_profile.typical_values, application_inputs)
+    wording = Wording.of(
+        dataset, scoring_profile.typical_values, application_inputs,
+        preprocessor_of(champion_model),
+    )  # fmt: skip
     contributions = scoring_profile.explainer.contributions(
         test_features.iloc[rows].reset_index(drop=True)
     )
-    table = describe_reasons(contributions, loans, wording, count)
+    table = describe_reasons(contributions, loans, wording, count, never, with_columns=True)
     table.insert(0, "probability_of_default", probability[rows].round(6))
     table.insert(0, "row", rows)
     spec = baseline_operating_points.get(f"baseline/{SCORECARD}")
@@ -266,11 +342,12 @@ def compare_reasons(
         )
     both = scorecard_model.predict_proba(loans)[:, 1] >= spec["threshold"]
     points = scorecard_points_below_maximum(scorecard_model, loans)
+    points = points[[c for c in points.columns if c not in never]]
     names, _ = top_reasons(points, count)
     table["scorecard_rejects"] = both
     for rank in range(names.shape[1]):
         table[f"scorecard_reason_{rank + 1}"] = np.where(both, names[:, rank], "")
-    first = top_reasons(contributions, 1)[0][:, 0]
+    first = table["reason_1_column"].to_numpy(dtype=object)
     table["first_reason_in_scorecard_reasons"] = both & np.array(
         [bool(name) and name in set(given) for name, given in zip(first, names, strict=True)],
         dtype=bool,

@@ -6,10 +6,12 @@ from kedro.pipeline import Node, Pipeline
 from .nodes import (
     assign_audit_groups,
     audit_champion,
+    compare_application_only,
     compare_reasons,
     compare_without_audited_columns,
     measure_proxy_strength,
     plot_fairness,
+    score_application_only,
     score_without_audited_columns,
     write_fairness_finding,
 )
@@ -79,11 +81,38 @@ def create_pipeline(**kwargs) -> Pipeline:
                 name="compare_without_audited_columns",
             ),
             Node(
+                score_application_only,
+                [
+                    "train_features",
+                    "test_features",
+                    "fitted_preprocessor",
+                    "champion",
+                    "params:dataset",
+                    "params:training",
+                    "params:fairness",
+                ],
+                "scores_application_only",
+                name="score_application_only",
+            ),
+            Node(
+                compare_application_only,
+                [
+                    "test_predictions",
+                    "scores_application_only",
+                    "champion",
+                    "test_loans",
+                    "params:dataset",
+                ],
+                "fairness.application_only_comparison",
+                name="compare_application_only",
+            ),
+            Node(
                 compare_reasons,
                 [
                     "test_features",
                     "test_predictions",
                     "champion",
+                    "champion_model",
                     "scoring_profile",
                     "application_inputs",
                     "scorecard_model",

@@ -97,11 +97,14 @@ def package_champion(
     application_inputs: dict[str, str],
     application_example: pd.DataFrame,
     dataset: dict[str, Any],
+    score: dict[str, Any],
 ) -> LoanDefaultModel:
-    """The self-contained champion: model and threshold, inputs, dataset config and profile."""
+    """The self-contained champion: model and threshold, inputs, dataset config and profile,
+    and how many reasons it gives."""
     return LoanDefaultModel(
-        champion_model, dataset, scoring_profile, application_inputs, application_example
-    )
+        champion_model, dataset, scoring_profile, application_inputs, application_example,
+        int(score["reasons"]["count"]),
+    )  # fmt: skip
 
 
 def decide_promotion(

@@ -55,6 +55,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                     "application_inputs",
                     "application_example",
                     "params:dataset",
+                    "params:score",
                 ],
                 "champion_package",
                 name="package_champion",

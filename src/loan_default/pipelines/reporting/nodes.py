@@ -9,7 +9,7 @@ import pandas as pd
 from loan_default import report, tracking
 from loan_default.tracking import metric_name
 
-from . import sections
+from . import adverse_action, sections
 
 # Beside the primary metric's CV mean and spread (training.selection.primary_metric).
 METRIC_NAMES = {"roc_auc": "ROC AUC", "pr_auc": "PR AUC", "ks": "KS"}
@@ -72,6 +72,8 @@ def render_report(
     proxy_strength: pd.DataFrame,
     fairness_trade_off: pd.DataFrame,
     fairness_finding: str,
+    adverse_action_reasons: pd.DataFrame,
+    application_only_comparison: pd.DataFrame,
     test_set: dict[str, str],
     dataset: dict[str, Any],
     training: dict[str, Any],
@@ -111,6 +113,12 @@ def render_report(
                 plots,
                 "fairness_by_group_plot",
                 "Approval rate and adverse impact ratio by group (test set)",
+            ),
+        ),
+        (
+            "Adverse-action reasons",
+            adverse_action.reasons_section(
+                adverse_action_reasons, application_only_comparison, dataset
             ),
         ),
     ]

@@ -23,6 +23,8 @@ TABLES = [
     "fairness.proxy_strength",
     "fairness.fairness_trade_off",
     "fairness_finding",
+    "fairness.adverse_action_reasons",
+    "fairness.application_only_comparison",
 ]
 # Figures from the `"{name}_plot"` dataset factory (conf/base/catalog.yml).
 PLOTS = [

@@ -10,7 +10,6 @@ import numpy as np
 import pandas as pd
 
 from loan_default.applications import ROW, check_applications, summarise_problems
-from loan_default.explanations import explain
 from loan_default.modelling.champion import (
     default_probability,
     preprocessor_of,
@@ -89,7 +88,7 @@ def score_applications(
     reasons = score["reasons"]
     explained = np.ones(len(scored), dtype=bool) if reasons["for_approved"] else rejected
     started = time.perf_counter()
-    table = explain(champion, applications, features, explained, int(reasons["count"]))
+    table = champion.model.explain(applications, features, explained, int(reasons["count"]))
     logger.info(
         "Reasons for %d applications in %.1f s", int(explained.sum()), time.perf_counter() - started
     )
@@ -108,6 +107,7 @@ def _no_scores(applications: pd.DataFrame, champion: ChampionHandle, count: int)
     reasons = [
         f"reason_{i}{suffix}" for i in range(1, count + 1) for suffix in ("", "_contribution")
     ]
+    reasons.append("reason_coverage")
     tail = ["warnings", "model_name", "model_version", "model_run_id"]
     return pd.DataFrame(columns=[ROW, *identifiers, *head, *reasons, *tail])
 
