@@ -26,6 +26,32 @@ PROJECT_ROOT = Path(__file__).resolve().parents[1]
 RAW_LOANS = PROJECT_ROOT / "data" / "01_raw" / "lending_club_2007_2011_full.csv.gz"
 
 
+# Session fixtures that are expensive to build once per process: every test that uses one runs on
+# the same pytest-xdist worker (`--dist loadgroup`), so the store is trained once, not per worker.
+SHARED_FIXTURES = ("trained_project", "tiny_project", "spark")
+
+
+def xdist_group(item: pytest.Item) -> str:
+    """The worker group of a test: the first shared fixture it uses, else its module (whose
+    module-scoped fixtures are then built once)."""
+    return next(
+        (name for name in SHARED_FIXTURES if name in item.fixturenames), item.nodeid.split("::")[0]
+    )
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Group the tests for `--dist loadgroup`, the slow groups first: the longest work starts
+    first, and the quick unit tests fill in at the end (a no-op without xdist)."""
+    if config.getoption("dist", "no") == "no" and not config.getoption("loadgroup", False):
+        return
+    groups = {item: xdist_group(item) for item in items}
+    slow = {groups[item] for item in items if item.get_closest_marker("slow")}
+    for item in items:
+        item.add_marker(pytest.mark.xdist_group(groups[item]))
+    items.sort(key=lambda item: groups[item] not in slow)
+
+
 @pytest.fixture(scope="session")
 def project_params() -> dict:
     """Parameters of the base environment, loaded by Kedro's own config loader."""
