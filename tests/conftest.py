@@ -14,6 +14,11 @@ import yaml
 from kedro.framework.session import KedroSession
 from kedro.framework.startup import bootstrap_project
 
+try:
+    from _pytest.nodeid import NodeId
+except ImportError:  # pytest before 9.2
+    NodeId = None
+
 from loan_default.config_loader import ProjectConfigLoader
 from loan_default.pipelines.ingestion.nodes import add_derived_features, parse_columns
 from loan_default.settings import CONFIG_LOADER_ARGS
@@ -41,14 +46,23 @@ def xdist_group(item: pytest.Item) -> str:
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Group the tests for `--dist loadgroup`, the slow groups first: the longest work starts
-    first, and the quick unit tests fill in at the end (a no-op without xdist)."""
-    if config.getoption("dist", "no") == "no" and not config.getoption("loadgroup", False):
+    """On a `--dist loadgroup` worker: each test's group as the `@group` suffix of its node id,
+    which is how xdist's scheduler reads groups; the slow groups first, so the longest work starts
+    first and the quick unit tests fill in at the end. A no-op without xdist.
+
+    pytest-xdist 3.8 writes that suffix itself from `xdist_group` marks into `item._nodeid`,
+    which pytest 9.2 no longer reads (structured node ids): the marks are silently ignored
+    (pytest-dev/pytest-xdist#1386). Hence the suffix is set here, on the structured id."""
+    if not config.getoption("loadgroup", False):
         return
     groups = {item: xdist_group(item) for item in items}
     slow = {groups[item] for item in items if item.get_closest_marker("slow")}
-    for item in items:
-        item.add_marker(pytest.mark.xdist_group(groups[item]))
+    for item, group in groups.items():
+        grouped = f"{item.nodeid}@{group}"
+        if hasattr(item, "_id"):
+            item._id = NodeId.parse(grouped)
+        else:  # pytest before 9.2
+            item._nodeid = grouped
     items.sort(key=lambda item: groups[item] not in slow)
 
 
