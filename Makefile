@@ -54,9 +54,10 @@ system-deps:
 
 # Both tiers run on TEST_WORKERS pytest-xdist workers; `--dist loadgroup` keeps the tests that
 # share an expensive fixture (a trained store, a Spark session, a module's project) on one worker
-# (tests/conftest.py: pytest_collection_modifyitems). TEST_WORKERS=0 runs in this process.
+# (tests/conftest.py: pytest_collection_modifyitems, which also starts the longest groups first;
+# --no-loadscope-reorder keeps that order). TEST_WORKERS=0 runs in this process.
 TEST_WORKERS ?= 2
-PYTEST := $(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup
+PYTEST := $(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup --no-loadscope-reorder
 
 # The whole suite, both tiers: what CI runs (.ci/run). The slowest tests are listed at the end.
 test: install-dev system-deps
