@@ -52,19 +52,26 @@ system-deps:
 		if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
 		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium; }
 
+# Both tiers run on TEST_WORKERS pytest-xdist workers; `--dist loadgroup` keeps the tests that
+# share an expensive fixture (a trained store, a Spark session, a module's project) on one worker
+# (tests/conftest.py: pytest_collection_modifyitems, which also starts the longest groups first;
+# --no-loadscope-reorder keeps that order). TEST_WORKERS=0 runs in this process.
+TEST_WORKERS ?= 2
+PYTEST := $(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup --no-loadscope-reorder
+
 # The whole suite, both tiers: what CI runs (.ci/run). The slowest tests are listed at the end.
 test: install-dev system-deps
 	$(BIN)/ruff check src tests
 	$(BIN)/ruff format --check src tests
 	$(BIN)/lint-imports
-	$(BIN)/python -m pytest --durations=15
+	$(PYTEST) --durations=15
 
 # The fast tier (a few minutes): unit and pipeline tests, the Spark tests, and one real `loan`
 # then `score` on the tiny configuration (tests/test_tiny_run.py); no real-data training runs,
 # servers or browsers (the tests marked `slow`).
 test-fast: install-dev
 	$(BIN)/ruff check src tests
-	$(BIN)/python -m pytest -m "not slow" --durations=10
+	$(PYTEST) -m "not slow" --durations=10
 
 lint: install-dev
 	$(BIN)/ruff check src tests

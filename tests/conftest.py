@@ -14,6 +14,11 @@ import yaml
 from kedro.framework.session import KedroSession
 from kedro.framework.startup import bootstrap_project
 
+try:
+    from _pytest.nodeid import NodeId
+except ImportError:  # pytest before 9.2
+    NodeId = None
+
 from loan_default.config_loader import ProjectConfigLoader
 from loan_default.core.ingestion import derive_features, parse_columns
 from loan_default.settings import CONFIG_LOADER_ARGS
@@ -24,6 +29,51 @@ os.environ.setdefault("MPLBACKEND", "Agg")
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 RAW_LOANS = PROJECT_ROOT / "data" / "01_raw" / "lending_club_2007_2011_full.csv.gz"
+
+
+# Session fixtures that are expensive to build once per process: every test that uses one runs on
+# the same pytest-xdist worker (`--dist loadgroup`), so the store is trained once, not per worker.
+SHARED_FIXTURES = ("trained_project", "tiny_project", "spark")
+# The longest groups (`make test --durations`), started first so that neither worker is left
+# with one of them at the end; then the other slow groups, then the quick ones.
+LONGEST_GROUPS = (
+    "tests/test_state_model.py",
+    "trained_project",
+    "tests/test_one_champion.py",
+    "tests/test_mlflow_server.py",
+)
+
+
+def xdist_group(item: pytest.Item) -> str:
+    """The worker group of a test: the first shared fixture it uses, else its module (whose
+    module-scoped fixtures are then built once)."""
+    return next(
+        (name for name in SHARED_FIXTURES if name in item.fixturenames), item.nodeid.split("::")[0]
+    )
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """On a `--dist loadgroup` worker: each test's group as the `@group` suffix of its node id,
+    which is how xdist's scheduler reads groups; the longest groups first, then the other slow
+    ones, and the quick unit tests fill in at the end (with `--no-loadscope-reorder`, which keeps
+    this order). A no-op without xdist.
+
+    pytest-xdist 3.8 writes that suffix itself from `xdist_group` marks into `item._nodeid`,
+    which pytest 9.2 no longer reads (structured node ids): the marks are silently ignored
+    (pytest-dev/pytest-xdist#1386). Hence the suffix is set here, on the structured id."""
+    if not config.getoption("loadgroup", False):
+        return
+    groups = {item: xdist_group(item) for item in items}
+    slow = {groups[item] for item in items if item.get_closest_marker("slow")}
+    order = {group: rank for rank, group in enumerate(LONGEST_GROUPS)}
+    for item, group in groups.items():
+        grouped = f"{item.nodeid}@{group}"
+        if hasattr(item, "_id"):
+            item._id = NodeId.parse(grouped)
+        else:  # pytest before 9.2
+            item._nodeid = grouped
+    items.sort(key=lambda item: order.get(groups[item], len(order) + (groups[item] not in slow)))
 
 
 @pytest.fixture(scope="session")

@@ -6,7 +6,6 @@ import hashlib
 import json
 import os
 import pickle
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -18,7 +17,7 @@ import pytest
 
 from loan_default.config_loader import ProjectConfigLoader
 from loan_default.settings import CONFIG_LOADER_ARGS
-from tests.conftest import ingest_like_training, run_kedro
+from tests.conftest import ingest_like_training
 
 pytestmark = pytest.mark.slow
 MODEL = "loan-default"
@@ -206,22 +205,6 @@ def _dataset_params(project: Path) -> dict:
     return ProjectConfigLoader(str(project / "conf"), **CONFIG_LOADER_ARGS)["parameters"]["dataset"]
 
 
-def test_a_failing_run_is_recorded_as_failed_and_loses_nothing(trained_project, client, tmp_path):
-    project, _ = trained_project
-    broken = tmp_path / "project"
-    shutil.copytree(project, broken, symlinks=True)
-    alias_before = client.get_model_version_by_alias(MODEL, "champion").version
-    versions_before = len(client.search_model_versions(f"name = '{MODEL}'"))
-    champions = broken / "data/06_models/champion_model.pkl"
-    saved_before = {path: path.read_bytes() for path in champions.rglob("*.pkl") if path.is_file()}
-    negative_c = {"models": {"logistic_regression": {"params": {"C": -1.0}}}}
-    with pytest.raises(Exception, match="'C' parameter"):
-        run_kedro(broken, "loan", runtime_params={"training": negative_c})
-    experiment = client.get_experiment_by_name("loan-default")
-    last = client.search_runs([experiment.experiment_id], order_by=["start_time DESC"])[0]
-    assert last.info.status == "FAILED"
-    assert "'C' parameter" in last.data.tags["error"]
-    assert client.get_model_version_by_alias(MODEL, "champion").version == alias_before
-    assert len(client.search_model_versions(f"name = '{MODEL}'")) == versions_before
-    assert {path: path.read_bytes() for path in saved_before} == saved_before
-    assert mlflow.active_run() is None
+# A failing run (recorded FAILED, alias, versions and saved champions untouched, no run left
+# open) is checked on the tiny configuration: tests/test_state_model.py,
+# test_a_failed_run_changes_nothing_scoring_uses.

@@ -103,3 +103,9 @@ def test_force_moves_the_alias_to_a_challenger_that_does_not_beat_the_champion(p
     newest = max(int(v.version) for v in client.search_model_versions(f"name = '{NAME}'"))
     assert _holder(client) == str(newest) == "3"
     assert _decision(project)["reason"].startswith("forced by registry.force")
+    experiment = client.get_experiment_by_name(EXPERIMENT).experiment_id
+    forced = client.search_runs(
+        [experiment], "tags.`kedro.pipeline` = 'loan'", order_by=["start_time DESC"]
+    )[0]
+    assert forced.data.tags["registry.promoted"] == "true"
+    assert forced.data.tags["registry.registered_version"] == "3"

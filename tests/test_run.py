@@ -16,8 +16,9 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture
-def project(tmp_path: Path, raw_loans_sample: pd.DataFrame, tracking_uri: str) -> Path:
-    return make_kedro_project(tmp_path / "project", raw_loans_sample, {})
+def project(tmp_path: Path, tiny_loans: pd.DataFrame, tracking_uri: str) -> Path:
+    """A project on the tiny sample: these runs stop after ingestion or the split."""
+    return make_kedro_project(tmp_path / "project", tiny_loans, {})
 
 
 def test_loan_pipeline_runs_in_a_kedro_session(trained_project, raw_loans_sample: pd.DataFrame):
@@ -72,9 +73,9 @@ def test_empty_raw_file_names_the_file(project: Path):
         run_kedro(project, "ingestion")
 
 
-def test_header_only_raw_file_is_reported_as_empty(project: Path, raw_loans_sample: pd.DataFrame):
+def test_header_only_raw_file_is_reported_as_empty(project: Path, tiny_loans: pd.DataFrame):
     raw_file = project / "data" / "01_raw" / "loans_sample.csv.gz"
-    raw_loans_sample.iloc[0:0].to_csv(raw_file, index=False)
+    tiny_loans.iloc[0:0].to_csv(raw_file, index=False)
     with pytest.raises(
         Exception, match=r"loans_sample\.csv\.gz.* has a header .* but no data rows"
     ):

@@ -1,7 +1,8 @@
 """Runs, environments and failures never share state; scoring serves the registry's champion.
 
-Real Kedro sessions on samples of the bundled data, with a real MLflow SQLite store per module.
-A small model grid keeps each training run to seconds; what is checked is the state model.
+Real Kedro sessions on the tiny configuration (tests/conftest.py: a few hundred loans of the
+bundled data, one model, two folds) and a Taiwan sample, with a real MLflow SQLite store per
+module: what is checked is the state model, not the models.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ import yaml
 from sklearn.metrics import roc_auc_score
 
 from loan_default.run_guard import RunInProgressError, TrackingStoreError
-from tests.conftest import PROJECT_ROOT, RAW_LOANS, make_kedro_project, run_kedro
+from tests.conftest import PROJECT_ROOT, RAW_LOANS, TINY_TRAINING, make_kedro_project, run_kedro
 from tests.test_run_guard import sqlite_store, unwritable
 
 pytestmark = pytest.mark.slow
@@ -37,19 +38,8 @@ def only(models: dict) -> dict:
     return {"logistic_regression": None, "random_forest": None, "xgboost": None, **models}
 
 
-# One model, one strategy, three folds: each `loan` run takes seconds, not minutes.
-SMALL_GRID = {
-    "random_state": 42,
-    "n_jobs": 1,
-    "cv": {"n_splits": 3, "n_repeats": 1, "random_state": 42, "compare": False},
-    "models": only(
-        {"logistic_regression": {"params": {"C": 1.0, "solver": "lbfgs", "max_iter": 500}}}
-    ),
-    "strategies": {"class_weight": {}},
-    "threshold": {"objective": "min_expected_cost"},
-    "calibration": {"method": None},
-    "selection": {"primary_metric": "roc_auc", "tie_breaker": "expected_cost_per_loan"},
-}
+# The tiny grid (one model, one strategy, two folds) for both environments.
+SMALL_GRID = TINY_TRAINING
 # A one-split stump: a deliberately weak champion for the promotion tests.
 STUMP = {"xgboost": {"params": {"n_estimators": 1, "max_depth": 1, "n_jobs": 1}}}
 
@@ -64,10 +54,11 @@ def use_grid(project: Path, models: dict | None) -> None:
 
 
 @pytest.fixture(scope="module")
-def project(tmp_path_factory, raw_loans_sample: pd.DataFrame, store: str) -> Path:
-    """A project with the LendingClub sample (default env) and a Taiwan sample (--env taiwan)."""
+def project(tmp_path_factory, tiny_loans: pd.DataFrame, store: str) -> Path:
+    """A project with the tiny LendingClub sample (default env) and a Taiwan sample (--env
+    taiwan), both on the tiny grid."""
     root = tmp_path_factory.mktemp("state") / "project"
-    make_kedro_project(root, raw_loans_sample.head(4000), {})
+    make_kedro_project(root, tiny_loans, {})
     (root / "conf" / "base" / "parameters_training.yml").write_text(
         yaml.safe_dump({"training": SMALL_GRID})
     )
@@ -75,7 +66,7 @@ def project(tmp_path_factory, raw_loans_sample: pd.DataFrame, store: str) -> Pat
         yaml.safe_dump({"evaluation": {"ablation": {"configuration": None}}})
     )
     taiwan_raw = root / "data" / "01_raw" / "taiwan_sample.csv.gz"
-    pd.read_csv(TAIWAN_RAW).sample(n=3000, random_state=5).to_csv(taiwan_raw, index=False)
+    pd.read_csv(TAIWAN_RAW).sample(n=1500, random_state=5).to_csv(taiwan_raw, index=False)
     taiwan_globals = root / "conf" / "taiwan" / "globals.yml"
     values = yaml.safe_load(taiwan_globals.read_text())
     taiwan_globals.write_text(yaml.safe_dump({**values, "raw_loans_file": str(taiwan_raw)}))
@@ -157,8 +148,12 @@ def test_scoring_reads_nothing_a_loan_run_writes_under_data(trained, client, tmp
 
 
 def test_a_failed_run_changes_nothing_scoring_uses(trained, client):
+    """Recorded FAILED with its error; the alias, the versions and the saved champions stay."""
     before_alias, before_versions = alias_version(client), versions(client)
     before = score(trained)
+    champions = trained / "data/06_models/champion_model.pkl"
+    saved_before = {path: path.read_bytes() for path in champions.rglob("*.pkl") if path.is_file()}
+    assert saved_before, "the trained project has saved champions to keep"
     # Fails in cross-validation, after ingestion, split and features have written their outputs.
     negative_c = {"models": {"logistic_regression": {"params": {"C": -1.0}}}}
     with pytest.raises(Exception, match="'C' parameter"):
@@ -166,6 +161,9 @@ def test_a_failed_run_changes_nothing_scoring_uses(trained, client):
     failed = latest_run(client)
     assert failed.info.status == "FAILED" and "'C' parameter" in failed.data.tags["error"]
     assert alias_version(client) == before_alias and versions(client) == before_versions
+    saved_after = {path: path.read_bytes() for path in champions.rglob("*.pkl") if path.is_file()}
+    assert saved_after == saved_before, "no saved champion is touched or added"
+    assert mlflow.active_run() is None, "the failed session leaves no MLflow run open"
     after = score(trained)
     np.testing.assert_allclose(after["probability_of_default"], before["probability_of_default"])
     latest = score(trained, scoring_model="latest")
@@ -195,9 +193,11 @@ def test_promotion_compares_both_champions_on_this_runs_test_set(trained, client
     version = client.get_model_version(MODEL, weak.data.tags["registry.registered_version"])
     assert version.tags["promotion.promoted"] == "false"
 
-    # Promote the stump by force, then a real model beats it on the same test loans.
-    run_kedro(trained, "loan", runtime_params={"registry": {"force": True}})
-    assert latest_run(client).data.tags["registry.promoted"] == "true"
+    # Make the stump the champion (what `registry.force` does: tests/test_one_champion.py), then
+    # a real model beats it on the same test loans.
+    client.set_registered_model_alias(
+        MODEL, "champion", weak.data.tags["registry.registered_version"]
+    )
     use_grid(trained, None)
     run_kedro(trained, "loan")
     strong = latest_run(client)
@@ -206,6 +206,10 @@ def test_promotion_compares_both_champions_on_this_runs_test_set(trained, client
     assert (
         strong.data.metrics["promotion.challenger_roc_auc"]
         > strong.data.metrics["promotion.champion_roc_auc"]
+    )
+    decision = json.loads((trained / "data/08_reporting/promotion_decision.json").read_text())
+    assert decision["champion"].startswith(
+        f"{MODEL} v{weak.data.tags['registry.registered_version']}"
     )
 
 
