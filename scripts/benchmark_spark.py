@@ -110,7 +110,8 @@ def _by_stage(nodes: list[dict]) -> str:
     """Seconds per stage (the node's namespace), largest first: where the time goes."""
     stages: dict[str, float] = {}
     for node in nodes:
-        stage = node["node"].split(".")[0] if "." in node["node"] else "other"
+        # `loan` nests stages as loan.<phase>.<stage>.<node>: the stage is the last namespace part.
+        stage = node["node"].split(".")[-2] if "." in node["node"] else "other"
         stages[stage] = stages.get(stage, 0.0) + node["seconds"]
     ranked = sorted(stages.items(), key=lambda item: -item[1])
     return "    " + ", ".join(f"{stage} {seconds:.0f} s" for stage, seconds in ranked) + "\n"
