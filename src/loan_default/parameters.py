@@ -480,6 +480,9 @@ class Selection(Block):
 
     primary_metric: str = "roc_auc"
     tie_breaker: str | None = "expected_cost_per_loan"
+    # An operating point that catches fewer defaults than this share (cross-validated recall
+    # mean) is flagged: listed after the contenders without a rank, and never the champion.
+    min_recall: float = Field(0.10, ge=0, le=1)
 
     @field_validator("primary_metric", "tie_breaker")
     @classmethod
