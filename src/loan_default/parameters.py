@@ -204,6 +204,8 @@ class Dataset(Block):
 
     name: str = "loans"
     source_file: str = "the raw loans file"
+    # Who is in the data and who is not (the report's limitations), e.g. "accepted loans only".
+    population: str | None = None
     target: Target
     costs: Costs
     date_column: str | None = None
