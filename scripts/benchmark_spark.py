@@ -10,7 +10,7 @@ Peak memory is the largest sum of resident memory over the run's whole process t
 Kedro driver, Spark's JVM and its Python workers (on local[*] the executors live there too).
 After each `loan` run, `--score-rows` applications (a bootstrap of the bundled loans'
 application columns, as Parquet) are scored with the champion that run registered.
-The last lines are a Markdown table to paste into the README.
+The last lines are a Markdown table to paste into docs/spark.md.
 """
 
 from __future__ import annotations

@@ -200,7 +200,7 @@ class Fairness(Block):
 
 
 class Dataset(Block):
-    """Everything specific to one loan table (README: "Use your own data")."""
+    """Everything specific to one loan table (docs/own-data.md)."""
 
     name: str = "loans"
     source_file: str = "the raw loans file"
