@@ -245,6 +245,8 @@ def render_report(
     score_stability: pd.DataFrame,
     split_summary: pd.DataFrame,
     dropped_columns: pd.DataFrame,
+    duplicate_summary: dict[str, Any],
+    scorecard_points: pd.DataFrame,
     missing_value_report: pd.DataFrame,
     iv_ranking: pd.DataFrame,
     text_feature_stability: pd.DataFrame,
@@ -287,14 +289,15 @@ def render_report(
         ("Model finding", report.markdown(model_finding, drop_title=True)),
         (
             "Baselines, models and imbalance strategies",
-            _comparison_section(strategy_comparison, test_set, plots, metric),
+            _comparison_section(strategy_comparison, test_set, plots, metric)
+            + _scorecard_section(scorecard_points, test_set),
         ),
         ("Model selection: which folds chose", selection),
         (
             "Ablation: what each addition contributes",
             sections.ablation_section(ablation, test_set["loans"]),
         ),
-        ("Data and split", _data_section(split_summary, dropped_columns)),
+        ("Data and split", _data_section(split_summary, dropped_columns, duplicate_summary)),
         ("Missing values", _missing_section(missing_value_report, plots)),
         ("Predictive power (IV) and stability (PSI)", _iv_section(iv_ranking, plots)),
         ("Text features", sections.text_section(text_feature_stability, text_fill_rates, stable)),
@@ -404,7 +407,27 @@ def _stability_section(stability: pd.DataFrame, stable: str) -> str:
     )
 
 
-def _data_section(split_summary: pd.DataFrame, dropped_columns: pd.DataFrame) -> str:
+def _scorecard_section(points: pd.DataFrame, test_set: dict[str, str]) -> str:
+    if points.empty:
+        return ""
+    return (
+        f"<p>The WoE scorecard baseline in points bands (higher = safer), on the "
+        f"{test_set['loans']}:</p>" + report.table(points, digits=3, percent=("default_rate",))
+    )
+
+
+def _duplicates(summary: dict[str, Any]) -> str:
+    repeated = sum((summary.get("repeated_identifier_rows") or {}).values())
+    return (
+        f"<p>Duplicates: {summary['exact_duplicate_rows']:,} exact duplicate rows and "
+        f"{repeated:,} rows with a repeated identifier among {summary['rows']:,} raw rows; "
+        f"{summary['dropped_rows']:,} dropped (dataset.duplicates).</p>"
+    )
+
+
+def _data_section(
+    split_summary: pd.DataFrame, dropped_columns: pd.DataFrame, duplicates: dict[str, Any]
+) -> str:
     reasons = dropped_columns["reason"].str.split(":").str[0].value_counts()
     dropped = ", ".join(f"{count} {reason}" for reason, count in reasons.items())
     sampled = ""
@@ -418,6 +441,7 @@ def _data_section(split_summary: pd.DataFrame, dropped_columns: pd.DataFrame) ->
         report.table(split_summary, digits=4)
         + sampled
         + f"<p>Columns removed before modelling: {dropped} (see dropped_columns.csv).</p>"
+        + _duplicates(duplicates)
     )
 
 

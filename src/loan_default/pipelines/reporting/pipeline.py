@@ -21,6 +21,8 @@ TABLES = [
     "reporting.score_stability",
     "data.split_summary",
     "data.dropped_columns",
+    "duplicate_summary",
+    "baselines.scorecard_points",
     "data_quality.missing_value_report",
     "features.iv_ranking",
     "features.text_feature_stability",
