@@ -30,7 +30,7 @@ td.text{text-align:left}td{white-space:nowrap}td.text{white-space:normal;min-wid
 .note{font-size:.8rem;color:#57606a;margin-top:-.6rem}
 figure{margin:1rem 0}figure img{max-width:100%;border:1px solid #d0d7de}figcaption{font-size:.85rem;color:#57606a}
 .kpi{display:flex;gap:.8rem;flex-wrap:wrap;margin:1rem 0}.kpi div{border:1px solid #d0d7de;border-radius:6px;
-padding:.5rem .9rem;max-width:15rem}.kpi b{display:block;font-size:1.3rem;overflow-wrap:anywhere}.kpi small{display:block;color:#57606a}
+padding:.5rem .9rem;max-width:20rem}.kpi b{display:block;font-size:1.3rem;overflow-wrap:anywhere}.kpi small{display:block;color:#57606a}
 .flag{color:#9a6700}
 """
 
