@@ -16,7 +16,7 @@ export KEDRO_DISABLE_TELEMETRY := 1
 export DO_NOT_TRACK := 1
 export MPLBACKEND := Agg
 
-.PHONY: install install-spark install-dev system-deps run test test-fast lint format viz viz-build mlflow-ui serve benchmark benchmark-scaling benchmark-spark lock
+.PHONY: install install-spark install-dev system-deps run test test-fast lint format viz viz-build notebook mlflow-ui serve benchmark benchmark-scaling benchmark-spark lock
 
 # Re-install only when the lock file or pyproject changes. `make install` (and so `make run`):
 # the runtime only, no Spark and no test tools.
@@ -87,6 +87,12 @@ viz: install
 
 viz-build: install
 	$(BIN)/kedro viz build
+
+# JupyterLab (dev extra) on 127.0.0.1 with a `kedro_loan_default` kernel: in a notebook,
+# `%load_ext kedro.ipython` gives `catalog`, `context`, `pipelines` and `session`. Jupyter
+# refuses to start as root (containers, CI) unless told.
+notebook: install-dev
+	$(BIN)/kedro jupyter lab --ip 127.0.0.1 --port 8888 $(if $(filter 0,$(shell id -u)),--allow-root)
 
 mlflow-ui: install
 	MLFLOW_SERVER_ENABLE_JOB_EXECUTION=false $(BIN)/mlflow ui --host 127.0.0.1 --port 5000 \

@@ -68,7 +68,7 @@ class NodeTimer:
         self.records.append(
             {
                 "node": node.name,
-                "stage": node.namespace or node.name.split(".")[0],
+                "stage": node.namespace.split(".")[-1] if node.namespace else node.name,
                 "seconds": time.perf_counter() - self._started.pop(node.name),
                 "peak_rss_mb": _peak_rss_mb(),
             }

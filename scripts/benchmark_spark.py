@@ -10,7 +10,7 @@ Peak memory is the largest sum of resident memory over the run's whole process t
 Kedro driver, Spark's JVM and its Python workers (on local[*] the executors live there too).
 After each `loan` run, `--score-rows` applications (a bootstrap of the bundled loans'
 application columns, as Parquet) are scored with the champion that run registered.
-The last lines are a Markdown table to paste into the README.
+The last lines are a Markdown table to paste into docs/spark.md.
 """
 
 from __future__ import annotations
@@ -110,7 +110,8 @@ def _by_stage(nodes: list[dict]) -> str:
     """Seconds per stage (the node's namespace), largest first: where the time goes."""
     stages: dict[str, float] = {}
     for node in nodes:
-        stage = node["node"].split(".")[0] if "." in node["node"] else "other"
+        # `loan` nests stages as loan.<phase>.<stage>.<node>: the stage is the last namespace part.
+        stage = node["node"].split(".")[-2] if "." in node["node"] else "other"
         stages[stage] = stages.get(stage, 0.0) + node["seconds"]
     ranked = sorted(stages.items(), key=lambda item: -item[1])
     return "    " + ", ".join(f"{stage} {seconds:.0f} s" for stage, seconds in ranked) + "\n"

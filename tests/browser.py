@@ -112,6 +112,7 @@ def inspect_page(
     local_storage: dict[str, str] | None = None,
     timeout_ms: int = 60_000,
     script: str = "null",
+    width: int = 1440,
 ) -> tuple[str, object]:
     """Like `render_page`, and also returns what the JavaScript expression `script` evaluates to."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
@@ -120,13 +121,13 @@ def inspect_page(
             executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
         )
         try:
-            page = browser.new_page(viewport={"width": 1440, "height": 900})
+            page = browser.new_page(viewport={"width": width, "height": 900})
             if local_storage:
-                script = "".join(
+                setup = "".join(
                     f"window.localStorage.setItem({json.dumps(key)}, {json.dumps(value)});"
                     for key, value in local_storage.items()
                 )
-                page.add_init_script(script)
+                page.add_init_script(setup)
             page.goto(url, wait_until="domcontentloaded", timeout=timeout_ms)
             for text in expected_texts:
                 page.get_by_text(text, exact=False).first.wait_for(

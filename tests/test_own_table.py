@@ -1,4 +1,4 @@
-"""A loan table the project has never seen, configured by the README's minimal config only.
+"""A loan table the project has never seen, configured by docs/own-data.md's minimal config only.
 
 Its own column names, awkward category labels (`<`, `[`, `,`, spaces, unicode), no dates and
 missing values; `conf/mine/` holds nothing but the target and the costs. `loan` then `score`

@@ -10,12 +10,17 @@ from tests.browser import inspect_page
 
 pytestmark = pytest.mark.slow
 SECTIONS = [
+    "Executive summary",
+    "Limitations",
+    "Gains and lift by score decile",
+    "What drives the champion's scores",
+    "Score stability by quarter (PSI)",
     "Data and split",
     "Missing values",
     "Predictive power (IV) and stability (PSI)",
     "Baselines, models and imbalance strategies",
     "The champion",
-    "Written finding",
+    "Model finding",
     "Fair lending",
 ]
 IMAGE_WIDTHS = "Array.from(document.images).map(image => image.naturalWidth)"
@@ -30,3 +35,21 @@ def test_report_opens_and_shows_its_figures(trained_project):
     assert champion["configuration"] in text
     assert "out-of-time test set: ROC AUC" in text
     assert "baseline/approve_everyone" in text
+
+
+def test_report_fits_a_1280_px_screen_without_repeated_headings(trained_project):
+    project, _ = trained_project
+    report = project / "data" / "08_reporting" / "loan_report.html"
+    script = (
+        "[document.documentElement.scrollWidth,"
+        " Array.from(document.querySelectorAll('h1,h2')).map(h => h.textContent),"
+        " Array.from(document.querySelectorAll('td')).map(c => c.textContent.trim()),"
+        " Array.from(document.querySelectorAll('th')).map(c => c.textContent.trim())]"
+    )
+    _, (width, headings, cells, headers) = inspect_page(
+        report.as_uri(), ["Executive summary"], "report_1280", script=script, width=1280
+    )
+    assert width <= 1280, "a wide table scrolls inside its own frame"
+    assert len(headings) == len(set(headings)), headings
+    assert not set(cells) & {"nan", "NaN", "None", "<NA>", "NaT", ""}, "missing values read n/a"
+    assert not [header for header in headers if "_" in header], "headers are words"

@@ -55,7 +55,7 @@ def test_cli_accepts_both_pipeline_flags(project: Path, flag: str):
     env = {**os.environ, "KEDRO_DISABLE_TELEMETRY": "1"}
     kedro = Path(sys.executable).with_name("kedro")
     result = subprocess.run(
-        [str(kedro), "run", flag, "loan", "--to-nodes", "split.summarise_split"],
+        [str(kedro), "run", flag, "loan", "--to-nodes", "loan.data.split.summarise_split"],
         cwd=project,
         env=env,
         capture_output=True,

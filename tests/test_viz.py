@@ -29,9 +29,17 @@ def viz_project(tmp_path_factory, raw_loans_sample: pd.DataFrame) -> Path:
 
 @pytest.fixture(scope="module")
 def stage_names(viz_project: Path) -> list[str]:
-    """Namespaces of the `loan` pipeline, as the registry defines them."""
+    """Stages of the `loan` pipeline (the last part of each node's namespace)."""
     bootstrap_project(viz_project)
-    return sorted({node.namespace.split(".")[0] for node in pipelines["loan"].nodes})
+    return sorted({node.namespace.split(".")[-1] for node in pipelines["loan"].nodes})
+
+
+@pytest.fixture(scope="module")
+def namespaces(viz_project: Path) -> set[str]:
+    """Every namespace of `loan`, nested ones and their parents (`loan`, `loan.data`, ...)."""
+    bootstrap_project(viz_project)
+    parts = [node.namespace.split(".") for node in pipelines["loan"].nodes]
+    return {".".join(part[:depth]) for part in parts for depth in range(1, len(part) + 1)}
 
 
 def _env() -> dict[str, str]:
@@ -44,7 +52,14 @@ def test_stages_are_modular_pipelines(stage_names: list[str]):
     assert expected <= set(stage_names)
 
 
-def test_kedro_viz_run_renders_every_stage(viz_project: Path, stage_names: list[str]):
+def _datasets_outside(graph: dict) -> list[str]:
+    """Names of the datasets drawn beside the collapsed top-level boxes (the opening view)."""
+    names = {node["id"]: node["name"] for node in graph["nodes"]}
+    root = graph["modular_pipelines"]["__root__"]["children"]
+    return sorted(names[child["id"]] for child in root if child["type"] == "data")
+
+
+def test_kedro_viz_run_opens_on_the_overview(viz_project: Path, namespaces: set[str]):
     port = free_port()
     server = start_server(
         [KEDRO, "viz", "run", "--host", "127.0.0.1", "--port", str(port), "--no-browser"],
@@ -56,28 +71,32 @@ def test_kedro_viz_run_renders_every_stage(viz_project: Path, stage_names: list[
         wait_for_http(f"http://127.0.0.1:{port}/api/main", server, timeout=120)
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/main") as response:
             graph = json.loads(response.read())
-        assert set(stage_names) <= set(graph["modular_pipelines"])
-        text = render_page(f"http://127.0.0.1:{port}/", stage_names, "kedro_viz_run", HIDE_HINTS)
-        for stage in stage_names:
-            assert stage in text
+        assert namespaces <= set(graph["modular_pipelines"])
+        outside = _datasets_outside(graph)
+        assert "raw_loans" in outside and "loan_report" not in outside, outside
+        assert len(outside) <= 15, outside
+        text = render_page(f"http://127.0.0.1:{port}/", ["loan"], "kedro_viz_run", HIDE_HINTS)
+        assert "raw_loans" in text.replace(" ", "_").lower() or "raw loans" in text.lower()
     finally:
         stop_server(server)
         server.wait(timeout=30)
 
 
-def test_kedro_viz_build_exports_a_static_site(viz_project: Path, stage_names: list[str]):
+def test_kedro_viz_build_exports_a_static_site(viz_project: Path):
     subprocess.run([KEDRO, "viz", "build"], cwd=viz_project, env=_env(), check=True, timeout=300)
     site = viz_project / "build"
     assert (site / "index.html").is_file()
     graph = json.loads((site / "api" / "main").read_text())
-    stage = {"registration", "scoring_profile"}  # the stage's two namespaces
+    stage = {"loan.registration", "loan.validation.scoring_profile"}  # the stage's namespaces
     assert stage <= set(graph["modular_pipelines"]), "registration is a visible stage"
+    assert len(_datasets_outside(graph)) <= 15
     registration = [
-        node
-        for node in graph["nodes"]
-        if node.get("type") == "task" and stage & set(node.get("modular_pipelines") or [])
+        child["id"]
+        for name in stage
+        for child in graph["modular_pipelines"][name]["children"]
+        if child["type"] == "task"
     ]
-    assert len(registration) >= 5, [node.get("name") for node in graph["nodes"]][:20]
+    assert len(registration) >= 5, graph["modular_pipelines"]["loan.registration"]
     port = free_port()
     server = start_server(
         [sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1"],
@@ -86,9 +105,8 @@ def test_kedro_viz_build_exports_a_static_site(viz_project: Path, stage_names: l
     )
     try:
         wait_for_http(f"http://127.0.0.1:{port}/", server)
-        text = render_page(f"http://127.0.0.1:{port}/", stage_names, "kedro_viz_build", HIDE_HINTS)
-        for stage in stage_names:
-            assert stage in text
+        text = render_page(f"http://127.0.0.1:{port}/", ["loan"], "kedro_viz_build", HIDE_HINTS)
+        assert "loan" in text
     finally:
         stop_server(server)
         server.wait(timeout=30)

@@ -214,10 +214,12 @@ class ReasonsPolicy(Block):
 
 
 class Dataset(Block):
-    """Everything specific to one loan table (README: "Use your own data")."""
+    """Everything specific to one loan table (docs/own-data.md)."""
 
     name: str = "loans"
     source_file: str = "the raw loans file"
+    # Who is in the data and who is not (the report's limitations), e.g. "accepted loans only".
+    population: str | None = None
     target: Target
     costs: Costs
     date_column: str | None = None
@@ -485,6 +487,9 @@ class Selection(Block):
 
     primary_metric: str = "roc_auc"
     tie_breaker: str | None = "expected_cost_per_loan"
+    # An operating point that catches fewer defaults than this share (cross-validated recall
+    # mean) is flagged: listed after the contenders without a rank, and never the champion.
+    min_recall: float = Field(0.10, ge=0, le=1)
 
     @field_validator("primary_metric", "tie_breaker")
     @classmethod

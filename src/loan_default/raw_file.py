@@ -57,7 +57,7 @@ WHERE_CONFIGURED = "`raw_loans_file` in conf/<env>/globals.yml (or the `raw_loan
 # An environment's catalog entry replaces base's whole entry, so the advice says to write it all.
 CATALOG = (
     "conf/<env>/catalog.yml, as a complete entry: `raw_loans: {type: pandas.CSVDataset, "
-    "filepath: ${globals:raw_loans_file}, load_args: {...}}` (README: Use your own data)"
+    "filepath: ${globals:raw_loans_file}, load_args: {...}}` (docs/own-data.md)"
 )
 
 

@@ -21,7 +21,8 @@ def comparison_markdown(comparison: pd.DataFrame, metrics: list[str], primary: s
         "|" + "---|" * len(header),
     ]
     for _, row in comparison.iterrows():
-        cells = [str(row["rank"]), row["configuration"], f"{row['threshold']:.3f}"]
+        rank = "n/a (flagged)" if pd.isna(row["rank"]) else str(int(row["rank"]))
+        cells = [rank, row["configuration"], f"{row['threshold']:.3f}"]
         for metric in metrics:
             mean, std = row[f"cv_{metric}_mean"], row[f"cv_{metric}_std"]
             cells.append("n/a" if pd.isna(mean) else f"{_fmt(mean)} ± {_fmt(std, mean)}")

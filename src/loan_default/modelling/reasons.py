@@ -5,7 +5,7 @@ training applicants (what a notice compares with):
 - XGBoost: its own per-feature contributions (`pred_contribs`), in log-odds, which add up to
   the model's log-odds exactly. `exact` uses TreeSHAP; the default, `approximate`, the
   per-path attribution (`approx_contribs`, Saabas), about 20 times faster for the tuned model
-  (depth 5, ~500 trees): its principal reasons agree closely (see README "Fair lending");
+  (depth 5, ~500 trees): its principal reasons agree closely (see docs/fair-lending.md);
 - a scaled logistic regression: coefficient x scaled value, in log-odds (exact for a linear model);
 - an ensemble: each member's contributions scaled to probability by its slope p(1 - p) at this
   applicant, averaged as the ensemble averages probabilities (a first-order attribution);

@@ -109,3 +109,20 @@ def test_a_sampled_test_set_counts_each_kept_loan_as_the_loans_it_stands_for():
     assert sampled["expected_cost_total"] == pytest.approx(4 * whole["expected_cost_total"])
     for rate in ("roc_auc", "pr_auc", "recall", "approval_rate", "expected_cost_per_loan"):
         assert sampled[rate] == pytest.approx(whole[rate])
+
+
+def test_an_operating_point_catching_almost_no_defaults_is_flagged_not_ranked():
+    names = ["xgboost/none", "xgboost/threshold_tuning"]
+    cv = pd.concat([_folds(names[0], 0.75, 900), _folds(names[1], 0.70, 700)])
+    cv.loc[cv["configuration"] == names[0], "recall"] = 0.015
+    baseline = _folds("baseline/grade_score", 0.6, 800, kind="baseline")
+    test = pd.concat([cv, baseline]).groupby("configuration", as_index=False).first()
+    points = {name: _point(name) for name in names}
+    baseline_points = {"baseline/grade_score": _point("baseline/grade_score", kind="baseline")}
+    comparison = compare_strategies(
+        cv, baseline, test.drop(columns="fold"), points, baseline_points, training_params()
+    )
+    assert comparison["configuration"].tolist() == [names[1], "baseline/grade_score", names[0]]
+    assert comparison["rank"].tolist()[:2] == [1, 2] and pd.isna(comparison["rank"].iloc[2])
+    assert comparison["flag"].iloc[2].startswith("catches 1.5% of defaults")
+    assert comparison["flag"].iloc[:2].tolist() == ["", ""]

@@ -80,8 +80,13 @@ def test_comparison_has_every_configuration_and_baseline_ranked(outputs):
     assert {"baseline/approve_everyone", "baseline/woe_scorecard", "baseline/any_rule"} <= set(
         comparison["configuration"]
     )
-    assert comparison["rank"].tolist() == list(range(1, len(comparison) + 1))
-    assert comparison["cv_roc_auc_mean"].is_monotonic_decreasing
+    ranked = comparison[comparison["rank"].notna()]
+    assert ranked["rank"].tolist() == list(range(1, len(ranked) + 1))
+    assert ranked["cv_roc_auc_mean"].is_monotonic_decreasing
+    flagged = comparison.iloc[len(ranked) :]
+    assert flagged["rank"].isna().all(), "flagged rows come last, without a rank"
+    assert "baseline/approve_everyone" in set(flagged["configuration"])
+    assert flagged["flag"].str.startswith("catches").all()
     champion = outputs["champion"]["configuration"]
     assert comparison.iloc[0]["configuration"] == champion
 

@@ -55,7 +55,8 @@ def compare_strategies(
     baseline_operating_points: dict[str, dict[str, Any]],
     training: dict[str, Any],
 ) -> pd.DataFrame:
-    """One row per configuration and baseline: CV mean/std and test value per metric, ranked."""
+    """One row per configuration and baseline: CV mean/std and test value per metric, ranked;
+    an operating point below training.selection.min_recall of defaults is flagged, not ranked."""
     folds = pd.concat([cv_results, baseline_cv_results], ignore_index=True)
     grouped = folds.groupby("configuration", sort=False)[METRICS]
     summary = (
@@ -75,10 +76,23 @@ def compare_strategies(
         ascending=[not GREATER_IS_BETTER[metric] for metric in metrics],
         kind="mergesort",
     )
-    table.insert(0, "rank", np.arange(1, len(table) + 1))
+    # An operating point that catches almost no defaults is not a contender: no rank, a flag.
+    floor = training["selection"]["min_recall"]
+    too_few = table["cv_recall_mean"].lt(floor).to_numpy()
+    table = pd.concat([table[~too_few], table[too_few]])
+    ranks = np.arange(1, len(table) + 1, dtype=float)
+    ranks[int((~too_few).sum()) :] = np.nan
+    table.insert(0, "rank", pd.array(ranks, dtype="Int64"))
+    table["flag"] = [
+        f"catches {recall:.1%} of defaults at its operating point (CV recall, below "
+        f"{floor:.0%}): not a contender"
+        if recall < floor
+        else ""
+        for recall in table["cv_recall_mean"]
+    ]
     ordered = [f"{prefix}{metric}{suffix}" for metric in METRICS
                for prefix, suffix in (("cv_", "_mean"), ("cv_", "_std"), ("test_", ""))]  # fmt: skip
-    columns = ["rank", "kind", "model", "strategy", "threshold", "threshold_rule", *ordered]
+    columns = ["rank", "kind", "model", "strategy", "threshold", "threshold_rule", "flag", *ordered]
     return table.rename_axis("configuration").reset_index()[["configuration", *columns]]
 
 

@@ -2,11 +2,27 @@
 
 from kedro.pipeline import Node, Pipeline
 
-from .nodes import collect_run_metrics, describe_configuration_runs, render_report
+from .nodes import (
+    collect_run_metrics,
+    describe_configuration_runs,
+    measure_score_stability,
+    rank_champion_drivers,
+    render_report,
+    summarise_for_committee,
+    tabulate_gains,
+)
 
+# The report's inputs: each is passed as the render_report argument named by its last part.
+# To add a section, add its dataset here and its argument and entry in render_report.
 TABLES = [
+    "executive_summary",
+    "reporting.gains",
+    "reporting.champion_drivers",
+    "reporting.score_stability",
     "data.split_summary",
     "data.dropped_columns",
+    "duplicate_summary",
+    "baselines.scorecard_points",
     "data_quality.missing_value_report",
     "features.iv_ranking",
     "features.text_feature_stability",
@@ -58,6 +74,46 @@ def create_pipeline(**kwargs) -> Pipeline:
                 ["evaluation.strategy_comparison", "params:training"],
                 "configuration_runs",
                 name="describe_configuration_runs",
+            ),
+            Node(
+                tabulate_gains,
+                ["test_predictions", "champion", "test_loans", "params:dataset"],
+                "reporting.gains",
+                name="tabulate_gains",
+            ),
+            Node(
+                measure_score_stability,
+                [
+                    "cv_predictions",
+                    "test_predictions",
+                    "champion",
+                    "scoring_profile",
+                    "train_loans",
+                    "test_loans",
+                    "params:dataset",
+                    "params:features.reports",
+                ],
+                "reporting.score_stability",
+                name="measure_score_stability",
+            ),
+            Node(
+                rank_champion_drivers,
+                ["test_features", "scoring_profile", "params:dataset"],
+                "reporting.champion_drivers",
+                name="rank_champion_drivers",
+            ),
+            Node(
+                summarise_for_committee,
+                [
+                    "evaluation.strategy_comparison",
+                    "champion",
+                    "reporting.gains",
+                    "data.split_summary",
+                    "test_set",
+                    "params:dataset",
+                ],
+                "executive_summary",
+                name="summarise_for_committee",
             ),
             Node(render_report, report_inputs, "loan_report", name="render_report"),
         ],

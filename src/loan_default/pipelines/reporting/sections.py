@@ -121,7 +121,18 @@ def ablation_section(ablation: pd.DataFrame, test_name: str) -> str:
     return (
         f"<p>Each row adds one thing to the row above; validation = mean over the folds that "
         f"choose, test = the {test_name}. Expected cost is per loan (lower is better).</p>"
-        + report.table(ablation[[*columns, "note"]].fillna(""), digits=4)
+        + report.table(
+            ablation[[*columns, "note"]],
+            digits=4,
+            why_missing={
+                "note": "nothing to note for this step",
+                **{
+                    c: "the first step has nothing to compare with"
+                    for c in columns
+                    if "change" in c
+                },
+            },
+        )
     )
 
 
@@ -138,15 +149,19 @@ def fairness_section(
     """The finding, then per view the judged groups with the lowest ratios, the proxies and
     the trade-off of dropping the audited columns."""
     if audit.empty:
-        return report.markdown(finding)
+        return report.markdown(finding, drop_title=True)
     judged = audit[audit["judged"]].sort_values(["view", "adverse_impact_ratio"])
     lowest = judged.groupby("view", sort=False).head(5)
     small = int((~audit["judged"]).sum())
-    text = report.markdown(finding) + (
+    text = report.markdown(finding, drop_title=True) + (
         "<p>Per view, the five judged groups with the lowest adverse impact ratio (approval "
         "rate over the most-approved judged group's); fairness_audit.csv has every group, "
         f"including the {small} too small to judge.</p>"
-        + report.table(lowest[AUDIT_SHOWN].fillna(""), digits=3)
+        + report.table(
+            lowest[AUDIT_SHOWN],
+            digits=3,
+            why_missing="not measurable for this group (no defaults or no approvals among its loans)",
+        )
     )
     if not proxy.empty:
         text += "<p>Proxy strength (training loans, cross-validated):</p>" + report.table(

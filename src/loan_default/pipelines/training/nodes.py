@@ -177,11 +177,22 @@ def score_test_loans(
 def select_champion(
     cv_results: pd.DataFrame, operating_points: dict[str, dict[str, Any]], training: dict[str, Any]
 ) -> dict[str, Any]:
-    """Best configuration by the primary metric's CV mean (ties: the tie-breaker's CV mean)."""
+    """Best configuration by the primary metric's CV mean (ties: the tie-breaker's CV mean),
+    among those whose operating point catches at least training.selection.min_recall of defaults."""
     metrics = selection_metrics(training)
     means = cv_results.groupby("configuration")[metrics].mean()
     stds = cv_results.groupby("configuration")[metrics].std(ddof=1)
-    ranked = means.sort_values(
+    recall = cv_results.groupby("configuration")["recall"].mean()
+    floor = training["selection"]["min_recall"]
+    contenders = recall.index[recall >= floor]
+    if contenders.empty:
+        logger.warning(
+            "Every configuration catches fewer than %.0f%% of defaults at its operating point "
+            "(training.selection.min_recall); the champion is chosen among all of them",
+            100 * floor,
+        )
+        contenders = recall.index
+    ranked = means.loc[contenders].sort_values(
         metrics, ascending=[not GREATER_IS_BETTER[metric] for metric in metrics], kind="mergesort"
     )
     name, primary = ranked.index[0], metrics[0]
