@@ -300,7 +300,10 @@ def render_report(
             "Ablation: what each addition contributes",
             sections.ablation_section(ablation, test_set["loans"]),
         ),
-        ("What each imbalance strategy changes", report.markdown(strategy_effects, drop_title=True)),
+        (
+            "What each imbalance strategy changes",
+            report.markdown(strategy_effects, drop_title=True),
+        ),
         ("Data and split", _data_section(split_summary, dropped_columns, duplicate_summary)),
         ("Missing values", _missing_section(missing_value_report, plots)),
         ("Predictive power (IV) and stability (PSI)", _iv_section(iv_ranking, plots)),
