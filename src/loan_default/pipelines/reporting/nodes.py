@@ -34,9 +34,13 @@ COMPARED = [
 
 
 def collect_run_metrics(
-    strategy_comparison: pd.DataFrame, champion: dict[str, Any]
+    strategy_comparison: pd.DataFrame,
+    champion: dict[str, Any],
+    *stage_metrics: dict[str, dict[str, float]],
 ) -> dict[str, dict[str, float]]:
-    """Champion CV mean/spread and test metrics, and each baseline's, for the parent MLflow run."""
+    """Champion CV mean/spread and test metrics, and each baseline's, for the parent MLflow run,
+    with the metrics other stages computed (`stage_metrics`: ablation, fairness): one metrics
+    dataset per run."""
     rows = strategy_comparison.set_index("configuration")
     metrics = {}
     winner = rows.loc[champion["configuration"]]
@@ -51,7 +55,10 @@ def collect_run_metrics(
         metrics[f"baseline.{label}.test_expected_cost_per_loan"] = float(
             row["test_expected_cost_per_loan"]
         )
-    return {metric_name(name): {"value": value, "step": 0} for name, value in metrics.items()}
+    collected = {metric_name(name): {"value": value, "step": 0} for name, value in metrics.items()}
+    for stage in stage_metrics:
+        collected |= stage
+    return collected
 
 
 def describe_configuration_runs(

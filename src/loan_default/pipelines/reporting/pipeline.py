@@ -65,7 +65,12 @@ def create_pipeline(**kwargs) -> Pipeline:
         [
             Node(
                 collect_run_metrics,
-                ["evaluation.strategy_comparison", "champion"],
+                [
+                    "evaluation.strategy_comparison",
+                    "champion",
+                    "ablation_metrics",
+                    "fairness_metrics",
+                ],
                 "run_metrics",
                 name="collect_run_metrics",
             ),
