@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import grimp
@@ -27,3 +28,16 @@ def test_no_module_imports_itself_through_others():
         if graph.chain_exists(importer=imported, imported=module)
     )
     assert cycles == []
+
+
+def test_every_top_level_module_sits_in_a_layer():
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["importlinter"]
+    layers = next(c for c in config["contracts"] if c["type"] == "layers")["layers"]
+    placed = {name.strip() for layer in layers for name in layer.replace(":", "|").split("|")}
+    package = ROOT / "src" / "loan_default"
+    modules = {
+        f"loan_default.{path.stem if path.is_file() else path.name}"
+        for path in package.iterdir()
+        if (path.suffix == ".py" and path.stem != "__init__") or (path / "__init__.py").exists()
+    }
+    assert modules - placed == set(), "add these modules to a layer in pyproject.toml"

@@ -2,7 +2,7 @@
 
 from kedro.pipeline import Node, Pipeline
 
-from loan_default.run_record import describe_raw_data, duplicate_tags
+from loan_default.pipelines.run_record import describe_raw_data, duplicate_tags
 
 from .nodes import (
     add_derived_features,

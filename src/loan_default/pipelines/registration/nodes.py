@@ -15,8 +15,8 @@ from loan_default.applications import hard_bounds, input_types
 from loan_default.modelling.champion import default_probability, model_of, preprocessor_of
 from loan_default.modelling.metrics import GREATER_IS_BETTER, exposures, score_metrics
 from loan_default.modelling.reasons import ReasonExplainer
+from loan_default.pipelines.run_record import HEADLINE_METRICS
 from loan_default.profile import ScoringProfile, build_profile, typical_row, typical_values
-from loan_default.run_record import HEADLINE_METRICS
 from loan_default.schema import RAW_ROW, protected_columns, sample_weights, target_values
 from loan_default.serving import ChampionHandle, LoanDefaultModel
 from loan_default.spark import is_spark_frame

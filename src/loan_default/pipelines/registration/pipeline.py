@@ -3,7 +3,7 @@ model, compared with the registry's current champion on this run's test set, and
 
 from kedro.pipeline import Node, Pipeline
 
-from loan_default.run_record import summarise_run
+from loan_default.pipelines.run_record import summarise_run
 
 from .nodes import (
     build_scoring_profile,

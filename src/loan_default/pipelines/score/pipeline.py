@@ -2,7 +2,7 @@
 
 from kedro.pipeline import Node, Pipeline
 
-from loan_default.run_record import scoring_model_tags
+from loan_default.pipelines.run_record import scoring_model_tags
 
 from .nodes import measure_score_drift, score_applications, validate_applications
 

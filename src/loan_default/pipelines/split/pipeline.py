@@ -2,7 +2,7 @@
 
 from kedro.pipeline import Node, Pipeline
 
-from loan_default.run_record import split_tags
+from loan_default.pipelines.run_record import split_tags
 
 from .nodes import (
     assign_cv_folds,

@@ -11,7 +11,7 @@ from kedro.io import DataCatalog, MemoryDataset
 from kedro.pipeline import Node, Pipeline
 
 from loan_default.hooks import RunSummaryHook
-from loan_default.run_record import (
+from loan_default.pipelines.run_record import (
     describe_raw_data,
     duplicate_tags,
     scoring_model_tags,
