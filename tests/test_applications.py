@@ -136,10 +136,12 @@ def test_the_pyfunc_model_returns_an_error_column_instead_of_failing(champion):
     batch = _batch(amount=(1, -500.0), income=(2, 1e15))
     predicted = champion.predict(None, batch)
     assert list(predicted.columns) == [
-        "probability_of_default", "decision", "review_reason", "error", "warning",
+        "probability_of_default", "decision", "threshold", "reasons", "reason_coverage",
+        "review_reason", "error", "warning",
     ]  # fmt: skip
-    assert np.isnan(predicted.loc[1, "probability_of_default"])
-    assert predicted.loc[1, ["decision", "error"]].tolist() == ["", "amount = -500.0: below 0"]
+    # An invalid row: nulls (JSON null, never NaN) and its error.
+    assert predicted.loc[1, "probability_of_default"] is None
+    assert predicted.loc[1, ["decision", "error"]].tolist() == [None, "amount = -500.0: below 0"]
     assert predicted.loc[2, "warning"].startswith("income = 1000000000000000.0: far outside")
     assert predicted.loc[[0, 2, 3], "probability_of_default"].tolist() == pytest.approx(
         [0.11, 0.15, 0.12]

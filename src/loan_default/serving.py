@@ -172,12 +172,14 @@ class LoanDefaultModel(mlflow.pyfunc.PythonModel):
             threshold[at] = self.threshold
             review[at] = scored["review_reason"].tolist()
             rejected = scored["decision"].to_numpy() == "reject"
-            reasons[at] = [[] for _ in at]
+            given = [[] for _ in at]
             if (params or {}).get("reasons", True) and features is not None:
                 table = self.explain(valid.reset_index(drop=True), features, rejected)
-                given = table[[f"reason_{k + 1}" for k in range(self.reason_count)]]
-                reasons[at] = [[r for r in row if r] for row in given.to_numpy(dtype=object)]
+                ranked = table.filter(regex=r"^reason_\d+$")  # fewer with fewer columns
+                given = [[r for r in row if r] for row in ranked.to_numpy(dtype=object)]
                 coverage[at] = np.where(rejected, table["reason_coverage"], None).tolist()
+            for row, listed in zip(at, given, strict=True):  # lists, one per row (never 2-D)
+                reasons[row] = listed
         columns = {
             "probability_of_default": probability,
             "decision": decision,

@@ -328,26 +328,25 @@ def describe_reasons(
     allowed = np.zeros(values.shape, dtype=bool)
     texts = [c for c in contributions.columns if c in wording.text_columns and c not in never]
     for k, column in enumerate(contributions.columns):
-        if column in texts:
-            allowed[:, k] = True  # until its phrases are known (below)
-        elif column not in never and column in applications:
+        if column not in never and column not in texts and column in applications:
             allowed[:, k] = wording.citable(column, applications[column])
-    # A text is cited only with its phrases, worked out for the rows it would be a reason of;
-    # a text without them makes room for the next reason, which may be another text.
+    # A text is cited only with its own phrases that raised the risk, worked out for the rows
+    # it would be a reason of; a text without them makes room for the next reason (which may
+    # be another text: then its phrases are worked out for those rows too).
     found: dict[str, dict[int, list[str]]] = {column: {} for column in texts}
+    for column in texts:
+        allowed[:, contributions.columns.get_loc(column)] = True
     while texts:
         names, _ = top_reasons(contributions, count, allowed)
         new = False
         for column in texts:
             k = contributions.columns.get_loc(column)
-            rows = [
-                r for r in np.flatnonzero((names == column).any(axis=1)) if r not in found[column]
-            ]
-            if not rows:
+            rows = np.setdiff1d(np.flatnonzero((names == column).any(axis=1)), list(found[column]))
+            if not len(rows):
                 continue
             new = True
             phrases = wording.phrases(column, applications.iloc[rows])
-            found[column] |= dict(zip(rows, phrases, strict=True))
+            found[column] |= dict(zip(rows.tolist(), phrases, strict=True))
             allowed[rows, k] = [bool(p) for p in phrases]
         if not new:
             break

@@ -17,6 +17,7 @@ folds' default rate, so weakly tied to the row's own label) and a single score l
 from __future__ import annotations
 
 import hashlib
+import itertools
 import logging
 import re
 from collections.abc import Callable, Mapping, Sequence
@@ -98,40 +99,42 @@ class TextFeatures(TransformerMixin, BaseEstimator):
         """Per row, up to `count` phrases of its own `column` text that raise its text score
         most (the text model's coefficient x the phrase's weight in the text), most first.
         Empty when the text is empty, when its text score is not above that of texts in general
-        (its words lowered the risk), or when no phrase raised it."""
+        (its words lowered the risk), or when no phrase raised it. Each distinct text once."""
         model = getattr(self, "models_", {}).get(column)
         text = self.cleaned(X, column)
-        if model is None:
+        if model is None or not len(text):
             return [[] for _ in range(len(text))]
+        codes, distinct = pd.factorize(text.to_numpy(dtype=object))
         vectorizer = self.vectorizer()
-        matrix = vectorizer.transform(text).tocsr()
+        matrix = vectorizer.transform(pd.Series(distinct, dtype=object)).tocsr()
         coef = model.coef_[0]
         score = matrix @ coef + model.intercept_[0] - self.centres_[column]
-        phrases_of = _PhraseIndex(vectorizer, self.n_features)
-        out = []
-        for row, written in enumerate(text.to_numpy(dtype=object)):
-            if not written or score[row] <= 0:
-                out.append([])
-                continue
-            start, end = matrix.indptr[row], matrix.indptr[row + 1]
-            weight = dict(zip(matrix.indices[start:end], matrix.data[start:end], strict=True))
-            raised = sorted(
-                (
-                    (sum(coef[i] * weight.get(i, 0.0) for i in indices), phrase)
-                    for phrase, indices in phrases_of(written).items()
-                ),
-                key=lambda pair: -pair[0],
-            )
-            chosen: list[str] = []
-            for value, phrase in raised:
-                if value <= 0 or len(chosen) == count:
-                    break
-                if phrase_words(phrase) and not any(
-                    phrase in given or given in phrase for given in chosen
-                ):
-                    chosen.append(phrase)
-            out.append(chosen)
-        return out
+        riskier = np.flatnonzero((score > 0) & (matrix.getnnz(axis=1) > 0))
+        texts, named, columns = _PhraseIndex(vectorizer, self.n_features).occurrences(
+            [distinct[i] for i in riskier]
+        )
+        found: dict[int, list[str]] = {}
+        if len(texts):
+            texts = riskier[texts]
+            weight = np.asarray(matrix[texts, columns]).ravel()
+            parts = pd.DataFrame({"text": texts, "phrase": named, "value": coef[columns] * weight})
+            raised = parts.groupby(["text", "phrase"], sort=False)["value"].sum().reset_index()
+            worded = {p: bool(phrase_words(p)) for p in raised["phrase"].unique()}
+            raised = raised[(raised["value"] > 0) & raised["phrase"].map(worded)]
+            raised = raised.sort_values(["text", "value"], ascending=[True, False])
+            raised = raised[raised.groupby("text").cumcount() < 4 * count]
+            for text, rows in itertools.groupby(
+                zip(raised["text"].tolist(), raised["phrase"].tolist(), strict=True),
+                key=lambda pair: pair[0],
+            ):
+                chosen: list[str] = []
+                for _, phrase in rows:
+                    if len(chosen) < count and not any(
+                        phrase in given or given in phrase for given in chosen
+                    ):
+                        chosen.append(phrase)
+                found[text] = chosen
+        return [list(found.get(code, [])) for code in codes]
 
     def cleaned(self, X: pd.DataFrame, column: str) -> pd.Series:
         """The column as text: missing values and absent columns are empty; with `keep_first`,
@@ -282,8 +285,8 @@ def phrase_words(phrase: str) -> list[str]:
 
 
 class _PhraseIndex:
-    """A text's phrases and the hashed columns each is counted in: its word n-grams (word
-    analyzer), or its words and the character n-grams of each (char_wb); hashes are cached."""
+    """Texts' phrases and the hashed columns each is counted in: word n-grams (word analyzer),
+    or words and the character n-grams of each (char_wb); every distinct n-gram hashed once."""
 
     def __init__(self, vectorizer: HashingVectorizer, n_features: int) -> None:
         self.analyze = vectorizer.build_analyzer()
@@ -291,21 +294,31 @@ class _PhraseIndex:
         self.hasher = FeatureHasher(
             n_features=n_features, input_type="string", alternate_sign=False
         )
-        self.index: dict[str, int] = {}
 
-    def _indices(self, grams: list[str]) -> list[int]:
-        new = [gram for gram in dict.fromkeys(grams) if gram not in self.index]
-        if new:
-            hashed = self.hasher.transform([[gram] for gram in new]).tocsr()
-            self.index.update(zip(new, hashed.indices.tolist(), strict=True))
-        return [self.index[gram] for gram in grams]
-
-    def __call__(self, text: str) -> dict[str, list[int]]:
-        if not self.words:
-            grams = list(dict.fromkeys(self.analyze(text)))
-            return {g: [i] for g, i in zip(grams, self._indices(grams), strict=True)}
-        words = dict.fromkeys(re.findall(r"\w+", text.lower()))
-        return {word: sorted(set(self._indices(self.analyze(word)))) for word in words}
+    def occurrences(self, texts: list[str]) -> tuple[np.ndarray, list[str], np.ndarray]:
+        """Every (text, phrase, hashed column) once: the text's position in `texts`, the
+        phrase, and a hashed column it is counted in."""
+        if self.words:  # a phrase is a word; each of its character n-grams is a column
+            split = [list(dict.fromkeys(re.findall(r"\w+", text.lower()))) for text in texts]
+            pairs = [(t, w, g) for t, ws in enumerate(split) for w in ws for g in self.analyze(w)]
+            if not pairs:
+                return np.zeros(0, dtype=int), [], np.zeros(0, dtype=int)
+            position, phrase, grams = (list(part) for part in zip(*pairs, strict=True))
+        else:  # a phrase is an n-gram, counted in its own hashed column
+            analysed = [self.analyze(text) for text in texts]
+            position = np.repeat(np.arange(len(texts)), [len(a) for a in analysed]).tolist()
+            phrase = grams = [gram for a in analysed for gram in a]
+        if not grams:
+            return np.zeros(0, dtype=int), [], np.zeros(0, dtype=int)
+        codes, unique = pd.factorize(pd.Series(grams, dtype=object))
+        hashed = self.hasher.transform([[gram] for gram in unique]).tocsr().indices
+        frame = pd.DataFrame({"text": position, "phrase": phrase, "column": hashed[codes]})
+        frame = frame.drop_duplicates(ignore_index=True)
+        return (
+            frame["text"].to_numpy(dtype=int),
+            frame["phrase"].tolist(),
+            frame["column"].to_numpy(dtype=int),
+        )
 
 
 def _first_entries(text: pd.Series, separator: str) -> pd.Series:

@@ -1,5 +1,7 @@
 """Scoring nodes on small frames: row-level validation, reasons, drift."""
 
+import json
+
 import pandas as pd
 import pytest
 
@@ -170,3 +172,20 @@ def test_typical_value_is_missing_when_most_have_none_and_the_middle_of_an_order
     assert grades.tolist() == [True, False, True], "the typical grade is never a reason"
     records = wording.citable("months_since_record", pd.Series([2.0, None]))
     assert records.tolist() == [True, False], "none on record, like most approved applicants"
+
+
+def test_the_served_model_answers_reasons_as_lists_and_nulls_for_an_invalid_row(train):
+    """What `mlflow models serve` returns: two rejections with one reason each, an invalid row
+    with nulls (strict JSON, no NaN) and an approval without reasons."""
+    model = champion_for(train).model
+    batch = pd.DataFrame({"rate": ["30%", "35%", "lots", "5%"], "home": ["OWN"] * 4})
+    answer = json.loads(
+        json.dumps(model.predict(None, batch).to_dict(orient="records"), allow_nan=False)
+    )
+    assert [row["decision"] for row in answer] == ["reject", "reject", None, "approve"]
+    assert answer[0]["reasons"] == ["rate 30% — higher than typical approved applicants (10%)"]
+    assert answer[0]["reason_coverage"] == pytest.approx(1.0) and answer[0]["threshold"] == 0.15
+    invalid = answer[2]
+    assert invalid["error"].startswith("rate = lots")
+    assert all(invalid[k] is None for k in ("probability_of_default", "threshold", "reasons"))
+    assert answer[3]["reasons"] == [] and answer[3]["reason_coverage"] is None

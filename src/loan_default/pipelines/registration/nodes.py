@@ -179,8 +179,8 @@ def decide_promotion(
 
 def _raw_scores(champion: ChampionHandle, raw_rows: pd.DataFrame) -> np.ndarray:
     """The registered model's probability per raw row (NaN where its input checks refuse it)."""
-    predicted = champion.model.predict(None, raw_rows)
-    return predicted["probability_of_default"].to_numpy(dtype="float64")
+    predicted = champion.model.predict(None, raw_rows, params={"reasons": False})
+    return predicted["probability_of_default"].to_numpy(dtype="float64", na_value=np.nan)
 
 
 def _test_metric(

@@ -30,7 +30,7 @@ def reasons_section(
 ) -> str:
     """Never-reason columns, coverage, shares per reason, agreement with the scorecard,
     example notices and the application-only champion side by side."""
-    labels = column_labels(dataset)
+    labels = {c: label[:1].upper() + label[1:] for c, label in column_labels(dataset).items()}
     text = _never_text(dataset, labels)
     summary = coverage_summary(reasons)
     if not summary["rejections"]:
