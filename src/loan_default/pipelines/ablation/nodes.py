@@ -3,25 +3,30 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-from sklearn.base import BaseEstimator
 
-from loan_default.modelling.ablation import STEPS, AblationStep, ablation_steps
-from loan_default.modelling.cross_validation import (
-    PREDICTION_COLUMNS,
-    PreparedFold,
-    cross_validate_grid,
-    fit_configurations,
-)
-from loan_default.modelling.metrics import exposures
-from loan_default.modelling.registry import Configuration
-from loan_default.modelling.results import configuration_metrics, operating_points
+from loan_default.lazy import lazy_module
 from loan_default.parameters import DEFAULT_MODELS
 from loan_default.schema import sample_weights, target_values
-from loan_default.tracking import metric_name
+
+if TYPE_CHECKING:  # loaded on first use at run time (loan_default.lazy)
+    from sklearn import base as sklearn_base
+
+    from loan_default import tracking
+    from loan_default.modelling import ablation as _ablation
+    from loan_default.modelling import cross_validation, registry, results
+    from loan_default.modelling import metrics as _metrics
+else:
+    _ablation = lazy_module("loan_default.modelling.ablation")
+    cross_validation = lazy_module("loan_default.modelling.cross_validation")
+    _metrics = lazy_module("loan_default.modelling.metrics")
+    registry = lazy_module("loan_default.modelling.registry")
+    results = lazy_module("loan_default.modelling.results")
+    tracking = lazy_module("loan_default.tracking")
+    sklearn_base = lazy_module("sklearn.base")
 
 logger = logging.getLogger(__name__)
 
@@ -31,13 +36,13 @@ DEFAULT_PARAMS = {name: dict(spec.params) for name, spec in DEFAULT_MODELS.items
 
 
 def _steps(
-    fitted_preprocessor: BaseEstimator,
+    fitted_preprocessor: sklearn_base.BaseEstimator,
     dataset: dict[str, Any],
     training: dict[str, Any],
     ablation: dict[str, Any],
-) -> tuple[list[AblationStep], list[Configuration], dict[str, list[str]]]:
+) -> tuple[list[_ablation.AblationStep], list[registry.Configuration], dict[str, list[str]]]:
     """Every step; the configurations the ablation fits itself and the inputs each leaves out."""
-    steps = ablation_steps(
+    steps = _ablation.ablation_steps(
         training, ablation, DEFAULT_PARAMS, dataset["monotonic_trends"],
         fitted_preprocessor.text_feature_names(),
     )  # fmt: skip
@@ -47,8 +52,8 @@ def _steps(
 
 
 def cross_validate_ablation(
-    prepared_folds: list[PreparedFold],
-    fitted_preprocessor: BaseEstimator,
+    prepared_folds: list[cross_validation.PreparedFold],
+    fitted_preprocessor: sklearn_base.BaseEstimator,
     train_loans: pd.DataFrame,
     dataset: dict[str, Any],
     training: dict[str, Any],
@@ -57,10 +62,10 @@ def cross_validate_ablation(
     """Out-of-fold scores of the steps the ablation fits itself, on the grid's own folds."""
     ablation = evaluation["ablation"]
     if not ablation["configuration"] or not prepared_folds:
-        return pd.DataFrame(columns=PREDICTION_COLUMNS)
+        return pd.DataFrame(columns=cross_validation.PREDICTION_COLUMNS)
     _, grid, excluded = _steps(fitted_preprocessor, dataset, training, ablation)
     y = target_values(train_loans, dataset)
-    return cross_validate_grid(
+    return cross_validation.cross_validate_grid(
         prepared_folds,
         y,
         grid,
@@ -74,7 +79,7 @@ def cross_validate_ablation(
 def score_ablation_test(
     train_features: pd.DataFrame,
     test_features: pd.DataFrame,
-    fitted_preprocessor: BaseEstimator,
+    fitted_preprocessor: sklearn_base.BaseEstimator,
     dataset: dict[str, Any],
     training: dict[str, Any],
     evaluation: dict[str, Any],
@@ -86,7 +91,7 @@ def score_ablation_test(
     _, grid, excluded = _steps(fitted_preprocessor, dataset, training, ablation)
     y = target_values(train_features, dataset)
     X = train_features[list(fitted_preprocessor.get_feature_names_out())]
-    models = fit_configurations(
+    models = cross_validation.fit_configurations(
         X, y, grid, training["random_state"], training["n_jobs"], excluded, training["backend"]
     )
     parts = []
@@ -105,7 +110,7 @@ def score_ablation_test(
 def tabulate_ablation(
     ablation_cv_predictions: pd.DataFrame,
     ablation_test_predictions: pd.DataFrame,
-    fitted_preprocessor: BaseEstimator,
+    fitted_preprocessor: sklearn_base.BaseEstimator,
     strategy_comparison: pd.DataFrame,
     train_loans: pd.DataFrame,
     test_loans: pd.DataFrame,
@@ -128,7 +133,7 @@ def tabulate_ablation(
     for step in steps:
         row = {
             "step": step.key,
-            "description": STEPS[step.key],
+            "description": _ablation.STEPS[step.key],
             "configuration": step.configuration,
         }
         for metric in ABLATION_METRICS:
@@ -167,7 +172,7 @@ def _fitted_figures(
     the threshold its strategy's rule chooses on its out-of-fold scores."""
     if cv_predictions.empty:
         return {}
-    costs, train_amounts = dataset["costs"], exposures(train_loans, dataset["costs"])
+    costs, train_amounts = dataset["costs"], _metrics.exposures(train_loans, dataset["costs"])
     specs = {
         name: {"kind": "model", "model": name.split("/")[0], "strategy": name.split("/")[1],
                "threshold": rule, "probabilistic": True}
@@ -175,16 +180,16 @@ def _fitted_figures(
     }  # fmt: skip
     y_train, y_test = target_values(train_loans, dataset), target_values(test_loans, dataset)
     train_weights = sample_weights(train_loans)
-    points = operating_points(
+    points = results.operating_points(
         cv_predictions, specs, y_train, train_amounts, costs, training["threshold"]["objective"],
         train_weights,
     )  # fmt: skip
-    folds = configuration_metrics(
+    folds = results.configuration_metrics(
         cv_predictions, points, y_train, train_amounts, costs, per_fold=True,
         weights=train_weights,
     )  # fmt: skip
-    test = configuration_metrics(
-        test_predictions, points, y_test, exposures(test_loans, costs), costs,
+    test = results.configuration_metrics(
+        test_predictions, points, y_test, _metrics.exposures(test_loans, costs), costs,
         weights=sample_weights(test_loans),
     )  # fmt: skip
     means = folds.groupby("configuration")[ABLATION_METRICS].mean()
@@ -201,6 +206,6 @@ def _metrics(table: pd.DataFrame) -> dict[str, dict[str, float]]:
         for metric in ABLATION_METRICS:
             for part in ("validation", "test"):
                 value = row[f"{part}_{metric}"]
-                name = metric_name(f"ablation.{row['step']}.{part}_{metric}")
+                name = tracking.metric_name(f"ablation.{row['step']}.{part}_{metric}")
                 metrics[name] = {"value": float(value), "step": 0}
     return metrics

@@ -3,23 +3,24 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
-from loan_default.modelling.baselines import (
-    SCORECARD,
-    WoEScorecard,
-    baseline_specs,
-    fixed_scores,
-    make_scorecard,
-)
-from loan_default.modelling.cross_validation import iter_folds
-from loan_default.modelling.metrics import exposures
-from loan_default.modelling.results import operating_points
-from loan_default.preprocessing.binning import OptimalWoEBinning
+from loan_default.lazy import lazy_module
 from loan_default.schema import sample_weights, target_values
+
+if TYPE_CHECKING:  # loaded on first use at run time (loan_default.lazy)
+    from loan_default.modelling import baselines as _baselines
+    from loan_default.modelling import cross_validation, metrics, results
+    from loan_default.preprocessing import binning
+else:
+    _baselines = lazy_module("loan_default.modelling.baselines")
+    cross_validation = lazy_module("loan_default.modelling.cross_validation")
+    metrics = lazy_module("loan_default.modelling.metrics")
+    results = lazy_module("loan_default.modelling.results")
+    binning = lazy_module("loan_default.preprocessing.binning")
 
 logger = logging.getLogger(__name__)
 
@@ -40,7 +41,7 @@ def _scorecard_enabled(baselines: dict[str, Any]) -> bool:
 
 def cross_validate_baselines(
     train_loans: pd.DataFrame,
-    binning_process: OptimalWoEBinning,
+    binning_process: binning.OptimalWoEBinning,
     cv_folds: pd.DataFrame,
     dataset: dict[str, Any],
     baselines: dict[str, Any],
@@ -48,12 +49,14 @@ def cross_validate_baselines(
     """Out-of-fold baseline scores on the same folds as the models (long table)."""
     y = target_values(train_loans, dataset)
     parts = []
-    for repeat, fold, fit_rows, valid_rows in iter_folds(cv_folds):
+    for repeat, fold, fit_rows, valid_rows in cross_validation.iter_folds(cv_folds):
         fit, valid = train_loans.iloc[fit_rows], train_loans.iloc[valid_rows]
-        scores = fixed_scores(fit, y[fit_rows], valid, dataset)
+        scores = _baselines.fixed_scores(fit, y[fit_rows], valid, dataset)
         if _scorecard_enabled(baselines):
-            scorecard = make_scorecard(binning_process, baselines["scorecard"])
-            scores[SCORECARD] = scorecard.fit(fit, y[fit_rows]).predict_proba(valid)[:, 1]
+            scorecard = _baselines.make_scorecard(binning_process, baselines["scorecard"])
+            scores[_baselines.SCORECARD] = scorecard.fit(fit, y[fit_rows]).predict_proba(valid)[
+                :, 1
+            ]
         parts.append(_long(scores, valid_rows, repeat=repeat, fold=fold))
         logger.info("Baselines scored on CV repeat %d fold %d", repeat + 1, fold + 1)
     return pd.concat(parts, ignore_index=True)
@@ -61,26 +64,28 @@ def cross_validate_baselines(
 
 def fit_scorecard(
     train_loans: pd.DataFrame,
-    binning_process: OptimalWoEBinning,
+    binning_process: binning.OptimalWoEBinning,
     dataset: dict[str, Any],
     baselines: dict[str, Any],
-) -> WoEScorecard:
+) -> _baselines.WoEScorecard:
     """The WoE logistic scorecard fitted on all training loans."""
-    scorecard = make_scorecard(binning_process, baselines["scorecard"])
+    scorecard = _baselines.make_scorecard(binning_process, baselines["scorecard"])
     return scorecard.fit(train_loans, target_values(train_loans, dataset))
 
 
 def score_baselines_test(
     train_loans: pd.DataFrame,
     test_loans: pd.DataFrame,
-    scorecard_model: WoEScorecard,
+    scorecard_model: _baselines.WoEScorecard,
     dataset: dict[str, Any],
     baselines: dict[str, Any],
 ) -> pd.DataFrame:
     """Baseline scores of the out-of-time test loans (fill values from training loans)."""
-    scores = fixed_scores(train_loans, target_values(train_loans, dataset), test_loans, dataset)
+    scores = _baselines.fixed_scores(
+        train_loans, target_values(train_loans, dataset), test_loans, dataset
+    )
     if _scorecard_enabled(baselines):
-        scores[SCORECARD] = scorecard_model.predict_proba(test_loans)[:, 1]
+        scores[_baselines.SCORECARD] = scorecard_model.predict_proba(test_loans)[:, 1]
     return _long(scores, np.arange(len(test_loans)))
 
 
@@ -92,15 +97,15 @@ def choose_baseline_operating_points(
     training: dict[str, Any],
 ) -> dict[str, dict[str, Any]]:
     """Threshold per baseline: fixed for rules, by the objective on training scores otherwise."""
-    return operating_points(
-        baseline_cv_predictions, baseline_specs(dataset, baselines),
-        target_values(train_loans, dataset), exposures(train_loans, dataset["costs"]),
+    return results.operating_points(
+        baseline_cv_predictions, _baselines.baseline_specs(dataset, baselines),
+        target_values(train_loans, dataset), metrics.exposures(train_loans, dataset["costs"]),
         dataset["costs"], training["threshold"]["objective"], sample_weights(train_loans),
     )  # fmt: skip
 
 
 def band_scorecard_points(
-    scorecard_model: WoEScorecard,
+    scorecard_model: _baselines.WoEScorecard,
     test_loans: pd.DataFrame,
     dataset: dict[str, Any],
     baselines: dict[str, Any],

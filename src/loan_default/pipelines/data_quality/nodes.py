@@ -3,16 +3,24 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
-from matplotlib.figure import Figure
-from matplotlib.patches import Patch
 
-from loan_default.preprocessing import plan_missing_values
+from loan_default.lazy import lazy_module
 from loan_default.schema import structured_feature_columns, target_column
-from loan_default.spark import is_spark_frame
 from loan_default.validation import DataValidationError
+
+if TYPE_CHECKING:  # loaded on first use at run time (loan_default.lazy)
+    from matplotlib import figure as matplotlib_figure
+    from matplotlib import patches as matplotlib_patches
+
+    from loan_default import preprocessing, spark
+else:
+    preprocessing = lazy_module("loan_default.preprocessing")
+    spark = lazy_module("loan_default.spark")
+    matplotlib_figure = lazy_module("matplotlib.figure")
+    matplotlib_patches = lazy_module("matplotlib.patches")
 
 logger = logging.getLogger(__name__)
 
@@ -30,22 +38,26 @@ def analyse_missing_values(
     rules = {key: value for key, value in data_quality.items() if key != "indicator_suffix"}
     columns = structured_feature_columns(training_population, dataset)
     configured = dataset["sentinel_codes"], dataset["informative_missing"], rules
-    if is_spark_frame(training_population):
+    if spark.is_spark_frame(training_population):
         from loan_default.spark.missing import plan_missing_values as plan_on_spark  # noqa: PLC0415
 
         report = plan_on_spark(training_population, columns, target, *configured)
     else:
-        report = plan_missing_values(
+        report = preprocessing.plan_missing_values(
             training_population[columns], training_population[target], *configured
         )
     logger.info("Missing-value actions: %s", report["action"].value_counts().to_dict())
     return report
 
 
-def plot_missing_values(missing_value_report: pd.DataFrame, data_quality: dict[str, Any]) -> Figure:
+def plot_missing_values(
+    missing_value_report: pd.DataFrame, data_quality: dict[str, Any]
+) -> matplotlib_figure.Figure:
     """Horizontal bars of the missing rate per column, coloured by action."""
     report = missing_value_report.sort_values("missing_rate")
-    figure = Figure(figsize=(9, max(4.0, 0.28 * len(report) + 1.5)), layout="constrained")
+    figure = matplotlib_figure.Figure(
+        figsize=(9, max(4.0, 0.28 * len(report) + 1.5)), layout="constrained"
+    )
     axes = figure.subplots()
     colours = [ACTION_COLOURS.get(action, IMPUTE_COLOUR) for action in report["action"]]
     labels = [
@@ -61,11 +73,11 @@ def plot_missing_values(missing_value_report: pd.DataFrame, data_quality: dict[s
     axes.set_title("Missing values per column (* = informative by configuration)")
     axes.legend(
         handles=[
-            Patch(
+            matplotlib_patches.Patch(
                 color=ACTION_COLOURS["indicator_and_fill"], label="informative: indicator + fill"
             ),
-            Patch(color=IMPUTE_COLOUR, label="imputed / nothing missing"),
-            Patch(color=ACTION_COLOURS["drop"], label="dropped"),
+            matplotlib_patches.Patch(color=IMPUTE_COLOUR, label="imputed / nothing missing"),
+            matplotlib_patches.Patch(color=ACTION_COLOURS["drop"], label="dropped"),
         ],
         loc="lower right",
     )

@@ -2,28 +2,27 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-from matplotlib.figure import Figure
 
-from loan_default.modelling import plots
-from loan_default.modelling.baselines import APPROVE_EVERYONE
-from loan_default.modelling.findings import (
-    comparison_markdown,
-    write_finding,
-    write_strategy_effects,
-)
-from loan_default.modelling.metrics import (
-    DECISION_METRICS,
-    GREATER_IS_BETTER,
-    RANKING_METRICS,
-    exposures,
-    selection_metrics,
-)
-from loan_default.modelling.results import configuration_metrics, configuration_scores
+from loan_default.config.names import DECISION_METRICS, GREATER_IS_BETTER, RANKING_METRICS
+from loan_default.lazy import lazy_module
 from loan_default.schema import sample_weights, target_column
+
+if TYPE_CHECKING:  # loaded on first use at run time (loan_default.lazy)
+    from matplotlib import figure as matplotlib_figure
+
+    from loan_default.modelling import baselines, findings, plots, results
+    from loan_default.modelling import metrics as _metrics
+else:
+    baselines = lazy_module("loan_default.modelling.baselines")
+    findings = lazy_module("loan_default.modelling.findings")
+    _metrics = lazy_module("loan_default.modelling.metrics")
+    plots = lazy_module("loan_default.modelling.plots")
+    results = lazy_module("loan_default.modelling.results")
+    matplotlib_figure = lazy_module("matplotlib.figure")
 
 METRICS = RANKING_METRICS + DECISION_METRICS
 
@@ -39,10 +38,10 @@ def evaluate_test(
     """Every metric of every configuration and baseline on the test loans (weighted when the
     Spark environment sampled them above split.test_row_budget)."""
     predictions = pd.concat([test_predictions, baseline_test_predictions], ignore_index=True)
-    return configuration_metrics(
+    return results.configuration_metrics(
         predictions, operating_points | baseline_operating_points,
         test_loans[target_column(dataset)].to_numpy(dtype=int),
-        exposures(test_loans, dataset["costs"]), dataset["costs"],
+        _metrics.exposures(test_loans, dataset["costs"]), dataset["costs"],
         weights=sample_weights(test_loans),
     )  # fmt: skip
 
@@ -70,7 +69,7 @@ def compare_strategies(
     identity = points[["kind", "model", "strategy", "threshold", "threshold_rule"]]
     table = identity.join(summary).join(test)
     # Same order as the champion selection: primary metric, then the tie-breaker (CV means).
-    metrics = selection_metrics(training)
+    metrics = _metrics.selection_metrics(training)
     table = table.sort_values(
         [f"cv_{metric}_mean" for metric in metrics],
         ascending=[not GREATER_IS_BETTER[metric] for metric in metrics],
@@ -101,7 +100,7 @@ def render_comparison(
 ) -> str:
     """The comparison table as markdown (report metrics only)."""
     primary = training["selection"]["primary_metric"]
-    return comparison_markdown(strategy_comparison, evaluation["report_metrics"], primary)
+    return findings.comparison_markdown(strategy_comparison, evaluation["report_metrics"], primary)
 
 
 def summarise_champion(
@@ -145,7 +144,7 @@ def _curves_to_draw(
 
 
 def _scores(predictions: pd.DataFrame, chosen: list[tuple[str, str]]) -> dict[str, np.ndarray]:
-    return {label: configuration_scores(predictions, name) for label, name in chosen}
+    return {label: results.configuration_scores(predictions, name) for label, name in chosen}
 
 
 def plot_curves(
@@ -159,7 +158,7 @@ def plot_curves(
     test_set: dict[str, str],
     dataset: dict[str, Any],
     evaluation: dict[str, Any],
-) -> tuple[Figure, Figure, Figure]:
+) -> tuple[matplotlib_figure.Figure, matplotlib_figure.Figure, matplotlib_figure.Figure]:
     """ROC, precision-recall and calibration curves on the test loans."""
     predictions = pd.concat([test_predictions, baseline_test_predictions], ignore_index=True)
     y = test_loans[target_column(dataset)].to_numpy(dtype=int)
@@ -167,7 +166,7 @@ def plot_curves(
     scores = _scores(predictions, chosen)
     rules = _baselines(strategy_comparison, rules=True)
     points = {}
-    for name in rules.loc[rules["strategy"] != APPROVE_EVERYONE, "configuration"]:
+    for name in rules.loc[rules["strategy"] != baselines.APPROVE_EVERYONE, "configuration"]:
         reject = _scores(predictions, [(name, name)])[name] >= 0.5
         points[name] = (reject[y == 0].mean(), reject[y == 1].mean())
     specs = operating_points | baseline_operating_points
@@ -187,7 +186,7 @@ def plot_curves(
 
 def plot_metric_by_strategy(
     strategy_comparison: pd.DataFrame, evaluation: dict[str, Any], training: dict[str, Any]
-) -> Figure:
+) -> matplotlib_figure.Figure:
     """Bar chart of the primary metric (CV mean +/- std) per model and strategy."""
     metric = evaluation["chart_metric"] or training["selection"]["primary_metric"]
     return plots.metric_by_strategy(strategy_comparison, metric)
@@ -199,7 +198,7 @@ def plot_champion_confusion(
     test_loans: pd.DataFrame,
     test_set: dict[str, str],
     dataset: dict[str, Any],
-) -> Figure:
+) -> matplotlib_figure.Figure:
     """The champion's confusion matrix at its operating threshold, on the test loans."""
     name = champion["configuration"]
     score = _scores(test_predictions, [(name, name)])[name]
@@ -218,7 +217,7 @@ def write_model_finding(
     references = evaluation["reference_baselines"]
     if references is None:  # every baseline that ranks loans (not the yes/no rules)
         references = _baselines(strategy_comparison, rules=False)["configuration"].tolist()
-    return write_finding(
+    return findings.write_finding(
         strategy_comparison, champion, training["selection"]["primary_metric"], references,
         evaluation["strategy_contrasts"], test_set,
     )  # fmt: skip
@@ -235,6 +234,6 @@ def describe_strategy_effects(
     """What each imbalance strategy changes for the models of `evaluation.strategy_effects`."""
     defaults = int(np.sum(test_loans[target_column(dataset)].to_numpy(dtype=int)))
     primary = training["selection"]["primary_metric"]
-    return write_strategy_effects(
+    return findings.write_strategy_effects(
         strategy_comparison, evaluation["strategy_effects"], defaults, test_set, primary
     )

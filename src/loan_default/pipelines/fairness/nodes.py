@@ -4,35 +4,38 @@ the audited columns, and what dropping the audited columns from the model change
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-from matplotlib.figure import Figure
-from sklearn.base import BaseEstimator
 
-from loan_default.modelling.baselines import SCORECARD, WoEScorecard
-from loan_default.modelling.champion import preprocessor_of
-from loan_default.modelling.ensemble import fit_with_ensembles
-from loan_default.modelling.fairness import (
-    audit_groups,
-    audit_summary,
-    group_labels,
-    proxy_strength,
-)
-from loan_default.modelling.metrics import exposures, ranking_metrics, score_metrics
-from loan_default.modelling.reasons import (
-    Wording,
-    describe_reasons,
-    scorecard_points_below_maximum,
-    top_reasons,
-)
-from loan_default.modelling.results import configuration_scores
+from loan_default.lazy import lazy_module
 from loan_default.profile import ScoringProfile
 from loan_default.schema import never_reasons, target_values
-from loan_default.tracking import metric_name
 
 from .writing import plot_group_rates, write_finding
+
+if TYPE_CHECKING:  # loaded on first use at run time (loan_default.lazy)
+    from matplotlib import figure as matplotlib_figure
+    from sklearn import base as sklearn_base
+
+    from loan_default import tracking
+    from loan_default.modelling import baselines, ensemble, results
+    from loan_default.modelling import champion as _champion
+    from loan_default.modelling import fairness as _fairness
+    from loan_default.modelling import metrics as _metrics
+    from loan_default.modelling import reasons as _reasons
+else:
+    baselines = lazy_module("loan_default.modelling.baselines")
+    _champion = lazy_module("loan_default.modelling.champion")
+    ensemble = lazy_module("loan_default.modelling.ensemble")
+    _fairness = lazy_module("loan_default.modelling.fairness")
+    _metrics = lazy_module("loan_default.modelling.metrics")
+    _reasons = lazy_module("loan_default.modelling.reasons")
+    results = lazy_module("loan_default.modelling.results")
+    tracking = lazy_module("loan_default.tracking")
+    matplotlib_figure = lazy_module("matplotlib.figure")
+    sklearn_base = lazy_module("sklearn.base")
 
 logger = logging.getLogger(__name__)
 
@@ -63,7 +66,7 @@ def assign_audit_groups(test_loans: pd.DataFrame, dataset: dict[str, Any]) -> pd
     views = audit_views(dataset)
     return pd.DataFrame(
         {
-            view: group_labels(test_loans[column], grouping).to_numpy()
+            view: _fairness.group_labels(test_loans[column], grouping).to_numpy()
             for view, (column, grouping) in views.items()
         },
         index=range(len(test_loans)),
@@ -80,7 +83,7 @@ def _audit(
     n_boot: int,
 ) -> pd.DataFrame:
     """One view's group table at `threshold` (n_boot 0: no bootstrap intervals)."""
-    return audit_groups(
+    return _fairness.audit_groups(
         y, scores, threshold, groups, dataset["fairness"]["min_group_size"], n_boot,
         fairness["confidence"], fairness["random_state"],
     )  # fmt: skip
@@ -97,7 +100,7 @@ def audit_champion(
     """Per view and group: size, approval rate and adverse impact ratio, false rejection and
     false approval rates, ROC AUC and calibration, with bootstrap intervals; and the
     `fairness.<view>.*` summary metrics for MLflow."""
-    scores = configuration_scores(test_predictions, champion["configuration"])
+    scores = results.configuration_scores(test_predictions, champion["configuration"])
     y = target_values(test_loans, dataset)
     parts, metrics = [], {}
     for view, (column, _) in audit_views(dataset).items():
@@ -106,8 +109,11 @@ def audit_champion(
             fairness, fairness["n_boot"],
         )  # fmt: skip
         parts.append(table.assign(view=view, column=column))
-        for name, value in audit_summary(table).items():
-            metrics[metric_name(f"fairness.{view}.{name}")] = {"value": float(value), "step": 0}
+        for name, value in _fairness.audit_summary(table).items():
+            metrics[tracking.metric_name(f"fairness.{view}.{name}")] = {
+                "value": float(value),
+                "step": 0,
+            }
     if not parts:
         return pd.DataFrame(columns=AUDIT_KEYS), {}
     audit = pd.concat(parts, ignore_index=True)
@@ -120,7 +126,9 @@ def audit_champion(
     return audit, {k: v for k, v in metrics.items() if np.isfinite(v["value"])}
 
 
-def _audited_features(fitted_preprocessor: BaseEstimator, dataset: dict[str, Any]) -> list[str]:
+def _audited_features(
+    fitted_preprocessor: sklearn_base.BaseEstimator, dataset: dict[str, Any]
+) -> list[str]:
     """Encoded columns made from an audited column (protected ones are never features)."""
     audited = set(dataset["fairness"]["audit_columns"])
     sources = getattr(fitted_preprocessor, "source_columns_", {})
@@ -130,7 +138,7 @@ def _audited_features(fitted_preprocessor: BaseEstimator, dataset: dict[str, Any
 def measure_proxy_strength(
     train_features: pd.DataFrame,
     train_loans: pd.DataFrame,
-    fitted_preprocessor: BaseEstimator,
+    fitted_preprocessor: sklearn_base.BaseEstimator,
     dataset: dict[str, Any],
     fairness: dict[str, Any],
 ) -> pd.DataFrame:
@@ -142,8 +150,8 @@ def measure_proxy_strength(
     ]
     rows = []
     for view, (column, grouping) in audit_views(dataset).items():
-        groups = group_labels(train_loans[column], grouping)
-        result = proxy_strength(
+        groups = _fairness.group_labels(train_loans[column], grouping)
+        result = _fairness.proxy_strength(
             features.reset_index(drop=True), groups.reset_index(drop=True),
             dataset["fairness"]["min_group_size"], fairness["random_state"],
             fairness["proxy_cv"], fairness["proxy_top_features"],
@@ -158,7 +166,7 @@ def measure_proxy_strength(
 def score_without_audited_columns(
     train_features: pd.DataFrame,
     test_features: pd.DataFrame,
-    fitted_preprocessor: BaseEstimator,
+    fitted_preprocessor: sklearn_base.BaseEstimator,
     champion: dict[str, Any],
     dataset: dict[str, Any],
     training: dict[str, Any],
@@ -172,7 +180,9 @@ def score_without_audited_columns(
     name = champion["configuration"]
     X = train_features[list(fitted_preprocessor.get_feature_names_out())].drop(columns=dropped)
     y = target_values(train_features, dataset)
-    _, model = fit_with_ensembles(X, y, training, dataset["monotonic_trends"], [name])[name]
+    _, model = ensemble.fit_with_ensembles(X, y, training, dataset["monotonic_trends"], [name])[
+        name
+    ]
     score = model.predict_proba(test_features[X.columns])[:, 1]
     return pd.DataFrame({"row": np.arange(len(score)), "score": score})
 
@@ -193,12 +203,12 @@ def compare_without_audited_columns(
     y = target_values(test_loans, dataset)
     threshold = float(champion["threshold"])
     variants = {
-        CHAMPION: configuration_scores(test_predictions, champion["configuration"]),
+        CHAMPION: results.configuration_scores(test_predictions, champion["configuration"]),
         WITHOUT: scores_without.sort_values("row")["score"].to_numpy(),
     }
     rows = []
     for variant, scores in variants.items():
-        ranking = ranking_metrics(y, scores, probabilistic=True)
+        ranking = _metrics.ranking_metrics(y, scores, probabilistic=True)
         row = {
             "variant": variant,
             "test_roc_auc": ranking["roc_auc"],
@@ -207,7 +217,7 @@ def compare_without_audited_columns(
         }
         for view in audit_views(dataset):
             table = _audit(y, scores, threshold, audit_groups_table[view], dataset, fairness, 0)
-            row[f"worst_air_{view}"] = audit_summary(table)["worst_adverse_impact_ratio"]
+            row[f"worst_air_{view}"] = _fairness.audit_summary(table)["worst_adverse_impact_ratio"]
         rows.append(row)
     table = pd.DataFrame(rows)
     change = table.drop(columns="variant").diff().iloc[[1]].assign(variant="change")
@@ -215,7 +225,7 @@ def compare_without_audited_columns(
 
 
 def _never_reason_features(
-    fitted_preprocessor: BaseEstimator, dataset: dict[str, Any]
+    fitted_preprocessor: sklearn_base.BaseEstimator, dataset: dict[str, Any]
 ) -> list[str]:
     """Encoded columns made from a column that is never a reason (pricing, geography)."""
     never = set(never_reasons(dataset))
@@ -226,7 +236,7 @@ def _never_reason_features(
 def score_application_only(
     train_features: pd.DataFrame,
     test_features: pd.DataFrame,
-    fitted_preprocessor: BaseEstimator,
+    fitted_preprocessor: sklearn_base.BaseEstimator,
     champion: dict[str, Any],
     dataset: dict[str, Any],
     training: dict[str, Any],
@@ -241,7 +251,9 @@ def score_application_only(
     name = champion["configuration"]
     X = train_features[list(fitted_preprocessor.get_feature_names_out())].drop(columns=dropped)
     y = target_values(train_features, dataset)
-    _, model = fit_with_ensembles(X, y, training, dataset["monotonic_trends"], [name])[name]
+    _, model = ensemble.fit_with_ensembles(X, y, training, dataset["monotonic_trends"], [name])[
+        name
+    ]
     score = model.predict_proba(test_features[X.columns])[:, 1]
     logger.info(
         "Application-only champion: %s refitted without %d features made from %s",
@@ -262,16 +274,16 @@ def compare_application_only(
     if scores_application_only.empty:
         return pd.DataFrame(columns=["variant"])
     y = target_values(test_loans, dataset)
-    amounts = exposures(test_loans, dataset["costs"])
+    amounts = _metrics.exposures(test_loans, dataset["costs"])
     threshold = float(champion["threshold"])
     variants = {
-        CHAMPION: configuration_scores(test_predictions, champion["configuration"]),
+        CHAMPION: results.configuration_scores(test_predictions, champion["configuration"]),
         APPLICATION_ONLY: scores_application_only.sort_values("row")["score"].to_numpy(),
     }
     shown = ["roc_auc", "pr_auc", "ks", "recall", "approval_rate", "expected_cost_per_loan"]
     rows = []
     for variant, scores in variants.items():
-        metrics = score_metrics(y, scores, threshold, amounts, dataset["costs"])
+        metrics = _metrics.score_metrics(y, scores, threshold, amounts, dataset["costs"])
         rows.append({"variant": variant, **{f"test_{m}": metrics[m] for m in shown}})
     table = pd.DataFrame(rows)
     change = table.drop(columns="variant").diff().iloc[[1]].assign(variant="change")
@@ -282,7 +294,7 @@ def compare_application_only(
     return pd.concat([table, change], ignore_index=True)
 
 
-def plot_fairness(audit: pd.DataFrame, fairness: dict[str, Any]) -> Figure:
+def plot_fairness(audit: pd.DataFrame, fairness: dict[str, Any]) -> matplotlib_figure.Figure:
     """Approval rate and adverse impact ratio by group, with intervals."""
     return plot_group_rates(audit, fairness["plot_max_groups"])
 
@@ -304,10 +316,10 @@ def compare_reasons(
     test_features: pd.DataFrame,
     test_predictions: pd.DataFrame,
     champion: dict[str, Any],
-    champion_model: BaseEstimator,
+    champion_model: sklearn_base.BaseEstimator,
     scoring_profile: ScoringProfile,
     application_inputs: dict[str, str],
-    scorecard_model: WoEScorecard | None,
+    scorecard_model: baselines.WoEScorecard | None,
     baseline_operating_points: dict[str, dict[str, Any]],
     test_loans: pd.DataFrame,
     dataset: dict[str, Any],
@@ -318,20 +330,22 @@ def compare_reasons(
     without the columns that are never reasons."""
     count = int(score["reasons"]["count"])
     never = never_reasons(dataset)
-    probability = configuration_scores(test_predictions, champion["configuration"])
+    probability = results.configuration_scores(test_predictions, champion["configuration"])
     rows = np.flatnonzero(probability >= champion["threshold"])
     loans = test_loans.iloc[rows].reset_index(drop=True)
-    wording = Wording.of(
+    wording = _reasons.Wording.of(
         dataset, scoring_profile.typical_values, application_inputs,
-        preprocessor_of(champion_model),
+        _champion.preprocessor_of(champion_model),
     )  # fmt: skip
     contributions = scoring_profile.explainer.contributions(
         test_features.iloc[rows].reset_index(drop=True)
     )
-    table = describe_reasons(contributions, loans, wording, count, never, with_columns=True)
+    table = _reasons.describe_reasons(
+        contributions, loans, wording, count, never, with_columns=True
+    )
     table.insert(0, "probability_of_default", probability[rows].round(6))
     table.insert(0, "row", rows)
-    spec = baseline_operating_points.get(f"baseline/{SCORECARD}")
+    spec = baseline_operating_points.get(f"baseline/{baselines.SCORECARD}")
     if scorecard_model is None or spec is None:
         return table
     if loans.empty:  # a champion that rejects no test loan: nothing to compare
@@ -341,9 +355,9 @@ def compare_reasons(
             first_reason_in_scorecard_reasons=pd.Series(dtype=bool)
         )
     both = scorecard_model.predict_proba(loans)[:, 1] >= spec["threshold"]
-    points = scorecard_points_below_maximum(scorecard_model, loans)
+    points = _reasons.scorecard_points_below_maximum(scorecard_model, loans)
     points = points[[c for c in points.columns if c not in never]]
-    names, _ = top_reasons(points, count)
+    names, _ = _reasons.top_reasons(points, count)
     table["scorecard_rejects"] = both
     for rank in range(names.shape[1]):
         table[f"scorecard_reason_{rank + 1}"] = np.where(both, names[:, rank], "")

@@ -2,20 +2,27 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-from matplotlib.figure import Figure
 
-from loan_default.modelling.fairness import FOUR_FIFTHS
+from loan_default.lazy import lazy_module
+
+if TYPE_CHECKING:  # loaded on first use at run time (loan_default.lazy)
+    from matplotlib import figure as matplotlib_figure
+
+    from loan_default.modelling import fairness as _fairness
+else:
+    _fairness = lazy_module("loan_default.modelling.fairness")
+    matplotlib_figure = lazy_module("matplotlib.figure")
 
 
-def plot_group_rates(audit: pd.DataFrame, max_groups: int) -> Figure:
+def plot_group_rates(audit: pd.DataFrame, max_groups: int) -> matplotlib_figure.Figure:
     """Per view: approval rate and adverse impact ratio with intervals, judged groups only,
     lowest ratios first (at most `max_groups` per view)."""
     views = list(dict.fromkeys(audit["view"])) if len(audit) else []
-    figure = Figure(figsize=(11, 1.2 + 0.28 * max_groups * max(len(views), 1)))
+    figure = matplotlib_figure.Figure(figsize=(11, 1.2 + 0.28 * max_groups * max(len(views), 1)))
     if not views:
         figure.text(0.5, 0.5, "No audited columns (dataset.fairness)", ha="center")
         return figure
@@ -40,7 +47,7 @@ def plot_group_rates(audit: pd.DataFrame, max_groups: int) -> Figure:
             axes.scatter(value, y, c=colours, s=18, zorder=3)
             axes.set_yticks(y, [f"{g} ({n:,})" for g, n in zip(shown["group"], shown["size"], strict=True)], fontsize=7)  # fmt: skip
             axes.set_title(f"{view}: {title}", fontsize=9)
-        ratio_axes.axvline(FOUR_FIFTHS, color="tab:red", linestyle="--", linewidth=1)
+        ratio_axes.axvline(_fairness.FOUR_FIFTHS, color="tab:red", linestyle="--", linewidth=1)
     figure.suptitle(
         "Approval rate and adverse impact ratio by group at the champion's threshold "
         "(test loans; bars: bootstrap intervals; red: below four-fifths)",
@@ -65,9 +72,9 @@ def _worst(judged: pd.DataFrame, confidence: float) -> str:
         f"{confidence:.0%} interval {low:.2f}-{high:.2f}" if np.isfinite(low) else "no interval"
     )
     text = f"the lowest adverse impact ratio is {ratio:.2f} ({worst['group']}, {interval})"
-    if ratio >= FOUR_FIFTHS:
+    if ratio >= _fairness.FOUR_FIFTHS:
         return text + ", above the four-fifths line."
-    if np.isfinite(high) and high < FOUR_FIFTHS:
+    if np.isfinite(high) and high < _fairness.FOUR_FIFTHS:
         return text + ": below the four-fifths line even at the top of its interval."
     return text + ": below the four-fifths line, but its interval reaches above it."
 

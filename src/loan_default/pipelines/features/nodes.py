@@ -3,22 +3,29 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-from matplotlib.figure import Figure
-from sklearn.base import TransformerMixin
 
-from loan_default.preprocessing import LoanPreprocessor, build_binning, build_preprocessor
-from loan_default.preprocessing.binning import OptimalWoEBinning, QuantileWoEBinning
+from loan_default.lazy import lazy_module
 from loan_default.schema import SAMPLE_WEIGHT, target_column
 from loan_default.stability import ReferenceDistribution, band, psi_from_labels
 from loan_default.validation import DataValidationError, require_both_classes
 
-logger = logging.getLogger(__name__)
+if TYPE_CHECKING:  # loaded on first use at run time (loan_default.lazy)
+    from matplotlib import figure as matplotlib_figure
+    from sklearn import base as sklearn_base
 
-WoEBinning = OptimalWoEBinning | QuantileWoEBinning
+    from loan_default import preprocessing
+    from loan_default.preprocessing import binning as _binning
+else:
+    preprocessing = lazy_module("loan_default.preprocessing")
+    _binning = lazy_module("loan_default.preprocessing.binning")
+    matplotlib_figure = lazy_module("matplotlib.figure")
+    sklearn_base = lazy_module("sklearn.base")
+
+logger = logging.getLogger(__name__)
 
 
 def _target(loans: pd.DataFrame, dataset: dict[str, Any], where: str) -> pd.Series:
@@ -45,11 +52,11 @@ def fit_preprocessor(
     data_quality: dict[str, Any],
     encoding: dict[str, Any],
     text: dict[str, Any],
-) -> tuple[LoanPreprocessor, pd.DataFrame]:
+) -> tuple[preprocessing.LoanPreprocessor, pd.DataFrame]:
     """Fit the preprocessor on training loans; encode them (target encodings and text scores
     cross-fitted)."""
     y = _target(train_loans, dataset, "train_loans")
-    preprocessor = build_preprocessor(dataset, data_quality, encoding, text)
+    preprocessor = preprocessing.build_preprocessor(dataset, data_quality, encoding, text)
     train_features = preprocessor.fit_transform(train_loans, y)
     logger.info(
         "Preprocessor: %d training loans -> %d numeric features",
@@ -60,7 +67,7 @@ def fit_preprocessor(
 
 
 def transform_loans(
-    fitted_preprocessor: TransformerMixin, loans: pd.DataFrame, dataset: dict[str, Any]
+    fitted_preprocessor: sklearn_base.TransformerMixin, loans: pd.DataFrame, dataset: dict[str, Any]
 ) -> pd.DataFrame:
     """Encode loans with the fitted preprocessor (the target column is carried if present)."""
     return _with_target(fitted_preprocessor.transform(loans), loans, dataset)
@@ -68,10 +75,10 @@ def transform_loans(
 
 def fit_binning(
     train_loans: pd.DataFrame, dataset: dict[str, Any], binning: dict[str, Any]
-) -> WoEBinning:
+) -> _binning.WoEBinning:
     """Fit the WoE binning of every feature on training loans."""
     y = _target(train_loans, dataset, "train_loans")
-    binning_process = build_binning(dataset, binning).fit(train_loans, y)
+    binning_process = preprocessing.build_binning(dataset, binning).fit(train_loans, y)
     logger.info(
         "Binning (%s): %d features binned",
         binning["method"],
@@ -81,14 +88,14 @@ def fit_binning(
 
 
 def woe_transform(
-    binning_process: WoEBinning, loans: pd.DataFrame, dataset: dict[str, Any]
+    binning_process: _binning.WoEBinning, loans: pd.DataFrame, dataset: dict[str, Any]
 ) -> pd.DataFrame:
     """WoE of each feature's bin, plus the target column when present."""
     return _with_target(binning_process.transform(loans), loans, dataset)
 
 
 def measure_feature_stability(
-    binning_process: WoEBinning,
+    binning_process: _binning.WoEBinning,
     train_loans: pd.DataFrame,
     test_loans: pd.DataFrame,
     reports: dict[str, Any],
@@ -106,7 +113,7 @@ def measure_feature_stability(
 
 
 def measure_text_stability(
-    fitted_preprocessor: LoanPreprocessor,
+    fitted_preprocessor: preprocessing.LoanPreprocessor,
     train_features: pd.DataFrame,
     test_features: pd.DataFrame,
     reports: dict[str, Any],
@@ -131,7 +138,7 @@ def measure_text_stability(
 
 
 def tabulate_text_fill_rates(
-    fitted_preprocessor: LoanPreprocessor,
+    fitted_preprocessor: preprocessing.LoanPreprocessor,
     train_loans: pd.DataFrame,
     test_loans: pd.DataFrame,
     dataset: dict[str, Any],
@@ -177,7 +184,7 @@ def _rate(values: pd.Series) -> float:
 
 
 def rank_features(
-    binning_process: WoEBinning, feature_stability: pd.DataFrame, reports: dict[str, Any]
+    binning_process: _binning.WoEBinning, feature_stability: pd.DataFrame, reports: dict[str, Any]
 ) -> pd.DataFrame:
     """IV ranking with Gini, JS, number of bins, IV verdict, PSI and PSI band."""
     ranking = binning_process.summary().merge(feature_stability, on="feature", how="left")
@@ -188,20 +195,20 @@ def rank_features(
     return ranking[columns + ["psi", "psi_band"]]
 
 
-def tabulate_bins(binning_process: WoEBinning) -> pd.DataFrame:
+def tabulate_bins(binning_process: _binning.WoEBinning) -> pd.DataFrame:
     """All binning tables in one long table (feature, bin, counts, event rate, WoE, IV)."""
     return binning_process.binning_tables()
 
 
 def plot_woe(
-    binning_process: WoEBinning, iv_ranking: pd.DataFrame, reports: dict[str, Any]
-) -> Figure:
+    binning_process: _binning.WoEBinning, iv_ranking: pd.DataFrame, reports: dict[str, Any]
+) -> matplotlib_figure.Figure:
     """WoE (bars) and event rate (line) per bin for the top features by IV."""
     top = iv_ranking.loc[iv_ranking["n_bins"] > 0, "feature"].head(reports["woe_plot_top_n"])
     tables = binning_process.binning_tables()
     n_cols = 3
     n_rows = max(1, int(np.ceil(len(top) / n_cols)))
-    figure = Figure(figsize=(5 * n_cols, 3.6 * n_rows), layout="constrained")
+    figure = matplotlib_figure.Figure(figsize=(5 * n_cols, 3.6 * n_rows), layout="constrained")
     axes = np.atleast_1d(figure.subplots(n_rows, n_cols)).ravel()
     for ax, feature in zip(axes, top, strict=False):
         table = tables[(tables["feature"] == feature) & (tables["count"] > 0)]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -20,15 +20,20 @@ from loan_default.core.ingestion import (
     resolve_column_types,
 )
 from loan_default.core.profiles import profile
+from loan_default.lazy import lazy_module
 from loan_default.raw_file import check_empty_columns
 from loan_default.schema import RAW_ROW, required_raw_columns
-from loan_default.spark import is_spark_frame
 from loan_default.validation import (
     ConfigurationError,
     DataValidationError,
     describe_examples,
     require_both_classes,
 )
+
+if TYPE_CHECKING:  # loaded on first use at run time (loan_default.lazy)
+    from loan_default import spark as _spark
+else:
+    _spark = lazy_module("loan_default.spark")
 
 logger = logging.getLogger(__name__)
 
@@ -40,7 +45,7 @@ def _source(dataset: dict[str, Any]) -> str:
 def _on_spark(frame: Any) -> Any:
     """The Spark implementation when `frame` is a Spark DataFrame (the `spark` environment),
     else None; pyspark is imported only then."""
-    if not is_spark_frame(frame):
+    if not _spark.is_spark_frame(frame):
         return None
     from loan_default.spark import ingestion  # noqa: PLC0415
 

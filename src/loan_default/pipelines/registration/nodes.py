@@ -4,22 +4,33 @@ current champion on this run's test set, and ask the registry to record the deci
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-from sklearn.model_selection import FixedThresholdClassifier
 
-from loan_default import tracking
 from loan_default.applications import hard_bounds, input_types
-from loan_default.modelling.champion import default_probability, model_of, preprocessor_of
-from loan_default.modelling.metrics import GREATER_IS_BETTER, exposures, score_metrics
-from loan_default.modelling.reasons import ReasonExplainer
+from loan_default.config.names import GREATER_IS_BETTER
+from loan_default.lazy import lazy_module
 from loan_default.pipelines.run_record import HEADLINE_METRICS
 from loan_default.profile import ScoringProfile, build_profile, typical_row, typical_values
 from loan_default.schema import RAW_ROW, protected_columns, sample_weights, target_values
-from loan_default.serving import ChampionHandle, LoanDefaultModel
-from loan_default.spark import is_spark_frame
+
+if TYPE_CHECKING:  # loaded on first use at run time (loan_default.lazy)
+    from sklearn import model_selection as sklearn_model_selection
+
+    from loan_default import serving, spark, tracking
+    from loan_default.modelling import champion as _champion
+    from loan_default.modelling import metrics as _metrics
+    from loan_default.modelling import reasons
+else:
+    _champion = lazy_module("loan_default.modelling.champion")
+    _metrics = lazy_module("loan_default.modelling.metrics")
+    reasons = lazy_module("loan_default.modelling.reasons")
+    serving = lazy_module("loan_default.serving")
+    spark = lazy_module("loan_default.spark")
+    tracking = lazy_module("loan_default.tracking")
+    sklearn_model_selection = lazy_module("sklearn.model_selection")
 
 logger = logging.getLogger(__name__)
 
@@ -47,7 +58,7 @@ def raw_rows(
 ) -> pd.DataFrame:
     """Raw loans as pandas: those numbered `rows` (ingestion's raw row numbers, in that order),
     or the first `limit` of a Spark table (`spark` environment), or the pandas table itself."""
-    if is_spark_frame(raw_loans):
+    if spark.is_spark_frame(raw_loans):
         from loan_default.spark.ingestion import collect_raw_rows  # noqa: PLC0415
 
         return collect_raw_rows(raw_loans, rows, limit)
@@ -56,7 +67,7 @@ def raw_rows(
 
 def build_scoring_profile(
     train_loans: pd.DataFrame,
-    champion_model: FixedThresholdClassifier,
+    champion_model: sklearn_model_selection.FixedThresholdClassifier,
     iv_ranking: pd.DataFrame,
     application_inputs: dict[str, str],
     dataset: dict[str, Any],
@@ -66,15 +77,15 @@ def build_scoring_profile(
     distributions and the reasons' explainer."""
     drift = score["drift"]
     top = [feature for feature in iv_ranking["feature"] if feature in train_loans]
-    preprocessor = preprocessor_of(champion_model)
+    preprocessor = _champion.preprocessor_of(champion_model)
     features = preprocessor.transform(train_loans)
-    scores = default_probability(champion_model, features)
+    scores = _champion.default_probability(champion_model, features)
     approved = scores < champion_model.threshold
     if not approved.any():  # a champion that rejects everyone: compare with all applicants
         approved[:] = True
     typical = typical_values(train_loans[approved], dataset)
-    explainer = ReasonExplainer.fit(
-        model_of(champion_model), preprocessor, features[approved],
+    explainer = reasons.ReasonExplainer.fit(
+        _champion.model_of(champion_model), preprocessor, features[approved],
         typical_row(train_loans, typical), protected_columns(dataset),
         exact=score["reasons"]["tree_contributions"] == "exact",
     )  # fmt: skip
@@ -92,24 +103,24 @@ def build_scoring_profile(
 
 
 def package_champion(
-    champion_model: FixedThresholdClassifier,
+    champion_model: sklearn_model_selection.FixedThresholdClassifier,
     scoring_profile: ScoringProfile,
     application_inputs: dict[str, str],
     application_example: pd.DataFrame,
     dataset: dict[str, Any],
     score: dict[str, Any],
-) -> LoanDefaultModel:
+) -> serving.LoanDefaultModel:
     """The self-contained champion: model and threshold, inputs, dataset config and profile,
     and how many reasons it gives."""
-    return LoanDefaultModel(
+    return serving.LoanDefaultModel(
         champion_model, dataset, scoring_profile, application_inputs, application_example,
         int(score["reasons"]["count"]),
     )  # fmt: skip
 
 
 def decide_promotion(
-    challenger: ChampionHandle,
-    incumbent: ChampionHandle | None,
+    challenger: serving.ChampionHandle,
+    incumbent: serving.ChampionHandle | None,
     test_loans: pd.DataFrame,
     raw_loans: Any,
     dataset: dict[str, Any],
@@ -177,14 +188,14 @@ def decide_promotion(
     return decision, metrics
 
 
-def _raw_scores(champion: ChampionHandle, raw_rows: pd.DataFrame) -> np.ndarray:
+def _raw_scores(champion: serving.ChampionHandle, raw_rows: pd.DataFrame) -> np.ndarray:
     """The registered model's probability per raw row (NaN where its input checks refuse it)."""
     predicted = champion.model.predict(None, raw_rows, params={"reasons": False})
     return predicted["probability_of_default"].to_numpy(dtype="float64", na_value=np.nan)
 
 
 def _test_metric(
-    champion: ChampionHandle,
+    champion: serving.ChampionHandle,
     scores: np.ndarray,
     test_loans: pd.DataFrame,
     rows: np.ndarray,
@@ -192,11 +203,11 @@ def _test_metric(
     metric: str,
 ) -> float:
     weights = sample_weights(test_loans)
-    values = score_metrics(
+    values = _metrics.score_metrics(
         target_values(test_loans, dataset)[rows],
         scores[rows],
         champion.model.threshold,
-        exposures(test_loans, dataset["costs"])[rows],
+        _metrics.exposures(test_loans, dataset["costs"])[rows],
         dataset["costs"],
         weights=None if weights is None else weights[rows],
     )
@@ -217,7 +228,7 @@ def _improves(
 
 
 def request_registration(
-    challenger: ChampionHandle,
+    challenger: serving.ChampionHandle,
     promotion_decision: dict[str, Any],
     champion_metrics: dict[str, Any],
     raw_data_input: dict[str, Any],

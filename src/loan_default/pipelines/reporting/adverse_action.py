@@ -5,13 +5,18 @@ and what serving the application-only champion would cost."""
 from __future__ import annotations
 
 import html
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from loan_default import report
-from loan_default.modelling.reasons import COVERAGE_QUANTILES, coverage_summary, reason_shares
+from loan_default.lazy import lazy_module
 from loan_default.schema import column_labels, never_reasons
+
+if TYPE_CHECKING:  # loaded on first use at run time (loan_default.lazy)
+    from loan_default.modelling import reasons as _reasons
+else:
+    _reasons = lazy_module("loan_default.modelling.reasons")
 
 EXAMPLES = 3  # notices shown: the rejections at the 10th, 50th and 90th percentile of PD
 HEADERS = {
@@ -32,7 +37,7 @@ def reasons_section(
     example notices and the application-only champion side by side."""
     labels = {c: label[:1].upper() + label[1:] for c, label in column_labels(dataset).items()}
     text = _never_text(dataset, labels)
-    summary = coverage_summary(reasons)
+    summary = _reasons.coverage_summary(reasons)
     if not summary["rejections"]:
         return text + "<p>The champion rejects none of the test loans: no notice to show.</p>"
     text += report.kpis(
@@ -43,7 +48,12 @@ def reasons_section(
         }
     )
     quantiles = pd.DataFrame(
-        [{f"{int(100 * q)}th percentile": summary[f"p{int(100 * q)}"] for q in COVERAGE_QUANTILES}]
+        [
+            {
+                f"{int(100 * q)}th percentile": summary[f"p{int(100 * q)}"]
+                for q in _reasons.COVERAGE_QUANTILES
+            }
+        ]
     )
     text += (
         "<p><b>Reason coverage</b> is the share of a rejection's risk-raising contributions "
@@ -52,7 +62,7 @@ def reasons_section(
         f"distribution over the rejections (mean {summary['mean']:.0%}):</p>"
         + report.table(quantiles, digits=2)
     )
-    shares = reason_shares(reasons, labels).head(15)
+    shares = _reasons.reason_shares(reasons, labels).head(15)
     shares = shares.rename(
         columns={"share_citing": "Share of rejections citing it", "share_first": "As first reason"}
     ).drop(columns="column")

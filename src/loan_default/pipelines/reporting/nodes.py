@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
-from loan_default import report, tracking
-from loan_default.modelling.results import configuration_scores
+from loan_default import report
+from loan_default.lazy import lazy_module
 from loan_default.profile import ScoringProfile
 from loan_default.schema import column_labels, sample_weights, target_values
 from loan_default.stability import band
-from loan_default.tracking import metric_name
 
 from . import adverse_action, sections
+
+if TYPE_CHECKING:  # loaded on first use at run time (loan_default.lazy)
+    from loan_default import tracking
+    from loan_default.modelling import results
+else:
+    results = lazy_module("loan_default.modelling.results")
+    tracking = lazy_module("loan_default.tracking")
 
 # Score bands of the gains table; explained test loans for the drivers (an even spread of rows).
 GAINS_BANDS = 10
@@ -55,7 +61,9 @@ def collect_run_metrics(
         metrics[f"baseline.{label}.test_expected_cost_per_loan"] = float(
             row["test_expected_cost_per_loan"]
         )
-    collected = {metric_name(name): {"value": value, "step": 0} for name, value in metrics.items()}
+    collected = {
+        tracking.metric_name(name): {"value": value, "step": 0} for name, value in metrics.items()
+    }
     for stage in stage_metrics:
         collected |= stage
     return collected
@@ -76,7 +84,7 @@ def tabulate_gains(
     dataset: dict[str, Any],
 ) -> pd.DataFrame:
     """Gains and lift by score decile of the champion on the test loans (decile 1 = riskiest)."""
-    score = configuration_scores(test_predictions, champion["configuration"])
+    score = results.configuration_scores(test_predictions, champion["configuration"])
     defaults = target_values(test_loans, dataset).astype(float)
     weights = sample_weights(test_loans)
     weights = np.ones_like(score) if weights is None else weights
@@ -124,7 +132,7 @@ def measure_score_stability(
     periods = [
         ("training (out of fold)", train_loans.iloc[validated["row"].to_numpy()],
          validated["score"].to_numpy()),
-        ("test", test_loans, configuration_scores(test_predictions, name)),
+        ("test", test_loans, results.configuration_scores(test_predictions, name)),
     ]  # fmt: skip
     rows = []
     for sample, loans, score in periods:

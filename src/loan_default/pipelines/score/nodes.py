@@ -4,21 +4,25 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from loan_default.applications import ROW, check_applications, summarise_problems
-from loan_default.modelling.champion import (
-    default_probability,
-    preprocessor_of,
-)
-from loan_default.serving import ChampionHandle
-from loan_default.spark import is_spark_frame
+from loan_default.lazy import lazy_module
 from loan_default.stability import ReferenceDistribution, band
-from loan_default.tracking import metric_name
 from loan_default.validation import describe_examples
+
+if TYPE_CHECKING:  # loaded on first use at run time (loan_default.lazy)
+    from loan_default import serving, tracking
+    from loan_default import spark as _spark
+    from loan_default.modelling import champion as _champion
+else:
+    _champion = lazy_module("loan_default.modelling.champion")
+    serving = lazy_module("loan_default.serving")
+    _spark = lazy_module("loan_default.spark")
+    tracking = lazy_module("loan_default.tracking")
 
 logger = logging.getLogger(__name__)
 
@@ -28,7 +32,7 @@ SMALL_BATCH = 500
 
 def _on_spark(frame: Any) -> Any:
     """The Spark scoring module when `frame` is a Spark DataFrame (`--env spark`), else None."""
-    if not is_spark_frame(frame):
+    if not _spark.is_spark_frame(frame):
         return None
     from loan_default.spark import scoring  # noqa: PLC0415 (pyspark only when used)
 
@@ -36,7 +40,7 @@ def _on_spark(frame: Any) -> Any:
 
 
 def validate_applications(
-    raw_applications: pd.DataFrame, champion: ChampionHandle
+    raw_applications: pd.DataFrame, champion: serving.ChampionHandle
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Type each application as training did; rows with errors go to the errors table only.
     (On Spark: every row numbered, typed and scored by the registered model in the next node.)"""
@@ -58,7 +62,7 @@ def validate_applications(
 def score_applications(
     applications: pd.DataFrame,
     application_errors: pd.DataFrame,
-    champion: ChampionHandle,
+    champion: serving.ChampionHandle,
     score: dict[str, Any],
 ) -> pd.DataFrame:
     """Probability of default, decision at the champion's threshold, adverse-action reasons,
@@ -69,8 +73,8 @@ def score_applications(
     logger.info("Scoring %d applications with %s", len(applications), champion.describe())
     if applications.empty:  # every application had an error: an empty table, not a crash
         return _no_scores(applications, champion, int(score["reasons"]["count"]))
-    features = preprocessor_of(model).transform(applications)  # once: scores and reasons
-    assessed = champion.model.assess(applications, default_probability(model, features))
+    features = _champion.preprocessor_of(model).transform(applications)  # once: scores and reasons
+    assessed = champion.model.assess(applications, _champion.default_probability(model, features))
     identifiers = [c for c in champion.model.dataset["identifier_columns"] if c in applications]
     scored = applications[[ROW, *identifiers]].reset_index(drop=True)
     scored["probability_of_default"] = assessed["probability_of_default"].to_numpy().round(6)
@@ -100,7 +104,9 @@ def score_applications(
     return scored
 
 
-def _no_scores(applications: pd.DataFrame, champion: ChampionHandle, count: int) -> pd.DataFrame:
+def _no_scores(
+    applications: pd.DataFrame, champion: serving.ChampionHandle, count: int
+) -> pd.DataFrame:
     """The scored table's columns without rows."""
     identifiers = [c for c in champion.model.dataset["identifier_columns"] if c in applications]
     head = ["probability_of_default", "decision", "threshold", "review_reason"]
@@ -115,7 +121,7 @@ def _no_scores(applications: pd.DataFrame, champion: ChampionHandle, count: int)
 def measure_score_drift(
     applications: pd.DataFrame,
     scored_applications: pd.DataFrame,
-    champion: ChampionHandle,
+    champion: serving.ChampionHandle,
     score: dict[str, Any],
 ) -> tuple[pd.DataFrame, dict[str, dict[str, float]]]:
     """PSI of the score and of the most predictive features, training period vs this batch.
@@ -151,7 +157,8 @@ def measure_score_drift(
     if len(shifted):
         logger.warning("Drift beyond '%s' for %s", stable_label, describe_examples(shifted))
     metrics = {
-        metric_name(f"drift_psi_{row['name']}"): {"value": row["psi"], "step": 0} for row in rows
+        tracking.metric_name(f"drift_psi_{row['name']}"): {"value": row["psi"], "step": 0}
+        for row in rows
     }
     return table, metrics
 

@@ -3,23 +3,26 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-from sklearn.model_selection import train_test_split
 
 from loan_default.core.split import resolve_split_method
-from loan_default.modelling.cross_validation import (
-    FOLD_COLUMNS,
-    assign_folds,
-    iter_folds,
-    resolve_scheme,
-)
+from loan_default.lazy import lazy_module
 from loan_default.schema import sample_weights, target_column, target_values
-from loan_default.spark import is_spark_frame
-from loan_default.tracking import metric_name
 from loan_default.validation import ConfigurationError, require_both_classes
+
+if TYPE_CHECKING:  # loaded on first use at run time (loan_default.lazy)
+    from sklearn import model_selection as sklearn_model_selection
+
+    from loan_default import spark, tracking
+    from loan_default.modelling import cross_validation
+else:
+    cross_validation = lazy_module("loan_default.modelling.cross_validation")
+    spark = lazy_module("loan_default.spark")
+    tracking = lazy_module("loan_default.tracking")
+    sklearn_model_selection = lazy_module("sklearn.model_selection")
 
 logger = logging.getLogger(__name__)
 
@@ -30,7 +33,7 @@ def split_loans(
     """Training loans, test loans (out-of-time or stratified random, as configured) and every
     training loan again as the population whole-table statistics describe (on Spark, before
     the training loans are sampled to `split.row_budget`)."""
-    if is_spark_frame(loans):
+    if spark.is_spark_frame(loans):
         from loan_default.spark.ingestion import split_loans as split_on_spark  # noqa: PLC0415
 
         return split_on_spark(loans, dataset, split)
@@ -47,7 +50,7 @@ def split_loans(
         is_test = dates >= cutoff
         train, test = loans.loc[~is_test], loans.loc[is_test]
     else:
-        train, test = train_test_split(
+        train, test = sklearn_model_selection.train_test_split(
             loans,
             test_size=split["test_size"],
             stratify=loans[target],
@@ -118,13 +121,13 @@ def assign_cv_folds(
     cv, date_column = training["cv"], dataset["date_column"]
     y = target_values(train_loans, dataset)
     dates = train_loans[date_column] if date_column else None
-    scheme = resolve_scheme(cv, date_column)
-    folds = assign_folds(y, dates, cv, scheme)
+    scheme = cross_validation.resolve_scheme(cv, date_column)
+    folds = cross_validation.assign_folds(y, dates, cv, scheme)
     other = {"time": "stratified", "stratified": "time" if date_column else None}[scheme]
     if cv["compare"] and other:
-        comparison = assign_folds(y, dates, cv, other)
+        comparison = cross_validation.assign_folds(y, dates, cv, other)
     else:
-        comparison = pd.DataFrame(columns=FOLD_COLUMNS)
+        comparison = pd.DataFrame(columns=cross_validation.FOLD_COLUMNS)
     return folds, comparison
 
 
@@ -146,7 +149,7 @@ def describe_cv_folds(
 
     folds = [
         {"repeat": repeat + 1, "fold": fold + 1, "fit": span(fit), "validate": span(valid)}
-        for repeat, fold, fit, valid in iter_folds(cv_folds)
+        for repeat, fold, fit, valid in cross_validation.iter_folds(cv_folds)
     ]
     comparison = comparison_cv_folds["scheme"].iloc[0] if len(comparison_cv_folds) else None
     return {"selection": cv_folds["scheme"].iloc[0], "comparison": comparison, "folds": folds}
@@ -167,4 +170,6 @@ def describe_modelling_table(
             f"{table}.weight_default": float(weights[y == 1].max(initial=1.0)),
             f"{table}.weight_repaid": float(weights[y == 0].max(initial=1.0)),
         }
-    return {metric_name(name): {"value": value, "step": 0} for name, value in values.items()}
+    return {
+        tracking.metric_name(name): {"value": value, "step": 0} for name, value in values.items()
+    }

@@ -5,54 +5,54 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-from sklearn.base import BaseEstimator
-from sklearn.model_selection import FixedThresholdClassifier
 
-from loan_default.modelling.calibration import ScoreCalibrator
-from loan_default.modelling.champion import build_champion
-from loan_default.modelling.cross_validation import (
-    PREDICTION_COLUMNS,
-    PreparedFold,
-    cross_validate_grid,
-    out_of_fold_scores,
-    prepare_folds,
-)
-from loan_default.modelling.ensemble import (
-    add_ensemble_predictions,
-    ensemble_members,
-    ensemble_operating_specs,
-    fit_with_ensembles,
-)
-from loan_default.modelling.metrics import GREATER_IS_BETTER, exposures, selection_metrics
-from loan_default.modelling.registry import build_grid
-from loan_default.modelling.results import operating_points
+from loan_default.config.names import GREATER_IS_BETTER
+from loan_default.lazy import lazy_module
 from loan_default.schema import sample_weights, target_values
+
+if TYPE_CHECKING:  # loaded on first use at run time (loan_default.lazy)
+    from sklearn import base as sklearn_base
+    from sklearn import model_selection as sklearn_model_selection
+
+    from loan_default.modelling import calibration, cross_validation, ensemble, registry, results
+    from loan_default.modelling import champion as _champion
+    from loan_default.modelling import metrics as _metrics
+else:
+    calibration = lazy_module("loan_default.modelling.calibration")
+    _champion = lazy_module("loan_default.modelling.champion")
+    cross_validation = lazy_module("loan_default.modelling.cross_validation")
+    ensemble = lazy_module("loan_default.modelling.ensemble")
+    _metrics = lazy_module("loan_default.modelling.metrics")
+    registry = lazy_module("loan_default.modelling.registry")
+    results = lazy_module("loan_default.modelling.results")
+    sklearn_base = lazy_module("sklearn.base")
+    sklearn_model_selection = lazy_module("sklearn.model_selection")
 
 logger = logging.getLogger(__name__)
 
 
 def preprocess_folds(
     train_loans: pd.DataFrame,
-    fitted_preprocessor: BaseEstimator,
+    fitted_preprocessor: sklearn_base.BaseEstimator,
     folds: pd.DataFrame,
     dataset: dict[str, Any],
-) -> list[PreparedFold]:
+) -> list[cross_validation.PreparedFold]:
     """Each fold's preprocessed fit and validation rows (an unfitted clone of the preprocessor
     is fitted on the fold's fit rows only)."""
     if folds.empty:
         return []
     # Each fold's fit and validation rows already hold both classes (split.assign_cv_folds).
-    return prepare_folds(
+    return cross_validation.prepare_folds(
         train_loans, target_values(train_loans, dataset), fitted_preprocessor, folds
     )
 
 
 def cross_validate_models(
-    prepared_folds: list[PreparedFold],
+    prepared_folds: list[cross_validation.PreparedFold],
     train_loans: pd.DataFrame,
     dataset: dict[str, Any],
     training: dict[str, Any],
@@ -60,11 +60,11 @@ def cross_validate_models(
     """Out-of-fold scores of every model x strategy and ensemble on the prepared folds of the
     training loans (long table; empty when there are no folds)."""
     if not prepared_folds:
-        return pd.DataFrame(columns=PREDICTION_COLUMNS)
-    grid = build_grid(training, dataset["monotonic_trends"])
-    selection_metrics(training)  # fail on a misnamed metric before minutes of fitting
+        return pd.DataFrame(columns=cross_validation.PREDICTION_COLUMNS)
+    grid = registry.build_grid(training, dataset["monotonic_trends"])
+    _metrics.selection_metrics(training)  # fail on a misnamed metric before minutes of fitting
     started = time.perf_counter()
-    predictions = cross_validate_grid(
+    predictions = cross_validation.cross_validate_grid(
         prepared_folds, target_values(train_loans, dataset), grid,
         seed=training["random_state"], n_jobs=training["n_jobs"], backend=training["backend"],
         weights=sample_weights(train_loans),
@@ -73,7 +73,7 @@ def cross_validate_models(
         "Cross-validated %d configurations on %d folds in %.1f s",
         len(grid), len(prepared_folds), time.perf_counter() - started,
     )  # fmt: skip
-    return add_ensemble_predictions(predictions, ensemble_members(training))
+    return ensemble.add_ensemble_predictions(predictions, ensemble.ensemble_members(training))
 
 
 def fit_calibrators(
@@ -81,16 +81,19 @@ def fit_calibrators(
     train_loans: pd.DataFrame,
     dataset: dict[str, Any],
     training: dict[str, Any],
-) -> dict[str, ScoreCalibrator]:
+) -> dict[str, calibration.ScoreCalibrator]:
     """Per configuration, a calibrator fitted on its out-of-fold scores (identity if not set)."""
     method = training["calibration"]["method"]
-    oof = out_of_fold_scores(cv_predictions)
+    oof = cross_validation.out_of_fold_scores(cv_predictions)
     y = target_values(train_loans, dataset)[oof.index.to_numpy()]
-    return {name: ScoreCalibrator(method).fit(oof[name].to_numpy(), y) for name in oof.columns}
+    return {
+        name: calibration.ScoreCalibrator(method).fit(oof[name].to_numpy(), y)
+        for name in oof.columns
+    }
 
 
 def calibrate_predictions(
-    predictions: pd.DataFrame, calibrators: dict[str, ScoreCalibrator]
+    predictions: pd.DataFrame, calibrators: dict[str, calibration.ScoreCalibrator]
 ) -> pd.DataFrame:
     """Apply each configuration's calibrator to its scores."""
     calibrated = predictions.copy()
@@ -115,21 +118,21 @@ def choose_operating_points(
             "threshold": configuration.threshold,
             "probabilistic": True,
         }
-        for configuration in build_grid(training)
-    } | ensemble_operating_specs(training)
-    return operating_points(
+        for configuration in registry.build_grid(training)
+    } | ensemble.ensemble_operating_specs(training)
+    return results.operating_points(
         cv_predictions, configurations, target_values(train_loans, dataset),
-        exposures(train_loans, dataset["costs"]), dataset["costs"],
+        _metrics.exposures(train_loans, dataset["costs"]), dataset["costs"],
         training["threshold"]["objective"], sample_weights(train_loans),
     )  # fmt: skip
 
 
 def fit_final_models(
     train_features: pd.DataFrame,
-    fitted_preprocessor: BaseEstimator,
+    fitted_preprocessor: sklearn_base.BaseEstimator,
     dataset: dict[str, Any],
     training: dict[str, Any],
-) -> dict[str, tuple[Any, BaseEstimator]]:
+) -> dict[str, tuple[Any, sklearn_base.BaseEstimator]]:
     """Every configuration fitted once on all training loans: name -> (sampler, fitted model);
     an ensemble averages its members' fits."""
     y = target_values(train_features, dataset)
@@ -138,15 +141,15 @@ def fit_final_models(
     # (fitted_preprocessor.transform(train_loans) would hand every training loan an encoding
     # that saw its own label).
     X = train_features[list(fitted_preprocessor.get_feature_names_out())]
-    return fit_with_ensembles(
+    return ensemble.fit_with_ensembles(
         X, y, training, dataset["monotonic_trends"], weights=sample_weights(train_features)
     )
 
 
 def score_test_loans(
-    final_models: dict[str, tuple[Any, BaseEstimator]],
-    calibrators: dict[str, ScoreCalibrator],
-    fitted_preprocessor: BaseEstimator,
+    final_models: dict[str, tuple[Any, sklearn_base.BaseEstimator]],
+    calibrators: dict[str, calibration.ScoreCalibrator],
+    fitted_preprocessor: sklearn_base.BaseEstimator,
     test_features: pd.DataFrame,
 ) -> pd.DataFrame:
     """Calibrated default probabilities of every configuration on the out-of-time test loans
@@ -179,7 +182,7 @@ def select_champion(
 ) -> dict[str, Any]:
     """Best configuration by the primary metric's CV mean (ties: the tie-breaker's CV mean),
     among those whose operating point catches at least training.selection.min_recall of defaults."""
-    metrics = selection_metrics(training)
+    metrics = _metrics.selection_metrics(training)
     means = cv_results.groupby("configuration")[metrics].mean()
     stds = cv_results.groupby("configuration")[metrics].std(ddof=1)
     recall = cv_results.groupby("configuration")["recall"].mean()
@@ -212,13 +215,13 @@ def select_champion(
 
 def build_champion_model(
     champion: dict[str, Any],
-    final_models: dict[str, tuple[Any, BaseEstimator]],
-    calibrators: dict[str, ScoreCalibrator],
-    fitted_preprocessor: BaseEstimator,
-) -> FixedThresholdClassifier:
+    final_models: dict[str, tuple[Any, sklearn_base.BaseEstimator]],
+    calibrators: dict[str, calibration.ScoreCalibrator],
+    fitted_preprocessor: sklearn_base.BaseEstimator,
+) -> sklearn_model_selection.FixedThresholdClassifier:
     """The champion as one end-to-end classifier of loans frames, with its threshold."""
     name = champion["configuration"]
     sampler, model = final_models[name]
-    return build_champion(
+    return _champion.build_champion(
         fitted_preprocessor, sampler, model, calibrators[name], champion["threshold"]
     )

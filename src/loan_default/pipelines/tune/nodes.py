@@ -6,18 +6,24 @@ from __future__ import annotations
 import logging
 import time
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 import yaml
 
-from loan_default.modelling.cross_validation import PreparedFold
-from loan_default.modelling.metrics import GREATER_IS_BETTER
-from loan_default.modelling.registry import search_space
-from loan_default.modelling.search import search_model
+from loan_default.config.names import GREATER_IS_BETTER
+from loan_default.lazy import lazy_module
 from loan_default.parameters import check_tuning
 from loan_default.schema import target_values
-from loan_default.tracking import metric_name
+
+if TYPE_CHECKING:  # loaded on first use at run time (loan_default.lazy)
+    from loan_default import tracking
+    from loan_default.modelling import cross_validation, registry, search
+else:
+    cross_validation = lazy_module("loan_default.modelling.cross_validation")
+    registry = lazy_module("loan_default.modelling.registry")
+    search = lazy_module("loan_default.modelling.search")
+    tracking = lazy_module("loan_default.tracking")
 
 logger = logging.getLogger(__name__)
 
@@ -27,7 +33,7 @@ def _metric(training: dict[str, Any], tuning: dict[str, Any]) -> str:
 
 
 def search_hyperparameters(
-    prepared_folds: list[PreparedFold],
+    prepared_folds: list[cross_validation.PreparedFold],
     cv_folds: pd.DataFrame,
     train_loans: pd.DataFrame,
     dataset: dict[str, Any],
@@ -44,10 +50,10 @@ def search_hyperparameters(
         )
     started, y, rows = time.perf_counter(), target_values(train_loans, dataset), []
     labels = tuning["models"] or [
-        label for label in training["models"] if search_space(training, tuning, label)
+        label for label in training["models"] if registry.search_space(training, tuning, label)
     ]
     for label in labels:
-        trials = search_model(
+        trials = search.search_model(
             prepared_folds, y, training, tuning, label, _metric(training, tuning),
             dataset["monotonic_trends"],
         )  # fmt: skip
@@ -111,7 +117,9 @@ def summarise_tuning(
         metrics[f"tuning.{label}.configured_{metric}"] = _configured(tuning_trials, label)
         metrics[f"tuning.{label}.trials"] = float((tuning_trials["model"] == label).sum())
     metrics["tuning.seconds"] = float(tuning_trials["seconds"].sum())
-    tracked = {metric_name(name): {"value": value, "step": 0} for name, value in metrics.items()}
+    tracked = {
+        tracking.metric_name(name): {"value": value, "step": 0} for name, value in metrics.items()
+    }
     return header + block, runs, tracked
 
 
