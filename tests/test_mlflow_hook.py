@@ -53,6 +53,9 @@ def test_without_flattening_a_block_is_one_value():
 @pytest.fixture
 def hook(store: str):  # the module's SQLite store (tests/conftest.py)
     mlflow.set_tracking_uri(store)
+    # An experiment of this store: another module run earlier in this worker may have left its
+    # own experiment active in MLflow's process-wide state.
+    mlflow.set_experiment("project-mlflow-hook")
     hook = ProjectMlflowHook()
     hook.mlflow_config = SimpleNamespace(
         tracking=SimpleNamespace(run=SimpleNamespace(nested=False))

@@ -18,11 +18,11 @@ if TYPE_CHECKING:  # loaded on first use at run time (loan_default.lazy)
     from loan_default import tracking
     from loan_default.modelling import ablation as _ablation
     from loan_default.modelling import cross_validation, registry, results
-    from loan_default.modelling import metrics as _metrics
+    from loan_default.modelling import metrics as metric_functions
 else:
     _ablation = lazy_module("loan_default.modelling.ablation")
     cross_validation = lazy_module("loan_default.modelling.cross_validation")
-    _metrics = lazy_module("loan_default.modelling.metrics")
+    metric_functions = lazy_module("loan_default.modelling.metrics")
     registry = lazy_module("loan_default.modelling.registry")
     results = lazy_module("loan_default.modelling.results")
     tracking = lazy_module("loan_default.tracking")
@@ -172,7 +172,10 @@ def _fitted_figures(
     the threshold its strategy's rule chooses on its out-of-fold scores."""
     if cv_predictions.empty:
         return {}
-    costs, train_amounts = dataset["costs"], _metrics.exposures(train_loans, dataset["costs"])
+    costs, train_amounts = (
+        dataset["costs"],
+        metric_functions.exposures(train_loans, dataset["costs"]),
+    )
     specs = {
         name: {"kind": "model", "model": name.split("/")[0], "strategy": name.split("/")[1],
                "threshold": rule, "probabilistic": True}
@@ -189,7 +192,7 @@ def _fitted_figures(
         weights=train_weights,
     )  # fmt: skip
     test = results.configuration_metrics(
-        test_predictions, points, y_test, _metrics.exposures(test_loans, costs), costs,
+        test_predictions, points, y_test, metric_functions.exposures(test_loans, costs), costs,
         weights=sample_weights(test_loans),
     )  # fmt: skip
     means = folds.groupby("configuration")[ABLATION_METRICS].mean()
