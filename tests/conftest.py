@@ -201,9 +201,13 @@ def trained_project(tmp_path_factory, raw_loans_sample: pd.DataFrame):
 def store(tmp_path_factory) -> Iterator[str]:
     """A SQLite MLflow store shared by one test module's runs (MLFLOW_TRACKING_URI set)."""
     uri = f"sqlite:///{tmp_path_factory.mktemp('mlflow') / 'mlflow.db'}"
+    # MLflow keeps the active experiment per process: a module run earlier on this xdist worker
+    # may have left one of its own store's experiments active. Start each store without one.
+    mlflow.tracking.fluent._active_experiment_id = None
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("MLFLOW_TRACKING_URI", uri)
         yield uri
+    mlflow.tracking.fluent._active_experiment_id = None
 
 
 @pytest.fixture(scope="module")

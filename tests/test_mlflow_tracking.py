@@ -175,7 +175,11 @@ def test_registered_model_predicts_raw_rows_in_a_fresh_process(trained_project):
     script = (
         "import sys, json, mlflow, pandas as pd\n"
         "model = mlflow.pyfunc.load_model('models:/loan-default@champion')\n"
-        "out = model.predict(pd.read_csv(sys.argv[1]).head(20))\n"
+        "rows = pd.read_csv(sys.argv[1]).head(20)\n"
+        # The signature types numeric inputs as double; MLflow refuses int64 columns for them
+        # (docs/serving.md), so whole-number columns are read as floats, as its docs advise.
+        "rows = rows.astype({c: float for c in rows.select_dtypes('integer')})\n"
+        "out = model.predict(rows)\n"
         "assert (out['error'] == '').all(), out['error']\n"
         "print(json.dumps([list(out['probability_of_default']), list(out['warning'])]))\n"
     )
