@@ -206,6 +206,7 @@ def store(tmp_path_factory) -> Iterator[str]:
     mlflow.tracking.fluent._active_experiment_id = None
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("MLFLOW_TRACKING_URI", uri)
+        patch.delenv("MLFLOW_EXPERIMENT_ID", raising=False)  # set by a run in another store
         yield uri
     mlflow.tracking.fluent._active_experiment_id = None
 
