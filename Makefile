@@ -11,7 +11,10 @@ BIN := $(VENV)/bin
 # would download and build pyspark's 0.5 GB source package again every time).
 UV_VERSION := 0.13.9
 UV := $(BIN)/uv
-UV_INSTALL := $(UV) pip install --python $(BIN)/python --quiet -c requirements.lock
+# --compile-bytecode: the .pyc files are written at install time (as pip does), so the first
+# `kedro` command does not compile every module, and an environment with PYTHONDONTWRITEBYTECODE
+# (no .pyc written at run time) does not compile them at every start (4.3 s against 1.7 s).
+UV_INSTALL := $(UV) pip install --python $(BIN)/python --quiet --compile-bytecode -c requirements.lock
 export KEDRO_DISABLE_TELEMETRY := 1
 export DO_NOT_TRACK := 1
 export MPLBACKEND := Agg
