@@ -126,13 +126,37 @@ def audit_champion(
     return audit, {k: v for k, v in metrics.items() if np.isfinite(v["value"])}
 
 
+def _features_from(fitted_preprocessor: sklearn_base.BaseEstimator, columns: Any) -> list[str]:
+    """Encoded columns made from any of `columns`."""
+    columns = set(columns)
+    sources = getattr(fitted_preprocessor, "source_columns_", {})
+    return [n for n in fitted_preprocessor.get_feature_names_out() if sources.get(n, n) in columns]
+
+
 def _audited_features(
     fitted_preprocessor: sklearn_base.BaseEstimator, dataset: dict[str, Any]
 ) -> list[str]:
     """Encoded columns made from an audited column (protected ones are never features)."""
-    audited = set(dataset["fairness"]["audit_columns"])
-    sources = getattr(fitted_preprocessor, "source_columns_", {})
-    return [n for n in fitted_preprocessor.get_feature_names_out() if sources.get(n, n) in audited]
+    return _features_from(fitted_preprocessor, dataset["fairness"]["audit_columns"])
+
+
+def _refit_without(
+    dropped: list[str],
+    train_features: pd.DataFrame,
+    test_features: pd.DataFrame,
+    fitted_preprocessor: sklearn_base.BaseEstimator,
+    champion: dict[str, Any],
+    dataset: dict[str, Any],
+    training: dict[str, Any],
+) -> pd.DataFrame:
+    """Test-loan scores of the champion's configuration refitted on all training loans without
+    the `dropped` features."""
+    name = champion["configuration"]
+    X = train_features[list(fitted_preprocessor.get_feature_names_out())].drop(columns=dropped)
+    y = target_values(train_features, dataset)
+    fitted = ensemble.fit_with_ensembles(X, y, training, dataset["monotonic_trends"], [name])
+    score = fitted[name][1].predict_proba(test_features[X.columns])[:, 1]
+    return pd.DataFrame({"row": np.arange(len(score)), "score": score})
 
 
 def measure_proxy_strength(
@@ -177,14 +201,9 @@ def score_without_audited_columns(
     dropped = _audited_features(fitted_preprocessor, dataset)
     if not fairness["ablation"] or not dropped:
         return pd.DataFrame(columns=["row", "score"])
-    name = champion["configuration"]
-    X = train_features[list(fitted_preprocessor.get_feature_names_out())].drop(columns=dropped)
-    y = target_values(train_features, dataset)
-    _, model = ensemble.fit_with_ensembles(X, y, training, dataset["monotonic_trends"], [name])[
-        name
-    ]
-    score = model.predict_proba(test_features[X.columns])[:, 1]
-    return pd.DataFrame({"row": np.arange(len(score)), "score": score})
+    return _refit_without(
+        dropped, train_features, test_features, fitted_preprocessor, champion, dataset, training
+    )
 
 
 def compare_without_audited_columns(
@@ -228,9 +247,7 @@ def _never_reason_features(
     fitted_preprocessor: sklearn_base.BaseEstimator, dataset: dict[str, Any]
 ) -> list[str]:
     """Encoded columns made from a column that is never a reason (pricing, geography)."""
-    never = set(never_reasons(dataset))
-    sources = getattr(fitted_preprocessor, "source_columns_", {})
-    return [n for n in fitted_preprocessor.get_feature_names_out() if sources.get(n, n) in never]
+    return _features_from(fitted_preprocessor, never_reasons(dataset))
 
 
 def score_application_only(
@@ -248,18 +265,13 @@ def score_application_only(
     dropped = _never_reason_features(fitted_preprocessor, dataset)
     if not fairness["application_only"] or not dropped:
         return pd.DataFrame(columns=["row", "score"])
-    name = champion["configuration"]
-    X = train_features[list(fitted_preprocessor.get_feature_names_out())].drop(columns=dropped)
-    y = target_values(train_features, dataset)
-    _, model = ensemble.fit_with_ensembles(X, y, training, dataset["monotonic_trends"], [name])[
-        name
-    ]
-    score = model.predict_proba(test_features[X.columns])[:, 1]
     logger.info(
         "Application-only champion: %s refitted without %d features made from %s",
-        name, len(dropped), ", ".join(never_reasons(dataset)),
+        champion["configuration"], len(dropped), ", ".join(never_reasons(dataset)),
     )  # fmt: skip
-    return pd.DataFrame({"row": np.arange(len(score)), "score": score})
+    return _refit_without(
+        dropped, train_features, test_features, fitted_preprocessor, champion, dataset, training
+    )
 
 
 def compare_application_only(
