@@ -2,7 +2,10 @@
 
 `validate_parameters` runs when Kedro loads the parameters (see config_loader.py), so a typo, an
 unknown model or a bad metric stops `kedro run` before the first node and before any MLflow
-run opens. Nodes receive plain dicts dumped from these models: every key is present.
+run opens. The validated blocks stay typed: a node whose `params:` input is annotated with one
+of these classes (`dataset: Dataset`, `cv: CrossValidation` for `params:training.cv`) receives
+the object and reads attributes (docs/typed-parameters.md). Kedro (1.3+) checks the annotation
+against the object it passes (`kedro.validation.ParameterValidator`).
 """
 
 from __future__ import annotations
@@ -34,9 +37,52 @@ MonotonicTrend = Literal[
 
 
 class Block(BaseModel):
-    """Unknown keys are errors, so a misspelled key never silently falls back to a default."""
+    """Unknown keys are errors, so a misspelled key never silently falls back to a default.
+
+    Nodes read attributes (`dataset.target.column`). The library functions written for the
+    mapping the YAML file is (`schema`, `core`, `modelling`, the served model's stored settings)
+    may still read a block by key: `block["target"]`, `block.get(...)`, `block.keys()` and
+    `block.items()` read the same fields under the names the YAML file uses (`in`, not `in_`).
+    """
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    def __getitem__(self, key: str) -> Any:
+        field = _field_names(type(self)).get(key)
+        if field is None:
+            raise KeyError(key)
+        return getattr(self, field)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        """The field the YAML file names `key`, or `default` when the block has no such key."""
+        try:
+            return self[key]
+        except KeyError:
+            return default
+
+    def keys(self) -> list[str]:
+        """The block's keys as the YAML file spells them."""
+        return list(_field_names(type(self)))
+
+    def items(self) -> list[tuple[str, Any]]:
+        """(key, value) of every field, keys as the YAML file spells them."""
+        return [(key, self[key]) for key in self.keys()]
+
+    def values(self) -> list[Any]:
+        """Every field's value, in the schema's order."""
+        return [self[key] for key in self.keys()]
+
+    def __contains__(self, key: object) -> bool:
+        return key in _field_names(type(self))
+
+    def plain(self) -> dict[str, Any]:
+        """The block as the mapping the YAML file writes, every default filled in."""
+        return self.model_dump(by_alias=True)
+
+
+def _field_names(model: type[BaseModel]) -> dict[str, str]:
+    """YAML key -> attribute name of a block's fields (the alias when a field has one)."""
+    return {(info.alias or name): name for name, info in model.model_fields.items()}
 
 
 def _known(name: str, registry: Any, kind: str) -> str:
@@ -794,24 +840,23 @@ OPTIONAL_BLOCKS = [name for name in BLOCKS if name != "dataset"]
 
 
 def validate_parameters(parameters: dict[str, Any]) -> dict[str, Any]:
-    """Every known block validated and dumped with its defaults; other top-level keys kept."""
+    """Every known block validated into its typed model, defaults filled in; other top-level
+    keys kept. Kedro hands the objects to the nodes (`params:dataset`, `params:training.cv`)."""
     validated, problems = dict(parameters), []
     for name, model in BLOCKS.items():
         if name not in parameters and name != "dataset":
-            validated[name] = model().model_dump(by_alias=True)
+            validated[name] = model()
             continue
         try:
-            block = model.model_validate(parameters.get(name) or {})
+            validated[name] = model.model_validate(parameters.get(name) or {})
         except ValidationError as error:
             problems += [_describe(name, model, item) for item in error.errors()]
-            continue
-        validated[name] = block.model_dump(by_alias=True)
     if not problems:
-        problems = _across_blocks(validated)
+        problems = _across_blocks(validated["training"], validated["evaluation"])
         registry = validated["registry"]
-        registry["metric"] = (
-            registry["metric"] or validated["training"]["selection"]["primary_metric"]
-        )
+        if registry.metric is None:
+            metric = validated["training"].selection.primary_metric
+            validated["registry"] = registry.model_copy(update={"metric": metric})
     if problems:
         raise ConfigurationError(
             "The parameters do not match their schema (src/loan_default/parameters.py):\n  - "
@@ -820,14 +865,14 @@ def validate_parameters(parameters: dict[str, Any]) -> dict[str, Any]:
     return validated
 
 
-def _across_blocks(validated: dict[str, Any]) -> list[str]:
+def _across_blocks(training: Training, evaluation: Evaluation) -> list[str]:
     """Names the ablation uses that the training block defines. (The `tuning` block's names are
     checked when `tune` runs: a grid without them must still train.)"""
-    training, ablation = validated["training"], validated["evaluation"]["ablation"]
-    grid = {f"{m}/{s}" for m in training["models"] for s in training["strategies"]}
+    ablation = evaluation.ablation
+    grid = {f"{m}/{s}" for m in training.models for s in training.strategies}
     references = [
-        ("evaluation.ablation.configuration", ablation["configuration"], grid, "configuration"),
-        ("evaluation.ablation.ensemble", ablation["ensemble"], training["ensembles"], "ensemble"),
+        ("evaluation.ablation.configuration", ablation.configuration, grid, "configuration"),
+        ("evaluation.ablation.ensemble", ablation.ensemble, training.ensembles, "ensemble"),
     ]
     problems = []
     for path, name, defined, kind in references:
@@ -840,12 +885,10 @@ def _across_blocks(validated: dict[str, Any]) -> list[str]:
     return problems
 
 
-def check_tuning(training: dict[str, Any], tuning: dict[str, Any]) -> None:
+def check_tuning(training: Training, tuning: Tuning) -> None:
     """The models and strategy `tuning` names exist in `training` (ConfigurationError if not)."""
-    references = [("tuning.strategy", tuning["strategy"], training["strategies"], "strategy")]
-    references += [
-        ("tuning.models", m, training["models"], "model") for m in tuning["models"] or []
-    ]
+    references = [("tuning.strategy", tuning.strategy, training.strategies, "strategy")]
+    references += [("tuning.models", m, training.models, "model") for m in tuning.models or []]
     for path, name, defined, kind in references:
         try:
             _known(name, defined, f"{kind} of training")
