@@ -1,10 +1,10 @@
-"""Parameter blocks as nodes receive them: validated by the schema, every default filled in."""
+"""Parameter blocks as nodes receive them: validated by the schema into their typed models."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from loan_default.parameters import BLOCKS
+from loan_default.parameters import BLOCKS, Block
 
 # The two keys a dataset block cannot do without; tests that do not care get these.
 REQUIRED_DATASET = {
@@ -13,10 +13,10 @@ REQUIRED_DATASET = {
 }
 
 
-def block(name: str, values: dict[str, Any] | None = None) -> dict[str, Any]:
-    """`values` validated as the parameters block `name` and dumped with its defaults."""
+def block(name: str, values: dict[str, Any] | None = None) -> Block:
+    """`values` validated as the parameters block `name` (every default filled in)."""
     values = dict(values or {})
     if name == "dataset":
         target = {**REQUIRED_DATASET["target"], **values.get("target", {})}
         values = {**REQUIRED_DATASET, **values, "target": target}
-    return BLOCKS[name].model_validate(values).model_dump(by_alias=True)
+    return BLOCKS[name].model_validate(values)

@@ -193,6 +193,6 @@ def test_an_optional_text_column_must_be_one_of_the_text_columns():
 
 
 def test_duplicates_stop_above_one_percent_of_exact_copies_by_default():
-    assert block("dataset")["duplicates"] == {"action": "error", "max_exact_share": 0.01}
+    assert block("dataset").duplicates.plain() == {"action": "error", "max_exact_share": 0.01}
     message = _error({"dataset": {**REQUIRED_DATASET, "duplicates": {"max_exact_share": 2}}})
     assert "dataset.duplicates.max_exact_share" in message

@@ -39,10 +39,10 @@ MonotonicTrend = Literal[
 class Block(BaseModel):
     """Unknown keys are errors, so a misspelled key never silently falls back to a default.
 
-    Nodes read attributes (`dataset.target.column`). The library functions written for the
-    mapping the YAML file is (`schema`, `core`, `modelling`, the served model's stored settings)
-    may still read a block by key: `block["target"]`, `block.get(...)`, `block.keys()` and
-    `block.items()` read the same fields under the names the YAML file uses (`in`, not `in_`).
+    Nodes read attributes (`dataset.target.column`). Library code written for the mapping the
+    YAML file is (`schema`, `core`, `modelling`, the served model's stored settings) may still
+    read a block by key: `block["target"]`, `block.get(...)`, `block.keys()`, `block.items()`
+    and `block | {...}` (a validated copy) use the YAML file's names (`in`, not `in_`).
     """
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
@@ -74,6 +74,10 @@ class Block(BaseModel):
 
     def __contains__(self, key: object) -> bool:
         return key in _field_names(type(self))
+
+    def __or__(self, values: dict[str, Any]) -> Block:
+        """A copy with the top-level `values` replaced, validated again (`dataset | {...}`)."""
+        return type(self).model_validate({**self.plain(), **values})
 
     def plain(self) -> dict[str, Any]:
         """The block as the mapping the YAML file writes, every default filled in."""

@@ -61,7 +61,7 @@ def test_resampler_only_sees_training_fold_rows(loans, monkeypatch):
         registry.STRATEGIES, "spy", StrategyEntry(sampler=lambda p, s: SpySampler())
     )
     SpySampler.seen = []
-    params = training_params()
+    params = training_params().plain()  # a mapping the test edits
     params["models"] = {"logistic_regression": params["models"]["logistic_regression"]}
     params["strategies"] = {"spy": {"strategy": "spy", "params": {}, "threshold": None}}
     _run(loans, params)
@@ -74,7 +74,7 @@ def test_resampler_only_sees_training_fold_rows(loans, monkeypatch):
 
 def test_preprocessing_is_fitted_once_per_fold_for_the_whole_grid(loans):
     CountingPreprocessor.fits = 0
-    params = training_params()
+    params = training_params().plain()  # a mapping the test edits
     _run(loans, params, CountingPreprocessor(meta=("target", "issued", "flag")))
     assert CountingPreprocessor.fits == params["cv"]["n_splits"]
 
@@ -107,7 +107,7 @@ def test_folds_are_stratified_and_seeded():
 
 def test_time_ordered_folds_fit_on_the_past_and_validate_on_the_next_period():
     loans = make_loans(1200, seed=3)
-    params = training_params()
+    params = training_params().plain()  # a mapping the test edits
     params["cv"] |= {"time_splits": 3, "min_train_fraction": 0.4}
     folds = list(iter_folds(_folds(loans, params, "time")))
     months = loans["issued"].dt.to_period("M")
@@ -139,7 +139,7 @@ def test_scheme_auto_follows_the_date_column_and_time_needs_one():
 def test_time_folds_need_enough_months():
     loans = make_loans(200, seed=4)
     loans["issued"] = pd.Timestamp("2010-01-15")
-    params = training_params()
+    params = training_params().plain()  # a mapping the test edits
     with pytest.raises(Exception, match="time_splits"):
         _folds(loans, params, "time")
 

@@ -112,7 +112,7 @@ def test_monotone_xgboost_moves_pd_in_the_configured_direction(monotone):
     # Risk rises with rate overall but dips in the middle: an unconstrained model follows the dip.
     logit = -1.5 + 2.0 * X["rate"] - 3.0 * ((X["rate"] > 0.45) & (X["rate"] < 0.6)) + X["other"]
     y = (rng.uniform(size=n) < 1 / (1 + np.exp(-logit))).astype(int)
-    params = training_params()
+    params = training_params().plain()  # a mapping the test edits
     params["models"] = {
         "xgboost": {"model": "xgboost", "params": {"n_estimators": 80, "max_depth": 3},
                     "monotone": monotone}

@@ -22,7 +22,7 @@ def _validate_training(training: dict) -> None:
 
 
 def test_unknown_model_names_the_key_and_the_known_models():
-    params = training_params()
+    params = training_params().plain()  # a mapping the test edits
     params["models"]["lightgbm"] = {"params": {}}
     with pytest.raises(ConfigurationError) as error:
         _validate_training(params)
@@ -32,7 +32,7 @@ def test_unknown_model_names_the_key_and_the_known_models():
 
 
 def test_unknown_strategy_names_the_key_and_the_known_strategies():
-    params = training_params()
+    params = training_params().plain()  # a mapping the test edits
     params["strategies"]["adasyn"] = {}
     with pytest.raises(ConfigurationError) as error:
         _validate_training(params)
@@ -42,7 +42,7 @@ def test_unknown_strategy_names_the_key_and_the_known_strategies():
 
 
 def test_variant_points_at_a_registry_entry():
-    params = training_params()
+    params = training_params().plain()  # a mapping the test edits
     params["strategies"] = {
         "smote_half": {"strategy": "smote", "params": {"sampling_strategy": 0.5}}
     }
@@ -51,7 +51,7 @@ def test_variant_points_at_a_registry_entry():
 
 
 def test_bad_threshold_is_a_configuration_error():
-    params = training_params()
+    params = training_params().plain()  # a mapping the test edits
     params["strategies"]["none"] = {"threshold": "half"}
     with pytest.raises(ConfigurationError, match=r"training\.strategies\.none\.threshold"):
         _validate_training(params)

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from loan_default.lazy import lazy_module
-from loan_default.parameters import DEFAULT_MODELS
+from loan_default.parameters import DEFAULT_MODELS, Ablation, Dataset, Evaluation, Training
 from loan_default.schema import sample_weights, target_values
 
 if TYPE_CHECKING:  # loaded on first use at run time (loan_default.lazy)
@@ -37,13 +37,13 @@ DEFAULT_PARAMS = {name: dict(spec.params) for name, spec in DEFAULT_MODELS.items
 
 def _steps(
     fitted_preprocessor: sklearn_base.BaseEstimator,
-    dataset: dict[str, Any],
-    training: dict[str, Any],
-    ablation: dict[str, Any],
+    dataset: Dataset,
+    training: Training,
+    ablation: Ablation,
 ) -> tuple[list[_ablation.AblationStep], list[registry.Configuration], dict[str, list[str]]]:
     """Every step; the configurations the ablation fits itself and the inputs each leaves out."""
     steps = _ablation.ablation_steps(
-        training, ablation, DEFAULT_PARAMS, dataset["monotonic_trends"],
+        training, ablation, DEFAULT_PARAMS, dataset.monotonic_trends,
         fitted_preprocessor.text_feature_names(),
     )  # fmt: skip
     fitted = [step for step in steps if step.fitted is not None]
@@ -55,13 +55,13 @@ def cross_validate_ablation(
     prepared_folds: list[cross_validation.PreparedFold],
     fitted_preprocessor: sklearn_base.BaseEstimator,
     train_loans: pd.DataFrame,
-    dataset: dict[str, Any],
-    training: dict[str, Any],
-    evaluation: dict[str, Any],
+    dataset: Dataset,
+    training: Training,
+    evaluation: Evaluation,
 ) -> pd.DataFrame:
     """Out-of-fold scores of the steps the ablation fits itself, on the grid's own folds."""
-    ablation = evaluation["ablation"]
-    if not ablation["configuration"] or not prepared_folds:
+    ablation = evaluation.ablation
+    if not ablation.configuration or not prepared_folds:
         return pd.DataFrame(columns=cross_validation.PREDICTION_COLUMNS)
     _, grid, excluded = _steps(fitted_preprocessor, dataset, training, ablation)
     y = target_values(train_loans, dataset)
@@ -69,10 +69,10 @@ def cross_validate_ablation(
         prepared_folds,
         y,
         grid,
-        training["random_state"],
-        training["n_jobs"],
+        training.random_state,
+        training.n_jobs,
         excluded,
-        training["backend"],
+        training.backend,
     )
 
 
@@ -80,19 +80,19 @@ def score_ablation_test(
     train_features: pd.DataFrame,
     test_features: pd.DataFrame,
     fitted_preprocessor: sklearn_base.BaseEstimator,
-    dataset: dict[str, Any],
-    training: dict[str, Any],
-    evaluation: dict[str, Any],
+    dataset: Dataset,
+    training: Training,
+    evaluation: Evaluation,
 ) -> pd.DataFrame:
     """Each fitted step trained on all training loans and scored once on the test loans."""
-    ablation = evaluation["ablation"]
-    if not ablation["configuration"]:
+    ablation = evaluation.ablation
+    if not ablation.configuration:
         return pd.DataFrame(columns=["configuration", "row", "score"])
     _, grid, excluded = _steps(fitted_preprocessor, dataset, training, ablation)
     y = target_values(train_features, dataset)
     X = train_features[list(fitted_preprocessor.get_feature_names_out())]
     models = cross_validation.fit_configurations(
-        X, y, grid, training["random_state"], training["n_jobs"], excluded, training["backend"]
+        X, y, grid, training.random_state, training.n_jobs, excluded, training.backend
     )
     parts = []
     for configuration in grid:
@@ -114,14 +114,14 @@ def tabulate_ablation(
     strategy_comparison: pd.DataFrame,
     train_loans: pd.DataFrame,
     test_loans: pd.DataFrame,
-    dataset: dict[str, Any],
-    training: dict[str, Any],
-    evaluation: dict[str, Any],
+    dataset: Dataset,
+    training: Training,
+    evaluation: Evaluation,
 ) -> tuple[pd.DataFrame, dict[str, dict[str, float]]]:
     """One row per step: validation (CV mean) and test metrics, and the change from the step
     before; the same figures as `ablation.*` metrics for MLflow."""
-    ablation = evaluation["ablation"]
-    if not ablation["configuration"]:
+    ablation = evaluation.ablation
+    if not ablation.configuration:
         return pd.DataFrame(columns=["step", "description", "configuration"]), {}
     steps, grid, _ = _steps(fitted_preprocessor, dataset, training, ablation)
     figures = _fitted_figures(
@@ -164,8 +164,8 @@ def _fitted_figures(
     test_predictions: pd.DataFrame,
     train_loans: pd.DataFrame,
     test_loans: pd.DataFrame,
-    dataset: dict[str, Any],
-    training: dict[str, Any],
+    dataset: Dataset,
+    training: Training,
     thresholds: dict[str, str | float],
 ) -> dict[str, dict[str, tuple[float, float]]]:
     """(validation mean, test) per metric of every step the ablation fitted itself, each at
@@ -173,8 +173,8 @@ def _fitted_figures(
     if cv_predictions.empty:
         return {}
     costs, train_amounts = (
-        dataset["costs"],
-        metric_functions.exposures(train_loans, dataset["costs"]),
+        dataset.costs,
+        metric_functions.exposures(train_loans, dataset.costs),
     )
     specs = {
         name: {"kind": "model", "model": name.split("/")[0], "strategy": name.split("/")[1],
@@ -184,7 +184,7 @@ def _fitted_figures(
     y_train, y_test = target_values(train_loans, dataset), target_values(test_loans, dataset)
     train_weights = sample_weights(train_loans)
     points = results.operating_points(
-        cv_predictions, specs, y_train, train_amounts, costs, training["threshold"]["objective"],
+        cv_predictions, specs, y_train, train_amounts, costs, training.threshold.objective,
         train_weights,
     )  # fmt: skip
     folds = results.configuration_metrics(

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from loan_default.lazy import lazy_module
+from loan_default.parameters import Baselines, Dataset, Training
 from loan_default.schema import sample_weights, target_values
 
 if TYPE_CHECKING:  # loaded on first use at run time (loan_default.lazy)
@@ -35,16 +36,16 @@ def _long(scores: dict[str, np.ndarray], rows: np.ndarray, **columns: Any) -> pd
     )
 
 
-def _scorecard_enabled(baselines: dict[str, Any]) -> bool:
-    return baselines["scorecard"]["enabled"]
+def _scorecard_enabled(baselines: Baselines) -> bool:
+    return baselines.scorecard.enabled
 
 
 def cross_validate_baselines(
     train_loans: pd.DataFrame,
     binning_process: binning.OptimalWoEBinning,
     cv_folds: pd.DataFrame,
-    dataset: dict[str, Any],
-    baselines: dict[str, Any],
+    dataset: Dataset,
+    baselines: Baselines,
 ) -> pd.DataFrame:
     """Out-of-fold baseline scores on the same folds as the models (long table)."""
     y = target_values(train_loans, dataset)
@@ -53,7 +54,7 @@ def cross_validate_baselines(
         fit, valid = train_loans.iloc[fit_rows], train_loans.iloc[valid_rows]
         scores = _baselines.fixed_scores(fit, y[fit_rows], valid, dataset)
         if _scorecard_enabled(baselines):
-            scorecard = _baselines.make_scorecard(binning_process, baselines["scorecard"])
+            scorecard = _baselines.make_scorecard(binning_process, baselines.scorecard)
             scores[_baselines.SCORECARD] = scorecard.fit(fit, y[fit_rows]).predict_proba(valid)[
                 :, 1
             ]
@@ -65,11 +66,11 @@ def cross_validate_baselines(
 def fit_scorecard(
     train_loans: pd.DataFrame,
     binning_process: binning.OptimalWoEBinning,
-    dataset: dict[str, Any],
-    baselines: dict[str, Any],
+    dataset: Dataset,
+    baselines: Baselines,
 ) -> _baselines.WoEScorecard:
     """The WoE logistic scorecard fitted on all training loans."""
-    scorecard = _baselines.make_scorecard(binning_process, baselines["scorecard"])
+    scorecard = _baselines.make_scorecard(binning_process, baselines.scorecard)
     return scorecard.fit(train_loans, target_values(train_loans, dataset))
 
 
@@ -77,8 +78,8 @@ def score_baselines_test(
     train_loans: pd.DataFrame,
     test_loans: pd.DataFrame,
     scorecard_model: _baselines.WoEScorecard,
-    dataset: dict[str, Any],
-    baselines: dict[str, Any],
+    dataset: Dataset,
+    baselines: Baselines,
 ) -> pd.DataFrame:
     """Baseline scores of the out-of-time test loans (fill values from training loans)."""
     scores = _baselines.fixed_scores(
@@ -92,27 +93,27 @@ def score_baselines_test(
 def choose_baseline_operating_points(
     baseline_cv_predictions: pd.DataFrame,
     train_loans: pd.DataFrame,
-    dataset: dict[str, Any],
-    baselines: dict[str, Any],
-    training: dict[str, Any],
+    dataset: Dataset,
+    baselines: Baselines,
+    training: Training,
 ) -> dict[str, dict[str, Any]]:
     """Threshold per baseline: fixed for rules, by the objective on training scores otherwise."""
     return results.operating_points(
         baseline_cv_predictions, _baselines.baseline_specs(dataset, baselines),
-        target_values(train_loans, dataset), metrics.exposures(train_loans, dataset["costs"]),
-        dataset["costs"], training["threshold"]["objective"], sample_weights(train_loans),
+        target_values(train_loans, dataset), metrics.exposures(train_loans, dataset.costs),
+        dataset.costs, training.threshold.objective, sample_weights(train_loans),
     )  # fmt: skip
 
 
 def band_scorecard_points(
     scorecard_model: _baselines.WoEScorecard,
     test_loans: pd.DataFrame,
-    dataset: dict[str, Any],
-    baselines: dict[str, Any],
+    dataset: Dataset,
+    baselines: Baselines,
 ) -> pd.DataFrame:
     """Scorecard points (PDO scaling) of the test loans in bands, with observed default rates."""
     points = scorecard_model.points(test_loans)
-    width = baselines["scorecard"]["points"]["band_width"]
+    width = baselines.scorecard.points.band_width
     band_start = np.floor(points / width) * width
     frame = pd.DataFrame({"band_start": band_start, "default": target_values(test_loans, dataset)})
     table = frame.groupby("band_start")["default"].agg(loans="size", defaults="sum").reset_index()

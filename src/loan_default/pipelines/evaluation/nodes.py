@@ -9,6 +9,7 @@ import pandas as pd
 
 from loan_default.config.names import DECISION_METRICS, GREATER_IS_BETTER, RANKING_METRICS
 from loan_default.lazy import lazy_module
+from loan_default.parameters import Dataset, Evaluation, Training
 from loan_default.schema import sample_weights, target_column
 
 if TYPE_CHECKING:  # loaded on first use at run time (loan_default.lazy)
@@ -33,7 +34,7 @@ def evaluate_test(
     operating_points: dict[str, dict[str, Any]],
     baseline_operating_points: dict[str, dict[str, Any]],
     test_loans: pd.DataFrame,
-    dataset: dict[str, Any],
+    dataset: Dataset,
 ) -> pd.DataFrame:
     """Every metric of every configuration and baseline on the test loans (weighted when the
     Spark environment sampled them above split.test_row_budget)."""
@@ -41,7 +42,7 @@ def evaluate_test(
     return results.configuration_metrics(
         predictions, operating_points | baseline_operating_points,
         test_loans[target_column(dataset)].to_numpy(dtype=int),
-        _metrics.exposures(test_loans, dataset["costs"]), dataset["costs"],
+        _metrics.exposures(test_loans, dataset.costs), dataset.costs,
         weights=sample_weights(test_loans),
     )  # fmt: skip
 
@@ -52,7 +53,7 @@ def compare_strategies(
     test_metrics: pd.DataFrame,
     operating_points: dict[str, dict[str, Any]],
     baseline_operating_points: dict[str, dict[str, Any]],
-    training: dict[str, Any],
+    training: Training,
 ) -> pd.DataFrame:
     """One row per configuration and baseline: CV mean/std and test value per metric, ranked;
     an operating point below training.selection.min_recall of defaults is flagged, not ranked."""
@@ -76,7 +77,7 @@ def compare_strategies(
         kind="mergesort",
     )
     # An operating point that catches almost no defaults is not a contender: no rank, a flag.
-    floor = training["selection"]["min_recall"]
+    floor = training.selection.min_recall
     too_few = table["cv_recall_mean"].lt(floor).to_numpy()
     table = pd.concat([table[~too_few], table[too_few]])
     ranks = np.arange(1, len(table) + 1, dtype=float)
@@ -96,11 +97,11 @@ def compare_strategies(
 
 
 def render_comparison(
-    strategy_comparison: pd.DataFrame, evaluation: dict[str, Any], training: dict[str, Any]
+    strategy_comparison: pd.DataFrame, evaluation: Evaluation, training: Training
 ) -> str:
     """The comparison table as markdown (report metrics only)."""
-    primary = training["selection"]["primary_metric"]
-    return findings.comparison_markdown(strategy_comparison, evaluation["report_metrics"], primary)
+    primary = training.selection.primary_metric
+    return findings.comparison_markdown(strategy_comparison, evaluation.report_metrics, primary)
 
 
 def summarise_champion(
@@ -156,8 +157,8 @@ def plot_curves(
     baseline_operating_points: dict[str, dict[str, Any]],
     test_loans: pd.DataFrame,
     test_set: dict[str, str],
-    dataset: dict[str, Any],
-    evaluation: dict[str, Any],
+    dataset: Dataset,
+    evaluation: Evaluation,
 ) -> tuple[matplotlib_figure.Figure, matplotlib_figure.Figure, matplotlib_figure.Figure]:
     """ROC, precision-recall and calibration curves on the test loans."""
     predictions = pd.concat([test_predictions, baseline_test_predictions], ignore_index=True)
@@ -178,17 +179,15 @@ def plot_curves(
     return (
         plots.roc_curves(scores, y, points, test_set["loans"]),
         plots.pr_curves(scores, y, test_set["loans"]),
-        plots.calibration_curves(
-            probabilistic, y, evaluation["calibration_bins"], test_set["loans"]
-        ),
+        plots.calibration_curves(probabilistic, y, evaluation.calibration_bins, test_set["loans"]),
     )
 
 
 def plot_metric_by_strategy(
-    strategy_comparison: pd.DataFrame, evaluation: dict[str, Any], training: dict[str, Any]
+    strategy_comparison: pd.DataFrame, evaluation: Evaluation, training: Training
 ) -> matplotlib_figure.Figure:
     """Bar chart of the primary metric (CV mean +/- std) per model and strategy."""
-    metric = evaluation["chart_metric"] or training["selection"]["primary_metric"]
+    metric = evaluation.chart_metric or training.selection.primary_metric
     return plots.metric_by_strategy(strategy_comparison, metric)
 
 
@@ -197,7 +196,7 @@ def plot_champion_confusion(
     champion: dict[str, Any],
     test_loans: pd.DataFrame,
     test_set: dict[str, str],
-    dataset: dict[str, Any],
+    dataset: Dataset,
 ) -> matplotlib_figure.Figure:
     """The champion's confusion matrix at its operating threshold, on the test loans."""
     name = champion["configuration"]
@@ -210,16 +209,16 @@ def write_model_finding(
     strategy_comparison: pd.DataFrame,
     champion: dict[str, Any],
     test_set: dict[str, str],
-    evaluation: dict[str, Any],
-    training: dict[str, Any],
+    evaluation: Evaluation,
+    training: Training,
 ) -> str:
     """The written finding, generated from the comparison table."""
-    references = evaluation["reference_baselines"]
+    references = evaluation.reference_baselines
     if references is None:  # every baseline that ranks loans (not the yes/no rules)
         references = _baselines(strategy_comparison, rules=False)["configuration"].tolist()
     return findings.write_finding(
-        strategy_comparison, champion, training["selection"]["primary_metric"], references,
-        evaluation["strategy_contrasts"], test_set,
+        strategy_comparison, champion, training.selection.primary_metric, references,
+        evaluation.strategy_contrasts, test_set,
     )  # fmt: skip
 
 
@@ -227,13 +226,13 @@ def describe_strategy_effects(
     strategy_comparison: pd.DataFrame,
     test_loans: pd.DataFrame,
     test_set: dict[str, str],
-    evaluation: dict[str, Any],
-    training: dict[str, Any],
-    dataset: dict[str, Any],
+    evaluation: Evaluation,
+    training: Training,
+    dataset: Dataset,
 ) -> str:
     """What each imbalance strategy changes for the models of `evaluation.strategy_effects`."""
     defaults = int(np.sum(test_loans[target_column(dataset)].to_numpy(dtype=int)))
-    primary = training["selection"]["primary_metric"]
+    primary = training.selection.primary_metric
     return findings.write_strategy_effects(
-        strategy_comparison, evaluation["strategy_effects"], defaults, test_set, primary
+        strategy_comparison, evaluation.strategy_effects, defaults, test_set, primary
     )

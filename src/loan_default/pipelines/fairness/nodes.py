@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from loan_default.lazy import lazy_module
+from loan_default.parameters import Dataset, FairnessAudit, Grouping, Score, Training
 from loan_default.profile import ScoringProfile
 from loan_default.schema import never_reasons, target_values
 
@@ -48,20 +49,20 @@ PROXY_COLUMNS = [
 ]  # fmt: skip
 
 
-def audit_views(dataset: dict[str, Any]) -> dict[str, tuple[str, dict[str, Any]]]:
+def audit_views(dataset: Dataset) -> dict[str, tuple[str, Grouping]]:
     """View name -> (column, grouping): every protected and audited column by its own values
     (or its same-named grouping, e.g. age bands), then every further named grouping."""
-    fairness = dataset["fairness"]
-    groupings = fairness["groupings"]
-    views: dict[str, tuple[str, dict[str, Any]]] = {}
-    for column in [*fairness["protected_columns"], *fairness["audit_columns"]]:
-        extra = [n for n, g in groupings.items() if n != column and (g["column"] or n) == column]
+    fairness = dataset.fairness
+    groupings = fairness.groupings
+    views: dict[str, tuple[str, Grouping]] = {}
+    for column in [*fairness.protected_columns, *fairness.audit_columns]:
+        extra = [n for n, g in groupings.items() if n != column and (g.column or n) == column]
         views |= {name: (column, groupings[name]) for name in extra}
-        views[column] = (column, groupings.get(column) or {})
+        views[column] = (column, groupings.get(column) or Grouping())
     return views
 
 
-def assign_audit_groups(test_loans: pd.DataFrame, dataset: dict[str, Any]) -> pd.DataFrame:
+def assign_audit_groups(test_loans: pd.DataFrame, dataset: Dataset) -> pd.DataFrame:
     """Per test loan, its group in every audit view (one column per view)."""
     views = audit_views(dataset)
     return pd.DataFrame(
@@ -78,14 +79,14 @@ def _audit(
     scores: np.ndarray,
     threshold: float,
     groups: pd.Series,
-    dataset: dict[str, Any],
-    fairness: dict[str, Any],
+    dataset: Dataset,
+    fairness: FairnessAudit,
     n_boot: int,
 ) -> pd.DataFrame:
     """One view's group table at `threshold` (n_boot 0: no bootstrap intervals)."""
     return _fairness.audit_groups(
-        y, scores, threshold, groups, dataset["fairness"]["min_group_size"], n_boot,
-        fairness["confidence"], fairness["random_state"],
+        y, scores, threshold, groups, dataset.fairness.min_group_size, n_boot,
+        fairness.confidence, fairness.random_state,
     )  # fmt: skip
 
 
@@ -94,8 +95,8 @@ def audit_champion(
     champion: dict[str, Any],
     audit_groups_table: pd.DataFrame,
     test_loans: pd.DataFrame,
-    dataset: dict[str, Any],
-    fairness: dict[str, Any],
+    dataset: Dataset,
+    fairness: FairnessAudit,
 ) -> tuple[pd.DataFrame, dict[str, dict[str, float]]]:
     """Per view and group: size, approval rate and adverse impact ratio, false rejection and
     false approval rates, ROC AUC and calibration, with bootstrap intervals; and the
@@ -106,7 +107,7 @@ def audit_champion(
     for view, (column, _) in audit_views(dataset).items():
         table = _audit(
             y, scores, float(champion["threshold"]), audit_groups_table[view], dataset,
-            fairness, fairness["n_boot"],
+            fairness, fairness.n_boot,
         )  # fmt: skip
         parts.append(table.assign(view=view, column=column))
         for name, value in _fairness.audit_summary(table).items():
@@ -134,10 +135,10 @@ def _features_from(fitted_preprocessor: sklearn_base.BaseEstimator, columns: Any
 
 
 def _audited_features(
-    fitted_preprocessor: sklearn_base.BaseEstimator, dataset: dict[str, Any]
+    fitted_preprocessor: sklearn_base.BaseEstimator, dataset: Dataset
 ) -> list[str]:
     """Encoded columns made from an audited column (protected ones are never features)."""
-    return _features_from(fitted_preprocessor, dataset["fairness"]["audit_columns"])
+    return _features_from(fitted_preprocessor, dataset.fairness.audit_columns)
 
 
 def _refit_without(
@@ -146,15 +147,15 @@ def _refit_without(
     test_features: pd.DataFrame,
     fitted_preprocessor: sklearn_base.BaseEstimator,
     champion: dict[str, Any],
-    dataset: dict[str, Any],
-    training: dict[str, Any],
+    dataset: Dataset,
+    training: Training,
 ) -> pd.DataFrame:
     """Test-loan scores of the champion's configuration refitted on all training loans without
     the `dropped` features."""
     name = champion["configuration"]
     X = train_features[list(fitted_preprocessor.get_feature_names_out())].drop(columns=dropped)
     y = target_values(train_features, dataset)
-    fitted = ensemble.fit_with_ensembles(X, y, training, dataset["monotonic_trends"], [name])
+    fitted = ensemble.fit_with_ensembles(X, y, training, dataset.monotonic_trends, [name])
     score = fitted[name][1].predict_proba(test_features[X.columns])[:, 1]
     return pd.DataFrame({"row": np.arange(len(score)), "score": score})
 
@@ -163,8 +164,8 @@ def measure_proxy_strength(
     train_features: pd.DataFrame,
     train_loans: pd.DataFrame,
     fitted_preprocessor: sklearn_base.BaseEstimator,
-    dataset: dict[str, Any],
-    fairness: dict[str, Any],
+    dataset: Dataset,
+    fairness: FairnessAudit,
 ) -> pd.DataFrame:
     """Per view: how well the model's other features predict the group on the training loans
     (cross-validated balanced accuracy and AUC vs chance) and the most informative features."""
@@ -177,8 +178,8 @@ def measure_proxy_strength(
         groups = _fairness.group_labels(train_loans[column], grouping)
         result = _fairness.proxy_strength(
             features.reset_index(drop=True), groups.reset_index(drop=True),
-            dataset["fairness"]["min_group_size"], fairness["random_state"],
-            fairness["proxy_cv"], fairness["proxy_top_features"],
+            dataset.fairness.min_group_size, fairness.random_state,
+            fairness.proxy_cv, fairness.proxy_top_features,
         )  # fmt: skip
         top = result.pop("top_features", []) or []
         labels = [fitted_preprocessor.describe_feature(f) for f, _ in top]
@@ -192,14 +193,14 @@ def score_without_audited_columns(
     test_features: pd.DataFrame,
     fitted_preprocessor: sklearn_base.BaseEstimator,
     champion: dict[str, Any],
-    dataset: dict[str, Any],
-    training: dict[str, Any],
-    fairness: dict[str, Any],
+    dataset: Dataset,
+    training: Training,
+    fairness: FairnessAudit,
 ) -> pd.DataFrame:
     """Test-loan scores of the champion's configuration refitted on all training loans without
     the features made from the audited columns (empty when there are none or it is off)."""
     dropped = _audited_features(fitted_preprocessor, dataset)
-    if not fairness["ablation"] or not dropped:
+    if not fairness.ablation or not dropped:
         return pd.DataFrame(columns=["row", "score"])
     return _refit_without(
         dropped, train_features, test_features, fitted_preprocessor, champion, dataset, training
@@ -212,8 +213,8 @@ def compare_without_audited_columns(
     champion: dict[str, Any],
     audit_groups_table: pd.DataFrame,
     test_loans: pd.DataFrame,
-    dataset: dict[str, Any],
-    fairness: dict[str, Any],
+    dataset: Dataset,
+    fairness: FairnessAudit,
 ) -> pd.DataFrame:
     """Champion vs the same configuration without the audited columns, at the champion's
     threshold: test ROC AUC, PR AUC, approval rate and each view's worst adverse impact ratio."""
@@ -244,7 +245,7 @@ def compare_without_audited_columns(
 
 
 def _never_reason_features(
-    fitted_preprocessor: sklearn_base.BaseEstimator, dataset: dict[str, Any]
+    fitted_preprocessor: sklearn_base.BaseEstimator, dataset: Dataset
 ) -> list[str]:
     """Encoded columns made from a column that is never a reason (pricing, geography)."""
     return _features_from(fitted_preprocessor, never_reasons(dataset))
@@ -255,15 +256,15 @@ def score_application_only(
     test_features: pd.DataFrame,
     fitted_preprocessor: sklearn_base.BaseEstimator,
     champion: dict[str, Any],
-    dataset: dict[str, Any],
-    training: dict[str, Any],
-    fairness: dict[str, Any],
+    dataset: Dataset,
+    training: Training,
+    fairness: FairnessAudit,
 ) -> pd.DataFrame:
     """Test-loan scores of the application-only champion: the champion's configuration refitted
     on all training loans without the features made from columns that are never reasons
     (empty when `fairness.application_only` is off or there are none)."""
     dropped = _never_reason_features(fitted_preprocessor, dataset)
-    if not fairness["application_only"] or not dropped:
+    if not fairness.application_only or not dropped:
         return pd.DataFrame(columns=["row", "score"])
     logger.info(
         "Application-only champion: %s refitted without %d features made from %s",
@@ -279,14 +280,14 @@ def compare_application_only(
     scores_application_only: pd.DataFrame,
     champion: dict[str, Any],
     test_loans: pd.DataFrame,
-    dataset: dict[str, Any],
+    dataset: Dataset,
 ) -> pd.DataFrame:
     """Champion vs the application-only champion on the test loans, both at the champion's
     threshold: ROC AUC, PR AUC, KS, recall, approval rate and expected cost per loan."""
     if scores_application_only.empty:
         return pd.DataFrame(columns=["variant"])
     y = target_values(test_loans, dataset)
-    amounts = _metrics.exposures(test_loans, dataset["costs"])
+    amounts = _metrics.exposures(test_loans, dataset.costs)
     threshold = float(champion["threshold"])
     variants = {
         CHAMPION: results.configuration_scores(test_predictions, champion["configuration"]),
@@ -295,7 +296,7 @@ def compare_application_only(
     shown = ["roc_auc", "pr_auc", "ks", "recall", "approval_rate", "expected_cost_per_loan"]
     rows = []
     for variant, scores in variants.items():
-        metrics = _metrics.score_metrics(y, scores, threshold, amounts, dataset["costs"])
+        metrics = _metrics.score_metrics(y, scores, threshold, amounts, dataset.costs)
         rows.append({"variant": variant, **{f"test_{m}": metrics[m] for m in shown}})
     table = pd.DataFrame(rows)
     change = table.drop(columns="variant").diff().iloc[[1]].assign(variant="change")
@@ -306,9 +307,9 @@ def compare_application_only(
     return pd.concat([table, change], ignore_index=True)
 
 
-def plot_fairness(audit: pd.DataFrame, fairness: dict[str, Any]) -> matplotlib_figure.Figure:
+def plot_fairness(audit: pd.DataFrame, fairness: FairnessAudit) -> matplotlib_figure.Figure:
     """Approval rate and adverse impact ratio by group, with intervals."""
-    return plot_group_rates(audit, fairness["plot_max_groups"])
+    return plot_group_rates(audit, fairness.plot_max_groups)
 
 
 def write_fairness_finding(
@@ -316,12 +317,12 @@ def write_fairness_finding(
     proxy: pd.DataFrame,
     comparison: pd.DataFrame,
     reasons: pd.DataFrame,
-    dataset: dict[str, Any],
-    fairness: dict[str, Any],
+    dataset: Dataset,
+    fairness: FairnessAudit,
 ) -> str:
     """A short finding in plain words: group rates, proxies, the trade-off, how the reasons
     compare with the scorecard's, and the audit's limits."""
-    return write_finding(audit, proxy, comparison, reasons, dataset, fairness["confidence"])
+    return write_finding(audit, proxy, comparison, reasons, dataset, fairness.confidence)
 
 
 def compare_reasons(
@@ -334,13 +335,13 @@ def compare_reasons(
     scorecard_model: baselines.WoEScorecard | None,
     baseline_operating_points: dict[str, dict[str, Any]],
     test_loans: pd.DataFrame,
-    dataset: dict[str, Any],
-    score: dict[str, Any],
+    dataset: Dataset,
+    score: Score,
 ) -> pd.DataFrame:
     """On the test loans the champion rejects: its adverse-action reasons, and, where the WoE
     scorecard rejects them too, the scorecard's (points below each characteristic's best), both
     without the columns that are never reasons."""
-    count = int(score["reasons"]["count"])
+    count = score.reasons.count
     never = never_reasons(dataset)
     probability = results.configuration_scores(test_predictions, champion["configuration"])
     rows = np.flatnonzero(probability >= champion["threshold"])

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from loan_default.lazy import lazy_module
+from loan_default.parameters import Dataset
 
 if TYPE_CHECKING:  # loaded on first use at run time (loan_default.lazy)
     from matplotlib import figure as matplotlib_figure
@@ -150,24 +151,24 @@ def write_finding(
     proxy: pd.DataFrame,
     comparison: pd.DataFrame,
     reasons: pd.DataFrame,
-    dataset: dict[str, Any],
+    dataset: Dataset,
     confidence: float,
 ) -> str:
     """Plain-words summary of the audit, the proxies and the trade-off, with its limits."""
-    fairness = dataset["fairness"]
+    fairness = dataset.fairness
     if audit.empty:
         return (
             "# Fair lending\n\nNothing is audited: dataset.fairness lists no protected or audit "
             "columns.\n"
         )
     lines = ["# Fair lending", ""]
-    protected = list(fairness["protected_columns"])
+    protected = list(fairness.protected_columns)
     if protected:
         lines += [f"Protected columns, never model inputs: {', '.join(protected)}.", ""]
-    lines += [f"- {s}" for s in view_sentences(audit, fairness["min_group_size"], confidence)]
+    lines += [f"- {s}" for s in view_sentences(audit, fairness.min_group_size, confidence)]
     lines += [""] + [f"- {s}" for s in proxy_sentences(proxy)]
     for sentence in (
-        ablation_sentence(comparison, list(fairness["audit_columns"])),
+        ablation_sentence(comparison, list(fairness.audit_columns)),
         reasons_sentence(reasons),
     ):
         if sentence:

@@ -5,12 +5,13 @@ and what serving the application-only champion would cost."""
 from __future__ import annotations
 
 import html
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from loan_default import report
 from loan_default.lazy import lazy_module
+from loan_default.parameters import Dataset
 from loan_default.schema import column_labels, never_reasons
 
 if TYPE_CHECKING:  # loaded on first use at run time (loan_default.lazy)
@@ -30,9 +31,7 @@ HEADERS = {
 }
 
 
-def reasons_section(
-    reasons: pd.DataFrame, application_only: pd.DataFrame, dataset: dict[str, Any]
-) -> str:
+def reasons_section(reasons: pd.DataFrame, application_only: pd.DataFrame, dataset: Dataset) -> str:
     """Never-reason columns, coverage, shares per reason, agreement with the scorecard,
     example notices and the application-only champion side by side."""
     labels = {c: label[:1].upper() + label[1:] for c, label in column_labels(dataset).items()}
@@ -72,10 +71,10 @@ def reasons_section(
     return text + _application_only(application_only)
 
 
-def _never_text(dataset: dict[str, Any], labels: dict[str, str]) -> str:
-    why = dict((dataset.get("fairness") or {}).get("audit_columns") or {})
-    why |= (dataset.get("fairness") or {}).get("protected_columns") or {}
-    why |= (dataset.get("reasons") or {}).get("never_reasons") or {}
+def _never_text(dataset: Dataset, labels: dict[str, str]) -> str:
+    why = dict(dataset.fairness.audit_columns)
+    why |= dataset.fairness.protected_columns
+    why |= dataset.reasons.never_reasons
     items = "".join(
         f"<li>{html.escape(labels.get(c) or c)}: "
         f"{html.escape(why.get(c, 'computed from one of the above'))}</li>"

@@ -9,6 +9,7 @@ import pandas as pd
 
 from loan_default import report
 from loan_default.lazy import lazy_module
+from loan_default.parameters import Dataset, FeatureReports, Training
 from loan_default.profile import ScoringProfile
 from loan_default.schema import column_labels, sample_weights, target_values
 from loan_default.stability import band
@@ -70,7 +71,7 @@ def collect_run_metrics(
 
 
 def describe_configuration_runs(
-    strategy_comparison: pd.DataFrame, training: dict[str, Any]
+    strategy_comparison: pd.DataFrame, training: Training
 ) -> list[dict[str, Any]]:
     """One child-run spec per compared configuration: its metrics, hyperparameters and threshold."""
     params = tracking.configuration_params(strategy_comparison, training)
@@ -81,7 +82,7 @@ def tabulate_gains(
     test_predictions: pd.DataFrame,
     champion: dict[str, Any],
     test_loans: pd.DataFrame,
-    dataset: dict[str, Any],
+    dataset: Dataset,
 ) -> pd.DataFrame:
     """Gains and lift by score decile of the champion on the test loans (decile 1 = riskiest)."""
     score = results.configuration_scores(test_predictions, champion["configuration"])
@@ -116,12 +117,12 @@ def measure_score_stability(
     scoring_profile: ScoringProfile,
     train_loans: pd.DataFrame,
     test_loans: pd.DataFrame,
-    dataset: dict[str, Any],
-    reports: dict[str, Any],
+    dataset: Dataset,
+    reports: FeatureReports,
 ) -> pd.DataFrame:
     """PSI of the champion's scores per quarter against its training scores (the reference the
     registered model carries): out-of-fold scores for training quarters, test scores after."""
-    date = dataset["date_column"]
+    date = dataset.date_column
     columns = ["quarter", "sample", "loans", "mean_pd", "default_rate", "psi", "psi_band"]
     if not date:
         return pd.DataFrame(columns=columns)
@@ -145,13 +146,13 @@ def measure_score_stability(
                 {"quarter": label, "sample": sample, "loans": int(mask.sum()),
                  "mean_pd": float(score[mask].mean()),
                  "default_rate": float(defaults[mask].mean()), "psi": psi,
-                 "psi_band": band(psi, reports["psi_bands"])}
+                 "psi_band": band(psi, reports.psi_bands)}
             )  # fmt: skip
     return pd.DataFrame(rows, columns=columns)
 
 
 def rank_champion_drivers(
-    test_features: pd.DataFrame, scoring_profile: ScoringProfile, dataset: dict[str, Any]
+    test_features: pd.DataFrame, scoring_profile: ScoringProfile, dataset: Dataset
 ) -> pd.DataFrame:
     """The input columns that move the champion's PD most on the test loans, largest first."""
     rows = np.unique(np.linspace(0, len(test_features) - 1, DRIVER_ROWS).astype(int))
@@ -182,7 +183,7 @@ def summarise_for_committee(
     gains: pd.DataFrame,
     split_summary: pd.DataFrame,
     test_set: dict[str, str],
-    dataset: dict[str, Any],
+    dataset: Dataset,
 ) -> dict[str, Any]:
     """The executive summary's figures and the limitations, for the top of the report."""
     rows = strategy_comparison.set_index("configuration")
@@ -217,9 +218,9 @@ def summarise_for_committee(
 
 
 def _limitations(
-    split_summary: pd.DataFrame, test_set: dict[str, str], dataset: dict[str, Any]
+    split_summary: pd.DataFrame, test_set: dict[str, str], dataset: Dataset
 ) -> list[str]:
-    population = dataset.get("population") or (
+    population = dataset.population or (
         f"{dataset['name']}: who is and is not in the data is not described (dataset.population)"
     )
     lines = [f"Sample: {population}."]
@@ -238,13 +239,13 @@ def _limitations(
             f"Period: the data has no application date, so the {test_set['loans']} are a "
             "random stratified share of the same period: they do not show how the model ages."
         )
-    ignored = dataset["target"].get("ignore") or []
+    ignored = dataset.target.ignore or []
     if ignored:
         lines.append(
             "Outcomes: loans without a final outcome (" + ", ".join(ignored) + ") are left "
             "out; the model learned only from loans that were repaid or charged off."
         )
-    costs = dataset["costs"]
+    costs = dataset.costs
     lines.append(
         f"Expected cost assumes a missed default loses {costs['loss_given_default']:.0%} of the "
         f"amount and a wrongly declined good loan forgoes {costs['interest_margin']:.0%} of it "
@@ -281,9 +282,9 @@ def render_report(
     adverse_action_reasons: pd.DataFrame,
     application_only_comparison: pd.DataFrame,
     test_set: dict[str, str],
-    dataset: dict[str, Any],
-    training: dict[str, Any],
-    reports: dict[str, Any],
+    dataset: Dataset,
+    training: Training,
+    reports: FeatureReports,
     **plots: Any,
 ) -> str:
     """One self-contained HTML page: the summary and limitations first, then the champion's
@@ -292,8 +293,8 @@ def render_report(
     Each section is one (title, HTML) entry of `sections_`, in reading order: to add one, give
     its dataset to the node (pipeline.py TABLES) and insert an entry where it should read.
     """
-    metric = training["selection"]["primary_metric"]
-    stable = reports["psi_bands"][0]["label"]
+    metric = training.selection.primary_metric
+    stable = reports.psi_bands[0].label
     selection = sections.selection_section(
         strategy_comparison, comparison_cv_results, cv_scheme, champion, metric, test_set["loans"]
     )

@@ -13,7 +13,7 @@ import yaml
 
 from loan_default.config.names import GREATER_IS_BETTER
 from loan_default.lazy import lazy_module
-from loan_default.parameters import check_tuning
+from loan_default.parameters import Dataset, Training, Tuning, check_tuning
 from loan_default.schema import target_values
 
 if TYPE_CHECKING:  # loaded on first use at run time (loan_default.lazy)
@@ -28,17 +28,17 @@ else:
 logger = logging.getLogger(__name__)
 
 
-def _metric(training: dict[str, Any], tuning: dict[str, Any]) -> str:
-    return tuning["metric"] or training["selection"]["primary_metric"]
+def _metric(training: Training, tuning: Tuning) -> str:
+    return tuning.metric or training.selection.primary_metric
 
 
 def search_hyperparameters(
     prepared_folds: list[cross_validation.PreparedFold],
     cv_folds: pd.DataFrame,
     train_loans: pd.DataFrame,
-    dataset: dict[str, Any],
-    training: dict[str, Any],
-    tuning: dict[str, Any],
+    dataset: Dataset,
+    training: Training,
+    tuning: Tuning,
 ) -> pd.DataFrame:
     """Every trial of every tuned model (one row each): parameters, fold values, mean."""
     check_tuning(training, tuning)
@@ -49,13 +49,13 @@ def search_hyperparameters(
             scheme,
         )
     started, y, rows = time.perf_counter(), target_values(train_loans, dataset), []
-    labels = tuning["models"] or [
-        label for label in training["models"] if registry.search_space(training, tuning, label)
+    labels = tuning.models or [
+        label for label in training.models if registry.search_space(training, tuning, label)
     ]
     for label in labels:
         trials = search.search_model(
             prepared_folds, y, training, tuning, label, _metric(training, tuning),
-            dataset["monotonic_trends"],
+            dataset.monotonic_trends,
         )  # fmt: skip
         for trial in trials:
             row = {key: trial[key] for key in ("model", "trial", "mean", "std", "seconds")}
@@ -74,7 +74,7 @@ def _best(trials: pd.DataFrame, metric: str) -> pd.DataFrame:
 
 
 def summarise_tuning(
-    tuning_trials: pd.DataFrame, training: dict[str, Any], tuning: dict[str, Any]
+    tuning_trials: pd.DataFrame, training: Training, tuning: Tuning
 ) -> tuple[str, list[dict[str, Any]], dict[str, dict[str, float]]]:
     """The best parameters as a YAML block with how they were found, one MLflow child run per
     trial, and `tuning.*` metrics for the run."""
@@ -103,7 +103,7 @@ def summarise_tuning(
     runs = [
         {
             "name": f"tune/{row['model']}/{int(row['trial'])}",
-            "tags": {"kind": "tuning_trial", "model": row["model"], "strategy": tuning["strategy"]},
+            "tags": {"kind": "tuning_trial", "model": row["model"], "strategy": tuning.strategy},
             "metrics": {f"validation_{metric}_mean": row["mean"], f"validation_{metric}_std": row["std"],
                         "seconds": row["seconds"]},
             "params": {c.removeprefix("param_"): row[c] for c in tuning_trials.columns
