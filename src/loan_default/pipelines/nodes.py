@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from loan_default.lazy import lazy_module
+from loan_default.parameters import Dataset
 from loan_default.schema import sample_weights, target_values
 
 if TYPE_CHECKING:  # loaded on first use at run time (loan_default.lazy)
@@ -20,11 +21,11 @@ def summarise_folds(
     predictions: pd.DataFrame,
     points: dict[str, dict[str, Any]],
     train_loans: pd.DataFrame,
-    dataset: dict[str, Any],
+    dataset: Dataset,
 ) -> pd.DataFrame:
     """Every metric per configuration (or baseline) x repeat x fold, tidy: one row each."""
     return results.configuration_metrics(
         predictions, points, target_values(train_loans, dataset),
-        metrics.exposures(train_loans, dataset["costs"]), dataset["costs"], per_fold=True,
+        metrics.exposures(train_loans, dataset.costs), dataset.costs, per_fold=True,
         weights=sample_weights(train_loans),
     )  # fmt: skip

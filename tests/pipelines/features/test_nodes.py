@@ -87,13 +87,18 @@ def test_binning_tables_cover_every_feature_with_special_and_missing_bins(real_o
 def test_stability_flags_a_shifted_feature_and_not_a_stable_one():
     rng = np.random.default_rng(0)
     dataset = block("dataset", {"target": {"output_column": "y"}})
-    bands = {
-        "psi_bands": [
-            {"below": 0.1, "label": "stable"},
-            {"below": 0.25, "label": "moderate shift"},
-            {"below": None, "label": "major shift"},
-        ]
-    }
+    bands = block(
+        "features",
+        {
+            "reports": {
+                "psi_bands": [
+                    {"below": 0.1, "label": "stable"},
+                    {"below": 0.25, "label": "moderate shift"},
+                    {"below": None, "label": "major shift"},
+                ]
+            }
+        },
+    ).reports
 
     def sample(n: int, shift: float) -> pd.DataFrame:
         return pd.DataFrame(
@@ -110,7 +115,9 @@ def test_stability_flags_a_shifted_feature_and_not_a_stable_one():
     stability = measure_feature_stability(binning, train, test, bands).set_index("feature")
     assert stability.loc["steady", "psi_band"] == "stable"
     assert stability.loc["drifting", "psi_band"] == "major shift"
-    reports = {"iv_bands": [{"below": None, "label": "any"}]}
+    reports = block(
+        "features", {"reports": {"iv_bands": [{"below": None, "label": "any"}]}}
+    ).reports
     ranking = rank_features(binning, stability.reset_index(), reports)
     assert set(ranking["feature"]) == {"steady", "drifting"}
     assert ranking.columns[-2:].tolist() == ["psi", "psi_band"]

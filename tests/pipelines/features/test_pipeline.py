@@ -5,16 +5,17 @@ import pandas as pd
 import pytest
 from sklearn.base import clone
 
+from loan_default.parameters import FeatureReports
 from loan_default.pipelines.features import create_pipeline
 from tests.kedro_helpers import run_in_memory
 from tests.params import block
 from tests.test_preprocessing import BINNING, DATA_QUALITY, DATASET, ENCODING, TARGET, make_loans
 
-REPORTS = {
-    "woe_plot_top_n": 4,
-    "iv_bands": [{"below": 0.02, "label": "not predictive"}, {"below": None, "label": "useful"}],
-    "psi_bands": [{"below": 0.1, "label": "stable"}, {"below": None, "label": "shift"}],
-}
+REPORTS = FeatureReports(
+    woe_plot_top_n=4,
+    iv_bands=[{"below": 0.02, "label": "not predictive"}, {"below": None, "label": "useful"}],
+    psi_bands=[{"below": 0.1, "label": "stable"}, {"below": None, "label": "shift"}],
+)
 
 TEXT = block("features", {"text": {"cv": 3}})["text"]
 
@@ -27,7 +28,7 @@ def test_stage_produces_every_output(method):
         "params:dataset": DATASET,
         "params:data_quality": DATA_QUALITY,
         "params:features.encoding": ENCODING,
-        "params:features.binning": {**BINNING, "method": method},
+        "params:features.binning": BINNING | {"method": method},
         "params:features.reports": REPORTS,
         "params:features.text": TEXT,
     }
@@ -58,7 +59,7 @@ def _with_notes(loans, seed):
 
 
 def test_text_columns_become_features_with_stability_and_fill_rate_reports():
-    dataset = {**DATASET, "text_columns": {"note": {"strip": [r"Added on \d\d/\d\d/\d\d >"]}}}
+    dataset = DATASET | {"text_columns": {"note": {"strip": [r"Added on \d\d/\d\d/\d\d >"]}}}
     inputs = {
         "train_loans": _with_notes(make_loans(n=1500, seed=0), 0),
         "test_loans": _with_notes(make_loans(n=800, seed=1), 1),

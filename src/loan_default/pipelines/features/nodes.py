@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from loan_default.lazy import lazy_module
+from loan_default.parameters import (
+    Binning,
+    DataQuality,
+    Dataset,
+    Encoding,
+    FeatureReports,
+    TextFeatures,
+)
 from loan_default.schema import SAMPLE_WEIGHT, target_column
 from loan_default.stability import ReferenceDistribution, band, psi_from_labels
 from loan_default.validation import DataValidationError, require_both_classes
@@ -28,7 +36,7 @@ else:
 logger = logging.getLogger(__name__)
 
 
-def _target(loans: pd.DataFrame, dataset: dict[str, Any], where: str) -> pd.Series:
+def _target(loans: pd.DataFrame, dataset: Dataset, where: str) -> pd.Series:
     target = target_column(dataset)
     if target not in loans.columns:
         raise DataValidationError(f"{where}: target column '{target}' is missing.")
@@ -36,9 +44,7 @@ def _target(loans: pd.DataFrame, dataset: dict[str, Any], where: str) -> pd.Seri
     return loans[target]
 
 
-def _with_target(
-    features: pd.DataFrame, loans: pd.DataFrame, dataset: dict[str, Any]
-) -> pd.DataFrame:
+def _with_target(features: pd.DataFrame, loans: pd.DataFrame, dataset: Dataset) -> pd.DataFrame:
     # The target, and a sampled table's weights, travel beside the features (never in them).
     for column in (target_column(dataset), SAMPLE_WEIGHT):
         if column in loans.columns:
@@ -48,10 +54,10 @@ def _with_target(
 
 def fit_preprocessor(
     train_loans: pd.DataFrame,
-    dataset: dict[str, Any],
-    data_quality: dict[str, Any],
-    encoding: dict[str, Any],
-    text: dict[str, Any],
+    dataset: Dataset,
+    data_quality: DataQuality,
+    encoding: Encoding,
+    text: TextFeatures,
 ) -> tuple[preprocessing.LoanPreprocessor, pd.DataFrame]:
     """Fit the preprocessor on training loans; encode them (target encodings and text scores
     cross-fitted)."""
@@ -67,28 +73,28 @@ def fit_preprocessor(
 
 
 def transform_loans(
-    fitted_preprocessor: sklearn_base.TransformerMixin, loans: pd.DataFrame, dataset: dict[str, Any]
+    fitted_preprocessor: sklearn_base.TransformerMixin, loans: pd.DataFrame, dataset: Dataset
 ) -> pd.DataFrame:
     """Encode loans with the fitted preprocessor (the target column is carried if present)."""
     return _with_target(fitted_preprocessor.transform(loans), loans, dataset)
 
 
 def fit_binning(
-    train_loans: pd.DataFrame, dataset: dict[str, Any], binning: dict[str, Any]
+    train_loans: pd.DataFrame, dataset: Dataset, binning: Binning
 ) -> _binning.WoEBinning:
     """Fit the WoE binning of every feature on training loans."""
     y = _target(train_loans, dataset, "train_loans")
     binning_process = preprocessing.build_binning(dataset, binning).fit(train_loans, y)
     logger.info(
         "Binning (%s): %d features binned",
-        binning["method"],
+        binning.method,
         len(binning_process.feature_names_in_),
     )
     return binning_process
 
 
 def woe_transform(
-    binning_process: _binning.WoEBinning, loans: pd.DataFrame, dataset: dict[str, Any]
+    binning_process: _binning.WoEBinning, loans: pd.DataFrame, dataset: Dataset
 ) -> pd.DataFrame:
     """WoE of each feature's bin, plus the target column when present."""
     return _with_target(binning_process.transform(loans), loans, dataset)
@@ -98,7 +104,7 @@ def measure_feature_stability(
     binning_process: _binning.WoEBinning,
     train_loans: pd.DataFrame,
     test_loans: pd.DataFrame,
-    reports: dict[str, Any],
+    reports: FeatureReports,
 ) -> pd.DataFrame:
     """PSI of each feature's bin distribution, training vs test (out-of-time) loans."""
     train_bins = binning_process.bin_labels(train_loans)
@@ -106,7 +112,7 @@ def measure_feature_stability(
     rows = []
     for feature in train_bins.columns:
         psi = psi_from_labels(train_bins[feature], test_bins[feature])
-        rows.append({"feature": feature, "psi": psi, "psi_band": band(psi, reports["psi_bands"])})
+        rows.append({"feature": feature, "psi": psi, "psi_band": band(psi, reports.psi_bands)})
     stability = pd.DataFrame(rows).sort_values("psi", ascending=False, ignore_index=True)
     logger.info("Feature stability: %s", stability["psi_band"].value_counts().to_dict())
     return stability
@@ -116,7 +122,7 @@ def measure_text_stability(
     fitted_preprocessor: preprocessing.LoanPreprocessor,
     train_features: pd.DataFrame,
     test_features: pd.DataFrame,
-    reports: dict[str, Any],
+    reports: FeatureReports,
 ) -> pd.DataFrame:
     """PSI of each text feature (deciles of the training values), training vs test loans."""
     rows = []
@@ -130,7 +136,7 @@ def measure_text_stability(
                 "train_mean": float(train_features[name].mean()),
                 "test_mean": float(test_features[name].mean()),
                 "psi": psi,
-                "psi_band": band(psi, reports["psi_bands"]),
+                "psi_band": band(psi, reports.psi_bands),
             }
         )
     columns = ["feature", "label", "train_mean", "test_mean", "psi", "psi_band"]
@@ -141,21 +147,21 @@ def tabulate_text_fill_rates(
     fitted_preprocessor: preprocessing.LoanPreprocessor,
     train_loans: pd.DataFrame,
     test_loans: pd.DataFrame,
-    dataset: dict[str, Any],
+    dataset: Dataset,
 ) -> pd.DataFrame:
     """Per text column and period (year of the date column, else training/test): share of loans
     with text, and the default rate with and without it."""
     text = fitted_preprocessor.text_features
     if text is None:
         return pd.DataFrame(columns=TEXT_FILL_COLUMNS)
-    target, date_column = target_column(dataset), dataset["date_column"]
+    target, date_column = target_column(dataset), dataset.date_column
     loans = pd.concat(
         [train_loans.assign(__part="training"), test_loans.assign(__part="test")],
         ignore_index=True,
     )
     period = loans[date_column].dt.year.astype(str) if date_column else loans["__part"]
     rows = []
-    for column in dataset["text_columns"]:
+    for column in dataset.text_columns:
         present = text.cleaned(loans, column).str.len() > 0
         for value, members in loans.groupby(period, sort=True).groups.items():
             has, y = present.loc[members], loans.loc[members, target]
@@ -184,11 +190,11 @@ def _rate(values: pd.Series) -> float:
 
 
 def rank_features(
-    binning_process: _binning.WoEBinning, feature_stability: pd.DataFrame, reports: dict[str, Any]
+    binning_process: _binning.WoEBinning, feature_stability: pd.DataFrame, reports: FeatureReports
 ) -> pd.DataFrame:
     """IV ranking with Gini, JS, number of bins, IV verdict, PSI and PSI band."""
     ranking = binning_process.summary().merge(feature_stability, on="feature", how="left")
-    ranking["verdict"] = [band(iv, reports["iv_bands"]) for iv in ranking["iv"]]
+    ranking["verdict"] = [band(iv, reports.iv_bands) for iv in ranking["iv"]]
     ranking = ranking.sort_values("iv", ascending=False, ignore_index=True)
     ranking.insert(0, "rank", np.arange(1, len(ranking) + 1))
     columns = ["rank", "feature", "dtype", "iv", "verdict", "gini", "js", "n_bins"]
@@ -201,10 +207,10 @@ def tabulate_bins(binning_process: _binning.WoEBinning) -> pd.DataFrame:
 
 
 def plot_woe(
-    binning_process: _binning.WoEBinning, iv_ranking: pd.DataFrame, reports: dict[str, Any]
+    binning_process: _binning.WoEBinning, iv_ranking: pd.DataFrame, reports: FeatureReports
 ) -> matplotlib_figure.Figure:
     """WoE (bars) and event rate (line) per bin for the top features by IV."""
-    top = iv_ranking.loc[iv_ranking["n_bins"] > 0, "feature"].head(reports["woe_plot_top_n"])
+    top = iv_ranking.loc[iv_ranking["n_bins"] > 0, "feature"].head(reports.woe_plot_top_n)
     tables = binning_process.binning_tables()
     n_cols = 3
     n_rows = max(1, int(np.ceil(len(top) / n_cols)))

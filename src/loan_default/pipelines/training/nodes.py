@@ -12,6 +12,7 @@ import pandas as pd
 
 from loan_default.config.names import GREATER_IS_BETTER
 from loan_default.lazy import lazy_module
+from loan_default.parameters import Dataset, Training
 from loan_default.schema import sample_weights, target_values
 
 if TYPE_CHECKING:  # loaded on first use at run time (loan_default.lazy)
@@ -39,7 +40,7 @@ def preprocess_folds(
     train_loans: pd.DataFrame,
     fitted_preprocessor: sklearn_base.BaseEstimator,
     folds: pd.DataFrame,
-    dataset: dict[str, Any],
+    dataset: Dataset,
 ) -> list[cross_validation.PreparedFold]:
     """Each fold's preprocessed fit and validation rows (an unfitted clone of the preprocessor
     is fitted on the fold's fit rows only)."""
@@ -54,19 +55,19 @@ def preprocess_folds(
 def cross_validate_models(
     prepared_folds: list[cross_validation.PreparedFold],
     train_loans: pd.DataFrame,
-    dataset: dict[str, Any],
-    training: dict[str, Any],
+    dataset: Dataset,
+    training: Training,
 ) -> pd.DataFrame:
     """Out-of-fold scores of every model x strategy and ensemble on the prepared folds of the
     training loans (long table; empty when there are no folds)."""
     if not prepared_folds:
         return pd.DataFrame(columns=cross_validation.PREDICTION_COLUMNS)
-    grid = registry.build_grid(training, dataset["monotonic_trends"])
+    grid = registry.build_grid(training, dataset.monotonic_trends)
     _metrics.selection_metrics(training)  # fail on a misnamed metric before minutes of fitting
     started = time.perf_counter()
     predictions = cross_validation.cross_validate_grid(
         prepared_folds, target_values(train_loans, dataset), grid,
-        seed=training["random_state"], n_jobs=training["n_jobs"], backend=training["backend"],
+        seed=training.random_state, n_jobs=training.n_jobs, backend=training.backend,
         weights=sample_weights(train_loans),
     )  # fmt: skip
     logger.info(
@@ -79,11 +80,11 @@ def cross_validate_models(
 def fit_calibrators(
     cv_predictions: pd.DataFrame,
     train_loans: pd.DataFrame,
-    dataset: dict[str, Any],
-    training: dict[str, Any],
+    dataset: Dataset,
+    training: Training,
 ) -> dict[str, calibration.ScoreCalibrator]:
     """Per configuration, a calibrator fitted on its out-of-fold scores (identity if not set)."""
-    method = training["calibration"]["method"]
+    method = training.calibration.method
     oof = cross_validation.out_of_fold_scores(cv_predictions)
     y = target_values(train_loans, dataset)[oof.index.to_numpy()]
     return {
@@ -106,8 +107,8 @@ def calibrate_predictions(
 def choose_operating_points(
     cv_predictions: pd.DataFrame,
     train_loans: pd.DataFrame,
-    dataset: dict[str, Any],
-    training: dict[str, Any],
+    dataset: Dataset,
+    training: Training,
 ) -> dict[str, dict[str, Any]]:
     """Threshold per configuration, chosen on out-of-fold training scores (never test)."""
     configurations = {
@@ -122,16 +123,16 @@ def choose_operating_points(
     } | ensemble.ensemble_operating_specs(training)
     return results.operating_points(
         cv_predictions, configurations, target_values(train_loans, dataset),
-        _metrics.exposures(train_loans, dataset["costs"]), dataset["costs"],
-        training["threshold"]["objective"], sample_weights(train_loans),
+        _metrics.exposures(train_loans, dataset.costs), dataset.costs,
+        training.threshold.objective, sample_weights(train_loans),
     )  # fmt: skip
 
 
 def fit_final_models(
     train_features: pd.DataFrame,
     fitted_preprocessor: sklearn_base.BaseEstimator,
-    dataset: dict[str, Any],
-    training: dict[str, Any],
+    dataset: Dataset,
+    training: Training,
 ) -> dict[str, tuple[Any, sklearn_base.BaseEstimator]]:
     """Every configuration fitted once on all training loans: name -> (sampler, fitted model);
     an ensemble averages its members' fits."""
@@ -142,7 +143,7 @@ def fit_final_models(
     # that saw its own label).
     X = train_features[list(fitted_preprocessor.get_feature_names_out())]
     return ensemble.fit_with_ensembles(
-        X, y, training, dataset["monotonic_trends"], weights=sample_weights(train_features)
+        X, y, training, dataset.monotonic_trends, weights=sample_weights(train_features)
     )
 
 
@@ -178,7 +179,7 @@ def score_test_loans(
 
 
 def select_champion(
-    cv_results: pd.DataFrame, operating_points: dict[str, dict[str, Any]], training: dict[str, Any]
+    cv_results: pd.DataFrame, operating_points: dict[str, dict[str, Any]], training: Training
 ) -> dict[str, Any]:
     """Best configuration by the primary metric's CV mean (ties: the tie-breaker's CV mean),
     among those whose operating point catches at least training.selection.min_recall of defaults."""
@@ -186,7 +187,7 @@ def select_champion(
     means = cv_results.groupby("configuration")[metrics].mean()
     stds = cv_results.groupby("configuration")[metrics].std(ddof=1)
     recall = cv_results.groupby("configuration")["recall"].mean()
-    floor = training["selection"]["min_recall"]
+    floor = training.selection.min_recall
     contenders = recall.index[recall >= floor]
     if contenders.empty:
         logger.warning(
