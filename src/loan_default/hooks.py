@@ -55,7 +55,7 @@ class InputFileHook:
             header = _inspect_csv(entries.get(RAW_DATASET), self._context.project_path)
             if header is not None:
                 dataset = catalog.load("params:dataset")
-                config_checks.check_header(header, dataset, dataset["source_file"])
+                config_checks.check_header(header, dataset, dataset.source_file)
         if APPLICATIONS in inputs:
             _inspect_csv(entries.get(APPLICATIONS), self._context.project_path)
 

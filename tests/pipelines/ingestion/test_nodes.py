@@ -3,7 +3,7 @@
 import pandas as pd
 import pytest
 
-from loan_default.parameters import validate_parameters
+from loan_default.parameters import Dataset, validate_parameters
 from loan_default.pipelines.ingestion.nodes import (
     add_derived_features,
     derive_target,
@@ -109,7 +109,7 @@ def test_unparsable_values_name_column_count_and_examples(raw):
 
 def test_unparsable_values_within_tolerance_become_missing(raw):
     raw.loc[1, "rate"] = "high"
-    parsed = parsed_only(raw, {**DATASET, "max_unparsable_fraction": 0.25})
+    parsed = parsed_only(raw, DATASET | {"max_unparsable_fraction": 0.25})
     assert parsed["rate"].isna().sum() == 1
 
 
@@ -123,7 +123,7 @@ def test_target_maps_labels_and_drops_unfinished_loans(raw):
 def test_policy_exceptions_can_be_dropped(raw):
     target = {**DATASET["target"]}
     target["policy_exceptions"] = {**target["policy_exceptions"], "action": "drop"}
-    labelled = derive_target(parsed_only(raw, DATASET), {**DATASET, "target": target})
+    labelled = derive_target(parsed_only(raw, DATASET), DATASET | {"target": target})
     assert labelled["is_default"].tolist() == [0, 1, 0]
     assert "outside_policy" not in labelled.columns
 
@@ -148,7 +148,7 @@ def test_configured_label_that_never_occurs_names_the_key(raw):
 
 
 def test_configured_column_missing_from_the_file_names_the_key(raw):
-    dataset = {**DATASET, "baseline_rules": {"reject_high": {"column": "grade", "in": ["G"]}}}
+    dataset = DATASET | {"baseline_rules": {"reject_high": {"column": "grade", "in": ["G"]}}}
     with pytest.raises(
         ConfigurationError, match=r"dataset.baseline_rules.reject_high.column: 'grade'"
     ):
@@ -227,8 +227,8 @@ def loans_with_copies(n_rows: int, copies: int) -> pd.DataFrame:
     return pd.concat([loans, loans.head(copies)], ignore_index=True)
 
 
-def duplicates_rule(**rule) -> dict:
-    return {**DATASET, "duplicates": {**DATASET["duplicates"], **rule}}
+def duplicates_rule(**rule) -> Dataset:
+    return DATASET | {"duplicates": {**DATASET.duplicates.plain(), **rule}}
 
 
 def test_a_handful_of_exact_copies_is_dropped_with_a_warning_giving_count_and_share(caplog):
@@ -290,4 +290,5 @@ def test_drop_keeps_the_first_copy_whatever_the_share():
 
 def test_max_exact_share_is_a_fraction():
     with pytest.raises(ConfigurationError, match=r"dataset\.duplicates\.max_exact_share"):
-        validate_parameters({"dataset": duplicates_rule(max_exact_share=5)})
+        written = DATASET.plain() | {"duplicates": {"max_exact_share": 5}}
+        validate_parameters({"dataset": written})

@@ -27,17 +27,20 @@ DATASET = block(
         "derived_features": {"rate_x2": {"expression": "rate * 2"}},
     },
 )
-SCORE = {
-    "drift": {
-        "n_bins": 4,
-        "top_features": 2,
-        "bands": [
-            {"below": 0.1, "label": "stable"},
-            {"below": 0.25, "label": "moderate shift"},
-            {"below": None, "label": "major shift"},
-        ],
-    }
-}
+SCORE = block(
+    "score",
+    {
+        "drift": {
+            "n_bins": 4,
+            "top_features": 2,
+            "bands": [
+                {"below": 0.1, "label": "stable"},
+                {"below": 0.25, "label": "moderate shift"},
+                {"below": None, "label": "major shift"},
+            ],
+        }
+    },
+)
 
 
 @pytest.fixture
@@ -59,7 +62,7 @@ def champion_for(train: pd.DataFrame, explained: bool = True) -> ChampionHandle:
         typical_row(train, typical),
     )  # fmt: skip
     profile = build_profile(
-        train, scores, ["rate", "home"], DATASET, SCORE["drift"]["n_bins"],
+        train, scores, ["rate", "home"], DATASET, SCORE.drift.n_bins,
         approved=approved, explainer=explainer if explained else None,
     )  # fmt: skip
     types = {"rate": "percent", "home": "category"}
@@ -73,7 +76,9 @@ NO_PROBLEMS = pd.DataFrame(columns=["application_row", "severity", "column", "va
 def reasons_for(applications: pd.DataFrame, champion: ChampionHandle, **reasons) -> pd.DataFrame:
     applications = applications.assign(application_row=range(1, len(applications) + 1))
     settings = {"count": 2, "for_approved": False} | reasons
-    return score_applications(applications, NO_PROBLEMS, champion, {"reasons": settings})
+    return score_applications(
+        applications, NO_PROBLEMS, champion, block("score", {"reasons": settings})
+    )
 
 
 def test_unparsable_rows_go_to_errors_and_the_rest_is_prepared(train):

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from loan_default.lazy import lazy_module
+from loan_default.parameters import DataQuality, Dataset
 from loan_default.schema import structured_feature_columns, target_column
 from loan_default.validation import DataValidationError
 
@@ -29,7 +30,7 @@ IMPUTE_COLOUR = "#1f77b4"
 
 
 def analyse_missing_values(
-    training_population: pd.DataFrame, dataset: dict[str, Any], data_quality: dict[str, Any]
+    training_population: pd.DataFrame, dataset: Dataset, data_quality: DataQuality
 ) -> pd.DataFrame:
     """One row per feature: missing and disguised-missing counts, test vs default, action, reason."""
     target = target_column(dataset)
@@ -37,7 +38,7 @@ def analyse_missing_values(
         raise DataValidationError(f"training loans: target column '{target}' is missing.")
     rules = {key: value for key, value in data_quality.items() if key != "indicator_suffix"}
     columns = structured_feature_columns(training_population, dataset)
-    configured = dataset["sentinel_codes"], dataset["informative_missing"], rules
+    configured = dataset.sentinel_codes, dataset.informative_missing, rules
     if spark.is_spark_frame(training_population):
         from loan_default.spark.missing import plan_missing_values as plan_on_spark  # noqa: PLC0415
 
@@ -51,7 +52,7 @@ def analyse_missing_values(
 
 
 def plot_missing_values(
-    missing_value_report: pd.DataFrame, data_quality: dict[str, Any]
+    missing_value_report: pd.DataFrame, data_quality: DataQuality
 ) -> matplotlib_figure.Figure:
     """Horizontal bars of the missing rate per column, coloured by action."""
     report = missing_value_report.sort_values("missing_rate")
@@ -67,7 +68,7 @@ def plot_missing_values(
         )
     ]
     axes.barh(labels, report["missing_rate"], color=colours)
-    axes.axvline(data_quality["drop_above_rate"], color="black", linestyle="--", lw=1)
+    axes.axvline(data_quality.drop_above_rate, color="black", linestyle="--", lw=1)
     axes.set_xlim(0, 1)
     axes.set_xlabel("missing rate in training loans (incl. empty strings and sentinel codes)")
     axes.set_title("Missing values per column (* = informative by configuration)")

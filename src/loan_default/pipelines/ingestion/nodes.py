@@ -21,6 +21,7 @@ from loan_default.core.ingestion import (
 )
 from loan_default.core.profiles import profile
 from loan_default.lazy import lazy_module
+from loan_default.parameters import Dataset
 from loan_default.raw_file import check_empty_columns
 from loan_default.schema import RAW_ROW, required_raw_columns
 from loan_default.validation import (
@@ -38,8 +39,8 @@ else:
 logger = logging.getLogger(__name__)
 
 
-def _source(dataset: dict[str, Any]) -> str:
-    return dataset["source_file"]
+def _source(dataset: Dataset) -> str:
+    return dataset.source_file
 
 
 def _on_spark(frame: Any) -> Any:
@@ -53,14 +54,14 @@ def _on_spark(frame: Any) -> Any:
 
 
 def parse_raw_loans(
-    raw_loans: pd.DataFrame, dataset: dict[str, Any]
+    raw_loans: pd.DataFrame, dataset: Dataset
 ) -> tuple[pd.DataFrame, dict[str, str]]:
     """Check the raw table's shape, parse every typed column, number the raw rows; and say which
     parser each column got (configured, the date column, or inferred from its text)."""
     if spark := _on_spark(raw_loans):
         return spark.parse_raw_loans(raw_loans, dataset)
     source = _source(dataset)
-    target_column = dataset["target"]["column"]
+    target_column = dataset.target.column
     if not raw_loans.empty and target_column not in raw_loans.columns:
         raise DataValidationError(
             f"{source}: target column '{target_column}' is missing "
@@ -76,7 +77,7 @@ def parse_raw_loans(
 
 
 def handle_duplicates(
-    parsed_loans: pd.DataFrame, dataset: dict[str, Any]
+    parsed_loans: pd.DataFrame, dataset: Dataset
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
     """Find exact duplicate rows and repeated identifiers; stop, or keep the first copy (see
     `judge_duplicates`).
@@ -86,14 +87,14 @@ def handle_duplicates(
     """
     if spark := _on_spark(parsed_loans):
         return spark.handle_duplicates(parsed_loans, dataset)
-    source, action = _source(dataset), dataset["duplicates"]["action"]
+    source, action = _source(dataset), dataset.duplicates.action
     if action not in {"error", "drop"}:
         raise ConfigurationError(
             f"dataset.duplicates.action: unknown action '{action}' (known: error, drop)."
         )
     exact = parsed_loans.drop(columns=RAW_ROW, errors="ignore").duplicated(keep="first")
     repeated_ids = {}
-    for column in dataset["identifier_columns"]:
+    for column in dataset.identifier_columns:
         if column in parsed_loans:
             values = parsed_loans[column]
             repeated_ids[column] = values.notna() & values.duplicated(keep="first") & ~exact
@@ -123,26 +124,26 @@ def handle_duplicates(
             details.append(
                 f"{int(mask.sum()):,} more row(s) repeating a '{column}' value {examples}"
             )
-    message = judge_duplicates(source, details, summary, dataset["duplicates"])
+    message = judge_duplicates(source, details, summary, dataset.duplicates)
     keep = ~(exact | repeated)
     summary["dropped_rows"] = int((~keep).sum())
     logger.warning("%s Dropped %d row(s), kept the first copy.", message, summary["dropped_rows"])
     return parsed_loans.loc[keep].reset_index(drop=True), summary
 
 
-def derive_target(parsed_loans: pd.DataFrame, dataset: dict[str, Any]) -> pd.DataFrame:
+def derive_target(parsed_loans: pd.DataFrame, dataset: Dataset) -> pd.DataFrame:
     """Map outcome labels to 1 (default) / 0 (repaid); unfinished loans are dropped."""
     if spark := _on_spark(parsed_loans):
         return spark.derive_target(parsed_loans, dataset)
     labelled = label_loans(parsed_loans, dataset)
-    target = dataset["target"]
+    target = dataset.target
     require_both_classes(
         labelled[target["output_column"]], f"{_source(dataset)}: target '{target['column']}'"
     )
     return labelled
 
 
-def add_derived_features(labelled_loans: pd.DataFrame, dataset: dict[str, Any]) -> pd.DataFrame:
+def add_derived_features(labelled_loans: pd.DataFrame, dataset: Dataset) -> pd.DataFrame:
     """Add application-time features (ratios, durations, expressions) declared in parameters."""
     if spark := _on_spark(labelled_loans):
         return spark.add_derived_features(labelled_loans, dataset)
@@ -150,7 +151,7 @@ def add_derived_features(labelled_loans: pd.DataFrame, dataset: dict[str, Any]) 
 
 
 def select_application_columns(
-    loans: pd.DataFrame, dataset: dict[str, Any]
+    loans: pd.DataFrame, dataset: Dataset
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Drop leakage, identifier, excluded, empty, constant and raw date columns, with reasons."""
     if spark := _on_spark(loans):

@@ -12,6 +12,7 @@ import pandas as pd
 from loan_default.applications import hard_bounds, input_types
 from loan_default.config.names import GREATER_IS_BETTER
 from loan_default.lazy import lazy_module
+from loan_default.parameters import Dataset, Registry, Score
 from loan_default.pipelines.run_record import HEADLINE_METRICS
 from loan_default.profile import ScoringProfile, build_profile, typical_row, typical_values
 from loan_default.schema import RAW_ROW, protected_columns, sample_weights, target_values
@@ -43,7 +44,7 @@ def describe_application_inputs(
     raw_loans: Any,
     train_loans: pd.DataFrame,
     column_types: dict[str, str],
-    dataset: dict[str, Any],
+    dataset: Dataset,
 ) -> tuple[dict[str, str], pd.DataFrame]:
     """The raw columns the champion needs with their parsers, and a few raw rows of them (the
     registered model's signature and input example)."""
@@ -70,12 +71,12 @@ def build_scoring_profile(
     champion_model: sklearn_model_selection.FixedThresholdClassifier,
     iv_ranking: pd.DataFrame,
     application_inputs: dict[str, str],
-    dataset: dict[str, Any],
-    score: dict[str, Any],
+    dataset: Dataset,
+    score: Score,
 ) -> ScoringProfile:
     """Training ranges, bounds, categories, typical approved values, score/feature
     distributions and the reasons' explainer."""
-    drift = score["drift"]
+    drift = score.drift
     top = [feature for feature in iv_ranking["feature"] if feature in train_loans]
     preprocessor = _champion.preprocessor_of(champion_model)
     features = preprocessor.transform(train_loans)
@@ -87,7 +88,7 @@ def build_scoring_profile(
     explainer = reasons.ReasonExplainer.fit(
         _champion.model_of(champion_model), preprocessor, features[approved],
         typical_row(train_loans, typical), protected_columns(dataset),
-        exact=score["reasons"]["tree_contributions"] == "exact",
+        exact=score.reasons.tree_contributions == "exact",
     )  # fmt: skip
     return build_profile(
         train_loans,
@@ -96,7 +97,7 @@ def build_scoring_profile(
         dataset,
         int(drift["n_bins"]),
         hard_bounds(train_loans, application_inputs, dataset),
-        float(score["plausibility"]["range_tolerance"]),
+        float(score.plausibility.range_tolerance),
         approved=approved,
         explainer=explainer,
     )
@@ -107,14 +108,15 @@ def package_champion(
     scoring_profile: ScoringProfile,
     application_inputs: dict[str, str],
     application_example: pd.DataFrame,
-    dataset: dict[str, Any],
-    score: dict[str, Any],
+    dataset: Dataset,
+    score: Score,
 ) -> serving.LoanDefaultModel:
     """The self-contained champion: model and threshold, inputs, dataset config and profile,
     and how many reasons it gives."""
+    # The served model keeps its dataset settings as the plain mapping the YAML file writes.
     return serving.LoanDefaultModel(
-        champion_model, dataset, scoring_profile, application_inputs, application_example,
-        int(score["reasons"]["count"]),
+        champion_model, dataset.plain(), scoring_profile, application_inputs,
+        application_example, score.reasons.count,
     )  # fmt: skip
 
 
@@ -123,12 +125,12 @@ def decide_promotion(
     incumbent: serving.ChampionHandle | None,
     test_loans: pd.DataFrame,
     raw_loans: Any,
-    dataset: dict[str, Any],
-    registry: dict[str, Any],
+    dataset: Dataset,
+    registry: Registry,
 ) -> tuple[dict[str, Any], dict[str, dict[str, float]]]:
     """Score this run's held-out test loans, as raw rows, with both registered models (each
     reads them with its own parsers); promote on a real improvement on the rows both scored."""
-    metric = registry["metric"]  # a known metric: the parameters' schema checked it
+    metric = registry.metric  # a known metric: the parameters' schema checked it
     raw_test = raw_rows(raw_loans, test_loans[RAW_ROW].to_numpy())
     challenger_scores = _raw_scores(challenger, raw_test)
     scored = ~np.isnan(challenger_scores)
@@ -137,8 +139,8 @@ def decide_promotion(
         "challenger": challenger.uri,
         "champion": incumbent.describe() if incumbent else "none",
         f"champion_{metric}": None,
-        "min_improvement": float(registry["min_improvement"]),
-        "forced": bool(registry["force"]),
+        "min_improvement": float(registry.min_improvement),
+        "forced": bool(registry.force),
     }
     if incumbent is None:
         promote, reason = True, "no current champion"
@@ -199,7 +201,7 @@ def _test_metric(
     scores: np.ndarray,
     test_loans: pd.DataFrame,
     rows: np.ndarray,
-    dataset: dict[str, Any],
+    dataset: Dataset,
     metric: str,
 ) -> float:
     weights = sample_weights(test_loans)
@@ -207,18 +209,18 @@ def _test_metric(
         target_values(test_loans, dataset)[rows],
         scores[rows],
         champion.model.threshold,
-        _metrics.exposures(test_loans, dataset["costs"])[rows],
-        dataset["costs"],
+        _metrics.exposures(test_loans, dataset.costs)[rows],
+        dataset.costs,
         weights=None if weights is None else weights[rows],
     )
     return float(values[metric])
 
 
 def _improves(
-    challenger: float, incumbent: float, metric: str, registry: dict[str, Any]
+    challenger: float, incumbent: float, metric: str, registry: Registry
 ) -> tuple[bool, str]:
     gain = (challenger - incumbent) * (1 if GREATER_IS_BETTER[metric] else -1)
-    margin = float(registry["min_improvement"])
+    margin = float(registry.min_improvement)
     promote = gain > 0 and gain >= margin
     verdict = "beats" if promote else "does not beat"
     return promote, (

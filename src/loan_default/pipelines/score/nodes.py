@@ -11,6 +11,7 @@ import pandas as pd
 
 from loan_default.applications import ROW, check_applications, summarise_problems
 from loan_default.lazy import lazy_module
+from loan_default.parameters import Band, Score
 from loan_default.stability import ReferenceDistribution, band
 from loan_default.validation import describe_examples
 
@@ -63,7 +64,7 @@ def score_applications(
     applications: pd.DataFrame,
     application_errors: pd.DataFrame,
     champion: serving.ChampionHandle,
-    score: dict[str, Any],
+    score: Score,
 ) -> pd.DataFrame:
     """Probability of default, decision at the champion's threshold, adverse-action reasons,
     warnings and the model that scored."""
@@ -72,7 +73,7 @@ def score_applications(
     model = champion.model.champion
     logger.info("Scoring %d applications with %s", len(applications), champion.describe())
     if applications.empty:  # every application had an error: an empty table, not a crash
-        return _no_scores(applications, champion, int(score["reasons"]["count"]))
+        return _no_scores(applications, champion, int(score.reasons.count))
     features = _champion.preprocessor_of(model).transform(applications)  # once: scores and reasons
     assessed = champion.model.assess(applications, _champion.default_probability(model, features))
     identifiers = [c for c in champion.model.dataset["identifier_columns"] if c in applications]
@@ -89,10 +90,10 @@ def score_applications(
             "(column review_reason)",
             referred,
         )
-    reasons = score["reasons"]
-    explained = np.ones(len(scored), dtype=bool) if reasons["for_approved"] else rejected
+    reasons = score.reasons
+    explained = np.ones(len(scored), dtype=bool) if reasons.for_approved else rejected
     started = time.perf_counter()
-    table = champion.model.explain(applications, features, explained, int(reasons["count"]))
+    table = champion.model.explain(applications, features, explained, reasons.count)
     logger.info(
         "Reasons for %d applications in %.1f s", int(explained.sum()), time.perf_counter() - started
     )
@@ -122,7 +123,7 @@ def measure_score_drift(
     applications: pd.DataFrame,
     scored_applications: pd.DataFrame,
     champion: serving.ChampionHandle,
-    score: dict[str, Any],
+    score: Score,
 ) -> tuple[pd.DataFrame, dict[str, dict[str, float]]]:
     """PSI of the score and of the most predictive features, training period vs this batch.
 
@@ -132,7 +133,7 @@ def measure_score_drift(
         features = list(champion.model.profile.feature_references)
         applications = spark.typed_valid_rows(applications, champion, features)
         scored_applications = scored_applications.select("probability_of_default").toPandas()
-    bands = score["drift"]["bands"]
+    bands = score.drift.bands
     profile = champion.model.profile
     if applications.empty:  # every application had an error: nothing to compare
         logger.warning("No application could be scored: no drift to measure")
@@ -152,7 +153,7 @@ def measure_score_drift(
             "drift table as a rough signal only",
             len(applications),
         )
-    stable_label = bands[0]["label"]
+    stable_label = bands[0].label
     shifted = table.loc[table["band"] != stable_label, "name"]
     if len(shifted):
         logger.warning("Drift beyond '%s' for %s", stable_label, describe_examples(shifted))
@@ -164,7 +165,7 @@ def measure_score_drift(
 
 
 def _psi_row(
-    name: str, reference: ReferenceDistribution, actual: Any, bands: list[dict[str, Any]]
+    name: str, reference: ReferenceDistribution, actual: Any, bands: list[Band]
 ) -> dict[str, Any]:
     psi = reference.psi(actual)
     return {"name": name, "psi": round(psi, 5), "band": band(psi, bands)}

@@ -10,6 +10,7 @@ import pandas as pd
 
 from loan_default.core.split import resolve_split_method
 from loan_default.lazy import lazy_module
+from loan_default.parameters import Dataset, Split, Training
 from loan_default.schema import sample_weights, target_column, target_values
 from loan_default.validation import ConfigurationError, require_both_classes
 
@@ -28,7 +29,7 @@ logger = logging.getLogger(__name__)
 
 
 def split_loans(
-    loans: pd.DataFrame, dataset: dict[str, Any], split: dict[str, Any]
+    loans: pd.DataFrame, dataset: Dataset, split: Split
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Training loans, test loans (out-of-time or stratified random, as configured) and every
     training loan again as the population whole-table statistics describe (on Spark, before
@@ -40,7 +41,7 @@ def split_loans(
     method = resolve_split_method(dataset, split)
     target = target_column(dataset)
     if method == "out_of_time":
-        dates = loans[dataset["date_column"]]
+        dates = loans[dataset.date_column]
         if dates.isna().any():
             raise ConfigurationError(
                 f"split: {int(dates.isna().sum()):,} loans have no '{dataset['date_column']}' "
@@ -52,9 +53,9 @@ def split_loans(
     else:
         train, test = sklearn_model_selection.train_test_split(
             loans,
-            test_size=split["test_size"],
+            test_size=split.test_size,
             stratify=loans[target],
-            random_state=split["random_state"],
+            random_state=split.random_state,
         )
         train, test = train.sort_index(), test.sort_index()
     for name, part in (("training", train), ("test", test)):
@@ -64,16 +65,16 @@ def split_loans(
     return train, test.reset_index(drop=True), train
 
 
-def _cutoff(dates: pd.Series, dataset: dict[str, Any], split: dict[str, Any]) -> pd.Timestamp:
+def _cutoff(dates: pd.Series, dataset: Dataset, split: Split) -> pd.Timestamp:
     """dataset.split_cutoff, or the date that leaves the latest `test_size` share for test."""
-    if dataset["split_cutoff"] is not None:
-        return pd.Timestamp(dataset["split_cutoff"])
-    cutoff = dates.sort_values().iloc[int(len(dates) * (1 - split["test_size"]))]
+    if dataset.split_cutoff is not None:
+        return pd.Timestamp(dataset.split_cutoff)
+    cutoff = dates.sort_values().iloc[int(len(dates) * (1 - split.test_size))]
     logger.info("dataset.split_cutoff not set: %s leaves the latest loans for test", cutoff.date())
     return pd.Timestamp(cutoff)
 
 
-def describe_test_set(dataset: dict[str, Any], split: dict[str, Any]) -> dict[str, str]:
+def describe_test_set(dataset: Dataset, split: Split) -> dict[str, str]:
     """How reports name the test set: out-of-time only when the split really was out of time."""
     method = resolve_split_method(dataset, split)
     if method == "out_of_time":
@@ -86,11 +87,11 @@ def describe_test_set(dataset: dict[str, Any], split: dict[str, Any]) -> dict[st
 
 
 def summarise_split(
-    train_loans: pd.DataFrame, test_loans: pd.DataFrame, dataset: dict[str, Any]
+    train_loans: pd.DataFrame, test_loans: pd.DataFrame, dataset: Dataset
 ) -> pd.DataFrame:
     """One row per split: loans and defaults it stands for, default rate, loans kept (fewer
     only when the Spark environment sampled above a row budget) and date range."""
-    target, date_column = target_column(dataset), dataset["date_column"]
+    target, date_column = target_column(dataset), dataset.date_column
     rows = []
     for name, part in (("train", train_loans), ("test", test_loans)):
         y, weights = part[target].to_numpy(dtype=float), _weights(part)
@@ -114,11 +115,11 @@ def _weights(loans: pd.DataFrame) -> np.ndarray:
 
 
 def assign_cv_folds(
-    train_loans: pd.DataFrame, dataset: dict[str, Any], training: dict[str, Any]
+    train_loans: pd.DataFrame, dataset: Dataset, training: Training
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Folds inside the training loans: those that choose (time-ordered when the loans have
     dates) and, when `training.cv.compare` is set, the other scheme's for the report."""
-    cv, date_column = training["cv"], dataset["date_column"]
+    cv, date_column = training.cv, dataset.date_column
     y = target_values(train_loans, dataset)
     dates = train_loans[date_column] if date_column else None
     scheme = cross_validation.resolve_scheme(cv, date_column)
@@ -135,10 +136,10 @@ def describe_cv_folds(
     cv_folds: pd.DataFrame,
     comparison_cv_folds: pd.DataFrame,
     train_loans: pd.DataFrame,
-    dataset: dict[str, Any],
+    dataset: Dataset,
 ) -> dict[str, Any]:
     """Which scheme chooses, which one is only compared, and each fold's rows (and months)."""
-    date_column = dataset["date_column"]
+    date_column = dataset.date_column
 
     def span(rows: np.ndarray) -> str:
         text = f"{len(rows):,} loans"
@@ -156,7 +157,7 @@ def describe_cv_folds(
 
 
 def describe_modelling_table(
-    train_loans: pd.DataFrame, test_loans: pd.DataFrame, dataset: dict[str, Any]
+    train_loans: pd.DataFrame, test_loans: pd.DataFrame, dataset: Dataset
 ) -> dict[str, dict[str, float]]:
     """For MLflow: training and test loans kept, how many they stand for, and each class's
     weight (1 unless the Spark environment sampled above split.row_budget or
