@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import bz2
-import copy
 import functools
 import gzip
 import io
@@ -271,7 +270,7 @@ def test_zip_with_one_file(tmp_path: Path):
 @pytest.fixture
 def dataset(dataset_params: dict) -> dict:
     """The real dataset block, its column-naming keys narrowed to the test table's columns."""
-    dataset = copy.deepcopy(dataset_params)
+    dataset = dataset_params.plain()  # a mapping the fixture edits
     for key in NAMING_BLOCKS:
         dataset[key] = {}
     rule = next(iter(dataset_params["baseline_rules"].values()))

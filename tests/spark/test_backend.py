@@ -15,7 +15,7 @@ from tests.modelling.synthetic import make_loans, training_params
 def _grid_scores(backend: str) -> pd.DataFrame:
     """Scores of a grid whose fits draw random numbers (forest, SMOTE): seeds must travel.
     Each fit is a Spark job, so the grid is as small as shows that: 2 configurations x 2 folds."""
-    params = training_params()
+    params = training_params().plain()  # a mapping the test edits
     params["models"] = {"random_forest": params["models"]["random_forest"]}
     params["strategies"] = {k: params["strategies"][k] for k in ("none", "smote")}
     params["cv"]["n_splits"] = 2
