@@ -15,15 +15,16 @@ from pathlib import Path
 import pandas as pd
 
 from loan_default.config_loader import ProjectConfigLoader
+from loan_default.parameters import Dataset
 from loan_default.schema import application_columns
 from loan_default.settings import CONFIG_LOADER_ARGS
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def sample_columns(dataset: dict, raw: pd.DataFrame) -> list[str]:
+def sample_columns(dataset: Dataset, raw: pd.DataFrame) -> list[str]:
     """The columns an application has: those known at application time, and free text."""
-    text = [column for column in dataset.get("text_columns") or {} if column in raw.columns]
+    text = [column for column in dataset.text_columns if column in raw.columns]
     return application_columns(dataset) + text
 
 
@@ -38,14 +39,14 @@ def main() -> None:
     )
     dataset, config = loader["parameters"]["dataset"], loader["globals"]
     raw = pd.read_csv(ROOT / config["raw_loans_file"], low_memory=False)
-    date_column = dataset.get("date_column")
+    date_column = dataset.date_column
     if date_column:
         order = pd.to_datetime(raw[date_column], format="mixed").sort_values(kind="stable")
         sample = raw.loc[order.index[-args.rows :]]
     else:
         sample = raw.sample(n=args.rows, random_state=config["seed"])
-    target = dataset["target"]["column"]
-    labels = set(map(str, dataset["target"]["positive"] + dataset["target"]["negative"]))
+    target = dataset.target.column
+    labels = set(map(str, dataset.target.positive + dataset.target.negative))
     sample = sample[sample[target].astype(str).isin(labels)]
     output = ROOT / config["applications_file"]
     sample[sample_columns(dataset, sample)].to_csv(output, index=False)
