@@ -72,15 +72,16 @@ def check_batch(raw: DataFrame, champion: ChampionHandle) -> None:
     check_applications(raw.limit(100).toPandas(), champion.model)
 
 
-def typed_valid_rows(numbered: DataFrame, champion: ChampionHandle, columns: list[str]) -> Any:
-    """The typed values of `columns` of the rows without errors, as pandas (for drift)."""
+def valid_rows(numbered: DataFrame, champion: ChampionHandle) -> DataFrame:
+    """The rows without errors, typed and derived as the pandas path's `valid_applications`
+    (row number, identifiers, the model's inputs, derived features), as a Spark table."""
     model = champion.model
+    columns = list(_checked(numbered.limit(100).toPandas(), model)[0].columns)
 
     def typed(part: pd.DataFrame) -> pd.DataFrame:
-        valid = _checked(part, model)[0] if len(part) else pd.DataFrame(columns=[ROW])
-        return valid.reindex(columns=[ROW, *columns])
+        return _checked(part, model)[0] if len(part) else pd.DataFrame(columns=columns)
 
-    return map_partitions(numbered, typed).toPandas()
+    return map_partitions(numbered, typed)
 
 
 def score_with_udf(numbered: DataFrame, champion: ChampionHandle) -> DataFrame:
