@@ -16,8 +16,10 @@ from typing import Any
 import mlflow
 import numpy as np
 import pandas as pd
+from mlflow.types import DataType
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
+from pyspark.sql import types as T
 
 from loan_default.applications import PROBLEM_COLUMNS, ROW, check_applications
 from loan_default.modelling.champion import default_probability, preprocessor_of
@@ -95,7 +97,8 @@ def score_with_udf(numbered: DataFrame, champion: ChampionHandle) -> DataFrame:
     )  # fmt: skip
     identifiers = [c for c in champion.model.dataset["identifier_columns"] if c in numbered.columns]
     threshold = float(champion.model.threshold)
-    result = numbered.withColumn("_scored", udf(F.struct(*[F.col(f"`{c}`") for c in inputs])))
+    columns = _as_signature_types(numbered, champion.uri, inputs)
+    result = numbered.withColumn("_scored", udf(F.struct(*columns)))
     probability = F.round(F.col("_scored.probability_of_default"), 6)
     return result.select(
         ROW,
@@ -110,6 +113,21 @@ def score_with_udf(numbered: DataFrame, champion: ChampionHandle) -> DataFrame:
         F.lit(champion.version).alias("model_version"),
         F.lit(champion.run_id).alias("model_run_id"),
     )
+
+
+def _as_signature_types(numbered: DataFrame, uri: str, inputs: list[str]) -> list[Any]:
+    """The input columns as the model's signature types them: a whole-number column (Parquet's
+    int64, a CSV's inferred int) becomes double where the signature says double, as MLflow's
+    input check will not convert int64 to float64 itself."""
+    signature = mlflow.models.get_model_info(uri).signature
+    doubles = {spec.name for spec in signature.inputs.inputs if spec.type == DataType.double}
+    kinds = {field.name: field.dataType for field in numbered.schema.fields}
+    return [
+        F.col(f"`{c}`").cast("double").alias(c)
+        if c in doubles and isinstance(kinds[c], T.NumericType)
+        else F.col(f"`{c}`")
+        for c in inputs
+    ]
 
 
 def score_applications(
