@@ -6,23 +6,27 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
+import pandas as pd
+
 from loan_default.lazy import lazy_module
 from loan_default.schema import structured_feature_columns, target_column
 from loan_default.validation import DataValidationError
 
 if TYPE_CHECKING:  # pyspark is loaded on a node's first call, never when pipelines are built
-    import pandas as pd
-    from pyspark.sql import DataFrame
+    from pyspark import sql as pyspark_sql
 
     from loan_default.spark import missing as spark_missing
 else:
+    pyspark_sql = lazy_module("pyspark.sql")
     spark_missing = lazy_module("loan_default.spark.missing")
 
 logger = logging.getLogger(__name__)
 
 
 def analyse_missing_values_on_spark(
-    training_population: DataFrame, dataset: dict[str, Any], data_quality: dict[str, Any]
+    training_population: pyspark_sql.DataFrame,
+    dataset: dict[str, Any],
+    data_quality: dict[str, Any],
 ) -> pd.DataFrame:
     """`nodes.analyse_missing_values` of a Spark table: the same report, medians approximate."""
     target = target_column(dataset)

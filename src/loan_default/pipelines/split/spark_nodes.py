@@ -5,27 +5,29 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+import pandas as pd
+
 from loan_default.lazy import lazy_module
 
 if TYPE_CHECKING:  # pyspark is loaded on a node's first call, never when pipelines are built
-    import pandas as pd
-    from pyspark.sql import DataFrame
+    from pyspark import sql as pyspark_sql
 
     from loan_default.spark import ingestion as spark_ingestion
 else:
+    pyspark_sql = lazy_module("pyspark.sql")
     spark_ingestion = lazy_module("loan_default.spark.ingestion")
 
 
 def split_loans_on_spark(
-    loans: DataFrame, dataset: dict[str, Any], split: dict[str, Any]
-) -> tuple[DataFrame, DataFrame]:
+    loans: pyspark_sql.DataFrame, dataset: dict[str, Any], split: dict[str, Any]
+) -> tuple[pyspark_sql.DataFrame, pyspark_sql.DataFrame]:
     """Every training loan and every test loan (`nodes.split_loans`' rule), as Spark tables."""
     return spark_ingestion.split_populations(loans, dataset, split)
 
 
 def sample_modelling_table(
-    training_population: DataFrame,
-    test_population: DataFrame,
+    training_population: pyspark_sql.DataFrame,
+    test_population: pyspark_sql.DataFrame,
     dataset: dict[str, Any],
     split: dict[str, Any],
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
