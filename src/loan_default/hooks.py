@@ -370,7 +370,7 @@ class SparkHook:
         # The engine of the data stages (config/engines.py), chosen before any other hook reads
         # the pipelines (parameter validation does); pipelines built for the other engine by an
         # earlier session in this process are built again.
-        if select_engine("spark" if conf else "pandas"):
+        if select_engine("spark" if conf else "pandas") and kedro_project.PACKAGE_NAME:
             kedro_project.pipelines.configure(f"{kedro_project.PACKAGE_NAME}.pipeline_registry")
         result = yield
         if conf:
