@@ -9,9 +9,11 @@ from pathlib import Path
 from typing import Any
 
 from kedro.config import MissingConfigException
+from kedro.framework import project as kedro_project
 from kedro.framework.hooks import hook_impl
 
 from loan_default import config_checks, raw_file, run_guard
+from loan_default.config.engines import select_engine
 
 logger = logging.getLogger(__name__)
 
@@ -365,6 +367,11 @@ class SparkHook:
             from loan_default.spark import require_pyspark  # noqa: PLC0415
 
             require_pyspark()
+        # The engine of the data stages (config/engines.py), chosen before any other hook reads
+        # the pipelines (parameter validation does); pipelines built for the other engine by an
+        # earlier session in this process are built again.
+        if select_engine("spark" if conf else "pandas") and kedro_project.PACKAGE_NAME:
+            kedro_project.pipelines.configure(f"{kedro_project.PACKAGE_NAME}.pipeline_registry")
         result = yield
         if conf:
             from loan_default.spark.backend import register_spark_backend  # noqa: PLC0415

@@ -6,8 +6,11 @@ import pandas as pd
 import pytest
 
 from loan_default.pipelines.data_quality.nodes import analyse_missing_values
+from loan_default.pipelines.data_quality.spark_nodes import analyse_missing_values_on_spark
 from loan_default.pipelines.ingestion import nodes
+from loan_default.pipelines.ingestion import spark_nodes as on_spark
 from loan_default.pipelines.split.nodes import split_loans
+from loan_default.pipelines.split.spark_nodes import sample_modelling_table, split_loans_on_spark
 from loan_default.schema import RAW_ROW
 from loan_default.spark.ingestion import with_row_numbers
 from loan_default.validation import DataValidationError
@@ -35,6 +38,16 @@ def _ingest(raw, dataset: dict):
     labelled = nodes.derive_target(unique, dataset)
     enriched = nodes.add_derived_features(labelled, dataset)
     loans, dropped = nodes.select_application_columns(enriched, dataset)
+    return loans, dropped, types, duplicates
+
+
+def _ingest_on_spark(raw, dataset: dict):
+    """The Spark ingestion pipeline's nodes, in its order."""
+    parsed, types = on_spark.parse_raw_loans_on_spark(raw, dataset)
+    unique, duplicates = on_spark.handle_duplicates_on_spark(parsed, dataset)
+    labelled = on_spark.derive_target_on_spark(unique, dataset)
+    enriched = on_spark.add_derived_features_on_spark(labelled, dataset)
+    loans, dropped = on_spark.select_application_columns_on_spark(enriched, dataset)
     return loans, dropped, types, duplicates
 
 
@@ -71,20 +84,25 @@ def test_spark_ingestion_gives_the_pandas_rows_target_and_dropped_columns(
     # In file order, as a CSV is read; Arrow batches of 500 rows make the per-partition rules
     # run on pieces (tests/spark/conftest.py).
     frame = spark.createDataFrame(raw_sample)
-    loans, dropped, types, duplicates = _ingest(frame, dataset_params)
+    loans, dropped, types, duplicates = _ingest_on_spark(frame, dataset_params)
     assert types == expected_types
     assert duplicates == expected_dupes
     pd.testing.assert_frame_equal(dropped, expected_dropped)
     _assert_same_rows(_as_pandas(loans), _as_pandas(expected_loans))
 
-    train, test, population = split_loans(loans, dataset_params, SPLIT)
-    expected_train, expected_test, _ = split_loans(expected_loans, dataset_params, SPLIT)
+    population, test_population = split_loans_on_spark(loans, dataset_params, SPLIT)
+    train, test = sample_modelling_table(population, test_population, dataset_params, SPLIT)
+    expected_train, expected_test, expected_population = split_loans(
+        expected_loans, dataset_params, SPLIT
+    )
     assert train[RAW_ROW].tolist() == expected_train[RAW_ROW].tolist()
     assert test[RAW_ROW].tolist() == expected_test[RAW_ROW].tolist()
     assert "sample_weight" in train and (train["sample_weight"] == 1.0).all()
+    # `training_population` means every training loan on both engines.
+    assert sorted(_as_pandas(population)[RAW_ROW]) == expected_population[RAW_ROW].tolist()
     _assert_same_missing_value_report(
-        analyse_missing_values(population, dataset_params, {}),
-        analyse_missing_values(expected_train, dataset_params, {}),
+        analyse_missing_values_on_spark(population, dataset_params, {}),
+        analyse_missing_values(expected_population, dataset_params, {}),
         expected_train,
     )
 
@@ -117,17 +135,17 @@ def test_duplicates_are_found_and_the_first_copy_kept_as_in_pandas(
     spark, raw_sample, dataset_params
 ):
     raw = pd.concat([raw_sample.head(300), raw_sample.head(300).iloc[[5, 17]]], ignore_index=True)
-    parsed, _ = nodes.parse_raw_loans(spark.createDataFrame(raw), dataset_params)
+    parsed, _ = on_spark.parse_raw_loans_on_spark(spark.createDataFrame(raw), dataset_params)
     strict = {**dataset_params, "duplicates": {"action": "error", "max_exact_share": 0.005}}
     with pytest.raises(DataValidationError, match=r"2 exact duplicate row.*0\.662% of the 302"):
-        nodes.handle_duplicates(parsed, strict)
+        on_spark.handle_duplicates_on_spark(parsed, strict)
     # 2 copies in 302 rows are within the default 1%: dropped, as `drop` drops them.
     expected, expected_summary = nodes.handle_duplicates(
         nodes.parse_raw_loans(raw, dataset_params)[0], dataset_params
     )
     for rule in ({"action": "error", "max_exact_share": 0.01}, {"action": "drop"}):
         dataset = {**dataset_params, "duplicates": rule}
-        unique, summary = nodes.handle_duplicates(parsed, dataset)
+        unique, summary = on_spark.handle_duplicates_on_spark(parsed, dataset)
         assert summary == {**expected_summary, "action": rule["action"]}
         assert summary["dropped_rows"] == 2 and summary["rows"] == 302
         assert sorted(_as_pandas(unique)[RAW_ROW]) == sorted(expected[RAW_ROW])

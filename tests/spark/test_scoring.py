@@ -17,6 +17,13 @@ from loan_default.pipelines.score.nodes import (
     score_applications,
     validate_applications,
 )
+from loan_default.pipelines.score.spark_nodes import (
+    find_application_errors_on_spark,
+    measure_score_drift_on_spark,
+    number_applications_on_spark,
+    score_applications_on_spark,
+    validate_applications_on_spark,
+)
 from loan_default.serving import ChampionHandle
 from tests.pipelines.score.test_nodes import SCORE, champion_for
 
@@ -63,8 +70,9 @@ def test_spark_scoring_gives_the_pandas_scores_reasons_warnings_and_errors(spark
     raw = _applications(120)
     score = {"reasons": REASONS, "spark": {"reasons_up_to_rows": 1000}, **SCORE}
     expected, expected_problems = _pandas_path(raw, registered, score)
-    numbered, problems = validate_applications(spark.createDataFrame(raw), registered)
-    scored = score_applications(numbered, problems, registered, score).toPandas()
+    numbered = number_applications_on_spark(spark.createDataFrame(raw), registered)
+    problems = find_application_errors_on_spark(numbered, registered)
+    scored = score_applications_on_spark(numbered, registered, score).toPandas()
     assert list(scored.columns) == list(expected.columns)
     scored = scored.sort_values(ROW).reset_index(drop=True)
     pd.testing.assert_frame_equal(scored, expected, check_dtype=False)
@@ -74,22 +82,26 @@ def test_spark_scoring_gives_the_pandas_scores_reasons_warnings_and_errors(spark
     want = expected_problems.sort_values([ROW, "severity", "column"]).reset_index(drop=True)
     pd.testing.assert_frame_equal(got, want, check_dtype=False)
 
-    table, _ = measure_score_drift(numbered, scores_of(scored, spark), registered, score)
-    pandas_table, _ = measure_score_drift(
-        validate_applications(raw, registered)[0], expected, registered, score
+    # `valid_applications` means the typed rows without errors on both engines.
+    valid = validate_applications_on_spark(numbered, registered).toPandas()
+    expected_valid = validate_applications(raw, registered)[0]
+    valid = valid.sort_values(ROW).reset_index(drop=True)
+    assert list(valid.columns) == list(expected_valid.columns)
+    pd.testing.assert_frame_equal(valid, expected_valid, check_dtype=False)
+
+    scores = scored[["probability_of_default"]]  # as the drift node reads them (@pandas)
+    table, _ = measure_score_drift_on_spark(
+        validate_applications_on_spark(numbered, registered), scores, registered, score
     )
+    pandas_table, _ = measure_score_drift(expected_valid, expected, registered, score)
     pd.testing.assert_frame_equal(table, pandas_table)
-
-
-def scores_of(scored: pd.DataFrame, spark):
-    return spark.createDataFrame(scored[["probability_of_default"]])
 
 
 def test_above_the_reasons_limit_reasons_are_blank(spark, registered):
     score = {"reasons": REASONS, "spark": {"reasons_up_to_rows": 10}, **SCORE}
     raw = _applications(40)
-    numbered, problems = validate_applications(spark.createDataFrame(raw), registered)
-    scored = score_applications(numbered, problems, registered, score).toPandas()
+    numbered = number_applications_on_spark(spark.createDataFrame(raw), registered)
+    scored = score_applications_on_spark(numbered, registered, score).toPandas()
     assert (scored["reason_1"] == "").all() and (scored["reason_1_contribution"] == 0).all()
     expected, _ = _pandas_path(raw, registered, score)
     assert sorted(scored[ROW]) == expected[ROW].tolist()  # the unparsable rate is an error

@@ -262,15 +262,12 @@ def _profile(column: str, stats: dict, numeric: bool, unique: bool, kinds: dict)
     )
 
 
-def split_loans(
+def split_populations(
     loans: DataFrame, dataset: dict[str, Any], split: dict[str, Any]
-) -> tuple[pd.DataFrame, pd.DataFrame, DataFrame]:
-    """`split.nodes.split_loans` on Spark, then the modelling table: training loans up to
-    `split.row_budget` (above it a stratified, weighted sample) and test loans up to
-    `split.test_row_budget` (above it the same fraction of each class), as pandas; and every
-    training loan as a Spark DataFrame."""
+) -> tuple[DataFrame, DataFrame]:
+    """`split.nodes.split_loans` on Spark, before any sampling: every training loan and every
+    test loan (out-of-time, or stratified random as configured)."""
     method = resolve_split_method(dataset, split)
-    target = target_column(dataset)
     if method == "out_of_time":
         date = F.col(dataset["date_column"])
         undated = loans.where(date.isNull()).count()
@@ -285,12 +282,26 @@ def split_loans(
         # Per-class uniform draws: a stratified random split, reproducible from the seed.
         draw = F.rand(split["random_state"])
         is_test = draw < F.lit(split["test_size"])
-    population = loans.where(~is_test)
+    return loans.where(~is_test), loans.where(is_test)
+
+
+def sample_modelling_table(
+    training_population: DataFrame,
+    test_population: DataFrame,
+    dataset: dict[str, Any],
+    split: dict[str, Any],
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The hand-off to pandas: training loans up to `split.row_budget` (above it a stratified,
+    weighted sample) and test loans up to `split.test_row_budget` (above it the same fraction
+    of each class), in raw-row order."""
+    method = resolve_split_method(dataset, split)
+    target = target_column(dataset)
     train_rows, _ = collect_sampled_rows(
-        population, target, split["row_budget"], split["random_state"], label="training loans"
-    )
+        training_population, target, split["row_budget"], split["random_state"],
+        label="training loans",
+    )  # fmt: skip
     test_rows, _ = collect_sampled_rows(
-        loans.where(is_test), target, split["test_row_budget"], split["random_state"],
+        test_population, target, split["test_row_budget"], split["random_state"],
         proportional_fractions, label="test loans",
     )  # fmt: skip
     ordered = [frame.sort_values(RAW_ROW, kind="stable") for frame in (train_rows, test_rows)]
@@ -298,7 +309,7 @@ def split_loans(
     for name, part in (("training", train), ("test", test)):
         require_both_classes(part[target], f"split ({method}): {name} set")
     logger.info("Split %s: %d training loans, %d test loans", method, len(train), len(test))
-    return train, test, population
+    return train, test
 
 
 def _spark_cutoff(loans: DataFrame, dataset: dict[str, Any], split: dict[str, Any]) -> Any:

@@ -16,8 +16,10 @@ from typing import Any
 import mlflow
 import numpy as np
 import pandas as pd
+from mlflow.types import DataType
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
+from pyspark.sql import types as T
 
 from loan_default.applications import PROBLEM_COLUMNS, ROW, check_applications
 from loan_default.modelling.champion import default_probability, preprocessor_of
@@ -72,15 +74,16 @@ def check_batch(raw: DataFrame, champion: ChampionHandle) -> None:
     check_applications(raw.limit(100).toPandas(), champion.model)
 
 
-def typed_valid_rows(numbered: DataFrame, champion: ChampionHandle, columns: list[str]) -> Any:
-    """The typed values of `columns` of the rows without errors, as pandas (for drift)."""
+def valid_rows(numbered: DataFrame, champion: ChampionHandle) -> DataFrame:
+    """The rows without errors, typed and derived as the pandas path's `valid_applications`
+    (row number, identifiers, the model's inputs, derived features), as a Spark table."""
     model = champion.model
+    columns = list(_checked(numbered.limit(100).toPandas(), model)[0].columns)
 
     def typed(part: pd.DataFrame) -> pd.DataFrame:
-        valid = _checked(part, model)[0] if len(part) else pd.DataFrame(columns=[ROW])
-        return valid.reindex(columns=[ROW, *columns])
+        return _checked(part, model)[0] if len(part) else pd.DataFrame(columns=columns)
 
-    return map_partitions(numbered, typed).toPandas()
+    return map_partitions(numbered, typed)
 
 
 def score_with_udf(numbered: DataFrame, champion: ChampionHandle) -> DataFrame:
@@ -94,7 +97,8 @@ def score_with_udf(numbered: DataFrame, champion: ChampionHandle) -> DataFrame:
     )  # fmt: skip
     identifiers = [c for c in champion.model.dataset["identifier_columns"] if c in numbered.columns]
     threshold = float(champion.model.threshold)
-    result = numbered.withColumn("_scored", udf(F.struct(*[F.col(f"`{c}`") for c in inputs])))
+    columns = _as_signature_types(numbered, champion.uri, inputs)
+    result = numbered.withColumn("_scored", udf(F.struct(*columns)))
     probability = F.round(F.col("_scored.probability_of_default"), 6)
     return result.select(
         ROW,
@@ -109,6 +113,21 @@ def score_with_udf(numbered: DataFrame, champion: ChampionHandle) -> DataFrame:
         F.lit(champion.version).alias("model_version"),
         F.lit(champion.run_id).alias("model_run_id"),
     )
+
+
+def _as_signature_types(numbered: DataFrame, uri: str, inputs: list[str]) -> list[Any]:
+    """The input columns as the model's signature types them: a whole-number column (Parquet's
+    int64, a CSV's inferred int) becomes double where the signature says double, as MLflow's
+    input check will not convert int64 to float64 itself."""
+    signature = mlflow.models.get_model_info(uri).signature
+    doubles = {spec.name for spec in signature.inputs.inputs if spec.type == DataType.double}
+    kinds = {field.name: field.dataType for field in numbered.schema.fields}
+    return [
+        F.col(f"`{c}`").cast("double").alias(c)
+        if c in doubles and isinstance(kinds[c], T.NumericType)
+        else F.col(f"`{c}`")
+        for c in inputs
+    ]
 
 
 def score_applications(

@@ -4,7 +4,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from loan_default.pipelines.registration.nodes import decide_promotion, request_registration
+from loan_default.pipelines.registration.nodes import (
+    decide_promotion,
+    request_registration,
+    select_raw_test_loans,
+)
 from loan_default.profile import build_profile
 from loan_default.schema import RAW_ROW
 from loan_default.serving import ChampionHandle, LoanDefaultModel
@@ -49,7 +53,7 @@ def decide(challenger, incumbent, **registry_values):
         challenger,
         incumbent,
         TEST_LOANS,
-        RAW,
+        select_raw_test_loans(RAW, TEST_LOANS),
         DATASET,
         block("registry", {"metric": "roc_auc"} | registry_values),
     )
@@ -88,7 +92,7 @@ def test_rows_one_model_refuses_are_left_out_for_both():
         handle("rate"),
         handle(None, "3"),
         TEST_LOANS,
-        raw,
+        select_raw_test_loans(raw, TEST_LOANS),
         DATASET,
         block("registry", {"metric": "roc_auc"}),
     )

@@ -16,10 +16,9 @@ if TYPE_CHECKING:  # loaded on first use at run time (loan_default.lazy)
     from matplotlib import figure as matplotlib_figure
     from matplotlib import patches as matplotlib_patches
 
-    from loan_default import preprocessing, spark
+    from loan_default import preprocessing
 else:
     preprocessing = lazy_module("loan_default.preprocessing")
-    spark = lazy_module("loan_default.spark")
     matplotlib_figure = lazy_module("matplotlib.figure")
     matplotlib_patches = lazy_module("matplotlib.patches")
 
@@ -39,14 +38,9 @@ def analyse_missing_values(
     rules = {key: value for key, value in data_quality.items() if key != "indicator_suffix"}
     columns = structured_feature_columns(training_population, dataset)
     configured = dataset.sentinel_codes, dataset.informative_missing, rules
-    if spark.is_spark_frame(training_population):
-        from loan_default.spark.missing import plan_missing_values as plan_on_spark  # noqa: PLC0415
-
-        report = plan_on_spark(training_population, columns, target, *configured)
-    else:
-        report = preprocessing.plan_missing_values(
-            training_population[columns], training_population[target], *configured
-        )
+    report = preprocessing.plan_missing_values(
+        training_population[columns], training_population[target], *configured
+    )
     logger.info("Missing-value actions: %s", report["action"].value_counts().to_dict())
     return report
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -20,7 +20,6 @@ from loan_default.core.ingestion import (
     resolve_column_types,
 )
 from loan_default.core.profiles import profile
-from loan_default.lazy import lazy_module
 from loan_default.parameters import Dataset
 from loan_default.raw_file import check_empty_columns
 from loan_default.schema import RAW_ROW, required_raw_columns
@@ -31,11 +30,6 @@ from loan_default.validation import (
     require_both_classes,
 )
 
-if TYPE_CHECKING:  # loaded on first use at run time (loan_default.lazy)
-    from loan_default import spark as _spark
-else:
-    _spark = lazy_module("loan_default.spark")
-
 logger = logging.getLogger(__name__)
 
 
@@ -43,23 +37,11 @@ def _source(dataset: Dataset) -> str:
     return dataset.source_file
 
 
-def _on_spark(frame: Any) -> Any:
-    """The Spark implementation when `frame` is a Spark DataFrame (the `spark` environment),
-    else None; pyspark is imported only then."""
-    if not _spark.is_spark_frame(frame):
-        return None
-    from loan_default.spark import ingestion  # noqa: PLC0415
-
-    return ingestion
-
-
 def parse_raw_loans(
     raw_loans: pd.DataFrame, dataset: Dataset
 ) -> tuple[pd.DataFrame, dict[str, str]]:
     """Check the raw table's shape, parse every typed column, number the raw rows; and say which
     parser each column got (configured, the date column, or inferred from its text)."""
-    if spark := _on_spark(raw_loans):
-        return spark.parse_raw_loans(raw_loans, dataset)
     source = _source(dataset)
     target_column = dataset.target.column
     if not raw_loans.empty and target_column not in raw_loans.columns:
@@ -85,8 +67,6 @@ def handle_duplicates(
     Copies of one loan would land in both training and validation folds (or in training and
     test) and inflate every estimate, so they are dealt with before anything is learned.
     """
-    if spark := _on_spark(parsed_loans):
-        return spark.handle_duplicates(parsed_loans, dataset)
     source, action = _source(dataset), dataset.duplicates.action
     if action not in {"error", "drop"}:
         raise ConfigurationError(
@@ -133,8 +113,6 @@ def handle_duplicates(
 
 def derive_target(parsed_loans: pd.DataFrame, dataset: Dataset) -> pd.DataFrame:
     """Map outcome labels to 1 (default) / 0 (repaid); unfinished loans are dropped."""
-    if spark := _on_spark(parsed_loans):
-        return spark.derive_target(parsed_loans, dataset)
     labelled = label_loans(parsed_loans, dataset)
     target = dataset.target
     require_both_classes(
@@ -145,8 +123,6 @@ def derive_target(parsed_loans: pd.DataFrame, dataset: Dataset) -> pd.DataFrame:
 
 def add_derived_features(labelled_loans: pd.DataFrame, dataset: Dataset) -> pd.DataFrame:
     """Add application-time features (ratios, durations, expressions) declared in parameters."""
-    if spark := _on_spark(labelled_loans):
-        return spark.add_derived_features(labelled_loans, dataset)
     return derive_features(labelled_loans, dataset)
 
 
@@ -154,7 +130,5 @@ def select_application_columns(
     loans: pd.DataFrame, dataset: Dataset
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Drop leakage, identifier, excluded, empty, constant and raw date columns, with reasons."""
-    if spark := _on_spark(loans):
-        return spark.select_application_columns(loans, dataset)
     reasons = drop_reasons(list(loans.columns), lambda column: profile(loans[column]), dataset)
     return loans.drop(columns=list(reasons)), dropped_table(reasons)

@@ -20,7 +20,7 @@ from loan_default.schema import RAW_ROW, protected_columns, sample_weights, targ
 if TYPE_CHECKING:  # loaded on first use at run time (loan_default.lazy)
     from sklearn import model_selection as sklearn_model_selection
 
-    from loan_default import serving, spark, tracking
+    from loan_default import serving, tracking
     from loan_default.modelling import champion as _champion
     from loan_default.modelling import metrics as _metrics
     from loan_default.modelling import reasons
@@ -29,41 +29,30 @@ else:
     _metrics = lazy_module("loan_default.modelling.metrics")
     reasons = lazy_module("loan_default.modelling.reasons")
     serving = lazy_module("loan_default.serving")
-    spark = lazy_module("loan_default.spark")
     tracking = lazy_module("loan_default.tracking")
     sklearn_model_selection = lazy_module("sklearn.model_selection")
 
 logger = logging.getLogger(__name__)
 
 INPUT_EXAMPLE_ROWS = 5
-# Raw rows a Spark table lends to the input description (parsers of derived features' sources).
-INPUT_SAMPLE_ROWS = 50_000
 
 
 def describe_application_inputs(
-    raw_loans: Any,
+    raw_loans: pd.DataFrame,
     train_loans: pd.DataFrame,
     column_types: dict[str, str],
     dataset: Dataset,
 ) -> tuple[dict[str, str], pd.DataFrame]:
     """The raw columns the champion needs with their parsers, and a few raw rows of them (the
     registered model's signature and input example)."""
-    raw_loans = raw_rows(raw_loans, limit=INPUT_SAMPLE_ROWS)
     types = input_types(raw_loans, train_loans, column_types, dataset)
     example = raw_loans[list(types)].head(INPUT_EXAMPLE_ROWS).reset_index(drop=True)
     return types, example
 
 
-def raw_rows(
-    raw_loans: Any, rows: np.ndarray | None = None, limit: int | None = None
-) -> pd.DataFrame:
-    """Raw loans as pandas: those numbered `rows` (ingestion's raw row numbers, in that order),
-    or the first `limit` of a Spark table (`spark` environment), or the pandas table itself."""
-    if spark.is_spark_frame(raw_loans):
-        from loan_default.spark.ingestion import collect_raw_rows  # noqa: PLC0415
-
-        return collect_raw_rows(raw_loans, rows, limit)
-    return raw_loans if rows is None else raw_loans.iloc[rows].reset_index(drop=True)
+def select_raw_test_loans(raw_loans: pd.DataFrame, test_loans: pd.DataFrame) -> pd.DataFrame:
+    """The raw rows of the test loans, in the test loans' order (ingestion's raw row numbers)."""
+    return raw_loans.iloc[test_loans[RAW_ROW].to_numpy()].reset_index(drop=True)
 
 
 def build_scoring_profile(
@@ -124,15 +113,14 @@ def decide_promotion(
     challenger: serving.ChampionHandle,
     incumbent: serving.ChampionHandle | None,
     test_loans: pd.DataFrame,
-    raw_loans: Any,
+    raw_test_loans: pd.DataFrame,
     dataset: Dataset,
     registry: Registry,
 ) -> tuple[dict[str, Any], dict[str, dict[str, float]]]:
     """Score this run's held-out test loans, as raw rows, with both registered models (each
     reads them with its own parsers); promote on a real improvement on the rows both scored."""
     metric = registry.metric  # a known metric: the parameters' schema checked it
-    raw_test = raw_rows(raw_loans, test_loans[RAW_ROW].to_numpy())
-    challenger_scores = _raw_scores(challenger, raw_test)
+    challenger_scores = _raw_scores(challenger, raw_test_loans)
     scored = ~np.isnan(challenger_scores)
     decision: dict[str, Any] = {
         "metric": metric,
@@ -152,7 +140,7 @@ def decide_promotion(
         )
     else:
         try:
-            incumbent_scores = _raw_scores(incumbent, raw_test)
+            incumbent_scores = _raw_scores(incumbent, raw_test_loans)
         except Exception as error:  # noqa: BLE001 - any failure means "cannot score this data"
             promote = False
             reason = (

@@ -12,6 +12,7 @@ from .nodes import (
     package_champion,
     register_champion,
     request_registration,
+    select_raw_test_loans,
 )
 
 
@@ -61,12 +62,18 @@ def create_pipeline(**kwargs) -> Pipeline:
                 name="package_champion",
             ),
             Node(
+                select_raw_test_loans,
+                ["raw_loans", "test_loans"],
+                "raw_test_loans",
+                name="select_raw_test_loans",
+            ),
+            Node(
                 decide_promotion,
                 [
                     "champion_package",
                     "incumbent_champion",
                     "test_loans",
-                    "raw_loans",
+                    "raw_test_loans",
                     "params:dataset",
                     "params:registry",
                 ],

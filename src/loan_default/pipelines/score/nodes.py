@@ -17,12 +17,10 @@ from loan_default.validation import describe_examples
 
 if TYPE_CHECKING:  # loaded on first use at run time (loan_default.lazy)
     from loan_default import serving, tracking
-    from loan_default import spark as _spark
     from loan_default.modelling import champion as _champion
 else:
     _champion = lazy_module("loan_default.modelling.champion")
     serving = lazy_module("loan_default.serving")
-    _spark = lazy_module("loan_default.spark")
     tracking = lazy_module("loan_default.tracking")
 
 logger = logging.getLogger(__name__)
@@ -31,24 +29,10 @@ logger = logging.getLogger(__name__)
 SMALL_BATCH = 500
 
 
-def _on_spark(frame: Any) -> Any:
-    """The Spark scoring module when `frame` is a Spark DataFrame (`--env spark`), else None."""
-    if not _spark.is_spark_frame(frame):
-        return None
-    from loan_default.spark import scoring  # noqa: PLC0415 (pyspark only when used)
-
-    return scoring
-
-
 def validate_applications(
     raw_applications: pd.DataFrame, champion: serving.ChampionHandle
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Type each application as training did; rows with errors go to the errors table only.
-    (On Spark: every row numbered, typed and scored by the registered model in the next node.)"""
-    if spark := _on_spark(raw_applications):
-        spark.check_batch(raw_applications, champion)
-        numbered = spark.number_applications(raw_applications)
-        return numbered, spark.find_problems(numbered, champion)
+    """Type each application as training did; rows with errors go to the errors table only."""
     valid, problems = check_applications(raw_applications, champion.model)
     rejected = problems.loc[problems["severity"] == "error", ROW].nunique()
     logger.info("%d applications valid, %d rejected with errors", len(valid), rejected)
@@ -68,8 +52,6 @@ def score_applications(
 ) -> pd.DataFrame:
     """Probability of default, decision at the champion's threshold, adverse-action reasons,
     warnings and the model that scored."""
-    if spark := _on_spark(applications):
-        return spark.score_applications(applications, champion, score)
     model = champion.model.champion
     logger.info("Scoring %d applications with %s", len(applications), champion.describe())
     if applications.empty:  # every application had an error: an empty table, not a crash
@@ -129,10 +111,6 @@ def measure_score_drift(
 
     The training side comes from the champion's profile, saved when it was trained.
     """
-    if spark := _on_spark(applications):
-        features = list(champion.model.profile.feature_references)
-        applications = spark.typed_valid_rows(applications, champion, features)
-        scored_applications = scored_applications.select("probability_of_default").toPandas()
     bands = score.drift.bands
     profile = champion.model.profile
     if applications.empty:  # every application had an error: nothing to compare

@@ -17,11 +17,10 @@ from loan_default.validation import ConfigurationError, require_both_classes
 if TYPE_CHECKING:  # loaded on first use at run time (loan_default.lazy)
     from sklearn import model_selection as sklearn_model_selection
 
-    from loan_default import spark, tracking
+    from loan_default import tracking
     from loan_default.modelling import cross_validation
 else:
     cross_validation = lazy_module("loan_default.modelling.cross_validation")
-    spark = lazy_module("loan_default.spark")
     tracking = lazy_module("loan_default.tracking")
     sklearn_model_selection = lazy_module("sklearn.model_selection")
 
@@ -32,12 +31,8 @@ def split_loans(
     loans: pd.DataFrame, dataset: Dataset, split: Split
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Training loans, test loans (out-of-time or stratified random, as configured) and every
-    training loan again as the population whole-table statistics describe (on Spark, before
-    the training loans are sampled to `split.row_budget`)."""
-    if spark.is_spark_frame(loans):
-        from loan_default.spark.ingestion import split_loans as split_on_spark  # noqa: PLC0415
-
-        return split_on_spark(loans, dataset, split)
+    training loan again as `training_population`, the table whole-table statistics describe
+    (the same loans: only the Spark engine samples the training loans, to `split.row_budget`)."""
     method = resolve_split_method(dataset, split)
     target = target_column(dataset)
     if method == "out_of_time":

@@ -1,0 +1,42 @@
+"""Data-quality node of the Spark engine (`--env spark`): the missing-value plan of every
+training loan from Spark aggregates, judged by the pandas rules (`loan_default.spark.missing`)."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from loan_default.lazy import lazy_module
+from loan_default.schema import structured_feature_columns, target_column
+from loan_default.validation import DataValidationError
+
+if TYPE_CHECKING:  # pyspark is loaded on a node's first call, never when pipelines are built
+    from pyspark import sql as pyspark_sql
+
+    from loan_default.spark import missing as spark_missing
+else:
+    pyspark_sql = lazy_module("pyspark.sql")
+    spark_missing = lazy_module("loan_default.spark.missing")
+
+logger = logging.getLogger(__name__)
+
+
+def analyse_missing_values_on_spark(
+    training_population: pyspark_sql.DataFrame,
+    dataset: dict[str, Any],
+    data_quality: dict[str, Any],
+) -> pd.DataFrame:
+    """`nodes.analyse_missing_values` of a Spark table: the same report, medians approximate."""
+    target = target_column(dataset)
+    if target not in training_population.columns:
+        raise DataValidationError(f"training loans: target column '{target}' is missing.")
+    rules = {key: value for key, value in data_quality.items() if key != "indicator_suffix"}
+    columns = structured_feature_columns(training_population, dataset)
+    report = spark_missing.plan_missing_values(
+        training_population, columns, target,
+        dataset["sentinel_codes"], dataset["informative_missing"], rules,
+    )  # fmt: skip
+    logger.info("Missing-value actions: %s", report["action"].value_counts().to_dict())
+    return report

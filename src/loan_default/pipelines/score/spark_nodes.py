@@ -1,0 +1,72 @@
+"""Scoring nodes of the Spark engine (`--env spark`): the registered model scores a Spark table
+of applications (`mlflow.pyfunc.spark_udf`); the row checks, reasons and typing are the pandas
+path's own, per partition (`loan_default.spark.scoring`)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from loan_default.applications import ROW
+from loan_default.lazy import lazy_module
+
+from .nodes import measure_score_drift
+
+if TYPE_CHECKING:  # pyspark and MLflow are loaded on a node's first call
+    from pyspark import sql as pyspark_sql
+
+    from loan_default import serving
+    from loan_default.spark import scoring as spark_scoring
+else:
+    pyspark_sql = lazy_module("pyspark.sql")
+    serving = lazy_module("loan_default.serving")
+    spark_scoring = lazy_module("loan_default.spark.scoring")
+
+
+def number_applications_on_spark(
+    applications: pyspark_sql.DataFrame, champion: serving.ChampionHandle
+) -> pyspark_sql.DataFrame:
+    """The raw applications numbered 1, 2, ... in file order, after the batch-wide checks (no
+    rows, a required column missing) in the pandas path's words."""
+    spark_scoring.check_batch(applications, champion)
+    return spark_scoring.number_applications(applications)
+
+
+def find_application_errors_on_spark(
+    numbered_applications: pyspark_sql.DataFrame, champion: serving.ChampionHandle
+) -> pyspark_sql.DataFrame:
+    """`application_errors`: every problem of every row, as `nodes.validate_applications`."""
+    return spark_scoring.find_problems(numbered_applications, champion)
+
+
+def validate_applications_on_spark(
+    numbered_applications: pyspark_sql.DataFrame, champion: serving.ChampionHandle
+) -> pyspark_sql.DataFrame:
+    """`valid_applications`: the rows without errors, typed as training did (a Spark table)."""
+    return spark_scoring.valid_rows(numbered_applications, champion)
+
+
+def score_applications_on_spark(
+    numbered_applications: pyspark_sql.DataFrame,
+    champion: serving.ChampionHandle,
+    score: dict[str, Any],
+) -> pyspark_sql.DataFrame:
+    """`nodes.score_applications` on Spark: the registered model scores every row (rows with
+    errors left out), reasons up to `score.spark.reasons_up_to_rows` applications."""
+    return spark_scoring.score_applications(numbered_applications, champion, score)
+
+
+def measure_score_drift_on_spark(
+    valid_applications: pyspark_sql.DataFrame,
+    scored_applications: pd.DataFrame,
+    champion: serving.ChampionHandle,
+    score: dict[str, Any],
+) -> tuple[pd.DataFrame, dict[str, dict[str, float]]]:
+    """`nodes.measure_score_drift` on the profile's features of the Spark table, brought to
+    pandas; the scores arrive as pandas from the saved table (`scored_applications@pandas`)."""
+    features = [
+        c for c in champion.model.profile.feature_references if c in valid_applications.columns
+    ]
+    applications = valid_applications.select(ROW, *features).toPandas()
+    return measure_score_drift(applications, scored_applications, champion, score)

@@ -1,0 +1,37 @@
+"""Split nodes of the Spark engine (`--env spark`): the split on the whole Spark table, then the
+hand-off to pandas (the modelling table, sampled to the row budgets) as a node of its own."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from loan_default.lazy import lazy_module
+
+if TYPE_CHECKING:  # pyspark is loaded on a node's first call, never when pipelines are built
+    from pyspark import sql as pyspark_sql
+
+    from loan_default.spark import ingestion as spark_ingestion
+else:
+    pyspark_sql = lazy_module("pyspark.sql")
+    spark_ingestion = lazy_module("loan_default.spark.ingestion")
+
+
+def split_loans_on_spark(
+    loans: pyspark_sql.DataFrame, dataset: dict[str, Any], split: dict[str, Any]
+) -> tuple[pyspark_sql.DataFrame, pyspark_sql.DataFrame]:
+    """Every training loan and every test loan (`nodes.split_loans`' rule), as Spark tables."""
+    return spark_ingestion.split_populations(loans, dataset, split)
+
+
+def sample_modelling_table(
+    training_population: pyspark_sql.DataFrame,
+    test_population: pyspark_sql.DataFrame,
+    dataset: dict[str, Any],
+    split: dict[str, Any],
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Training and test loans as pandas, each sampled (weighted) only above its row budget."""
+    return spark_ingestion.sample_modelling_table(
+        training_population, test_population, dataset, split
+    )
