@@ -4,11 +4,12 @@ training loan from Spark aggregates, judged by the pandas rules (`loan_default.s
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from loan_default.lazy import lazy_module
+from loan_default.parameters import DataQuality, Dataset
 from loan_default.schema import structured_feature_columns, target_column
 from loan_default.validation import DataValidationError
 
@@ -25,8 +26,8 @@ logger = logging.getLogger(__name__)
 
 def analyse_missing_values_on_spark(
     training_population: pyspark_sql.DataFrame,
-    dataset: dict[str, Any],
-    data_quality: dict[str, Any],
+    dataset: Dataset,
+    data_quality: DataQuality,
 ) -> pd.DataFrame:
     """`nodes.analyse_missing_values` of a Spark table: the same report, medians approximate."""
     target = target_column(dataset)
@@ -36,7 +37,7 @@ def analyse_missing_values_on_spark(
     columns = structured_feature_columns(training_population, dataset)
     report = spark_missing.plan_missing_values(
         training_population, columns, target,
-        dataset["sentinel_codes"], dataset["informative_missing"], rules,
+        dataset.sentinel_codes, dataset.informative_missing, rules,
     )  # fmt: skip
     logger.info("Missing-value actions: %s", report["action"].value_counts().to_dict())
     return report

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from loan_default.lazy import lazy_module
+from loan_default.parameters import Dataset
 
 if TYPE_CHECKING:  # pyspark is loaded on a node's first call, never when pipelines are built
     from pyspark import sql as pyspark_sql
@@ -20,35 +21,35 @@ else:
 
 
 def parse_raw_loans_on_spark(
-    raw_loans: pyspark_sql.DataFrame, dataset: dict[str, Any]
+    raw_loans: pyspark_sql.DataFrame, dataset: Dataset
 ) -> tuple[pyspark_sql.DataFrame, dict[str, str]]:
     """`nodes.parse_raw_loans` on Spark: whole-table checks, parsing per partition, rows numbered."""
     return spark_ingestion.parse_raw_loans(raw_loans, dataset)
 
 
 def handle_duplicates_on_spark(
-    parsed_loans: pyspark_sql.DataFrame, dataset: dict[str, Any]
+    parsed_loans: pyspark_sql.DataFrame, dataset: Dataset
 ) -> tuple[pyspark_sql.DataFrame, dict[str, Any]]:
     """`nodes.handle_duplicates` on Spark: the first copy (lowest raw row) kept."""
     return spark_ingestion.handle_duplicates(parsed_loans, dataset)
 
 
 def derive_target_on_spark(
-    parsed_loans: pyspark_sql.DataFrame, dataset: dict[str, Any]
+    parsed_loans: pyspark_sql.DataFrame, dataset: Dataset
 ) -> pyspark_sql.DataFrame:
     """`nodes.derive_target` on Spark: labels per partition, both classes checked overall."""
     return spark_ingestion.derive_target(parsed_loans, dataset)
 
 
 def add_derived_features_on_spark(
-    labelled_loans: pyspark_sql.DataFrame, dataset: dict[str, Any]
+    labelled_loans: pyspark_sql.DataFrame, dataset: Dataset
 ) -> pyspark_sql.DataFrame:
     """`nodes.add_derived_features` on Spark: the configured derivations per partition."""
     return spark_ingestion.add_derived_features(labelled_loans, dataset)
 
 
 def select_application_columns_on_spark(
-    loans: pyspark_sql.DataFrame, dataset: dict[str, Any]
+    loans: pyspark_sql.DataFrame, dataset: Dataset
 ) -> tuple[pyspark_sql.DataFrame, pd.DataFrame]:
     """`nodes.select_application_columns` on Spark: the same rules on Spark-measured profiles."""
     return spark_ingestion.select_application_columns(loans, dataset)

@@ -4,12 +4,13 @@ path's own, per partition (`loan_default.spark.scoring`)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from loan_default.applications import ROW
 from loan_default.lazy import lazy_module
+from loan_default.parameters import Score
 
 from .nodes import measure_score_drift
 
@@ -50,7 +51,7 @@ def validate_applications_on_spark(
 def score_applications_on_spark(
     numbered_applications: pyspark_sql.DataFrame,
     champion: serving.ChampionHandle,
-    score: dict[str, Any],
+    score: Score,
 ) -> pyspark_sql.DataFrame:
     """`nodes.score_applications` on Spark: the registered model scores every row (rows with
     errors left out), reasons up to `score.spark.reasons_up_to_rows` applications."""
@@ -61,7 +62,7 @@ def measure_score_drift_on_spark(
     valid_applications: pyspark_sql.DataFrame,
     scored_applications: pd.DataFrame,
     champion: serving.ChampionHandle,
-    score: dict[str, Any],
+    score: Score,
 ) -> tuple[pd.DataFrame, dict[str, dict[str, float]]]:
     """`nodes.measure_score_drift` on the profile's features of the Spark table, brought to
     pandas; the scores arrive as pandas from the saved table (`scored_applications@pandas`)."""

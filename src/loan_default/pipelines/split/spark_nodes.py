@@ -3,11 +3,12 @@ hand-off to pandas (the modelling table, sampled to the row budgets) as a node o
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from loan_default.lazy import lazy_module
+from loan_default.parameters import Dataset, Split
 
 if TYPE_CHECKING:  # pyspark is loaded on a node's first call, never when pipelines are built
     from pyspark import sql as pyspark_sql
@@ -19,7 +20,7 @@ else:
 
 
 def split_loans_on_spark(
-    loans: pyspark_sql.DataFrame, dataset: dict[str, Any], split: dict[str, Any]
+    loans: pyspark_sql.DataFrame, dataset: Dataset, split: Split
 ) -> tuple[pyspark_sql.DataFrame, pyspark_sql.DataFrame]:
     """Every training loan and every test loan (`nodes.split_loans`' rule), as Spark tables."""
     return spark_ingestion.split_populations(loans, dataset, split)
@@ -28,8 +29,8 @@ def split_loans_on_spark(
 def sample_modelling_table(
     training_population: pyspark_sql.DataFrame,
     test_population: pyspark_sql.DataFrame,
-    dataset: dict[str, Any],
-    split: dict[str, Any],
+    dataset: Dataset,
+    split: Split,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Training and test loans as pandas, each sampled (weighted) only above its row budget."""
     return spark_ingestion.sample_modelling_table(
