@@ -12,6 +12,7 @@ from loan_default.schema import RAW_ROW
 from loan_default.spark.ingestion import with_row_numbers
 from loan_default.validation import DataValidationError
 from tests.conftest import RAW_LOANS
+from tests.params import block
 
 SPLIT = {
     "method": "auto",
@@ -83,8 +84,8 @@ def test_spark_ingestion_gives_the_pandas_rows_target_and_dropped_columns(
     assert test[RAW_ROW].tolist() == expected_test[RAW_ROW].tolist()
     assert "sample_weight" in train and (train["sample_weight"] == 1.0).all()
     _assert_same_missing_value_report(
-        analyse_missing_values(population, dataset_params, {}),
-        analyse_missing_values(expected_train, dataset_params, {}),
+        analyse_missing_values(population, dataset_params, block("data_quality")),
+        analyse_missing_values(expected_train, dataset_params, block("data_quality")),
         expected_train,
     )
 
@@ -118,7 +119,7 @@ def test_duplicates_are_found_and_the_first_copy_kept_as_in_pandas(
 ):
     raw = pd.concat([raw_sample.head(300), raw_sample.head(300).iloc[[5, 17]]], ignore_index=True)
     parsed, _ = nodes.parse_raw_loans(spark.createDataFrame(raw), dataset_params)
-    strict = {**dataset_params, "duplicates": {"action": "error", "max_exact_share": 0.005}}
+    strict = dataset_params | {"duplicates": {"action": "error", "max_exact_share": 0.005}}
     with pytest.raises(DataValidationError, match=r"2 exact duplicate row.*0\.662% of the 302"):
         nodes.handle_duplicates(parsed, strict)
     # 2 copies in 302 rows are within the default 1%: dropped, as `drop` drops them.
@@ -126,7 +127,7 @@ def test_duplicates_are_found_and_the_first_copy_kept_as_in_pandas(
         nodes.parse_raw_loans(raw, dataset_params)[0], dataset_params
     )
     for rule in ({"action": "error", "max_exact_share": 0.01}, {"action": "drop"}):
-        dataset = {**dataset_params, "duplicates": rule}
+        dataset = dataset_params | {"duplicates": rule}
         unique, summary = nodes.handle_duplicates(parsed, dataset)
         assert summary == {**expected_summary, "action": rule["action"]}
         assert summary["dropped_rows"] == 2 and summary["rows"] == 302
