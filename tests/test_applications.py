@@ -159,7 +159,7 @@ def test_identifier_columns_are_carried_to_the_scored_rows(champion):
     handle = ChampionHandle(champion, "models:/m/1", "run-1", "m", "1")
     no_problems = pd.DataFrame(columns=PROBLEM_COLUMNS)
     scored = score_applications(
-        valid, no_problems, handle, {"reasons": {"count": 1, "for_approved": True}}
+        valid, no_problems, handle, block("score", {"reasons": {"count": 1, "for_approved": True}})
     )
     assert scored[["application_row", "customer"]].values.tolist() == [
         [1, "c-1"],
@@ -273,7 +273,7 @@ def test_a_value_far_outside_the_training_range_is_referred_never_approved(champ
     handle = ChampionHandle(champion, "models:/m/1", "run-1", "m", "1")
     valid, problems = check_applications(_batch(income=(0, 1e15)), champion)
     scored = score_applications(
-        valid, problems, handle, {"reasons": {"count": 2, "for_approved": False}}
+        valid, problems, handle, block("score", {"reasons": {"count": 2, "for_approved": False}})
     )
     assert scored.loc[0, "decision"] == "refer" and "income" in scored.loc[0, "review_reason"]
     assert scored.loc[0, "reason_1"] == "", "a referral is not an adverse action"

@@ -17,6 +17,7 @@ from kedro.framework.startup import bootstrap_project
 from kedro.validation.parameter_validator import ParameterValidator
 from kedro.validation.type_extractor import TypeExtractor
 
+from loan_default import parameters
 from loan_default.config_loader import ProjectConfigLoader
 from loan_default.parameters import BLOCKS, Block, Dataset, Encoding, Training
 from tests.conftest import CONFIG_LOADER_ARGS, PROJECT_ROOT
@@ -112,6 +113,75 @@ def test_the_check_sees_an_untyped_block(registered, tmp_path, monkeypatch):
     untyped = _untyped_configuration(registered)
     assert "loan_default.pipelines.split.nodes:split_loans:dataset" in untyped
     assert "loan_default.pipelines.split.nodes:split_loans:split" in untyped
+
+
+BLOCK_CLASSES = {
+    name: value
+    for name, value in vars(parameters).items()
+    if isinstance(value, type) and issubclass(value, Block)
+}
+
+
+def _block_type(expression: ast.expr, names: dict[str, type[Block]]) -> type[Block] | None:
+    """The schema class an expression such as `dataset.fairness` holds, or None (not a block,
+    or a dict, list or value field of one)."""
+    if isinstance(expression, ast.Name):
+        return names.get(expression.id)
+    if isinstance(expression, ast.Attribute):
+        owner = _block_type(expression.value, names)
+        field = owner.model_fields.get(expression.attr) if owner else None
+        kind = field.annotation if field else None
+        return kind if isinstance(kind, type) and issubclass(kind, Block) else None
+    return None
+
+
+def _key_reads(tree: ast.Module) -> list[tuple[int, str]]:
+    """(line, expression) of every block read by key in a module's functions: `["key"]`,
+    `.get(...)`, `.items()`, `.keys()` or `.values()` on an argument annotated with a schema
+    class, on a block field of one, or on a name bound to such a field (`cv = training.cv`)."""
+    reads = []
+    for function in ast.walk(tree):
+        if not isinstance(function, ast.FunctionDef):
+            continue
+        arguments = [*function.args.posonlyargs, *function.args.args, *function.args.kwonlyargs]
+        names = {
+            a.arg: BLOCK_CLASSES[ast.unparse(a.annotation)]
+            for a in arguments
+            if a.annotation and ast.unparse(a.annotation) in BLOCK_CLASSES
+        }
+        for node in ast.walk(function):
+            if isinstance(node, ast.Assign) and (kind := _block_type(node.value, names)):
+                names |= {t.id: kind for t in node.targets if isinstance(t, ast.Name)}
+        for node in ast.walk(function):
+            if isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Constant):
+                target = node.value
+            elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+                is_mapping_call = node.func.attr in {"get", "items", "keys", "values"}
+                target = node.func.value if is_mapping_call else None
+            else:
+                continue
+            if target is not None and _block_type(target, names):
+                reads.append((node.lineno, ast.unparse(node)))
+    return reads
+
+
+def test_nodes_read_blocks_by_attribute_never_by_key():
+    """No function in the pipeline modules reads a typed block by key (`dataset["target"]`)."""
+    found = {
+        f"{path.relative_to(PIPELINES_DIR)}:{line}: {expression}"
+        for path in PIPELINES_DIR.rglob("*.py")
+        for line, expression in _key_reads(ast.parse(path.read_text()))
+    }
+    assert not found, sorted(found)
+    written_the_old_way = ast.parse(
+        "def f(dataset: Dataset, training: Training):\n"
+        "    target = dataset.target\n"
+        "    groups = dataset.fairness.groupings\n"
+        "    return target['column'], training.get('cv'), dataset.fairness['groupings'], "
+        "groups.get('x'), dataset.text_columns['note']\n"
+    )
+    found = [expression for _, expression in _key_reads(written_the_old_way)]
+    assert found == ["target['column']", "training.get('cv')", "dataset.fairness['groupings']"]
 
 
 def test_every_parameter_input_is_annotated_with_its_schema_class(registered):

@@ -15,6 +15,7 @@ from loan_default.schema import RAW_ROW
 from loan_default.spark.ingestion import with_row_numbers
 from loan_default.validation import DataValidationError
 from tests.conftest import RAW_LOANS
+from tests.params import block
 
 SPLIT = {
     "method": "auto",
@@ -101,8 +102,8 @@ def test_spark_ingestion_gives_the_pandas_rows_target_and_dropped_columns(
     # `training_population` means every training loan on both engines.
     assert sorted(_as_pandas(population)[RAW_ROW]) == expected_population[RAW_ROW].tolist()
     _assert_same_missing_value_report(
-        analyse_missing_values_on_spark(population, dataset_params, {}),
-        analyse_missing_values(expected_population, dataset_params, {}),
+        analyse_missing_values_on_spark(population, dataset_params, block("data_quality")),
+        analyse_missing_values(expected_population, dataset_params, block("data_quality")),
         expected_train,
     )
 
@@ -136,7 +137,7 @@ def test_duplicates_are_found_and_the_first_copy_kept_as_in_pandas(
 ):
     raw = pd.concat([raw_sample.head(300), raw_sample.head(300).iloc[[5, 17]]], ignore_index=True)
     parsed, _ = on_spark.parse_raw_loans_on_spark(spark.createDataFrame(raw), dataset_params)
-    strict = {**dataset_params, "duplicates": {"action": "error", "max_exact_share": 0.005}}
+    strict = dataset_params | {"duplicates": {"action": "error", "max_exact_share": 0.005}}
     with pytest.raises(DataValidationError, match=r"2 exact duplicate row.*0\.662% of the 302"):
         on_spark.handle_duplicates_on_spark(parsed, strict)
     # 2 copies in 302 rows are within the default 1%: dropped, as `drop` drops them.
@@ -144,7 +145,7 @@ def test_duplicates_are_found_and_the_first_copy_kept_as_in_pandas(
         nodes.parse_raw_loans(raw, dataset_params)[0], dataset_params
     )
     for rule in ({"action": "error", "max_exact_share": 0.01}, {"action": "drop"}):
-        dataset = {**dataset_params, "duplicates": rule}
+        dataset = dataset_params | {"duplicates": rule}
         unique, summary = on_spark.handle_duplicates_on_spark(parsed, dataset)
         assert summary == {**expected_summary, "action": rule["action"]}
         assert summary["dropped_rows"] == 2 and summary["rows"] == 302

@@ -12,6 +12,7 @@ import pytest
 
 from loan_default import tracking
 from loan_default.applications import ROW
+from loan_default.parameters import Score
 from loan_default.pipelines.score.nodes import (
     measure_score_drift,
     score_applications,
@@ -61,14 +62,14 @@ def _applications(n: int) -> pd.DataFrame:
     return pd.DataFrame({"rate": rates, "home": homes})
 
 
-def _pandas_path(raw: pd.DataFrame, champion: ChampionHandle, score: dict):
+def _pandas_path(raw: pd.DataFrame, champion: ChampionHandle, score: Score):
     valid, problems = validate_applications(raw, champion)
     return score_applications(valid, problems, champion, score), problems
 
 
 def test_spark_scoring_gives_the_pandas_scores_reasons_warnings_and_errors(spark, registered):
     raw = _applications(120)
-    score = {"reasons": REASONS, "spark": {"reasons_up_to_rows": 1000}, **SCORE}
+    score = SCORE | {"reasons": REASONS, "spark": {"reasons_up_to_rows": 1000}}
     expected, expected_problems = _pandas_path(raw, registered, score)
     numbered = number_applications_on_spark(spark.createDataFrame(raw), registered)
     problems = find_application_errors_on_spark(numbered, registered)
@@ -98,7 +99,7 @@ def test_spark_scoring_gives_the_pandas_scores_reasons_warnings_and_errors(spark
 
 
 def test_above_the_reasons_limit_reasons_are_blank(spark, registered):
-    score = {"reasons": REASONS, "spark": {"reasons_up_to_rows": 10}, **SCORE}
+    score = SCORE | {"reasons": REASONS, "spark": {"reasons_up_to_rows": 10}}
     raw = _applications(40)
     numbered = number_applications_on_spark(spark.createDataFrame(raw), registered)
     scored = score_applications_on_spark(numbered, registered, score).toPandas()

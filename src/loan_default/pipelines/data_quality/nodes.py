@@ -35,7 +35,7 @@ def analyse_missing_values(
     target = target_column(dataset)
     if target not in training_population.columns:
         raise DataValidationError(f"training loans: target column '{target}' is missing.")
-    rules = {key: value for key, value in data_quality.items() if key != "indicator_suffix"}
+    rules = data_quality.model_dump(exclude={"indicator_suffix"})
     columns = structured_feature_columns(training_population, dataset)
     configured = dataset.sentinel_codes, dataset.informative_missing, rules
     report = preprocessing.plan_missing_values(

@@ -116,7 +116,7 @@ def derive_target(parsed_loans: pd.DataFrame, dataset: Dataset) -> pd.DataFrame:
     labelled = label_loans(parsed_loans, dataset)
     target = dataset.target
     require_both_classes(
-        labelled[target["output_column"]], f"{_source(dataset)}: target '{target['column']}'"
+        labelled[target.output_column], f"{_source(dataset)}: target '{target.column}'"
     )
     return labelled
 

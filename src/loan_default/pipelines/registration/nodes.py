@@ -82,9 +82,9 @@ def build_scoring_profile(
     return build_profile(
         train_loans,
         scores,
-        top[: int(drift["top_features"])],
+        top[: drift.top_features],
         dataset,
-        int(drift["n_bins"]),
+        drift.n_bins,
         hard_bounds(train_loans, application_inputs, dataset),
         float(score.plausibility.range_tolerance),
         approved=approved,

@@ -221,7 +221,7 @@ def _limitations(
     split_summary: pd.DataFrame, test_set: dict[str, str], dataset: Dataset
 ) -> list[str]:
     population = dataset.population or (
-        f"{dataset['name']}: who is and is not in the data is not described (dataset.population)"
+        f"{dataset.name}: who is and is not in the data is not described (dataset.population)"
     )
     lines = [f"Sample: {population}."]
     periods = split_summary.set_index("split")
@@ -247,8 +247,8 @@ def _limitations(
         )
     costs = dataset.costs
     lines.append(
-        f"Expected cost assumes a missed default loses {costs['loss_given_default']:.0%} of the "
-        f"amount and a wrongly declined good loan forgoes {costs['interest_margin']:.0%} of it "
+        f"Expected cost assumes a missed default loses {costs.loss_given_default:.0%} of the "
+        f"amount and a wrongly declined good loan forgoes {costs.interest_margin:.0%} of it "
         "(dataset.costs); other figures change the threshold and the costs."
     )
     return lines
@@ -342,7 +342,7 @@ def render_report(
             ),
         ),
     ]
-    return report.page(f"Loan default: {dataset['name']} report", sections_)
+    return report.page(f"Loan default: {dataset.name} report", sections_)
 
 
 def _summary_section(summary: dict[str, Any]) -> str:

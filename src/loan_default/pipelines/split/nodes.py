@@ -39,7 +39,7 @@ def split_loans(
         dates = loans[dataset.date_column]
         if dates.isna().any():
             raise ConfigurationError(
-                f"split: {int(dates.isna().sum()):,} loans have no '{dataset['date_column']}' "
+                f"split: {int(dates.isna().sum()):,} loans have no '{dataset.date_column}' "
                 "date, so they cannot be placed before or after the cut-off."
             )
         cutoff = _cutoff(dates, dataset, split)
@@ -120,7 +120,7 @@ def assign_cv_folds(
     scheme = cross_validation.resolve_scheme(cv, date_column)
     folds = cross_validation.assign_folds(y, dates, cv, scheme)
     other = {"time": "stratified", "stratified": "time" if date_column else None}[scheme]
-    if cv["compare"] and other:
+    if cv.compare and other:
         comparison = cross_validation.assign_folds(y, dates, cv, other)
     else:
         comparison = pd.DataFrame(columns=cross_validation.FOLD_COLUMNS)
