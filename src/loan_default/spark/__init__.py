@@ -1,5 +1,6 @@
-"""The `spark` environment's parts. This module imports no Spark: nodes ask `is_spark_frame`
-and load the Spark implementation only when their input is a Spark DataFrame."""
+"""The `spark` environment's parts. This module imports no Spark: the hook checks the extra is
+installed before a run; the Spark stages' nodes (`pipelines/<stage>/spark_nodes.py`) load the
+modules of this package on their first call."""
 
 from __future__ import annotations
 
