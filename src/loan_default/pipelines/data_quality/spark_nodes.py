@@ -33,7 +33,7 @@ def analyse_missing_values_on_spark(
     target = target_column(dataset)
     if target not in training_population.columns:
         raise DataValidationError(f"training loans: target column '{target}' is missing.")
-    rules = {key: value for key, value in data_quality.items() if key != "indicator_suffix"}
+    rules = data_quality.model_dump(exclude={"indicator_suffix"})
     columns = structured_feature_columns(training_population, dataset)
     report = spark_missing.plan_missing_values(
         training_population, columns, target,
