@@ -35,7 +35,8 @@ def test_jeffreys_matches_the_integrated_posterior_and_flags_too_many_defaults()
     )
     # 5% observed against a 2% PD: the PD is too low; against an 8% PD it is conservative
     values = backtest.jeffreys_p_value([10, 10], [200, 200], [0.02, 0.08])
-    assert values[0] < 0.05 < 0.5 < values[1]
+    assert values[0] < 0.05
+    assert values[1] > 0.5
 
 
 def test_jeffreys_rejects_impossible_counts():
@@ -145,7 +146,5 @@ def test_grade_backtest_table():
     assert table["loans"].tolist() == [4, 4]
     assert table["defaults"].tolist() == [1, 3]
     assert table["observed_default_rate"].tolist() == [0.25, 0.75]
-    assert table["jeffreys_p_value"].iloc[0] == pytest.approx(
-        backtest.jeffreys_p_value(1, 4, 0.05)
-    )
+    assert table["jeffreys_p_value"].iloc[0] == pytest.approx(backtest.jeffreys_p_value(1, 4, 0.05))
     assert set(table["traffic_light"]) <= {"green", "amber", "red"}

@@ -47,6 +47,9 @@ class LightThresholds(NamedTuple):
     red: float = 0.01
 
 
+DEFAULT_THRESHOLDS = LightThresholds()
+
+
 def jeffreys_p_value(defaults, loans, pd_estimate) -> np.ndarray | float:
     """ECB one-sided Jeffreys test: p = Beta(D + 1/2, N - D + 1/2).cdf(PD).
 
@@ -101,9 +104,7 @@ def spiegelhalter_test(y, pd_estimate) -> BacktestResult:
     return BacktestResult(z, float(2 * stats.norm.sf(abs(z))))
 
 
-def hosmer_lemeshow_test(
-    y, pd_estimate, groups=10, dof_adjustment: int = 2
-) -> BacktestResult:
+def hosmer_lemeshow_test(y, pd_estimate, groups=10, dof_adjustment: int = 2) -> BacktestResult:
     """Hosmer-Lemeshow chi-square test over groups of loans.
 
     `groups` is either a number of PD quantile groups or one label per loan (e.g. the rating
@@ -206,7 +207,7 @@ def auc_test(auc_initial: float, auc_current: float, se_current: float) -> Backt
     return BacktestResult(float(statistic), float(stats.norm.sf(statistic)))
 
 
-def traffic_light(p_value, thresholds: LightThresholds | Sequence[float] = LightThresholds()):
+def traffic_light(p_value, thresholds: LightThresholds | Sequence[float] = DEFAULT_THRESHOLDS):
     """Green, amber or red for one p-value or an array of them (NaN p-values: 'n/a')."""
     amber, red = _thresholds(thresholds)
     p = np.asarray(p_value, dtype=float)
@@ -215,7 +216,7 @@ def traffic_light(p_value, thresholds: LightThresholds | Sequence[float] = Light
     return lights.item() if lights.ndim == 0 else lights
 
 
-def traffic_light_code(p_value, thresholds: LightThresholds | Sequence[float] = LightThresholds()):
+def traffic_light_code(p_value, thresholds: LightThresholds | Sequence[float] = DEFAULT_THRESHOLDS):
     """The light as a number for metrics: 0 green, 1 amber, 2 red (NaN when untestable)."""
     amber, red = _thresholds(thresholds)
     p = np.asarray(p_value, dtype=float)
@@ -231,7 +232,7 @@ def worst_light(lights: Sequence[str]) -> str:
 
 
 def grade_backtest(
-    y, pd_estimate, grades, thresholds: LightThresholds | Sequence[float] = LightThresholds()
+    y, pd_estimate, grades, thresholds: LightThresholds | Sequence[float] = DEFAULT_THRESHOLDS
 ) -> pd.DataFrame:
     """Per grade: loans, defaults, mean PD, observed default rate, Jeffreys p-value and light.
 
