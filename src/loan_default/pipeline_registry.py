@@ -6,8 +6,9 @@ from kedro.framework.project import find_pipelines, pipelines
 from kedro.pipeline import Pipeline
 
 # Stages that are not part of the training job: scoring consumes its outputs; tuning is an
-# occasional search whose result is written into conf/base by hand.
-NOT_IN_LOAN_JOB = {"score", "tune"}
+# occasional search whose result is written into conf/base by hand; monitoring reads scored
+# applications and their later outcomes (by default the sample `loan` ends by writing).
+NOT_IN_LOAN_JOB = {"score", "tune", "monitor"}
 
 # How `loan` nests its stages (node namespaces) for `kedro viz`: one `loan` box whose only
 # datasets outside are the raw inputs and the job's final outputs; inside it four phases, and
@@ -19,7 +20,7 @@ PHASES = {
     "data": ("ingestion", "split", "data_quality"),
     "modelling": ("features", "baselines", "training"),
     "validation": ("ablation", "evaluation", "scoring_profile", "fairness", "reporting"),
-    "registration": ("registration",),
+    "registration": ("registration", "monitoring_sample"),
 }
 
 

@@ -1,0 +1,81 @@
+"""The bundled monitoring sample: the out-of-time test loans scored by the registered champion,
+as a scoring log, and their real outcomes (what `kedro run --pipeline monitor` reads)."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from loan_default.lazy import lazy_module
+from loan_default.modelling.monitoring import identifier_column
+from loan_default.schema import RAW_ROW, target_values
+
+if TYPE_CHECKING:  # loaded on first use at run time (loan_default.lazy)
+    from loan_default import serving, spark
+else:
+    serving = lazy_module("loan_default.serving")
+    spark = lazy_module("loan_default.spark")
+
+logger = logging.getLogger(__name__)
+
+
+def log_out_of_time_scores(
+    champion_registration: dict[str, str],
+    champion: serving.ChampionHandle,
+    test_loans: pd.DataFrame,
+    raw_loans: Any,
+    dataset: dict[str, Any],
+    monitor: dict[str, Any],
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Score the test loans' raw rows with the registered champion (after this run's
+    registration): a scoring log (identifier, application date, model version, PD, rating
+    grade, the application's columns) and the loans' outcomes, named as `monitor` reads them."""
+    log_columns, outcomes = monitor["scoring_log"], monitor["outcomes"]
+    identifier = identifier_column(monitor, dataset)
+    raw_test = _raw_rows(raw_loans, test_loans[RAW_ROW].to_numpy())
+    inputs = [column for column in champion.model.input_types if column in raw_test]
+    carried = [c for c in (identifier, log_columns["date_column"]) if c and c not in inputs]
+    predicted = champion.model.predict(None, raw_test[inputs], params={"reasons": False})
+    scored = predicted["probability_of_default"].notna().to_numpy()
+    log = raw_test.loc[scored, carried + inputs].reset_index(drop=True)
+    log.insert(len(carried), log_columns["model_version_column"], champion.version)
+    probability = predicted.loc[scored, "probability_of_default"].astype(float).round(6)
+    log.insert(len(carried) + 1, log_columns["probability_column"], probability.to_numpy())
+    if "rating_grade" in predicted:  # the champion's master scale (registered with it)
+        log.insert(
+            len(carried) + 2,
+            log_columns["grade_column"],
+            predicted.loc[scored, "rating_grade"].to_numpy(),
+        )
+    else:
+        logger.warning(
+            "%s gives no rating_grade (no master scale): `monitor` needs one", champion.describe()
+        )
+    defaulted = target_values(test_loans, dataset)[scored].astype(bool)
+    outcome = np.where(defaulted, outcomes["default_values"][0], outcomes["non_default_values"][0])
+    outcome_table = pd.DataFrame(
+        {
+            outcomes["identifier_column"] or identifier: log[identifier].to_numpy(),
+            outcomes["outcome_column"]: outcome,
+        }
+    )
+    logger.info(
+        "Monitoring sample: %d of %d test loans scored by %s (%d defaults)",
+        len(log),
+        len(test_loans),
+        champion.describe(),
+        int(defaulted.sum()),
+    )
+    return log, outcome_table
+
+
+def _raw_rows(raw_loans: Any, rows: np.ndarray) -> pd.DataFrame:
+    """The raw loans numbered `rows` (ingestion's raw row numbers), as pandas."""
+    if spark.is_spark_frame(raw_loans):
+        from loan_default.spark.ingestion import collect_raw_rows  # noqa: PLC0415
+
+        return collect_raw_rows(raw_loans, rows, None)
+    return raw_loans.iloc[rows].reset_index(drop=True)
