@@ -295,6 +295,7 @@ def measure_stability(
         references["rating_grade"] = ("rating_grade", grades, mon.GRADE)
     drivers = list(profile.feature_references)[: int(monitor["csi_top_features"])]
     frame = scoring_log_periods[[mon.PERIOD, mon.PD, mon.GRADE]].reset_index(drop=True)
+    frame[mon.GRADE] = frame[mon.GRADE].map(label_text)  # 3, 3.0 and "3": grade "3"
     if drivers:
         typed = _typed_drivers(scoring_log_periods, champion, drivers, monitor)
         frame = frame.join(typed)
@@ -310,17 +311,14 @@ def measure_stability(
 
 
 def grade_reference(champion: serving.ChampionHandle) -> ReferenceDistribution | None:
-    """The training loans' rating grades, as stored with the champion's master scale."""
-    scale = getattr(champion.model, "rating_scale", None) or getattr(
-        champion.model, "master_scale", None
-    )
-    counts = getattr(scale, "training_counts", None) if scale is not None else None
-    if counts is None:
-        logger.warning(
-            "%s stores no training grade distribution: no grade PSI", champion.describe()
-        )
+    """The training loans' rating grades, as the champion's master scale stores them (None for
+    a champion registered without one)."""
+    scale = getattr(champion.model, "rating_scale", None)
+    if scale is None:
+        logger.warning("%s has no master scale: no grade PSI", champion.describe())
         return None
-    return ReferenceDistribution({str(label_text(k)): int(v) for k, v in dict(counts).items()})
+    counts = {str(grade): int(loans) for grade, loans in enumerate(scale.loans, start=1)}
+    return ReferenceDistribution(counts)
 
 
 def _typed_drivers(

@@ -12,6 +12,7 @@ import pandas as pd
 from loan_default.lazy import lazy_module
 from loan_default.modelling.monitoring import identifier_column
 from loan_default.schema import RAW_ROW, target_values
+from loan_default.validation import DataValidationError
 
 if TYPE_CHECKING:  # loaded on first use at run time (loan_default.lazy)
     from loan_default import serving, spark
@@ -32,10 +33,16 @@ def log_out_of_time_scores(
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Score the test loans' raw rows with the registered champion (after this run's
     registration): a scoring log (identifier, application date, model version, PD, rating
-    grade, the application's columns) and the loans' outcomes, named as `monitor` reads them."""
+    grade, the application's columns) and the loans' outcomes, named as `monitor` reads them.
+
+    The identifier is the raw loans' column monitor.scoring_log.identifier_column or, when the
+    raw file has no column of that name, the loan's row number in the raw file (1 = first)."""
     log_columns, outcomes = monitor["scoring_log"], monitor["outcomes"]
     identifier = identifier_column(monitor, dataset)
     raw_test = _raw_rows(raw_loans, test_loans[RAW_ROW].to_numpy())
+    if identifier not in raw_test:  # e.g. LendingClub, whose `id` column is empty
+        raw_test.insert(0, identifier, test_loans[RAW_ROW].to_numpy() + 1)
+    _require_identifiers(raw_test[identifier], identifier, dataset)
     inputs = [column for column in champion.model.input_types if column in raw_test]
     carried = [c for c in (identifier, log_columns["date_column"]) if c and c not in inputs]
     predicted = champion.model.predict(None, raw_test[inputs], params={"reasons": False})
@@ -70,6 +77,18 @@ def log_out_of_time_scores(
         int(defaulted.sum()),
     )
     return log, outcome_table
+
+
+def _require_identifiers(values: pd.Series, column: str, dataset: dict[str, Any]) -> None:
+    """Every test loan has an identifier of its own."""
+    if values.isna().any() or values.duplicated().any():
+        raise DataValidationError(
+            f"{dataset['source_file']}: column '{column}' (monitor.scoring_log."
+            f"identifier_column): {int(values.isna().sum()):,} empty and "
+            f"{int(values.duplicated().sum()):,} repeated identifiers among the test loans; name "
+            "a column that identifies each loan, or a name the raw file does not have (the "
+            "loan's row number then identifies it)."
+        )
 
 
 def _raw_rows(raw_loans: Any, rows: np.ndarray) -> pd.DataFrame:
