@@ -32,6 +32,8 @@ ID = "identifier"
 VERSION = "model_version"
 # Fewer defaults or non-defaults than this in a period: no AUC standard error (DeLong).
 MIN_CLASS = 2
+# The champion's test AUC as its `loan` run logged it (when its version carries no tag).
+RUN_AUC = "champion.test_roc_auc"
 
 
 def check_scoring_log(
@@ -229,10 +231,13 @@ def read_initial_validation(
         tagged = monitored_version["tags"].get("test_roc_auc")
         initial = float(tagged) if tagged not in (None, "None", "") else None
         source = f"{champion.name} v{champion.version} tag test_roc_auc (its loan run's test set)"
+    if initial is None and RUN_AUC in monitored_version["run_metrics"]:
+        initial = float(monitored_version["run_metrics"][RUN_AUC])
+        source = f"metric {RUN_AUC} of {champion.name} v{champion.version}'s loan run"
     if initial is None or not 0 < initial < 1:
         raise DataValidationError(
             f"{champion.describe()} carries no initial-validation AUC (version tag "
-            "test_roc_auc); set monitor.initial_auc to the AUC of its initial validation."
+            f"test_roc_auc, run metric {RUN_AUC}); set monitor.initial_auc to the AUC of its initial validation."
         )
     return {
         "model_name": champion.name,
@@ -546,7 +551,9 @@ def tag_champion_version(
         initial_validation["model_version"],
         {
             "monitor.light": latest["light"],
-            "monitor.light_code": mon.light_code(latest["light"]),
+            "monitor.light_code": "n/a"
+            if pd.isna(latest["light_code"])
+            else int(latest["light_code"]),
             "monitor.period": latest[mon.PERIOD],
             "monitor.run_id": monitoring_run["run_id"],
         },
