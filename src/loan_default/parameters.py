@@ -477,9 +477,13 @@ class Threshold(Block):
 
 
 class Calibration(Block):
-    """Post-hoc calibration fitted on out-of-fold scores."""
+    """Post-hoc calibration fitted on out-of-fold scores. `auto`: per configuration, the
+    candidate (null = none, sigmoid = Platt, isotonic) with the lowest `scoring_rule` on the
+    validation folds (time-ordered: fitted on earlier folds only); a method name forces it."""
 
-    method: Literal["sigmoid", "isotonic"] | None = None
+    method: Literal["auto", "sigmoid", "isotonic"] | None = "auto"
+    candidates: list[Literal["sigmoid", "isotonic"] | None] = [None, "sigmoid", "isotonic"]
+    scoring_rule: Literal["log_loss", "brier"] = "log_loss"
 
 
 class Selection(Block):
@@ -776,6 +780,28 @@ class Score(Block):
     plausibility: Plausibility = Plausibility()
 
 
+class Rating(Block):
+    """The master scale: PD bands fitted on the champion's out-of-fold training PDs, and the
+    backtest of the test loans by grade. Starts from `grades` equal-count bands, then merges
+    adjacent grades until each holds at least `min_share` of the loans, observed default rates
+    rise with the grade and each pair of neighbours differs (one-sided two-proportion test at
+    `distinct_at`). Traffic lights: p-value below `red` red, below `amber` amber, else green."""
+
+    grades: Annotated[int, Field(ge=2, le=30)] = 8
+    min_share: Annotated[float, Field(ge=0, lt=0.5)] = 0.03
+    distinct_at: Annotated[float, Field(gt=0, lt=1)] = 0.05
+    amber: Annotated[float, Field(gt=0, lt=1)] = 0.05
+    red: Annotated[float, Field(gt=0, lt=1)] = 0.01
+    # The share of grades passing Jeffreys (not red) a validation aims for.
+    pass_goal: Fraction = 0.9
+
+    @model_validator(mode="after")
+    def _lights(self) -> Rating:
+        if self.red > self.amber:
+            raise ValueError(f"red: must not exceed amber ({self.amber}), got {self.red}")
+        return self
+
+
 BLOCKS: dict[str, type[Block]] = {
     "dataset": Dataset,
     "split": Split,
@@ -788,6 +814,7 @@ BLOCKS: dict[str, type[Block]] = {
     "fairness": FairnessAudit,
     "registry": Registry,
     "score": Score,
+    "rating": Rating,
 }
 # Blocks without a required key: absent from the YAML files means "all defaults".
 OPTIONAL_BLOCKS = [name for name in BLOCKS if name != "dataset"]
