@@ -477,9 +477,13 @@ class Threshold(Block):
 
 
 class Calibration(Block):
-    """Post-hoc calibration fitted on out-of-fold scores."""
+    """Post-hoc calibration fitted on out-of-fold scores. `auto`: per configuration, the
+    candidate (null = none, sigmoid = Platt, isotonic) with the lowest `scoring_rule` on the
+    validation folds (time-ordered: fitted on earlier folds only); a method name forces it."""
 
-    method: Literal["sigmoid", "isotonic"] | None = None
+    method: Literal["auto", "sigmoid", "isotonic"] | None = "auto"
+    candidates: list[Literal["sigmoid", "isotonic"] | None] = [None, "sigmoid", "isotonic"]
+    scoring_rule: Literal["log_loss", "brier"] = "log_loss"
 
 
 class Selection(Block):
@@ -776,6 +780,28 @@ class Score(Block):
     plausibility: Plausibility = Plausibility()
 
 
+class Rating(Block):
+    """The master scale: PD bands fitted on the champion's out-of-fold training PDs, and the
+    backtest of the test loans by grade. Starts from `grades` equal-count bands, then merges
+    adjacent grades until each holds at least `min_share` of the loans, observed default rates
+    rise with the grade and each pair of neighbours differs (one-sided two-proportion test at
+    `distinct_at`). Traffic lights: p-value below `red` red, below `amber` amber, else green."""
+
+    grades: Annotated[int, Field(ge=2, le=30)] = 8
+    min_share: Annotated[float, Field(ge=0, lt=0.5)] = 0.03
+    distinct_at: Annotated[float, Field(gt=0, lt=1)] = 0.05
+    amber: Annotated[float, Field(gt=0, lt=1)] = 0.05
+    red: Annotated[float, Field(gt=0, lt=1)] = 0.01
+    # The share of grades passing Jeffreys (not red) a validation aims for.
+    pass_goal: Fraction = 0.9
+
+    @model_validator(mode="after")
+    def _lights(self) -> Rating:
+        if self.red > self.amber:
+            raise ValueError(f"red: must not exceed amber ({self.amber}), got {self.red}")
+        return self
+
+
 # ---------------------------------------------------------------- monitor ---------------------
 
 
@@ -806,26 +832,21 @@ class Outcomes(Block):
 
 
 class MonitorLights(Block):
-    """Traffic lights: p-value cut-offs of the ECB tests (below `amber` amber, below `red` red)
-    and PSI / CSI bands labelled green, amber, red."""
+    """Traffic lights: p-value cut-offs [amber, red] of the ECB tests (below amber amber, below
+    red red) and PSI / CSI bands labelled green, amber, red. The Jeffreys lights of a grade and
+    the share of grades that must pass are the `rating` block's (as in the loan run's backtest)."""
 
-    jeffreys: Annotated[
-        list[Annotated[float, Field(gt=0, lt=1)]], Field(min_length=2, max_length=2)
-    ] = [0.05, 0.01]
     auc: Annotated[list[Annotated[float, Field(gt=0, lt=1)]], Field(min_length=2, max_length=2)] = [
         0.05,
         0.01,
     ]
     psi: list[Band] = _bands((0.10, "green"), (0.25, "amber"), (None, "red"))
-    # A period's Jeffreys light: the share of grades that may fail (amber or red) and stay green.
-    jeffreys_grades_failing: Fraction = 0.10
 
     @model_validator(mode="after")
     def _ordered(self) -> MonitorLights:
-        for name in ("jeffreys", "auc"):
-            amber, red = getattr(self, name)
-            if red > amber:
-                raise ValueError(f"{name}: [amber, red] p-values need red <= amber")
+        amber, red = self.auc
+        if red > amber:
+            raise ValueError("auc: [amber, red] p-values need red <= amber")
         labels = {band.label for band in self.psi}
         if not labels <= {"green", "amber", "red"}:
             raise ValueError(f"psi: band labels must be green, amber or red (got {sorted(labels)})")
@@ -862,6 +883,7 @@ BLOCKS: dict[str, type[Block]] = {
     "registry": Registry,
     "score": Score,
     "monitor": Monitor,
+    "rating": Rating,
 }
 # Blocks without a required key: absent from the YAML files means "all defaults".
 OPTIONAL_BLOCKS = [name for name in BLOCKS if name != "dataset"]

@@ -18,8 +18,15 @@ NOT_IN_LOAN_JOB = {"score", "tune", "monitor"}
 LOAN_NAMESPACE = "loan"
 PHASES = {
     "data": ("ingestion", "split", "data_quality"),
-    "modelling": ("features", "baselines", "training"),
-    "validation": ("ablation", "evaluation", "scoring_profile", "fairness", "reporting"),
+    "modelling": ("features", "baselines", "training", "rating"),
+    "validation": (
+        "ablation",
+        "evaluation",
+        "backtest",
+        "scoring_profile",
+        "fairness",
+        "reporting",
+    ),
     "registration": ("registration", "monitoring_sample"),
 }
 

@@ -213,6 +213,7 @@ def champion_signature(input_types: dict[str, str], example: pd.DataFrame) -> Mo
         outputs=Schema(
             [
                 ColSpec("double", "probability_of_default", required=False),
+                ColSpec("long", "rating_grade", required=False),
                 ColSpec("string", "decision", required=False),
                 ColSpec("double", "threshold", required=False),
                 ColSpec(Array("string"), "reasons", required=False),

@@ -148,3 +148,12 @@ def test_grade_backtest_table():
     assert table["observed_default_rate"].tolist() == [0.25, 0.75]
     assert table["jeffreys_p_value"].iloc[0] == pytest.approx(backtest.jeffreys_p_value(1, 4, 0.05))
     assert set(table["traffic_light"]) <= {"green", "amber", "red"}
+
+
+def test_two_proportion_test_by_hand():
+    # 10/100 against 20/100: pooled 0.15, spread sqrt(0.15 * 0.85 * 0.02) = 0.0505
+    z, p_value = backtest.two_proportion_test(10, 100, 20, 100)
+    assert z == pytest.approx(0.1 / math.sqrt(0.15 * 0.85 * 0.02))
+    assert p_value == pytest.approx(0.5 * math.erfc(z / math.sqrt(2)))
+    assert backtest.two_proportion_test(20, 100, 10, 100).p_value > 0.5
+    assert backtest.two_proportion_test(0, 10, 0, 10).p_value == 1.0

@@ -68,11 +68,12 @@ def test_csi_of_a_categorical_driver_counts_unseen_categories():
     assert rows[0]["light"] == "red"
 
 
-def test_a_period_is_amber_or_red_only_when_more_grades_fail_than_tolerated():
-    assert mon.calibration_light(["green"] * 9 + ["red"], 0.10) == "green"
-    assert mon.calibration_light(["green"] * 8 + ["amber", "red"], 0.10) == "amber"
-    assert mon.calibration_light(["green"] * 8 + ["red", "red"], 0.10) == "red"
-    assert mon.calibration_light(["n/a"], 0.10) == "n/a"
+def test_a_period_is_amber_or_red_only_when_fewer_grades_pass_than_the_goal():
+    assert mon.calibration_light(["green"] * 9 + ["amber"], 0.9) == "green"
+    assert mon.calibration_light(["green"] * 8 + ["amber", "amber"], 0.9) == "amber"
+    assert mon.calibration_light(["green"] * 9 + ["red"], 0.9) == "amber"
+    assert mon.calibration_light(["green"] * 8 + ["red", "red"], 0.9) == "red"
+    assert mon.calibration_light(["n/a"], 0.9) == "n/a"
 
 
 def test_the_worst_light_wins_and_lights_are_numbers():

@@ -85,6 +85,24 @@ def binomial_test(defaults: int, loans: int, pd_estimate: float, alternative: st
     return BacktestResult(defaults / loans - pd_estimate, float(result.pvalue))
 
 
+def two_proportion_test(defaults_low, loans_low, defaults_high, loans_high) -> BacktestResult:
+    """One-sided pooled z-test that the second group's default rate exceeds the first's.
+
+    Used to check that adjacent rating grades are statistically distinct. The statistic is
+    the z value; with no defaults (or no repayments) at all the p-value is 1.
+    """
+    d1, n1, d2, n2 = (float(v) for v in (defaults_low, loans_low, defaults_high, loans_high))
+    _check_counts(np.array([d1, d2]), np.array([n1, n2]))
+    if n1 == 0 or n2 == 0:
+        return BacktestResult(float("nan"), float("nan"))
+    pooled = (d1 + d2) / (n1 + n2)
+    spread = np.sqrt(pooled * (1 - pooled) * (1 / n1 + 1 / n2))
+    if spread == 0:
+        return BacktestResult(0.0, 1.0)
+    z = (d2 / n2 - d1 / n1) / spread
+    return BacktestResult(float(z), float(stats.norm.sf(z)))
+
+
 def brier_score(y, pd_estimate) -> float:
     """Mean squared difference between the PD and the outcome (0 is perfect)."""
     y, pd_estimate = _outcomes_and_pds(y, pd_estimate)

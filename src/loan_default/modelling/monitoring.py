@@ -88,18 +88,18 @@ def discrimination(
     }
 
 
-def calibration_light(grade_lights: Sequence[str], tolerated_share: float) -> str:
-    """A period's Jeffreys light from its grades' lights: red when more than `tolerated_share`
-    of the grades are red, amber when more than that share fail (amber or red), else green
-    (a few failing grades are expected by chance: at 5%, one grade in twenty)."""
+def calibration_light(grade_lights: Sequence[str], pass_goal: float) -> str:
+    """A period's Jeffreys light from its grades' lights: red when fewer than `pass_goal` of
+    the grades pass (are not red); amber when a grade is red or fewer than that share are
+    green; else green (a few amber grades are expected by chance: at 5%, one in twenty)."""
     lights = [light for light in grade_lights if light in backtest.LIGHT_CODES]
     if not lights:
         return "n/a"
-    red = sum(light == "red" for light in lights) / len(lights)
-    failing = sum(light != "green" for light in lights) / len(lights)
-    if red > tolerated_share:
+    passing = sum(light != "red" for light in lights) / len(lights)
+    green = sum(light == "green" for light in lights) / len(lights)
+    if passing < pass_goal:
         return "red"
-    return "amber" if failing > tolerated_share else "green"
+    return "amber" if green < pass_goal or passing < 1 else "green"
 
 
 def stability_rows(

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from loan_default.modelling import monitoring as mon
-from loan_default.parameters import Monitor
+from loan_default.parameters import Monitor, Rating
 from loan_default.pipelines.monitor import nodes
 from loan_default.serving import ChampionHandle
 from loan_default.validation import DataValidationError
@@ -191,7 +191,8 @@ def test_per_period_metrics_and_lights_as_numbers():
     monitor = _monitor()
     periods = nodes.check_review_periods(sample, monitor)
     auc = nodes.assess_discrimination(sample, periods, {"initial_auc": 0.7}, monitor)
-    grades = nodes.backtest_grades(sample, monitor)
+    rating = Rating().model_dump()
+    grades = nodes.backtest_grades(sample, rating)
     assert {"jeffreys_p_value", "traffic_light", mon.PERIOD, "rating_grade"} <= set(grades)
     stability = pd.DataFrame(
         [
@@ -200,7 +201,7 @@ def test_per_period_metrics_and_lights_as_numbers():
             for p, v, light in (("2011Q1", 0.05, "green"), ("2011Q2", 0.3, "red"))
         ]
     )  # fmt: skip
-    summary, metrics, _, _ = nodes.assess_periods(periods, auc, grades, stability, sample, monitor)
+    summary, metrics, _, _ = nodes.assess_periods(periods, auc, grades, stability, sample, rating)
     assert summary["light"].tolist()[-1] == "red"
     assert metrics["monitor.latest.light"] == 2.0 == metrics["monitor.2011Q2.light"]
     assert metrics["monitor.latest.auc"] == metrics["monitor.2011Q2.auc"]

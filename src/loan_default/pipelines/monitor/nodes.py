@@ -272,10 +272,10 @@ def assess_discrimination(
     return pd.DataFrame(rows)
 
 
-def backtest_grades(monitoring_sample: pd.DataFrame, monitor: dict[str, Any]) -> pd.DataFrame:
+def backtest_grades(monitoring_sample: pd.DataFrame, rating: dict[str, Any]) -> pd.DataFrame:
     """Per review period and rating grade: loans, defaults, mean PD, observed default rate,
-    the Jeffreys p-value and its light."""
-    thresholds = monitor["lights"]["jeffreys"]
+    the Jeffreys p-value and its light (rating.amber / rating.red, as the loan run's backtest)."""
+    thresholds = (rating["amber"], rating["red"])
     tables = [
         backtest.grade_backtest(
             group[mon.OUTCOME], group[mon.PD], group[mon.GRADE], thresholds
@@ -358,13 +358,13 @@ def assess_periods(
     grade_backtest: pd.DataFrame,
     population_stability: pd.DataFrame,
     monitoring_sample: pd.DataFrame,
-    monitor: dict[str, Any],
+    rating: dict[str, Any],
 ) -> tuple[pd.DataFrame, dict[str, float], pd.DataFrame, pd.DataFrame]:
     """Per review period: the figures and lights of every test and the overall light (the
     worst); the `monitor.*` metrics, per period and for the latest; and the per-grade and
     stability tables to publish. The first node that writes a file: it needs every check."""
     monitor_backtest, monitor_stability = grade_backtest, population_stability
-    tolerated = float(monitor["lights"]["jeffreys_grades_failing"])
+    goal = float(rating["pass_goal"])
     rows = []
     for period in review_periods[mon.PERIOD]:
         counts = review_periods.set_index(mon.PERIOD).loc[period]
@@ -381,8 +381,8 @@ def assess_periods(
             "mean_pd": float(sample[mon.PD].mean()),
             **{k: auc.get(k, np.nan) for k in _AUC_COLUMNS},
             "grades": len(grades),
-            "grades_passing_jeffreys": float((grades["traffic_light"] == "green").mean()),
-            "jeffreys_light": mon.calibration_light(list(grades["traffic_light"]), tolerated),
+            "grades_passing_jeffreys": float((grades["traffic_light"] != "red").mean()),
+            "jeffreys_light": mon.calibration_light(list(grades["traffic_light"]), goal),
             "herfindahl_index": backtest.herfindahl_cv(grades["loans"])
             if len(grades) > 1
             else np.nan,
@@ -452,6 +452,7 @@ def render_monitoring_report(
     monitor_stability: pd.DataFrame,
     initial_validation: dict[str, Any],
     monitor: dict[str, Any],
+    rating: dict[str, Any],
 ) -> str:
     """The HTML monitoring report: the verdict, then per review period the AUC test, the
     per-grade backtest and the stability of the population."""
@@ -475,9 +476,10 @@ def render_monitoring_report(
         "AUC<sub>current</sub>) / s<sub>current</sub>, DeLong standard error, one-sided "
         f"p-value; amber below p = {lights['auc'][0]}, red below {lights['auc'][1]}. "
         "Jeffreys test per grade: p = Beta(D + 1/2, N - D + 1/2).cdf(mean PD); grade amber "
-        f"below p = {lights['jeffreys'][0]}, red below {lights['jeffreys'][1]}; a period is "
-        f"amber (red) when more than {lights['jeffreys_grades_failing']:.0%} of its grades fail "
-        "(are red). PSI / CSI against the champion's training loans: "
+        f"below p = {rating['amber']}, red below {rating['red']}; a grade passes unless red. "
+        f"A period is red when fewer than {rating['pass_goal']:.0%} of its grades pass, amber "
+        "when fewer than that share are green. PSI / CSI against the champion's training "
+        "loans: "
         + ", ".join(f"{b['label']} below {b['below']}" for b in lights["psi"] if b["below"])
         + ". The overall light of a period is its worst light.</p>"
     )
@@ -527,7 +529,7 @@ def describe_monitoring_run(
             "monitor.period": monitor["period"],
             "monitor.initial_auc_source": initial_validation["initial_auc_source"],
             "monitor.lights.auc": monitor["lights"]["auc"],
-            "monitor.lights.jeffreys": monitor["lights"]["jeffreys"],
+            "monitor.lights.psi": [band["below"] for band in monitor["lights"]["psi"]],
         },
         "metrics": monitor_metrics,
         "artifacts": {

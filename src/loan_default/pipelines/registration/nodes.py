@@ -23,6 +23,7 @@ if TYPE_CHECKING:  # loaded on first use at run time (loan_default.lazy)
     from loan_default.modelling import champion as _champion
     from loan_default.modelling import metrics as _metrics
     from loan_default.modelling import reasons
+    from loan_default.modelling.rating import MasterScale
 else:
     _champion = lazy_module("loan_default.modelling.champion")
     _metrics = lazy_module("loan_default.modelling.metrics")
@@ -109,12 +110,13 @@ def package_champion(
     application_example: pd.DataFrame,
     dataset: dict[str, Any],
     score: dict[str, Any],
+    rating_scale: MasterScale | None = None,
 ) -> serving.LoanDefaultModel:
     """The self-contained champion: model and threshold, inputs, dataset config and profile,
-    and how many reasons it gives."""
+    how many reasons it gives, and the master scale that grades its PDs."""
     return serving.LoanDefaultModel(
         champion_model, dataset, scoring_profile, application_inputs, application_example,
-        int(score["reasons"]["count"]),
+        int(score["reasons"]["count"]), rating_scale,
     )  # fmt: skip
 
 
