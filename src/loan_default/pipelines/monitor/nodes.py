@@ -58,7 +58,10 @@ def check_scoring_log(
         needed[config["date_column"]] = "monitor.scoring_log.date_column"
     _require_columns(scoring_log, needed, where)
     if scoring_log.empty:
-        raise DataValidationError(f"{where}: the scoring log has no rows.")
+        raise DataValidationError(
+            f"{where}: the scoring log has no rows (the bundled sample is empty when the "
+            "registry's champion could not score the loan run's test loans: see that run's log)."
+        )
     _require_unique(scoring_log[identifier], where, identifier)
     probability = pd.to_numeric(scoring_log[config["probability_column"]], errors="coerce")
     bad = probability.isna() | (probability < 0) | (probability > 1)

@@ -7,20 +7,22 @@ from .nodes import log_out_of_time_scores
 
 
 def create_pipeline(**kwargs) -> Pipeline:
-    """Build the monitoring-sample stage (after registration: the champion is the registry's)."""
+    """Build the monitoring-sample stage (after registration: the champion is the registry's,
+    this run's model if promoted, else the incumbent)."""
     return Pipeline(
         [
             Node(
                 log_out_of_time_scores,
                 [
                     "champion_registration",
-                    "monitored_champion",
+                    "champion_package",
+                    "incumbent_champion",
                     "test_loans",
                     "raw_loans",
                     "params:dataset",
                     "params:monitor",
                 ],
-                ["out_of_time_scoring_log", "out_of_time_outcomes"],
+                "out_of_time_monitoring_sample",
                 name="log_out_of_time_scores",
             )
         ],
