@@ -10,11 +10,12 @@ import pandas as pd
 import pytest
 
 from loan_default.validation import DataValidationError
-from tests.conftest import run_kedro
+from tests.conftest import PROJECT_ROOT, TINY_CONF, make_kedro_project, run_kedro
 
 SAMPLE = Path("data/07_model_output/out_of_time_monitoring_sample")
 REPORTS = Path("data/08_reporting")
 EXPERIMENT = "loan-default-monitoring"
+TAIWAN_RAW = PROJECT_ROOT / "data" / "01_raw" / "uci_taiwan_credit_default.csv.gz"
 
 
 def _monitoring_runs(client: mlflow.MlflowClient) -> list:
@@ -138,3 +139,23 @@ def test_a_users_own_tables_by_configuration_alone(tiny_project, tmp_path):
     assert run.data.params["monitor.scoring_log"] == str(tmp_path / "log.csv")
     assert {"monitor.2011H1.auc", "monitor.2011H2.auc"} <= set(run.data.metrics)
     assert run.data.metrics["monitor.periods"] == 2.0
+
+
+@pytest.mark.slow
+def test_taiwan_without_dates_is_one_review_period(tmp_path: Path, tracking_uri: str):
+    raw = pd.read_csv(TAIWAN_RAW).sample(n=3000, random_state=5)
+    project = make_kedro_project(tmp_path / "project", raw, TINY_CONF, env="taiwan")
+    run_kedro(project, "loan", env="taiwan")
+    run_kedro(project, "monitor", env="taiwan")
+    client = mlflow.MlflowClient(tracking_uri)
+    experiment = client.get_experiment_by_name("loan-default-monitoring-taiwan")
+    [run] = client.search_runs([experiment.experiment_id])
+    metrics = run.data.metrics
+    assert metrics["monitor.periods"] == 1.0
+    assert 0.5 < metrics["monitor.all.auc"] == metrics["monitor.latest.auc"] <= 1.0
+    holder = client.get_model_version_by_alias("loan-default-taiwan", "champion")
+    assert (
+        holder.tags["monitor.period"] == "all" and holder.tags["monitor.run_id"] == run.info.run_id
+    )
+    backtest = pd.read_csv(project / "data/taiwan/08_reporting/monitor_backtest.csv")
+    assert set(backtest["review_period"]) == {"all"} and backtest["jeffreys_p_value"].notna().all()

@@ -14,15 +14,17 @@ from loan_default import report
 from loan_default.applications import ROW, check_applications
 from loan_default.core.parsers import parse_date
 from loan_default.lazy import lazy_module
-from loan_default.modelling import backtest
-from loan_default.modelling import monitoring as mon
 from loan_default.schema import label_text
 from loan_default.stability import ReferenceDistribution
 from loan_default.validation import DataValidationError, describe_examples
 
 if TYPE_CHECKING:  # loaded on first use at run time (loan_default.lazy)
     from loan_default import serving, tracking
+    from loan_default.modelling import backtest
+    from loan_default.modelling import monitoring as mon
 else:
+    backtest = lazy_module("loan_default.modelling.backtest")
+    mon = lazy_module("loan_default.modelling.monitoring")
     serving = lazy_module("loan_default.serving")
     tracking = lazy_module("loan_default.tracking")
 

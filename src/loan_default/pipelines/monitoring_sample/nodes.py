@@ -11,13 +11,14 @@ import numpy as np
 import pandas as pd
 
 from loan_default.lazy import lazy_module
-from loan_default.modelling.monitoring import identifier_column
 from loan_default.schema import RAW_ROW, target_values
 from loan_default.validation import DataValidationError
 
 if TYPE_CHECKING:  # loaded on first use at run time (loan_default.lazy)
     from loan_default import serving, spark
+    from loan_default.modelling import monitoring
 else:
+    monitoring = lazy_module("loan_default.modelling.monitoring")
     serving = lazy_module("loan_default.serving")
     spark = lazy_module("loan_default.spark")
 
@@ -59,7 +60,7 @@ def log_out_of_time_scores(
     raw file has no column of that name, the loan's row number in the raw file (1 = first)."""
     champion = registered_champion(champion_registration, champion_package, incumbent_champion)
     log_columns, outcomes = monitor["scoring_log"], monitor["outcomes"]
-    identifier = identifier_column(monitor, dataset)
+    identifier = monitoring.identifier_column(monitor, dataset)
     raw_test = _raw_rows(raw_loans, test_loans[RAW_ROW].to_numpy())
     if identifier not in raw_test:  # e.g. LendingClub, whose `id` column is empty
         raw_test = raw_test.assign(**{identifier: test_loans[RAW_ROW].to_numpy() + 1})
