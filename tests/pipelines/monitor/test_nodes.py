@@ -207,3 +207,15 @@ def test_per_period_metrics_and_lights_as_numbers():
     assert metrics["monitor.latest.auc"] == metrics["monitor.2011Q2.auc"]
     assert metrics["monitor.2011Q1.stability_light"] == 0.0
     assert metrics["monitor.initial_auc"] == 0.7 and metrics["monitor.periods"] == 2.0
+
+
+def test_grades_off_the_champions_master_scale_are_refused():
+    scale = SimpleNamespace(loans=(10, 10, 10))
+    champion = ChampionHandle(
+        SimpleNamespace(dataset=DATASET, rating_scale=scale), "models:/m/3", "r", "m", "3"
+    )
+    log = _log()
+    assert len(nodes.check_scoring_log(log, champion, _monitor(), DATASET)) == len(log)
+    log.loc[5, "rating_grade"] = 9
+    with pytest.raises(DataValidationError, match=r"'rating_grade'.*master scale \(1 to 3\)"):
+        nodes.check_scoring_log(log, champion, _monitor(), DATASET)

@@ -79,6 +79,7 @@ def check_scoring_log(
             f"{where}: column '{config['grade_column']}': {int(grades.isna().sum()):,} "
             "application(s) without a rating grade; every scored application needs its grade."
         )
+    _require_scale_grades(grades, champion, where, config["grade_column"])
     checked = scoring_log.copy()
     checked[ID] = scoring_log[identifier].map(label_text)
     checked[VERSION] = scoring_log[config["model_version_column"]].map(label_text)
@@ -93,6 +94,23 @@ def check_scoring_log(
         sorted(checked[VERSION].unique())[:5],
     )
     return checked
+
+
+def _require_scale_grades(
+    grades: pd.Series, champion: serving.ChampionHandle, where: str, column: str
+) -> None:
+    """Grades are those of the champion's master scale (1 .. K), when it has one."""
+    scale = getattr(champion.model, "rating_scale", None)
+    if scale is None:
+        return
+    known = {str(grade) for grade in range(1, len(scale.loans) + 1)}
+    unknown = ~grades.map(label_text).isin(known)
+    if unknown.any():
+        raise DataValidationError(
+            f"{where}: column '{column}': {int(unknown.sum()):,} grade(s) not on "
+            f"{champion.describe()}'s master scale (1 to {len(known)}), e.g. "
+            f"{describe_examples(grades[unknown].unique())}."
+        )
 
 
 def _periods(
