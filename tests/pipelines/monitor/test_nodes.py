@@ -200,12 +200,18 @@ def test_per_period_metrics_and_lights_as_numbers():
              "light": light}
             for p, v, light in (("2011Q1", 0.05, "green"), ("2011Q2", 0.3, "red"))
         ]
+        + [{mon.PERIOD: "2011Q1", "variable": "income", "kind": "driver", "index": "CSI",
+            "value": 0.4, "light": "red"}]
     )  # fmt: skip
     summary, metrics, _, _ = nodes.assess_periods(periods, auc, grades, stability, sample, rating)
     assert summary["light"].tolist()[-1] == "red"
     assert metrics["monitor.latest.light"] == 2.0 == metrics["monitor.2011Q2.light"]
     assert metrics["monitor.latest.auc"] == metrics["monitor.2011Q2.auc"]
-    assert metrics["monitor.2011Q1.stability_light"] == 0.0
+    assert metrics["monitor.2011Q1.stability_light"] == 0.0, "a driver's CSI is a diagnostic"
+    assert (
+        metrics["monitor.2011Q1.drivers_light"] == 2.0 and metrics["monitor.2011Q1.csi_max"] == 0.4
+    )
+    assert summary.set_index(mon.PERIOD).loc["2011Q1", "drivers_light"] == "red"
     assert metrics["monitor.initial_auc"] == 0.7 and metrics["monitor.periods"] == 2.0
 
 

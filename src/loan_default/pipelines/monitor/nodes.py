@@ -412,7 +412,11 @@ def assess_periods(
             "psi_score": _value(stability, "score"),
             "psi_grade": _value(stability, "rating_grade"),
             "csi_max": float(drivers["value"].max()) if len(drivers) else np.nan,
-            "stability_light": mon.worst(list(stability["light"])),
+            "stability_light": mon.worst(
+                list(stability.loc[stability["kind"] != "driver", "light"])
+            ),
+            # Diagnostic: a driver's shift explains a score's shift; it does not judge the model.
+            "drivers_light": mon.worst(list(drivers["light"])),
         }
         row["light"] = mon.worst([row["auc_light"], row["jeffreys_light"], row["stability_light"]])
         row["light_code"] = mon.light_code(row["light"])
@@ -444,7 +448,7 @@ _METRICS = {
     "csi_max": "csi_max",
     "light_code": "light",
 }
-_LIGHTS = ("auc_light", "jeffreys_light", "stability_light")
+_LIGHTS = ("auc_light", "jeffreys_light", "stability_light", "drivers_light")
 
 
 def _value(stability: pd.DataFrame, name: str) -> float:
@@ -504,7 +508,8 @@ def render_monitoring_report(
         "when fewer than that share are green. PSI / CSI against the champion's training "
         "loans: "
         + ", ".join(f"{b['label']} below {b['below']}" for b in lights["psi"] if b["below"])
-        + ". The overall light of a period is its worst light.</p>"
+        + ". The overall light of a period is the worst of its AUC, Jeffreys and PSI (score "
+        "and grades) lights; the drivers' CSI light is a diagnostic, reported beside it.</p>"
     )
     grades = monitor_backtest.drop(columns=["traffic_light_code"], errors="ignore")
     return report.page(

@@ -63,7 +63,8 @@ def log_out_of_time_scores(
     identifier = monitoring.identifier_column(monitor, dataset)
     raw_test = _raw_rows(raw_loans, test_loans[RAW_ROW].to_numpy())
     if identifier not in raw_test:  # e.g. LendingClub, whose `id` column is empty
-        raw_test = raw_test.assign(**{identifier: test_loans[RAW_ROW].to_numpy() + 1})
+        row_numbers = pd.DataFrame({identifier: test_loans[RAW_ROW].to_numpy() + 1})
+        raw_test = pd.concat([row_numbers, raw_test], axis=1)
     _require_identifiers(raw_test[identifier], identifier, dataset)
     inputs = [column for column in champion.model.input_types if column in raw_test]
     carried = [c for c in (identifier, log_columns["date_column"]) if c and c not in inputs]
