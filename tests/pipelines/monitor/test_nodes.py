@@ -213,6 +213,9 @@ def test_per_period_metrics_and_lights_as_numbers():
     )
     assert summary.set_index(mon.PERIOD).loc["2011Q1", "drivers_light"] == "red"
     assert metrics["monitor.initial_auc"] == 0.7 and metrics["monitor.periods"] == 2.0
+    verdict = nodes.verdict_sentence(summary.iloc[-1], grades, stability)
+    assert verdict.startswith("2011Q2 is red.") and "PSI of the score 0.300" in verdict
+    assert "of the grades n/a" in verdict and "against 0.700 at the initial validation" in verdict
 
 
 def test_grades_off_the_champions_master_scale_are_refused():

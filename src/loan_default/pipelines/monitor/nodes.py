@@ -511,16 +511,58 @@ def render_monitoring_report(
         + ". The overall light of a period is the worst of its AUC, Jeffreys and PSI (score "
         "and grades) lights; the drivers' CSI light is a diagnostic, reported beside it.</p>"
     )
+    verdict = f"<p>{html.escape(verdict_sentence(latest, monitor_backtest, monitor_stability))}</p>"
     grades = monitor_backtest.drop(columns=["traffic_light_code"], errors="ignore")
     return report.page(
         f"Monitoring report: {model}",
         [
-            ("Verdict", headline + method),
+            ("Verdict", headline + verdict + method),
             ("Review periods", report.table(monitor_summary, why_missing=_WHY_NA)),
             ("Backtest per grade", report.table(grades, digits=4)),
             ("Population stability", report.table(monitor_stability, digits=4)),
         ],
     )
+
+
+def verdict_sentence(
+    latest: pd.Series, monitor_backtest: pd.DataFrame, monitor_stability: pd.DataFrame
+) -> str:
+    """The latest period's verdict in words: each test's figure and light."""
+    period = latest[mon.PERIOD]
+    grades = monitor_backtest[monitor_backtest[mon.PERIOD] == period]
+    red = grades.loc[grades["traffic_light"] == "red", "rating_grade"].astype(str).tolist()
+    drivers = monitor_stability[
+        (monitor_stability[mon.PERIOD] == period) & (monitor_stability["kind"] == "driver")
+    ]
+    if pd.isna(latest["auc"]):
+        rank = "Rank order: not testable (too few defaults)."
+    else:
+        rank = (
+            f"Rank order: AUC {latest['auc']:.3f} against {latest['initial_auc']:.3f} at the "
+            f"initial validation (ECB test p = {latest['auc_p_value']:.3f}, {latest['auc_light']})."
+        )
+    passing = int(round(latest["grades_passing_jeffreys"] * len(grades)))
+    pds = (
+        f"PDs: {passing} of {len(grades)} grades pass the Jeffreys test"
+        + (f" (red: grade {', '.join(red)})" if red else "")
+        + f", {latest['jeffreys_light']}."
+    )
+    population = (
+        f"Population: PSI of the score {_figure(latest['psi_score'])}, of the grades "
+        f"{_figure(latest['psi_grade'])} ({latest['stability_light']})."
+    )
+    text = f"{period} is {latest['light']}. {rank} {pds} {population}"
+    if len(drivers):
+        top = drivers.loc[drivers["value"].idxmax()]
+        text += (
+            f" Drivers (diagnostic): largest CSI {top['variable']} {top['value']:.3f} "
+            f"({latest['drivers_light']})."
+        )
+    return text
+
+
+def _figure(value: float) -> str:
+    return "n/a" if pd.isna(value) else f"{value:.3f}"
 
 
 _WHY_NA = (
