@@ -829,6 +829,9 @@ class Outcomes(Block):
     outcome_column: str = "is_default"
     default_values: Annotated[list[Label], Field(min_length=1)] = [1]
     non_default_values: Annotated[list[Label], Field(min_length=1)] = [0]
+    # Optional: when the outcome was observed; it must not precede the scoring date.
+    date_column: str | None = None
+    date_formats: list[str] | None = None  # null: ISO dates
 
 
 class MonitorLights(Block):

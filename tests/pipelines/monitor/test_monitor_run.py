@@ -91,6 +91,9 @@ def test_bad_outcomes_stop_monitor_before_it_writes_or_logs_anything(tiny_projec
     assert len(_monitoring_runs(client)) == runs, "no MLflow run for a refused input"
     assert dict(_champion(client).tags) == tags, "the registry is untouched"
     assert {path: path.stat().st_mtime_ns for path in stamps} == stamps, "nothing overwritten"
+    loan = client.get_run(_champion(client).run_id)
+    assert loan.info.status == "FINISHED" and "error" not in loan.data.tags, "loan's run untouched"
+    assert mlflow.active_run() is None
 
 
 def test_a_users_own_tables_by_configuration_alone(tiny_project, tmp_path):

@@ -228,3 +228,19 @@ def test_grades_off_the_champions_master_scale_are_refused():
     log.loc[5, "rating_grade"] = 9
     with pytest.raises(DataValidationError, match=r"'rating_grade'.*master scale \(1 to 3\)"):
         nodes.check_scoring_log(log, champion, _monitor(), DATASET)
+
+
+def test_an_outcome_dated_before_its_score_is_refused():
+    log = _log()
+    outcomes = _outcomes(log).assign(observed="2012-01-31")
+    monitor = _monitor()
+    monitor["outcomes"]["date_column"] = "observed"
+    sample = nodes.attach_outcomes(_checked(log), outcomes, CHAMPION, monitor)
+    assert len(sample) == len(log)
+    outcomes.loc[7, "observed"] = "2010-12-31"
+    with pytest.raises(
+        DataValidationError, match=r"column 'observed': 1 outcome\(s\) dated before"
+    ):
+        nodes.attach_outcomes(_checked(log), outcomes, CHAMPION, monitor)
+    with pytest.raises(DataValidationError, match=r"'observed' \(monitor.outcomes.date_column\)"):
+        nodes.attach_outcomes(_checked(log), outcomes.drop(columns="observed"), CHAMPION, monitor)

@@ -32,6 +32,8 @@ logger = logging.getLogger(__name__)
 
 ID = "identifier"
 VERSION = "model_version"
+SCORED_ON = "scored_on"
+OUTCOME_ON = "outcome_on"
 # Fewer defaults or non-defaults than this in a period: no AUC standard error (DeLong).
 MIN_CLASS = 2
 # The champion's test AUC as its `loan` run logged it (when its version carries no tag).
@@ -85,7 +87,11 @@ def check_scoring_log(
     checked[VERSION] = scoring_log[config["model_version_column"]].map(label_text)
     checked[mon.PD] = probability.to_numpy(dtype=float)
     checked[mon.GRADE] = grades.to_numpy()
-    checked[mon.PERIOD] = _periods(scoring_log, monitor, dataset, where)
+    dates = _scoring_dates(scoring_log, monitor, dataset, where)
+    checked[SCORED_ON] = dates if dates is not None else pd.NaT
+    checked[mon.PERIOD] = (
+        mon.period_labels(dates, monitor["period"]) if dates is not None else mon.ALL_PERIODS
+    )
     logger.info(
         "Scoring log %s: %d applications in %d review period(s), model version(s) %s",
         where,
@@ -113,22 +119,28 @@ def _require_scale_grades(
         )
 
 
-def _periods(
+def _scoring_dates(
     scoring_log: pd.DataFrame, monitor: dict[str, Any], dataset: dict[str, Any], where: str
-) -> pd.Series:
+) -> pd.Series | None:
     column = monitor["scoring_log"]["date_column"]
     if not column:
-        return pd.Series(mon.ALL_PERIODS, index=scoring_log.index)
+        return None
     formats = monitor["scoring_log"]["date_formats"] or [*dataset["date_formats"], "%Y-%m-%d"]
-    dates = parse_date(scoring_log[column], formats)
+    return _parsed_dates(scoring_log, column, formats, where, "monitor.scoring_log.date_formats")
+
+
+def _parsed_dates(
+    table: pd.DataFrame, column: str, formats: list[str], where: str, key: str
+) -> pd.Series:
+    dates = parse_date(table[column], formats)
     if dates.isna().any():
         raise DataValidationError(
-            f"{where}: column '{column}': {int(dates.isna().sum()):,} scoring date(s) missing or "
+            f"{where}: column '{column}': {int(dates.isna().sum()):,} date(s) missing or "
             f"not in the formats {formats}, e.g. "
-            f"{describe_examples(scoring_log.loc[dates.isna(), column].unique())}; fix them or "
-            "set monitor.scoring_log.date_formats."
+            f"{describe_examples(table.loc[dates.isna(), column].unique())}; fix them or "
+            f"set {key}."
         )
-    return mon.period_labels(dates, monitor["period"])
+    return dates
 
 
 def attach_outcomes(
@@ -148,14 +160,13 @@ def attach_outcomes(
         monitor, champion.model.dataset
     )
     outcome = config["outcome_column"]
-    _require_columns(
-        loan_outcomes,
-        {
-            identifier: "monitor.outcomes.identifier_column",
-            outcome: "monitor.outcomes.outcome_column",
-        },
-        where,
-    )
+    needed = {
+        identifier: "monitor.outcomes.identifier_column",
+        outcome: "monitor.outcomes.outcome_column",
+    }
+    if config["date_column"]:
+        needed[config["date_column"]] = "monitor.outcomes.date_column"
+    _require_columns(loan_outcomes, needed, where)
     _require_unique(loan_outcomes[identifier], where, identifier)
     ids = loan_outcomes[identifier].map(label_text)
     unknown = ~ids.isin(scoring_log_periods[ID])
@@ -178,7 +189,14 @@ def attach_outcomes(
             "monitor.outcomes.default_values / non_default_values, or remove the open loans."
         )
     known = pd.DataFrame({ID: ids, mon.OUTCOME: labels.isin(defaults).astype(int).to_numpy()})
+    if config["date_column"]:
+        formats = config["date_formats"] or ["%Y-%m-%d"]
+        known[OUTCOME_ON] = _parsed_dates(
+            loan_outcomes, config["date_column"], formats, where, "monitor.outcomes.date_formats"
+        ).to_numpy()
     sample = scoring_log_periods.merge(known, on=ID, how="inner", validate="one_to_one")
+    if config["date_column"]:
+        _require_outcomes_after_scoring(sample, where, config["date_column"])
     _require_champion_version(sample, champion, where, log_file)
     logger.info(
         "Outcomes %s: %d of %d scored applications have one (%d defaults)",
@@ -188,6 +206,18 @@ def attach_outcomes(
         int(sample[mon.OUTCOME].sum()),
     )
     return sample
+
+
+def _require_outcomes_after_scoring(sample: pd.DataFrame, where: str, column: str) -> None:
+    """An outcome is observed after the application was scored (when both dates are known)."""
+    early = sample[OUTCOME_ON] < sample[SCORED_ON]
+    if early.any():
+        raise DataValidationError(
+            f"{where}: column '{column}': {int(early.sum()):,} outcome(s) dated before their "
+            f"application was scored, e.g. identifiers {describe_examples(sample.loc[early, ID])}"
+            "; an outcome judged against a score must come after it (check the join key or the "
+            "dates)."
+        )
 
 
 def _require_champion_version(
