@@ -12,6 +12,7 @@ import pandas as pd
 
 from loan_default.lazy import lazy_module
 from loan_default.schema import target_values
+from loan_default.validation import DataValidationError
 
 if TYPE_CHECKING:  # loaded on first use at run time (loan_default.lazy)
     from loan_default import tracking
@@ -91,8 +92,9 @@ def _champion_pds(predictions: pd.DataFrame, configuration: str, rows: int) -> n
     """The champion's PD per test loan, in test-loan order."""
     own = predictions[predictions["configuration"] == configuration].sort_values("row")
     if len(own) != rows:
-        raise ValueError(
-            f"test_predictions: {len(own)} rows of '{configuration}' for {rows} test loans."
+        raise DataValidationError(
+            f"test_predictions: {len(own)} rows of the champion '{configuration}' for {rows} "
+            "test loans; re-run the training stage so both come from the same split."
         )
     return own["score"].to_numpy(dtype=float)
 

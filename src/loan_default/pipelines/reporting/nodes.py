@@ -310,7 +310,7 @@ def render_report(
         (
             "Calibration and the master scale (backtest by grade)",
             sections.calibration_section(
-                rating_backtest, calibration_summary, master_scale, test_set["loans"], plots
+                rating_backtest, calibration_summary, master_scale, test_set["loans"]
             ),
         ),
         ("Model finding", report.markdown(model_finding, drop_title=True)),

@@ -179,7 +179,6 @@ def calibration_section(
     calibration_summary: pd.DataFrame,
     master_scale: pd.DataFrame,
     test_name: str,
-    plots: dict[str, Any],
 ) -> str:
     """The master scale, PD against observed default rate by grade on the test loans with the
     Jeffreys test and its lights, and the overall calibration checks."""
@@ -213,11 +212,7 @@ def calibration_section(
         "PD, one-sided: more defaults than predicted), the Brier score, Spiegelhalter's z-test, "
         "Hosmer-Lemeshow over the grades, and the ECB's Herfindahl index of the grades "
         "(0 = loans spread evenly over the grades, 1 = all in one). The light is the worst "
-        "grade's (0 green, 1 amber, 2 red).</p>" + report.table(checks, digits=4)
+        "grade's (0 green, 1 amber, 2 red). The champion's section shows PD against observed "
+        "default rate by PD decile as a figure.</p>" + report.table(checks, digits=4)
     )
-    if "calibration_curves_plot" in plots:
-        text += report.figure(
-            plots["calibration_curves_plot"],
-            f"PD against observed default rate by PD decile ({test_name})",
-        )
     return text

@@ -87,10 +87,10 @@ def fit_calibrators(
     settings = training["calibration"]
     if settings["method"] == "auto":
         y = target_values(train_loans, dataset)
-        time_ordered = cross_validation.resolve_scheme(training["cv"], dataset["date_column"])
+        scheme = cross_validation.resolve_scheme(training["cv"], dataset["date_column"])
         chosen = {
             name: calibration.choose_calibrator(
-                rows, y, settings["candidates"], settings["scoring_rule"], time_ordered == "time"
+                rows, y, settings["candidates"], settings["scoring_rule"], scheme == "time"
             )
             for name, rows in cv_predictions.groupby("configuration", sort=True)
         }
