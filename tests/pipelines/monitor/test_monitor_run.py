@@ -162,3 +162,11 @@ def test_taiwan_without_dates_is_one_review_period(tmp_path: Path, tracking_uri:
     )
     backtest = pd.read_csv(project / "data/taiwan/08_reporting/monitor_backtest.csv")
     assert set(backtest["review_period"]) == {"all"} and backtest["jeffreys_p_value"].notna().all()
+
+
+def test_monitor_before_loan_says_where_its_tables_come_from(tmp_path: Path, tracking_uri: str):
+    raw = pd.read_csv(TAIWAN_RAW, nrows=50)
+    project = make_kedro_project(tmp_path / "project", raw, {}, env="taiwan")
+    with pytest.raises(FileNotFoundError, match=r"scoring_log.csv: no such file.*--pipeline loan"):
+        run_kedro(project, "monitor", env="taiwan")
+    assert mlflow.MlflowClient(tracking_uri).get_experiment_by_name(EXPERIMENT + "-taiwan") is None
