@@ -290,7 +290,8 @@ def read_initial_validation(
     if initial is None or not 0 < initial < 1:
         raise DataValidationError(
             f"{champion.describe()} carries no initial-validation AUC (version tag "
-            f"test_roc_auc, run metric {RUN_AUC}); set monitor.initial_auc to the AUC of its initial validation."
+            f"test_roc_auc, run metric {RUN_AUC}); set monitor.initial_auc to the AUC of its "
+            "initial validation."
         )
     return {
         "model_name": champion.name,
@@ -489,7 +490,7 @@ def _metrics(summary: pd.DataFrame) -> dict[str, float]:
     """`monitor.<period>.<name>` for every period and `monitor.latest.<name>` for the last;
     lights as numbers (0 green, 1 amber, 2 red); n/a values are left out."""
     metrics: dict[str, float] = {}
-    latest = summary[mon.PERIOD].iloc[-1]
+    latest = mon.ordered_periods(summary[mon.PERIOD])[-1]
     for row in summary.to_dict(orient="records"):
         scopes = [row[mon.PERIOD]] + (["latest"] if row[mon.PERIOD] == latest else [])
         values = {name: row[column] for column, name in _METRICS.items()}
