@@ -78,3 +78,19 @@ def test_pds_far_too_low_turn_the_lights_red(loans):
     assert (table["traffic_light"] == "red").mean() >= 0.5
     assert metrics["calibration.traffic_light"]["value"] == 2.0
     assert metrics["calibration.binomial_p_value"]["value"] < 1e-6
+
+
+def test_a_scale_merged_into_one_grade_still_backtests():
+    rng = np.random.default_rng(9)
+    train_pd = rng.uniform(0.1, 0.2, 600)
+    train = pd.DataFrame({"default": (rng.uniform(size=600) < 0.15).astype(int)})
+    scale = fit_rating_scale(_predictions(train_pd), CHAMPION, train, DATASET, block("rating"))
+    assert scale.grades == 1
+    calibrator = choose_calibrator(_predictions(train_pd), train["default"].to_numpy())
+    table, summary, metrics = backtest_ratings(
+        _predictions(train_pd), CHAMPION, {"m/s": calibrator}, scale, train, DATASET,
+        block("rating"),
+    )  # fmt: skip
+    assert table["rating_grade"].tolist() == [1] and table["loans"].tolist() == [600]
+    assert "calibration.herfindahl_index" not in metrics, "undefined for one grade: not logged"
+    assert metrics["calibration.herfindahl_sum_of_squares"]["value"] == 1.0

@@ -211,8 +211,9 @@ def calibration_section(
         "<p>Overall: calibration in the large (exact binomial test of the defaults at the mean "
         "PD, one-sided: more defaults than predicted), the Brier score, Spiegelhalter's z-test, "
         "Hosmer-Lemeshow over the grades, and the ECB's Herfindahl index of the grades "
-        "(0 = loans spread evenly over the grades, 1 = all in one). The light is the worst "
-        "grade's (0 green, 1 amber, 2 red). The champion's section shows PD against observed "
-        "default rate by PD decile as a figure.</p>" + report.table(checks, digits=4)
+        "(0 = loans spread evenly over the grades, 1 = all in one). The overall light is the "
+        "worst light of any grade (0 green, 1 amber, 2 red). The champion's section shows PD "
+        "against observed default rate by PD decile as a figure.</p>"
+        + report.table(checks, digits=4)
     )
     return text
