@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from types import SimpleNamespace
 
@@ -17,6 +18,7 @@ from loan_default.applications import (
     input_types,
     summarise_problems,
 )
+from loan_default.modelling.rating import MasterScale
 from loan_default.pipelines.score.nodes import score_applications
 from loan_default.profile import build_profile
 from loan_default.serving import ChampionHandle, LoanDefaultModel
@@ -136,9 +138,10 @@ def test_the_pyfunc_model_returns_an_error_column_instead_of_failing(champion):
     batch = _batch(amount=(1, -500.0), income=(2, 1e15))
     predicted = champion.predict(None, batch)
     assert list(predicted.columns) == [
-        "probability_of_default", "decision", "threshold", "reasons", "reason_coverage",
-        "review_reason", "error", "warning",
+        "probability_of_default", "rating_grade", "decision", "threshold", "reasons",
+        "reason_coverage", "review_reason", "error", "warning",
     ]  # fmt: skip
+    assert predicted["rating_grade"].isna().all(), "no master scale: no grade (older models)"
     # An invalid row: nulls (JSON null, never NaN) and its error.
     assert predicted.loc[1, "probability_of_default"] is None
     assert predicted.loc[1, ["decision", "error"]].tolist() == [None, "amount = -500.0: below 0"]
@@ -149,6 +152,16 @@ def test_the_pyfunc_model_returns_an_error_column_instead_of_failing(champion):
     assert predicted.loc[[0, 2, 3], "decision"].tolist() == ["approve", "refer", "approve"]
     assert "income" in predicted.loc[2, "review_reason"]
     assert (predicted.loc[[0, 2, 3], "error"] == "").all()
+
+
+def test_the_pyfunc_model_grades_every_scored_row_on_its_master_scale(champion):
+    champion.rating_scale = MasterScale(
+        bounds=(0.115, 0.14), grade_pd=(0.1, 0.13, 0.2), loans=(5, 5, 5), defaults=(0, 1, 2)
+    )
+    predicted = champion.predict(None, _batch(amount=(1, -500.0)))
+    # PDs 0.11, (invalid), 0.15, 0.12 -> grades 1, null, 3, 2
+    assert predicted["rating_grade"].tolist() == [1, None, 3, 2]
+    assert json.loads(predicted.to_json(orient="records"))[1]["rating_grade"] is None
 
 
 def test_identifier_columns_are_carried_to_the_scored_rows(champion):

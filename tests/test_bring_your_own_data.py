@@ -88,4 +88,9 @@ def test_taiwan_environment_runs_end_to_end(tmp_path: Path, tracking_uri: str):
     runs = client.search_runs([experiment.experiment_id], "tags.`kedro.env` = 'taiwan'")
     audited = [r for r in runs if "fairness.SEX.worst_adverse_impact_ratio" in r.data.metrics]
     assert audited, "the training run records the audit's summary metrics"
+    assert "calibration.herfindahl_index" in audited[0].data.metrics
+    # No dates: the calibration is chosen on stratified folds, the scale and backtest still run.
+    backtest = pd.read_csv(project / "data/taiwan/08_reporting/rating_backtest.csv")
+    assert len(backtest) >= 2 and backtest["jeffreys_p_value"].between(0, 1).all()
+    assert set(scored["rating_grade"]) <= set(backtest["rating_grade"])
     assert not (project / "data/08_reporting").exists(), "taiwan writes under data/taiwan/ only"

@@ -40,7 +40,7 @@ def test_overview_has_at_most_15_datasets(loan: Pipeline):
     data, boxes = _opening_view(loan)
     assert boxes == ["loan"]
     assert len(data) <= 15, data
-    assert {"raw_loans", "champion_registration"} <= set(data)
+    assert {"raw_loans", "out_of_time_monitoring_sample"} <= set(data), "inputs and final outputs"
     assert "train_loans" not in data, "intermediates live inside their stage"
 
 

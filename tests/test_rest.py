@@ -106,7 +106,12 @@ def test_three_rows_one_invalid_get_decisions_reasons_and_an_error_in_strict_jso
     given = batch_scored[batch_scored["application_row"] == reject + 1].iloc[0]
     in_batch = [given[f"reason_{k}"] for k in range(1, 5) if given[f"reason_{k}"]]
     assert rejected["reasons"] == in_batch, "REST and batch scoring give the same reasons"
-    for key in ("probability_of_default", "decision", "threshold", "reasons", "reason_coverage"):
+    grades = model.rating_scale.grades
+    assert rejected["rating_grade"] == given["rating_grade"], "REST and batch grade alike"
+    assert 1 <= approved["rating_grade"] <= rejected["rating_grade"] <= grades
+    assert set(batch_scored["rating_grade"]) <= set(range(1, grades + 1))
+    keys = ("probability_of_default", "rating_grade", "decision", "threshold", "reasons")
+    for key in (*keys, "reason_coverage"):
         assert invalid[key] is None, key
     assert "dti" in invalid["error"] and "150" in invalid["error"]
     assert not any(

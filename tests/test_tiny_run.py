@@ -28,6 +28,15 @@ def test_loan_trains_reports_and_registers_on_the_tiny_configuration(tiny_projec
     report = project / "data" / "08_reporting" / "loan_report.html"
     assert "logistic_regression/class_weight" in report.read_text()
     assert not (project / "data" / ".run.lock").exists()
+    backtest = pd.read_csv(project / "data" / "08_reporting" / "rating_backtest.csv")
+    assert backtest["rating_grade"].tolist() == list(range(1, len(backtest) + 1))
+    assert backtest["jeffreys_p_value"].between(0, 1).all()
+    assert set(backtest["traffic_light"]) <= {"green", "amber", "red"}
+    assert metrics["calibration.grades"] == len(backtest) >= 2
+    assert metrics["calibration.loans"] == backtest["loans"].sum()
+    for name in ("brier_score", "binomial_p_value", "herfindahl_index", "traffic_light"):
+        assert f"calibration.{name}" in metrics, name
+    assert "Calibration and the master scale" in report.read_text()
 
 
 def test_score_serves_the_registered_champion_on_the_tiny_configuration(tiny_project):
@@ -39,5 +48,9 @@ def test_score_serves_the_registered_champion_on_the_tiny_configuration(tiny_pro
     assert len(scored) > 0 and set(scored["model_version"].astype(str)) == {str(holder.version)}
     assert set(scored["decision"]) <= {"approve", "reject", "refer"}
     assert scored["probability_of_default"].between(0, 1).all()
+    grades = pd.read_csv(project / "data" / "08_reporting" / "master_scale.csv")["rating_grade"]
+    assert set(scored["rating_grade"]) <= set(grades), "every application gets a grade"
+    ordered = scored.sort_values("probability_of_default")["rating_grade"]
+    assert ordered.is_monotonic_increasing, "a higher PD never gets a better grade"
     rejected = scored[scored["decision"] == "reject"]
     assert (rejected["reason_1"].fillna("") != "").all(), "every rejection has a reason"

@@ -253,3 +253,64 @@ class MlflowChildRunsDataset(AbstractDataset[list[dict[str, Any]], list[str]]):
 
     def _describe(self) -> dict[str, Any]:
         return {"child_runs": len(self._run_ids)}
+
+
+class RegisteredVersionDataset(AbstractDataset[None, dict[str, Any]]):
+    """A registered model version's entry, read-only: its number, tags (the initial
+    validation's `test_roc_auc`, ...) and source run's metrics. `model_version` as for
+    RegisteredChampionDataset: an alias, a version number or `latest`."""
+
+    def __init__(self, model_name: str, model_version: str = "champion") -> None:
+        self._model_name, self._model_version = str(model_name), str(model_version)
+
+    def load(self) -> dict[str, Any]:
+        """The version's number, tags, source run id and that run's metrics."""
+        client = mlflow.MlflowClient()
+        try:
+            if self._model_version.isdigit():
+                version = self._model_version
+            elif self._model_version == "latest":
+                found = _newest_finished_version(client, self._model_name)
+                version = None if found is None else str(found.version)
+            else:
+                found = client.get_model_version_by_alias(self._model_name, self._model_version)
+                version = str(found.version)
+        except MlflowException:
+            version = None
+        if version is None:
+            raise DatasetError(
+                f"The MLflow registry at {mlflow.get_tracking_uri()} has no model "
+                f"'{self._model_name}' at '{self._model_version}'. Train one first with "
+                "`kedro run --pipelines loan` in the same Kedro environment (--env)."
+            )
+        return tracking.registered_version(self._model_name, version)
+
+    def save(self, data: None) -> None:
+        """The registry is written by the registration stage only."""
+        raise DatasetError("RegisteredVersionDataset is read-only.")
+
+    def _describe(self) -> dict[str, Any]:
+        return {"model_name": self._model_name, "model_version": self._model_version}
+
+
+class MonitoringRunDataset(AbstractDataset[dict[str, Any], dict[str, str]]):
+    """Saves a monitoring record as one finished MLflow run of the `experiment` (the
+    environment's `monitoring_experiment`): name, tags, params, metrics and text artifacts.
+    Loads the run's id and experiment."""
+
+    def __init__(self, experiment: str, artifact_location: str | None = None) -> None:
+        self._experiment, self._artifact_location = str(experiment), artifact_location
+        self._logged: dict[str, str] | None = None
+
+    def save(self, data: dict[str, Any]) -> None:
+        """Create the run (see tracking.log_monitoring_run)."""
+        self._logged = tracking.log_monitoring_run(self._experiment, self._artifact_location, data)
+
+    def load(self) -> dict[str, str]:
+        """The run this Kedro run logged."""
+        if self._logged is None:
+            raise DatasetError("monitoring_run: no monitoring run was logged by this run yet.")
+        return dict(self._logged)
+
+    def _describe(self) -> dict[str, Any]:
+        return {"experiment": self._experiment, "run": self._logged}

@@ -24,6 +24,8 @@ RAW_DATASET = "raw_loans"
 RUN_SUMMARY, REGISTRATION, REPORT = "run_summary", "champion_registration", "loan_report"
 APPLICATIONS = "applications"
 LOCK_FILE = ".run.lock"
+# `monitor`'s tables and the globals key that points at each.
+MONITOR_INPUTS = {"scoring_log": "scoring_log_file", "loan_outcomes": "outcomes_file"}
 
 
 def _is_scoring_only(pipeline: Any) -> bool:
@@ -60,6 +62,24 @@ class InputFileHook:
                 config_checks.check_header(header, dataset, dataset.source_file)
         if APPLICATIONS in inputs:
             _inspect_csv(entries.get(APPLICATIONS), self._context.project_path)
+        for name, key in MONITOR_INPUTS.items():
+            if name in inputs:
+                _require_monitor_input(entries.get(name), self._context.project_path, key)
+
+
+def _require_monitor_input(entry: dict[str, Any] | None, project_path: Any, key: str) -> None:
+    """A local table `monitor` reads exists, else say where it comes from."""
+    filepath = str((entry or {}).get("filepath", ""))
+    if not filepath or "://" in filepath:
+        return
+    path = Path(filepath) if Path(filepath).is_absolute() else Path(project_path) / filepath
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"{filepath}: no such file. The bundled scoring log and outcomes are written by "
+            "`kedro run --pipeline loan` (in the same --env); for your own tables set "
+            f"`{key}` in conf/<env>/globals.yml or pass `--params {key}=PATH` "
+            "(docs/monitoring.md)."
+        )
 
 
 def _inspect_csv(entry: dict[str, Any] | None, project_path: Any) -> list[str] | None:

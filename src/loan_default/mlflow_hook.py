@@ -80,6 +80,9 @@ class ProjectMlflowHook(MlflowHook):
     @hook_impl
     def before_pipeline_run(self, run_params: dict[str, Any], pipeline: Any, catalog: Any) -> None:
         """Open the run as kedro-mlflow does, then log the pipeline's parameters in batches."""
+        # The hook outlives a session (settings.HOOKS): forget the previous session's run, or a
+        # pipeline with tracking disabled (`monitor`) would re-open it before each node.
+        self.run_id = None
         super().before_pipeline_run(run_params, pipeline, catalog)
         if not self._is_mlflow_enabled or mlflow.active_run() is None:
             return

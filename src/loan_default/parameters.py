@@ -527,9 +527,13 @@ class Threshold(Block):
 
 
 class Calibration(Block):
-    """Post-hoc calibration fitted on out-of-fold scores."""
+    """Post-hoc calibration fitted on out-of-fold scores. `auto`: per configuration, the
+    candidate (null = none, sigmoid = Platt, isotonic) with the lowest `scoring_rule` on the
+    validation folds (time-ordered: fitted on earlier folds only); a method name forces it."""
 
-    method: Literal["sigmoid", "isotonic"] | None = None
+    method: Literal["auto", "sigmoid", "isotonic"] | None = "auto"
+    candidates: list[Literal["sigmoid", "isotonic"] | None] = [None, "sigmoid", "isotonic"]
+    scoring_rule: Literal["log_loss", "brier"] = "log_loss"
 
 
 class Selection(Block):
@@ -826,6 +830,99 @@ class Score(Block):
     plausibility: Plausibility = Plausibility()
 
 
+class Rating(Block):
+    """The master scale: PD bands fitted on the champion's out-of-fold training PDs, and the
+    backtest of the test loans by grade. Starts from `grades` equal-count bands, then merges
+    adjacent grades until each holds at least `min_share` of the loans, observed default rates
+    rise with the grade and each pair of neighbours differs (one-sided two-proportion test at
+    `distinct_at`). Traffic lights: p-value below `red` red, below `amber` amber, else green."""
+
+    grades: Annotated[int, Field(ge=2, le=30)] = 8
+    min_share: Annotated[float, Field(ge=0, lt=0.5)] = 0.03
+    distinct_at: Annotated[float, Field(gt=0, lt=1)] = 0.05
+    amber: Annotated[float, Field(gt=0, lt=1)] = 0.05
+    red: Annotated[float, Field(gt=0, lt=1)] = 0.01
+    # The share of grades passing Jeffreys (not red) a validation aims for.
+    pass_goal: Fraction = 0.9
+
+    @model_validator(mode="after")
+    def _lights(self) -> Rating:
+        if self.red > self.amber:
+            raise ValueError(f"red: must not exceed amber ({self.amber}), got {self.red}")
+        return self
+
+
+# ---------------------------------------------------------------- monitor ---------------------
+
+
+class ScoringLog(Block):
+    """The table of scored applications `monitor` reads (docs/monitoring.md): one row per
+    application with its identifier, scoring date, the model version that scored it, its PD and
+    rating grade, and the application's own columns (for the drivers' stability)."""
+
+    # Where the table came from, for error messages (conf: the catalog's `scoring_log` file).
+    file: str = "the scoring log"
+    identifier_column: str | None = None  # null: the first of dataset.identifier_columns
+    date_column: str | None = None  # null: no scoring dates, one review period
+    # null: dataset.date_formats (the application dates' formats), then ISO dates.
+    date_formats: list[str] | None = None
+    model_version_column: str = "model_version"
+    probability_column: str = "probability_of_default"
+    grade_column: str = "rating_grade"
+
+
+class Outcomes(Block):
+    """The later outcome of scored applications, joined to the scoring log on the identifier."""
+
+    file: str = "the outcomes table"
+    identifier_column: str | None = None  # null: the scoring log's identifier column
+    outcome_column: str = "is_default"
+    default_values: Annotated[list[Label], Field(min_length=1)] = [1]
+    non_default_values: Annotated[list[Label], Field(min_length=1)] = [0]
+    # Optional: when the outcome was observed; it must not precede the scoring date.
+    date_column: str | None = None
+    date_formats: list[str] | None = None  # null: ISO dates
+
+
+class MonitorLights(Block):
+    """Traffic lights: p-value cut-offs [amber, red] of the ECB tests (below amber amber, below
+    red red) and PSI / CSI bands labelled green, amber, red. The Jeffreys lights of a grade and
+    the share of grades that must pass are the `rating` block's (as in the loan run's backtest)."""
+
+    auc: Annotated[list[Annotated[float, Field(gt=0, lt=1)]], Field(min_length=2, max_length=2)] = [
+        0.05,
+        0.01,
+    ]
+    psi: list[Band] = _bands((0.10, "green"), (0.25, "amber"), (None, "red"))
+
+    @model_validator(mode="after")
+    def _ordered(self) -> MonitorLights:
+        amber, red = self.auc
+        if red > amber:
+            raise ValueError("auc: [amber, red] p-values need red <= amber")
+        labels = {band.label for band in self.psi}
+        if not labels <= {"green", "amber", "red"}:
+            raise ValueError(f"psi: band labels must be green, amber or red (got {sorted(labels)})")
+        return self
+
+
+class Monitor(Block):
+    """`kedro run --pipeline monitor`: the champion's scored applications and their outcomes,
+    backtested per review period (docs/monitoring.md)."""
+
+    scoring_log: ScoringLog = ScoringLog()
+    outcomes: Outcomes = Outcomes()
+    period: Literal["month", "quarter", "half_year", "year"] = "quarter"
+    # A period with no defaults (or only defaults) has no AUC: `error` stops the run (usually
+    # outcomes not yet observed), `flag` reports its AUC test as n/a and backtests the rest.
+    periods_without_defaults: Literal["error", "flag"] = "error"
+    # null: the AUC of the champion's initial validation (its registered test_roc_auc).
+    initial_auc: Annotated[float, Field(gt=0, lt=1)] | None = None
+    # Drivers whose stability (CSI) is measured: the champion's most predictive features.
+    csi_top_features: Annotated[int, Field(ge=0)] = 5
+    lights: MonitorLights = MonitorLights()
+
+
 BLOCKS: dict[str, type[Block]] = {
     "dataset": Dataset,
     "split": Split,
@@ -838,6 +935,8 @@ BLOCKS: dict[str, type[Block]] = {
     "fairness": FairnessAudit,
     "registry": Registry,
     "score": Score,
+    "monitor": Monitor,
+    "rating": Rating,
 }
 # Blocks without a required key: absent from the YAML files means "all defaults".
 OPTIONAL_BLOCKS = [name for name in BLOCKS if name != "dataset"]

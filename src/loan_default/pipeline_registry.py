@@ -15,8 +15,9 @@ from loan_default.pipelines.score import spark_pipeline as score_on_spark
 from loan_default.pipelines.split import spark_pipeline as split_on_spark
 
 # Stages that are not part of the training job: scoring consumes its outputs; tuning is an
-# occasional search whose result is written into conf/base by hand.
-NOT_IN_LOAN_JOB = {"score", "tune"}
+# occasional search whose result is written into conf/base by hand; monitoring reads scored
+# applications and their later outcomes (by default the sample `loan` ends by writing).
+NOT_IN_LOAN_JOB = {"score", "tune", "monitor"}
 
 # The stages the Spark engine runs in its own version (`<stage>/spark_pipeline.py`): the same
 # datasets with the same meaning, Spark-typed nodes, and the hand-offs to pandas as nodes of their
@@ -38,9 +39,16 @@ SPARK_STAGES: dict[str, Callable[..., Pipeline]] = {
 LOAN_NAMESPACE = "loan"
 PHASES = {
     "data": ("ingestion", "split", "data_quality"),
-    "modelling": ("features", "baselines", "training"),
-    "validation": ("ablation", "evaluation", "scoring_profile", "fairness", "reporting"),
-    "registration": ("registration",),
+    "modelling": ("features", "baselines", "training", "rating"),
+    "validation": (
+        "ablation",
+        "evaluation",
+        "backtest",
+        "scoring_profile",
+        "fairness",
+        "reporting",
+    ),
+    "registration": ("registration", "monitoring_sample"),
 }
 
 

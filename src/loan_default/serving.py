@@ -1,8 +1,10 @@
 """The champion as an MLflow pyfunc model: raw application columns in, probability out.
 
 The registered model is self-contained: it carries the fitted preprocessing and model with its
-operating threshold (`champion`, a scikit-learn FixedThresholdClassifier), the dataset configuration it was trained with (`dataset`), and
-the training profile scoring needs for input checks, reasons and drift (`profile`).
+operating threshold (`champion`, a scikit-learn FixedThresholdClassifier), the dataset
+configuration it was trained with (`dataset`), the training profile scoring needs for input
+checks, reasons and drift (`profile`), and the master scale that turns a probability of default
+into a rating grade (`rating_scale`).
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from loan_default.modelling.champion import (
     model_of,
     preprocessor_of,
 )
+from loan_default.modelling.rating import MasterScale
 from loan_default.modelling.reasons import ReasonExplainer, Wording, describe_reasons
 from loan_default.profile import ScoringProfile, typical_row
 from loan_default.schema import never_reasons, protected_columns
@@ -50,6 +53,7 @@ class LoanDefaultModel(mlflow.pyfunc.PythonModel):
         input_types: dict[str, str] | None = None,
         input_example: pd.DataFrame | None = None,
         reason_count: int = REASONS,
+        rating_scale: MasterScale | None = None,
     ) -> None:
         self.champion = champion
         self.dataset = dataset
@@ -57,11 +61,13 @@ class LoanDefaultModel(mlflow.pyfunc.PythonModel):
         self.input_types = input_types or {}
         self.input_example = input_example
         self.reason_count = reason_count
+        self.rating_scale = rating_scale
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         # A champion registered before the FixedThresholdClassifier carries a ScoringModel.
         state["champion"] = as_threshold_classifier(state["champion"])
         state.setdefault("reason_count", REASONS)
+        state.setdefault("rating_scale", None)  # registered before the master scale
         self.__dict__.update(state)
 
     @property
@@ -69,10 +75,18 @@ class LoanDefaultModel(mlflow.pyfunc.PythonModel):
         """Operating threshold: reject at or above this probability of default."""
         return float(self.champion.threshold)
 
+    def grade(self, probability: np.ndarray) -> np.ndarray:
+        """The master-scale grade (1 = safest) of each probability; None for every row of a
+        model registered before the scale."""
+        if self.rating_scale is None:
+            return np.full(len(probability), None, dtype=object)
+        return self.rating_scale.grade(probability).astype(object)
+
     def assess(self, valid: pd.DataFrame, probability: np.ndarray) -> pd.DataFrame:
         """For checked rows and the champion's probability of each: the probability no lower
-        than with the riskiest known level of an unseen category, the decision (approve, reject,
-        or refer when a value is far outside the training range) and the review reason."""
+        than with the riskiest known level of an unseen category, its rating grade, the decision
+        (approve, reject, or refer when a value is far outside the training range) and the
+        review reason. Batch, Spark and REST scoring all grade here."""
         floored = floor_unseen_categories(
             valid, probability, self._default_probability, self.profile, self.dataset,
             self._encoder(),
@@ -81,6 +95,7 @@ class LoanDefaultModel(mlflow.pyfunc.PythonModel):
         return pd.DataFrame(
             {
                 "probability_of_default": floored,
+                "rating_grade": self.grade(floored),
                 "decision": decisions(floored, self.threshold, review),
                 "review_reason": review.to_numpy(dtype=object),
             },
@@ -143,15 +158,16 @@ class LoanDefaultModel(mlflow.pyfunc.PythonModel):
     def predict(
         self, context: Any, model_input: pd.DataFrame, params: dict | None = None
     ) -> pd.DataFrame:
-        """Per application row: probability of default, decision, threshold, the principal
-        reasons of a rejection (up to four, most important first) and their coverage, the
-        review reason of a referral, and any error or warning. A row with an error (not scored)
-        has null probability, decision, threshold, reasons and coverage, so the JSON answer
-        never holds NaN. `params={"reasons": false}` skips the reasons (Spark explains apart)."""
+        """Per application row: probability of default, rating grade, decision, threshold, the
+        principal reasons of a rejection (up to four, most important first) and their coverage,
+        the review reason of a referral, and any error or warning. A row with an error (not
+        scored) has null probability, grade, decision, threshold, reasons and coverage, so the
+        JSON answer never holds NaN. `params={"reasons": false}` skips the reasons (Spark explains apart)."""
         valid, problems = check_applications(pd.DataFrame(model_input), self)
         rows = pd.Series(np.arange(1, len(model_input) + 1))
         n = len(rows)
         probability = np.full(n, None, dtype=object)
+        grade = np.full(n, None, dtype=object)
         decision = np.full(n, None, dtype=object)
         threshold = np.full(n, None, dtype=object)
         review = np.full(n, "", dtype=object)
@@ -168,6 +184,7 @@ class LoanDefaultModel(mlflow.pyfunc.PythonModel):
                 else self._default_probability(valid),
             )
             probability[at] = scored["probability_of_default"].astype(float).tolist()
+            grade[at] = scored["rating_grade"].tolist()
             decision[at] = scored["decision"].tolist()
             threshold[at] = self.threshold
             review[at] = scored["review_reason"].tolist()
@@ -182,6 +199,7 @@ class LoanDefaultModel(mlflow.pyfunc.PythonModel):
                 reasons[row] = listed
         columns = {
             "probability_of_default": probability,
+            "rating_grade": grade,
             "decision": decision,
             "threshold": threshold,
             "reasons": reasons,

@@ -213,6 +213,7 @@ def champion_signature(input_types: dict[str, str], example: pd.DataFrame) -> Mo
         outputs=Schema(
             [
                 ColSpec("double", "probability_of_default", required=False),
+                ColSpec("long", "rating_grade", required=False),
                 ColSpec("string", "decision", required=False),
                 ColSpec("double", "threshold", required=False),
                 ColSpec(Array("string"), "reasons", required=False),
@@ -351,3 +352,67 @@ def configuration_params(comparison: pd.DataFrame, training: dict[str, Any]) -> 
             ),
         }
     return params
+
+
+def log_monitoring_run(
+    experiment: str, artifact_location: str | None, record: dict[str, Any]
+) -> dict[str, str]:
+    """One finished run in the monitoring `experiment` (created if need be): the record's name,
+    tags, params, metrics and text artifacts ({path: text}). All or nothing: a run whose logging
+    fails is deleted, so the history shows complete monitoring runs only."""
+    client = mlflow.MlflowClient()
+    found = client.get_experiment_by_name(experiment)
+    if found is None:
+        experiment_id = client.create_experiment(experiment, artifact_location=artifact_location)
+    else:
+        experiment_id = found.experiment_id
+        if found.lifecycle_stage == "deleted":
+            client.restore_experiment(experiment_id)
+    run = client.create_run(experiment_id, run_name=record["name"], tags=record["tags"])
+    run_id = run.info.run_id
+    try:
+        now = int(time.time() * 1000)
+        metrics = [
+            mlflow.entities.Metric(key, float(value), now, 0)
+            for key, value in record["metrics"].items()
+        ]
+        params = [
+            mlflow.entities.Param(key, str(value)[:6000]) for key, value in record["params"].items()
+        ]
+        for start in range(0, max(len(metrics), len(params)), 100):
+            client.log_batch(
+                run_id, metrics=metrics[start : start + 100], params=params[start : start + 100]
+            )
+        for path, text in record["artifacts"].items():
+            client.log_text(run_id, text, path)
+        client.set_terminated(run_id, "FINISHED")
+    except Exception:
+        client.delete_run(run_id)
+        raise
+    return {"run_id": run_id, "experiment_id": str(experiment_id), "experiment": experiment}
+
+
+def tag_model_version(name: str, version: str, tags: dict[str, Any]) -> dict[str, str]:
+    """Set `tags` on a registered model version (values as text); returns what was set."""
+    client = mlflow.MlflowClient()
+    text = {str(key): str(value) for key, value in tags.items()}
+    for key, value in text.items():
+        client.set_model_version_tag(name, version, key, value)
+    return text
+
+
+def registered_version(name: str, version: str) -> dict[str, Any]:
+    """A registered model version's number, tags and source run (id and metrics)."""
+    client = mlflow.MlflowClient()
+    found = client.get_model_version(name, version)
+    try:
+        metrics = dict(client.get_run(found.run_id).data.metrics) if found.run_id else {}
+    except mlflow.exceptions.MlflowException:
+        metrics = {}
+    return {
+        "model_name": name,
+        "version": str(found.version),
+        "run_id": found.run_id,
+        "tags": dict(found.tags),
+        "run_metrics": metrics,
+    }

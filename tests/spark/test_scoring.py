@@ -12,6 +12,7 @@ import pytest
 
 from loan_default import tracking
 from loan_default.applications import ROW
+from loan_default.modelling.rating import MasterScale
 from loan_default.parameters import Score
 from loan_default.pipelines.score.nodes import (
     measure_score_drift,
@@ -44,6 +45,10 @@ def registered(tmp_path_factory) -> Iterator[ChampionHandle]:
     )
     package = champion_for(train).model
     package.input_example = pd.DataFrame({"rate": ["10%"], "home": ["RENT"]})
+    package.rating_scale = MasterScale(
+        bounds=(0.05, 0.1, 0.2, 0.4), grade_pd=(0.03, 0.07, 0.15, 0.3, 0.5),
+        loans=(10, 10, 10, 10, 10), defaults=(0, 1, 2, 3, 5),
+    )  # fmt: skip
     previous = mlflow.get_tracking_uri()
     mlflow.set_tracking_uri(f"sqlite:///{tmp_path_factory.mktemp('mlflow')}/mlflow.db")
     # Its own experiment: an earlier test may have left another store's experiment active.
@@ -78,6 +83,7 @@ def test_spark_scoring_gives_the_pandas_scores_reasons_warnings_and_errors(spark
     scored = scored.sort_values(ROW).reset_index(drop=True)
     pd.testing.assert_frame_equal(scored, expected, check_dtype=False)
     assert {"reject", "approve"} <= set(scored["decision"])
+    assert scored["rating_grade"].between(1, 5).all(), "every scored row has its grade"
     assert scored["warnings"].str.contains("MORTGAGE").any()
     got = problems.toPandas().sort_values([ROW, "severity", "column"]).reset_index(drop=True)
     want = expected_problems.sort_values([ROW, "severity", "column"]).reset_index(drop=True)

@@ -30,9 +30,11 @@ from .ingestion import with_row_numbers
 
 logger = logging.getLogger(__name__)
 
+# rating_grade arrives as double: the UDF casts each column with numpy, and a row with an error
+# has no grade (None cannot become an int64; a NaN double arrives as null and casts to long).
 UDF_RESULT = (
-    "probability_of_default double, decision string, review_reason string, error string, "
-    "warning string"
+    "probability_of_default double, rating_grade double, decision string, review_reason string, "
+    "error string, warning string"
 )
 TAIL = ["warnings", "model_name", "model_version", "model_run_id"]
 COVERAGE = "reason_coverage"
@@ -104,6 +106,7 @@ def score_with_udf(numbered: DataFrame, champion: ChampionHandle) -> DataFrame:
         ROW,
         *identifiers,
         probability.alias("probability_of_default"),
+        F.col("_scored.rating_grade").cast("long").alias("rating_grade"),
         F.col("_scored.decision").alias("decision"),
         F.lit(round(threshold, 6)).alias("threshold"),
         F.coalesce(F.col("_scored.review_reason"), F.lit("")).alias("review_reason"),

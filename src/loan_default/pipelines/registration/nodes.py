@@ -24,6 +24,7 @@ if TYPE_CHECKING:  # loaded on first use at run time (loan_default.lazy)
     from loan_default.modelling import champion as _champion
     from loan_default.modelling import metrics as _metrics
     from loan_default.modelling import reasons
+    from loan_default.modelling.rating import MasterScale
 else:
     _champion = lazy_module("loan_default.modelling.champion")
     _metrics = lazy_module("loan_default.modelling.metrics")
@@ -99,13 +100,14 @@ def package_champion(
     application_example: pd.DataFrame,
     dataset: Dataset,
     score: Score,
+    rating_scale: MasterScale | None = None,
 ) -> serving.LoanDefaultModel:
     """The self-contained champion: model and threshold, inputs, dataset config and profile,
-    and how many reasons it gives."""
+    how many reasons it gives, and the master scale that grades its PDs."""
     # The served model keeps its dataset settings as the plain mapping the YAML file writes.
     return serving.LoanDefaultModel(
         champion_model, dataset.plain(), scoring_profile, application_inputs,
-        application_example, score.reasons.count,
+        application_example, score.reasons.count, rating_scale,
     )  # fmt: skip
 
 

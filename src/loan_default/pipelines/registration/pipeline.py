@@ -57,6 +57,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                     "application_example",
                     "params:dataset",
                     "params:score",
+                    "rating_scale",
                 ],
                 "champion_package",
                 name="package_champion",

@@ -281,6 +281,9 @@ def render_report(
     fairness_finding: str,
     adverse_action_reasons: pd.DataFrame,
     application_only_comparison: pd.DataFrame,
+    rating_backtest: pd.DataFrame,
+    calibration_summary: pd.DataFrame,
+    master_scale: pd.DataFrame,
     test_set: dict[str, str],
     dataset: Dataset,
     training: Training,
@@ -305,6 +308,12 @@ def render_report(
         ("Gains and lift by score decile", _gains_section(gains, test_set)),
         ("What drives the champion's scores", _drivers_section(champion_drivers, test_set)),
         ("Score stability by quarter (PSI)", _stability_section(score_stability, stable)),
+        (
+            "Calibration and the master scale (backtest by grade)",
+            sections.calibration_section(
+                rating_backtest, calibration_summary, master_scale, test_set["loans"]
+            ),
+        ),
         ("Model finding", report.markdown(model_finding, drop_title=True)),
         (
             "Baselines, models and imbalance strategies",

@@ -41,6 +41,9 @@ TABLES = [
     "fairness_finding",
     "fairness.adverse_action_reasons",
     "fairness.application_only_comparison",
+    "calibration.rating_backtest",
+    "calibration.calibration_summary",
+    "calibration.master_scale",
 ]
 # Figures from the `"{name}_plot"` dataset factory (conf/base/catalog.yml).
 PLOTS = [
@@ -70,6 +73,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                     "champion",
                     "ablation_metrics",
                     "fairness_metrics",
+                    "calibration_metrics",
                 ],
                 "run_metrics",
                 name="collect_run_metrics",

@@ -172,3 +172,48 @@ def fairness_section(
             trade_off, digits=4
         )
     return text
+
+
+def calibration_section(
+    rating_backtest: pd.DataFrame,
+    calibration_summary: pd.DataFrame,
+    master_scale: pd.DataFrame,
+    test_name: str,
+) -> str:
+    """The master scale, PD against observed default rate by grade on the test loans with the
+    Jeffreys test and its lights, and the overall calibration checks."""
+    overall = dict(zip(calibration_summary["check"], calibration_summary["value"], strict=True))
+    lights = rating_backtest["traffic_light"]
+    green, grades = int((lights == "green").sum()), len(rating_backtest)
+    goal = float(overall.get("jeffreys_pass_goal", 0.9))
+    verdict = "meets" if grades and green / grades >= goal else "misses"
+    method = overall.get("method", "none")
+    text = (
+        f"<p>The champion's probabilities of default (PDs) are calibrated by <b>{method}</b>, "
+        "the method with the lowest loss on the time-ordered validation folds of the training "
+        "loans (none, Platt scaling or isotonic regression). The master scale's PD bands were "
+        f"chosen on the same out-of-fold training PDs: {len(master_scale)} grades, grade 1 the "
+        "safest.</p>"
+        + report.table(master_scale, digits=4, percent=("share", "observed_default_rate"))
+        + f"<p>On the {test_name}, per grade: the mean PD against the observed default rate, "
+        "and the ECB's one-sided Jeffreys test (p-value = Beta(D + 1/2, N - D + 1/2).cdf(PD); "
+        "small when there are more defaults than the PD predicts). "
+        f"{green} of {grades} grades are green ({green / max(grades, 1):.0%}); the goal is "
+        f"{goal:.0%}, which this run {verdict}.</p>"
+    )
+    shown = rating_backtest[
+        ["rating_grade", "loans", "share", "defaults", "mean_pd", "observed_default_rate",
+         "jeffreys_p_value", "traffic_light"]
+    ]  # fmt: skip
+    text += report.table(shown, digits=4, percent=("share", "mean_pd", "observed_default_rate"))
+    checks = calibration_summary[calibration_summary["check"] != "method"]
+    text += (
+        "<p>Overall: calibration in the large (exact binomial test of the defaults at the mean "
+        "PD, one-sided: more defaults than predicted), the Brier score, Spiegelhalter's z-test, "
+        "Hosmer-Lemeshow over the grades, and the ECB's Herfindahl index of the grades "
+        "(0 = loans spread evenly over the grades, 1 = all in one). The overall light is the "
+        "worst light of any grade (0 green, 1 amber, 2 red). The champion's section shows PD "
+        "against observed default rate by PD decile as a figure.</p>"
+        + report.table(checks, digits=4)
+    )
+    return text

@@ -61,6 +61,7 @@ def score_applications(
     identifiers = [c for c in champion.model.dataset["identifier_columns"] if c in applications]
     scored = applications[[ROW, *identifiers]].reset_index(drop=True)
     scored["probability_of_default"] = assessed["probability_of_default"].to_numpy().round(6)
+    scored["rating_grade"] = assessed["rating_grade"].to_numpy()
     scored["decision"] = assessed["decision"].to_numpy()
     scored["threshold"] = round(model.threshold, 6)
     scored["review_reason"] = assessed["review_reason"].to_numpy()
@@ -92,7 +93,7 @@ def _no_scores(
 ) -> pd.DataFrame:
     """The scored table's columns without rows."""
     identifiers = [c for c in champion.model.dataset["identifier_columns"] if c in applications]
-    head = ["probability_of_default", "decision", "threshold", "review_reason"]
+    head = ["probability_of_default", "rating_grade", "decision", "threshold", "review_reason"]
     reasons = [
         f"reason_{i}{suffix}" for i in range(1, count + 1) for suffix in ("", "_contribution")
     ]

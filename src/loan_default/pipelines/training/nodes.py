@@ -83,12 +83,28 @@ def fit_calibrators(
     dataset: Dataset,
     training: Training,
 ) -> dict[str, calibration.ScoreCalibrator]:
-    """Per configuration, a calibrator fitted on its out-of-fold scores (identity if not set)."""
-    method = training.calibration.method
+    """Per configuration, a calibrator fitted on its out-of-fold scores (identity if not set);
+    `auto` chooses its method on the validation folds (modelling/calibration.py)."""
+    settings = training.calibration
+    if settings.method == "auto":
+        y = target_values(train_loans, dataset)
+        scheme = cross_validation.resolve_scheme(training.cv, dataset.date_column)
+        chosen = {
+            name: calibration.choose_calibrator(
+                rows, y, settings.candidates, settings.scoring_rule, scheme == "time"
+            )
+            for name, rows in cv_predictions.groupby("configuration", sort=True)
+        }
+        logger.info(
+            "Calibration chosen on the validation folds (%s): %s",
+            settings.scoring_rule,
+            ", ".join(f"{name} {c.method or 'none'}" for name, c in chosen.items()),
+        )
+        return chosen
     oof = cross_validation.out_of_fold_scores(cv_predictions)
     y = target_values(train_loans, dataset)[oof.index.to_numpy()]
     return {
-        name: calibration.ScoreCalibrator(method).fit(oof[name].to_numpy(), y)
+        name: calibration.ScoreCalibrator(settings.method).fit(oof[name].to_numpy(), y)
         for name in oof.columns
     }
 

@@ -1,0 +1,130 @@
+"""The bundled monitoring sample: the out-of-time test loans scored by the registered champion,
+as a scoring log, and their real outcomes (what `kedro run --pipeline monitor` reads)."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from loan_default.lazy import lazy_module
+from loan_default.schema import RAW_ROW, target_values
+from loan_default.validation import DataValidationError
+
+if TYPE_CHECKING:  # loaded on first use at run time (loan_default.lazy)
+    from loan_default import serving, spark
+    from loan_default.modelling import monitoring
+else:
+    monitoring = lazy_module("loan_default.modelling.monitoring")
+    serving = lazy_module("loan_default.serving")
+    spark = lazy_module("loan_default.spark")
+
+logger = logging.getLogger(__name__)
+
+
+def registered_champion(
+    champion_registration: dict[str, str],
+    champion_package: serving.ChampionHandle,
+    incumbent_champion: serving.ChampionHandle | None,
+) -> serving.ChampionHandle:
+    """The champion the registry holds after this run: this run's model if it was promoted,
+    else the incumbent, with its registered name and version."""
+    promoted = champion_registration["promoted"] == "true"
+    champion = champion_package if promoted else incumbent_champion
+    if champion is None:  # the registration stage never keeps an alias on nothing
+        raise DataValidationError("registry: no champion after this run's registration.")
+    return dataclasses.replace(
+        champion,
+        name=champion_registration["model_name"],
+        version=champion_registration["champion_version"],
+    )
+
+
+def log_out_of_time_scores(
+    champion_registration: dict[str, str],
+    champion_package: serving.ChampionHandle,
+    incumbent_champion: serving.ChampionHandle | None,
+    test_loans: pd.DataFrame,
+    raw_loans: Any,
+    dataset: dict[str, Any],
+    monitor: dict[str, Any],
+) -> dict[str, pd.DataFrame]:
+    """Score the test loans' raw rows with the champion the registry holds after this run:
+    a scoring log (identifier, application date, model version, PD, rating grade, the
+    application's columns) and the loans' outcomes, named as `monitor` reads them.
+
+    The identifier is the raw loans' column monitor.scoring_log.identifier_column or, when the
+    raw file has no column of that name, the loan's row number in the raw file (1 = first)."""
+    champion = registered_champion(champion_registration, champion_package, incumbent_champion)
+    log_columns, outcomes = monitor["scoring_log"], monitor["outcomes"]
+    identifier = monitoring.identifier_column(monitor, dataset)
+    raw_test = _raw_rows(raw_loans, test_loans[RAW_ROW].to_numpy())
+    if identifier not in raw_test:  # e.g. LendingClub, whose `id` column is empty
+        row_numbers = pd.DataFrame({identifier: test_loans[RAW_ROW].to_numpy() + 1})
+        raw_test = pd.concat([row_numbers, raw_test], axis=1)
+    _require_identifiers(raw_test[identifier], identifier, dataset)
+    inputs = [column for column in champion.model.input_types if column in raw_test]
+    carried = [c for c in (identifier, log_columns["date_column"]) if c and c not in inputs]
+    try:
+        predicted = champion.model.predict(None, raw_test[inputs], params={"reasons": False})
+    except Exception as error:  # noqa: BLE001 - an incumbent trained on other data
+        logger.warning(
+            "Monitoring sample left empty: the registry's champion %s cannot score this run's "
+            "test loans (%s: %s)",
+            champion.describe(),
+            type(error).__name__,
+            str(error)[:300],
+        )
+        predicted = pd.DataFrame({"probability_of_default": np.full(len(raw_test), np.nan)})
+    scored = predicted["probability_of_default"].notna().to_numpy()
+    log = raw_test.loc[scored, carried + inputs].reset_index(drop=True)
+    log.insert(len(carried), log_columns["model_version_column"], champion.version)
+    probability = predicted.loc[scored, "probability_of_default"].astype(float).round(6)
+    log.insert(len(carried) + 1, log_columns["probability_column"], probability.to_numpy())
+    if "rating_grade" in predicted:  # the champion's master scale (registered with it)
+        grades = predicted.loc[scored, "rating_grade"].astype("Int64").to_numpy()
+        log.insert(len(carried) + 2, log_columns["grade_column"], grades)
+    else:
+        logger.warning(
+            "%s gives no rating_grade (no master scale): `monitor` needs one", champion.describe()
+        )
+    defaulted = target_values(test_loans, dataset)[scored].astype(bool)
+    outcome = np.where(defaulted, outcomes["default_values"][0], outcomes["non_default_values"][0])
+    outcome_table = pd.DataFrame(
+        {
+            outcomes["identifier_column"] or identifier: log[identifier].to_numpy(),
+            outcomes["outcome_column"]: outcome,
+        }
+    )
+    logger.info(
+        "Monitoring sample: %d of %d test loans scored by %s (%d defaults)",
+        len(log),
+        len(test_loans),
+        champion.describe(),
+        int(defaulted.sum()),
+    )
+    return {"scoring_log": log, "outcomes": outcome_table}
+
+
+def _require_identifiers(values: pd.Series, column: str, dataset: dict[str, Any]) -> None:
+    """Every test loan has an identifier of its own."""
+    if values.isna().any() or values.duplicated().any():
+        raise DataValidationError(
+            f"{dataset['source_file']}: column '{column}' (monitor.scoring_log."
+            f"identifier_column): {int(values.isna().sum()):,} empty and "
+            f"{int(values.duplicated().sum()):,} repeated identifiers among the test loans; name "
+            "a column that identifies each loan, or a name the raw file does not have (the "
+            "loan's row number then identifies it)."
+        )
+
+
+def _raw_rows(raw_loans: Any, rows: np.ndarray) -> pd.DataFrame:
+    """The raw loans numbered `rows` (ingestion's raw row numbers), as pandas."""
+    if spark.is_spark_frame(raw_loans):
+        from loan_default.spark.ingestion import collect_raw_rows  # noqa: PLC0415
+
+        return collect_raw_rows(raw_loans, rows, None)
+    return raw_loans.iloc[rows].reset_index(drop=True)

@@ -1,0 +1,32 @@
+"""Monitoring sample: the last stage of `loan` writes the out-of-time test loans scored by the
+registered champion, with their outcomes, for `kedro run --pipeline monitor`."""
+
+from kedro.pipeline import Node, Pipeline
+
+from .nodes import log_out_of_time_scores
+
+
+def create_pipeline(**kwargs) -> Pipeline:
+    """Build the monitoring-sample stage (after registration: the champion is the registry's,
+    this run's model if promoted, else the incumbent)."""
+    return Pipeline(
+        [
+            Node(
+                log_out_of_time_scores,
+                [
+                    "champion_registration",
+                    "champion_package",
+                    "incumbent_champion",
+                    "test_loans",
+                    "raw_loans",
+                    "params:dataset",
+                    "params:monitor",
+                ],
+                "out_of_time_monitoring_sample",
+                name="log_out_of_time_scores",
+            )
+        ],
+        namespace="monitoring_sample",
+        prefix_datasets_with_namespace=False,
+        tags={"registration"},
+    )
