@@ -293,10 +293,11 @@ class _HashedTexts:
         """`vectorizer.transform(text)`, hashing only the distinct texts not seen before."""
         key = (vectorizer.analyzer, tuple(vectorizer.ngram_range), vectorizer.n_features)
         codes, distinct = pd.factorize(np.asarray(text, dtype=object))
-        rows = self._rows.get(key)
-        if rows is None or len(rows) + len(distinct) > self.max_texts:
-            rows = self._rows[key] = {}
+        rows = self._rows.setdefault(key, {})
         missing = [value for value in distinct if value not in rows]
+        if len(rows) + len(missing) > self.max_texts:  # full: start again
+            rows = self._rows[key] = {}
+            missing = list(distinct)
         if missing:
             hashed = vectorizer.transform(missing)
             bounds = hashed.indptr
