@@ -46,10 +46,8 @@ install-spark: $(VENV)/.spark-stamp
 
 install-dev: $(VENV)/.dev-stamp
 
-# StageRunner: Kedro's ThreadRunner with 2 workers, so independent stages overlap (same metrics
-# as the default SequentialRunner; docs/speed.md).
 run: install
-	$(BIN)/kedro run --pipelines loan --runner loan_default.runner.StageRunner
+	$(BIN)/kedro run --pipelines loan
 
 # Browser checks drive Debian's Chromium; install it when missing (needs root or sudo).
 system-deps:

@@ -75,17 +75,6 @@ class NodeTimer:
         )
 
 
-def project_runner() -> object | None:
-    """The runner the installed project's `make run` uses (loan_default.runner.StageRunner),
-    or None (Kedro's SequentialRunner) for a commit that has none: each side of a side-by-side
-    comparison runs as its own `make run` would."""
-    try:
-        from loan_default.runner import StageRunner  # noqa: PLC0415
-    except ImportError:
-        return None
-    return StageRunner()
-
-
 def worker(
     project: Path,
     pipeline: str,
@@ -104,7 +93,7 @@ def worker(
     ) as session:
         session._hook_manager.register(timer)  # no public API to add a hook to one session
         try:
-            session.run(pipeline_names=[pipeline], runner=project_runner())
+            session.run(pipeline_names=[pipeline])
         except Exception as exc:  # report the timings of what ran, and the failure
             error = f"{type(exc).__name__}: {exc}"
     result = {

@@ -1,5 +1,5 @@
-"""`make run`'s runner (loan_default.runner.StageRunner): the longest chain first, and the same
-results as Kedro's SequentialRunner."""
+"""The opt-in threaded runner (loan_default.runner.StageRunner): the longest chain first, and
+the same results as Kedro's SequentialRunner."""
 
 from __future__ import annotations
 

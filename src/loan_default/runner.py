@@ -1,5 +1,10 @@
-"""The runner `make run` uses: Kedro's ThreadRunner with a few workers, so that independent
-stages overlap (the baselines beside the training, the fairness refits beside the ablation).
+"""An opt-in runner: Kedro's ThreadRunner with a few workers, so that independent stages can
+overlap (the baselines beside the training, the fairness refits beside the ablation).
+
+Not the default (`make run` uses Kedro's SequentialRunner): on a shared, busy 2-core machine it
+was no faster (docs/speed.md). A likely cause, not yet measured on a quiet machine: most nodes
+outside the grid's fits hold the GIL (pandas, optbinning, the text hashing), so two of them in
+threads wait on each other. Measure it on your machine before using it.
 
 Safe here because every node is a pure function of its inputs (seeds come from parameters,
 figures are matplotlib `Figure` objects without pyplot's global state) and kedro-mlflow re-enters
