@@ -18,6 +18,7 @@ from matplotlib.figure import Figure
 from loan_default.datasets import (
     MatplotlibImageDataset,
     MlflowInputDataset,
+    MlflowMetricsBatchDataset,
     MlflowRunTagsDataset,
     RegisteredChampionDataset,
     RegistryTargetDataset,
@@ -66,6 +67,24 @@ def test_a_node_s_tags_are_written_on_the_run(active_run):
     tags = mlflow.get_run(active_run.info.run_id).data.tags
     assert tags["split.train.loans"] == "120" and tags["duplicates.action"] == "stop"
     assert dataset.load() == {"split.train.loans": "120", "duplicates.action": "stop"}
+
+
+def test_metrics_are_logged_in_batches_as_kedro_mlflow_logs_them(active_run, monkeypatch):
+    """1,001 metrics (two batches, no per-metric calls) stored as kedro-mlflow's dataset stores
+    them: value and step, a history for a list."""
+    calls = []
+    monkeypatch.setattr(
+        mlflow.MlflowClient, "log_metric", lambda *a, **k: calls.append(a), raising=True
+    )
+    metrics = {f"m{i}": {"value": i / 3, "step": 0} for i in range(1000)}
+    metrics["history"] = [{"value": 1.0, "step": 0}, {"value": 2.5, "step": 1}]
+    dataset = MlflowMetricsBatchDataset(prefix="")
+    dataset.save(metrics)
+    assert not calls
+    logged = mlflow.get_run(active_run.info.run_id).data.metrics
+    assert len(logged) == 1001 and logged["m7"] == 7 / 3 and logged["history"] == 2.5
+    history = mlflow.MlflowClient().get_metric_history(active_run.info.run_id, "history")
+    assert [(m.step, m.value) for m in history] == [(0, 1.0), (1, 2.5)]
 
 
 def test_the_raw_file_is_the_run_s_input_dataset_with_its_digest(active_run, tmp_path: Path):

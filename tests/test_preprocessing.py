@@ -396,3 +396,24 @@ def test_binning_names_a_column_whose_categories_are_all_rare(loans):
     binning = build_binning(DATASET, BINNING)
     with pytest.raises(ConfigurationError, match=r"\['note'\].*cat_cutoff.*excluded_columns"):
         binning.fit(loans, loans[TARGET])
+
+
+def test_hashed_texts_are_the_hasher_s_rows_however_often_and_in_whatever_order():
+    """Texts hashed once per process (_HashedTexts) give exactly the hasher's matrix: repeats,
+    subsets, reordering, empty texts, no texts, and after the store fills and starts again."""
+    from loan_default.preprocessing.text import TextFeatures, _HashedTexts  # noqa: PLC0415
+
+    vectorizer = TextFeatures(n_features=2**10).vectorizer()
+    texts = pd.Series(
+        ["debt consolidation", "", "car loan for my car", "debt consolidation", "Paying off cards"]
+    )
+    store = _HashedTexts(max_texts=6)
+    for rows in ([0, 1, 2, 3, 4], [4, 0], [2, 2, 1], [3], [0, 1, 2, 3, 4]):
+        part = texts.iloc[rows]
+        expected, got = vectorizer.transform(part), store.transform(vectorizer, part)
+        assert got.shape == expected.shape and got.dtype == expected.dtype
+        assert (got != expected).nnz == 0
+        np.testing.assert_array_equal(got.indptr, expected.indptr)
+        np.testing.assert_array_equal(got.indices, expected.indices)
+    assert len(store._rows[next(iter(store._rows))]) <= 6
+    assert store.transform(vectorizer, texts.iloc[[]]).shape == (0, 2**10)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from itertools import chain
 from pathlib import Path
 from typing import Any
 
@@ -10,12 +11,38 @@ import mlflow
 from kedro.io import AbstractDataset, DatasetError
 from kedro.io.core import get_filepath_str
 from kedro_datasets.matplotlib import MatplotlibDataset
+from kedro_mlflow.io.metrics import MlflowMetricsHistoryDataset
 from kedro_mlflow.io.models import MlflowModelRegistryDataset
+from mlflow.entities import Metric
 from mlflow.exceptions import MlflowException
+from mlflow.utils.time import get_current_time_millis
+from mlflow.utils.validation import MAX_METRICS_PER_BATCH
 from PIL import Image
 
 from loan_default import tracking
 from loan_default.serving import ChampionHandle, LoanDefaultModel
+
+
+class MlflowMetricsBatchDataset(MlflowMetricsHistoryDataset):
+    """kedro-mlflow's metrics dataset (same entries, same loading), logging a save's metrics
+    in batches: one store transaction for up to 1,000 metrics instead of one per metric."""
+
+    def _save(self, data: dict[str, Any]) -> None:
+        try:
+            run_id = self.run_id
+        except DatasetError:  # no run to log to: kedro-mlflow's own behaviour (opens one)
+            run_id = None
+        if run_id is None or not self._logging_activated:
+            super()._save(data)
+            return
+        timestamp = get_current_time_millis()
+        items = chain.from_iterable(
+            self._build_args_list_from_metric_item(key, value) for key, value in data.items()
+        )
+        metrics = [Metric(key, float(value), timestamp, int(step)) for key, value, step in items]
+        client = mlflow.MlflowClient()
+        for start in range(0, len(metrics), MAX_METRICS_PER_BATCH):
+            client.log_batch(run_id, metrics=metrics[start : start + MAX_METRICS_PER_BATCH])
 
 
 class MatplotlibImageDataset(MatplotlibDataset):

@@ -3,6 +3,7 @@
 import numpy as np
 import pandas as pd
 import pytest
+from optbinning import BinningProcess
 from sklearn.base import clone
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
@@ -96,3 +97,17 @@ def test_scorecard_predicts_as_logistic_regression_on_the_binnings_woe(loans, sc
     new.loc[new.index[:30], "other"] = -99.0
     assert new["dti"].isna().any()
     assert scorecard.predict_proba(new) == pytest.approx(woe_model.predict_proba(new), abs=1e-12)
+
+
+def test_scorecard_on_bins_fitted_before_equals_binning_again(loans, scorecard):
+    """The features stage's binning of the same loans gives the scorecard fitted from scratch,
+    without binning twice; a binning fitted on other loans is refused."""
+    binning = clone(BINNING).fit(loans, loans["target"])
+    reused = make_scorecard(binning, SCORECARD).fit(loans, loans["target"], binned=True)
+    np.testing.assert_array_equal(reused.predict_proba(loans), scorecard.predict_proba(loans))
+    np.testing.assert_array_equal(reused.points(loans), scorecard.points(loans))
+    pd.testing.assert_frame_equal(reused.scorecard_.table(), scorecard.scorecard_.table())
+    assert type(reused.scorecard_.binning_process_) is BinningProcess  # pickles as plain optbinning
+    other = clone(BINNING).fit(loans.iloc[:1000], loans["target"].iloc[:1000])
+    with pytest.raises(ValueError, match="binning fitted on the same loans"):
+        make_scorecard(other, SCORECARD).fit(loans, loans["target"], binned=True)

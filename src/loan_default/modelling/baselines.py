@@ -3,11 +3,12 @@ and a WoE logistic scorecard. Scores follow the models' convention: higher = ris
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from optbinning import Scorecard
+from optbinning import BinningProcess, Scorecard
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.linear_model import LogisticRegression
 from sklearn.utils.validation import check_is_fitted
@@ -120,12 +121,20 @@ class WoEScorecard(ClassifierMixin, BaseEstimator):
         self.base_odds = base_odds
         self.base_points = base_points
 
-    def fit(self, X: pd.DataFrame, y: Any) -> WoEScorecard:
-        """Bin the training loans, fit the logistic regression and scale its points."""
+    def fit(self, X: pd.DataFrame, y: Any, binned: bool = False) -> WoEScorecard:
+        """Bin the training loans, fit the logistic regression and scale its points.
+
+        `binned=True`: `binning` is already fitted on exactly these loans and labels (the
+        features stage's binning of the training loans); its bins are used as they are instead
+        of binning the same rows again (optbinning is deterministic: the same bins).
+        """
         self.binning_ = clone(self.binning)
         frame, y = self.binning_.prepare(X, y)
+        process = self.binning_.configured_process(frame)
+        if binned:
+            process = _prefitted(self.binning, process, frame)
         scorecard = Scorecard(
-            self.binning_.configured_process(frame),
+            process,
             LogisticRegression(**(self.model_params or {})),
             scaling_method="pdo_odds",
             scaling_method_params={
@@ -137,6 +146,9 @@ class WoEScorecard(ClassifierMixin, BaseEstimator):
         self.scorecard_ = self.binning_.fit_explained(
             scorecard.fit, frame, y, metric_special="empirical", metric_missing="empirical"
         )
+        if binned:  # plain optbinning objects again, as a scorecard fitted from scratch holds
+            self.scorecard_.binning_process_.__class__ = BinningProcess
+            self.scorecard_.binning_process = self.binning_.configured_process(frame)
         self.classes_ = self.scorecard_.estimator_.classes_
         return self
 
@@ -163,6 +175,38 @@ class WoEScorecard(ClassifierMixin, BaseEstimator):
         """Per characteristic, the points of its best attribute."""
         check_is_fitted(self, "scorecard_")
         return self.scorecard_.table().groupby("Variable", sort=False)["Points"].max()
+
+
+class _PrefittedProcess(BinningProcess):
+    """A fitted `BinningProcess` that optbinning's `Scorecard` clones and `fit`s as its own:
+    the clone is a copy with the fitted bins, and `fit` keeps them."""
+
+    def __sklearn_clone__(self) -> _PrefittedProcess:
+        return copy.deepcopy(self)
+
+    def fit(self, X: Any, y: Any, sample_weight: Any = None, check_input: bool = False) -> Any:
+        """Keep the bins fitted before."""
+        return self
+
+
+def _prefitted(
+    binning: OptimalWoEBinning, process: BinningProcess, frame: pd.DataFrame
+) -> BinningProcess:
+    """`binning`'s fitted process as a `_PrefittedProcess`; it must bin the same features in the
+    same way as `process` (the scorecard's own, unfitted), else this is an error."""
+    fitted = getattr(binning, "binning_process_", None)
+    if (
+        fitted is None
+        or fitted.get_params() != process.get_params()
+        or fitted._n_samples != len(frame)  # noqa: SLF001 - optbinning keeps no public count
+    ):
+        raise ValueError(
+            "WoEScorecard.fit(binned=True) needs the binning fitted on the same loans; "
+            "fit without binned=True to bin them here."
+        )
+    prefitted = _PrefittedProcess.__new__(_PrefittedProcess)
+    prefitted.__dict__.update(copy.deepcopy(fitted.__dict__))
+    return prefitted
 
 
 def make_scorecard(binning: OptimalWoEBinning, scorecard: dict[str, Any]) -> WoEScorecard:

@@ -93,7 +93,7 @@ class TextFeatures(TransformerMixin, BaseEstimator):
         )  # fmt: skip
 
     def _hashed(self, text: pd.Series) -> sparse.csr_matrix:
-        return self.vectorizer().transform(text)
+        return _HASHED.transform(self.vectorizer(), text)
 
     def riskiest_phrases(self, X: pd.DataFrame, column: str, count: int = 3) -> list[list[str]]:
         """Per row, up to `count` phrases of its own `column` text that raise its text score
@@ -272,6 +272,53 @@ class TextFeatures(TransformerMixin, BaseEstimator):
         """Names of the text feature columns."""
         check_is_fitted(self, "feature_names_out_")
         return self.feature_names_out_.copy()
+
+
+class _HashedTexts:
+    """Hashed rows of the texts this process has hashed before, per hasher configuration.
+
+    The same texts are hashed again and again in one run: the features stage's fit, each CV
+    fold's fit (subsets of the same training loans), the transforms of validation, test and
+    audited loans. Hashing is stateless and row by row (each row's n-grams, normalised on
+    their own), so a row hashed once is the row hashed again: the matrix is the same, and so is
+    every text model fitted on it. At most `max_texts` distinct texts are kept (then the store
+    starts again), so a long-lived scoring process does not grow without bound.
+    """
+
+    def __init__(self, max_texts: int = 100_000) -> None:
+        self.max_texts = max_texts
+        self._rows: dict[tuple, dict[str, tuple[np.ndarray, np.ndarray]]] = {}
+
+    def transform(self, vectorizer: HashingVectorizer, text: pd.Series) -> sparse.csr_matrix:
+        """`vectorizer.transform(text)`, hashing only the distinct texts not seen before."""
+        key = (vectorizer.analyzer, tuple(vectorizer.ngram_range), vectorizer.n_features)
+        codes, distinct = pd.factorize(np.asarray(text, dtype=object))
+        rows = self._rows.setdefault(key, {})
+        missing = [value for value in distinct if value not in rows]
+        if len(rows) + len(missing) > self.max_texts:  # full: start again
+            rows = self._rows[key] = {}
+            missing = list(distinct)
+        if missing:
+            hashed = vectorizer.transform(missing)
+            bounds = hashed.indptr
+            for i, value in enumerate(missing):
+                rows[value] = (
+                    hashed.indices[bounds[i] : bounds[i + 1]],
+                    hashed.data[bounds[i] : bounds[i + 1]],
+                )
+        parts = [rows[value] for value in distinct]
+        indptr = np.zeros(len(parts) + 1, dtype=np.int32)
+        np.cumsum([len(indices) for indices, _ in parts], out=indptr[1:])
+        empty = (np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.float32))
+        indices = np.concatenate([indices for indices, _ in parts] or [empty[0]])
+        data = np.concatenate([data for _, data in parts] or [empty[1]])
+        matrix = sparse.csr_matrix(
+            (data, indices, indptr), shape=(len(parts), vectorizer.n_features)
+        )
+        return matrix[codes]
+
+
+_HASHED = _HashedTexts()
 
 
 def phrase_words(phrase: str) -> list[str]:

@@ -69,9 +69,10 @@ def fit_scorecard(
     dataset: Dataset,
     baselines: Baselines,
 ) -> _baselines.WoEScorecard:
-    """The WoE logistic scorecard fitted on all training loans."""
+    """The WoE logistic scorecard fitted on all training loans (on the features stage's bins,
+    fitted on the same loans)."""
     scorecard = _baselines.make_scorecard(binning_process, baselines.scorecard)
-    return scorecard.fit(train_loans, target_values(train_loans, dataset))
+    return scorecard.fit(train_loans, target_values(train_loans, dataset), binned=True)
 
 
 def score_baselines_test(
