@@ -7,9 +7,9 @@ import pandas as pd
 import pytest
 
 from loan_default.modelling import monitoring as mon
-from loan_default.parameters import Monitor
 from loan_default.stability import ReferenceDistribution
 from loan_default.validation import ConfigurationError, DataValidationError
+from tests.params import block
 
 DATES = pd.Series(pd.to_datetime(["2011-01-31", "2011-03-01", "2011-04-01", "2011-12-31"]))
 
@@ -41,7 +41,7 @@ def test_csi_is_zero_for_the_training_distribution_and_flags_a_shifted_driver():
     rng = np.random.default_rng(0)
     training = rng.normal(0, 1, 5_000)
     reference = ReferenceDistribution.of(training, n_bins=10)
-    bands = Monitor().lights.model_dump()["psi"]
+    bands = block("monitor").lights.psi
     rows = mon.stability_rows(
         "2011Q1",
         {
@@ -63,7 +63,7 @@ def test_csi_of_a_categorical_driver_counts_unseen_categories():
     rows = mon.stability_rows(
         "all",
         {"grade": ("driver", reference, pd.Series(["A"] * 50 + ["C"] * 50))},
-        Monitor().lights.model_dump()["psi"],
+        block("monitor").lights.psi,
     )
     assert rows[0]["light"] == "red"
 
@@ -96,10 +96,11 @@ def test_the_ecb_auc_test_is_one_sided_against_the_initial_auc():
 
 
 def test_the_identifier_is_configured_or_the_datasets_first():
-    monitor = Monitor().model_dump()
-    assert mon.identifier_column(monitor, {"identifier_columns": ["ID", "x"]}) == "ID"
-    monitor["scoring_log"]["identifier_column"] = "loan_row"
-    assert mon.identifier_column(monitor, {"identifier_columns": []}) == "loan_row"
-    monitor["scoring_log"]["identifier_column"] = None
+    monitor = block("monitor")
+    dataset = block("dataset", {"identifier_columns": ["ID", "x"]})
+    assert mon.identifier_column(monitor, dataset) == "ID"
+    assert mon.identifier_column(monitor, dataset.plain()) == "ID", "the served model's mapping"
+    configured = block("monitor", {"scoring_log": {"identifier_column": "loan_row"}})
+    assert mon.identifier_column(configured, {"identifier_columns": []}) == "loan_row"
     with pytest.raises(ConfigurationError, match="identifier_column"):
-        mon.identifier_column(monitor, {"identifier_columns": []})
+        mon.identifier_column(monitor, block("dataset"))

@@ -8,7 +8,7 @@ The statistical tests themselves (Jeffreys, the ECB AUC test, lights from p-valu
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -16,6 +16,9 @@ import pandas as pd
 from loan_default.modelling import backtest
 from loan_default.stability import ReferenceDistribution, band
 from loan_default.validation import ConfigurationError, DataValidationError
+
+if TYPE_CHECKING:
+    from loan_default.parameters import Monitor
 
 # The one review period of a table without scoring dates.
 ALL_PERIODS = "all"
@@ -25,10 +28,11 @@ PD = "pd"
 GRADE = "rating_grade"
 
 
-def identifier_column(monitor: dict[str, Any], dataset: dict[str, Any]) -> str:
+def identifier_column(monitor: Monitor, dataset: Mapping[str, Any]) -> str:
     """The scoring log's identifier column: monitor.scoring_log.identifier_column, else the
-    first of dataset.identifier_columns."""
-    configured = monitor["scoring_log"]["identifier_column"]
+    first of dataset.identifier_columns (`dataset`: the Dataset block, or the served model's
+    plain mapping of it)."""
+    configured = monitor.scoring_log.identifier_column
     if configured:
         return configured
     if dataset["identifier_columns"]:

@@ -9,26 +9,29 @@ import pandas as pd
 import pytest
 
 from loan_default.modelling import monitoring as mon
-from loan_default.parameters import Monitor, Rating
+from loan_default.parameters import Monitor
 from loan_default.pipelines.monitor import nodes
 from loan_default.serving import ChampionHandle
 from loan_default.validation import DataValidationError
+from tests.params import block
 
 LOG_FILE = "data/07_model_output/my_scoring_log.csv"
 OUTCOMES_FILE = "data/07_model_output/my_outcomes.csv"
-DATASET = {"identifier_columns": ["app_id"], "date_formats": ["%Y-%m-%d"]}
+DATASET = block("dataset", {"identifier_columns": ["app_id"], "date_formats": ["%Y-%m-%d"]})
+# The served model keeps its dataset block as the plain mapping (registration: dataset.plain()).
+SERVED_DATASET = DATASET.plain()
 CHAMPION = ChampionHandle(
-    SimpleNamespace(dataset=DATASET), "models:/loan-default/3", "run-3", "loan-default", "3"
+    SimpleNamespace(dataset=SERVED_DATASET), "models:/loan-default/3", "run-3", "loan-default", "3"
 )
 
 
-def _monitor(**changes) -> dict:
-    monitor = Monitor().model_dump()
-    monitor["scoring_log"] |= {"file": LOG_FILE, "date_column": "scored_on"}
-    monitor["outcomes"]["file"] = OUTCOMES_FILE
-    for key, value in changes.items():
-        monitor[key] = value
-    return monitor
+def _monitor(**changes) -> Monitor:
+    """The monitor block of these tests, top-level keys replaced by `changes`."""
+    values = {
+        "scoring_log": {"file": LOG_FILE, "date_column": "scored_on"},
+        "outcomes": {"file": OUTCOMES_FILE},
+    }
+    return block("monitor", values | changes)
 
 
 def _log(n: int = 40) -> pd.DataFrame:
@@ -51,7 +54,7 @@ def _outcomes(log: pd.DataFrame) -> pd.DataFrame:
     ).assign(is_default=lambda t: t["is_default"].astype(int))
 
 
-def _checked(log: pd.DataFrame, monitor: dict | None = None) -> pd.DataFrame:
+def _checked(log: pd.DataFrame, monitor: Monitor | None = None) -> pd.DataFrame:
     return nodes.check_scoring_log(log, CHAMPION, monitor or _monitor(), DATASET)
 
 
@@ -65,8 +68,7 @@ def test_a_clean_log_gets_quarters_and_its_outcomes():
 
 
 def test_without_a_date_column_the_log_is_one_review_period():
-    monitor = _monitor()
-    monitor["scoring_log"]["date_column"] = None
+    monitor = _monitor(scoring_log={"file": LOG_FILE, "date_column": None})
     checked = _checked(_log().drop(columns="scored_on"), monitor)
     assert set(checked[mon.PERIOD]) == {mon.ALL_PERIODS}
 
@@ -191,7 +193,7 @@ def test_per_period_metrics_and_lights_as_numbers():
     monitor = _monitor()
     periods = nodes.check_review_periods(sample, monitor)
     auc = nodes.assess_discrimination(sample, periods, {"initial_auc": 0.7}, monitor)
-    rating = Rating().model_dump()
+    rating = block("rating")
     grades = nodes.backtest_grades(sample, rating)
     assert {"jeffreys_p_value", "traffic_light", mon.PERIOD, "rating_grade"} <= set(grades)
     stability = pd.DataFrame(
@@ -221,7 +223,7 @@ def test_per_period_metrics_and_lights_as_numbers():
 def test_grades_off_the_champions_master_scale_are_refused():
     scale = SimpleNamespace(loans=(10, 10, 10))
     champion = ChampionHandle(
-        SimpleNamespace(dataset=DATASET, rating_scale=scale), "models:/m/3", "r", "m", "3"
+        SimpleNamespace(dataset=SERVED_DATASET, rating_scale=scale), "models:/m/3", "r", "m", "3"
     )
     log = _log()
     assert len(nodes.check_scoring_log(log, champion, _monitor(), DATASET)) == len(log)
@@ -233,8 +235,7 @@ def test_grades_off_the_champions_master_scale_are_refused():
 def test_an_outcome_dated_before_its_score_is_refused():
     log = _log()
     outcomes = _outcomes(log).assign(observed="2012-01-31")
-    monitor = _monitor()
-    monitor["outcomes"]["date_column"] = "observed"
+    monitor = _monitor(outcomes={"file": OUTCOMES_FILE, "date_column": "observed"})
     sample = nodes.attach_outcomes(_checked(log), outcomes, CHAMPION, monitor)
     assert len(sample) == len(log)
     outcomes.loc[7, "observed"] = "2010-12-31"

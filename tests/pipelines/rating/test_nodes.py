@@ -9,7 +9,7 @@ from loan_default.modelling.calibration import choose_calibrator
 from loan_default.pipelines.rating.nodes import backtest_ratings, fit_rating_scale
 from tests.params import block
 
-DATASET = {"target": {"output_column": "default"}}
+DATASET = block("dataset", {"target": {"output_column": "default"}})
 CHAMPION = {"configuration": "m/s"}
 
 

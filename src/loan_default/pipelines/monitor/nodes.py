@@ -14,6 +14,7 @@ from loan_default import report
 from loan_default.applications import ROW, check_applications
 from loan_default.core.parsers import parse_date
 from loan_default.lazy import lazy_module
+from loan_default.parameters import Dataset, Monitor, Rating
 from loan_default.schema import label_text
 from loan_default.stability import ReferenceDistribution
 from loan_default.validation import DataValidationError, describe_examples
@@ -43,23 +44,23 @@ RUN_AUC = "champion.test_roc_auc"
 def check_scoring_log(
     scoring_log: pd.DataFrame,
     champion: serving.ChampionHandle,
-    monitor: dict[str, Any],
-    dataset: dict[str, Any],
+    monitor: Monitor,
+    dataset: Dataset,
 ) -> pd.DataFrame:
     """The scoring log with its columns checked (present, identifiers unique, PDs in [0, 1],
     grades and dates present and readable), under the monitor's own names, with the review
     period of each application (`all` without a date column)."""
-    config = monitor["scoring_log"]
-    where = f"{config['file']}"
+    config = monitor.scoring_log
+    where = config.file
     identifier = mon.identifier_column(monitor, dataset)
     needed = {
         identifier: "monitor.scoring_log.identifier_column",
-        config["model_version_column"]: "monitor.scoring_log.model_version_column",
-        config["probability_column"]: "monitor.scoring_log.probability_column",
-        config["grade_column"]: "monitor.scoring_log.grade_column",
+        config.model_version_column: "monitor.scoring_log.model_version_column",
+        config.probability_column: "monitor.scoring_log.probability_column",
+        config.grade_column: "monitor.scoring_log.grade_column",
     }
-    if config["date_column"]:
-        needed[config["date_column"]] = "monitor.scoring_log.date_column"
+    if config.date_column:
+        needed[config.date_column] = "monitor.scoring_log.date_column"
     _require_columns(scoring_log, needed, where)
     if scoring_log.empty:
         raise DataValidationError(
@@ -67,30 +68,30 @@ def check_scoring_log(
             "registry's champion could not score the loan run's test loans: see that run's log)."
         )
     _require_unique(scoring_log[identifier], where, identifier)
-    probability = pd.to_numeric(scoring_log[config["probability_column"]], errors="coerce")
+    probability = pd.to_numeric(scoring_log[config.probability_column], errors="coerce")
     bad = probability.isna() | (probability < 0) | (probability > 1)
     if bad.any():
         raise DataValidationError(
-            f"{where}: column '{config['probability_column']}': {int(bad.sum()):,} value(s) are "
+            f"{where}: column '{config.probability_column}': {int(bad.sum()):,} value(s) are "
             "not probabilities of default in [0, 1], e.g. "
-            f"{describe_examples(scoring_log.loc[bad, config['probability_column']].unique())}."
+            f"{describe_examples(scoring_log.loc[bad, config.probability_column].unique())}."
         )
-    grades = scoring_log[config["grade_column"]]
+    grades = scoring_log[config.grade_column]
     if grades.isna().any():
         raise DataValidationError(
-            f"{where}: column '{config['grade_column']}': {int(grades.isna().sum()):,} "
+            f"{where}: column '{config.grade_column}': {int(grades.isna().sum()):,} "
             "application(s) without a rating grade; every scored application needs its grade."
         )
-    _require_scale_grades(grades, champion, where, config["grade_column"])
+    _require_scale_grades(grades, champion, where, config.grade_column)
     checked = scoring_log.copy()
     checked[ID] = scoring_log[identifier].map(label_text)
-    checked[VERSION] = scoring_log[config["model_version_column"]].map(label_text)
+    checked[VERSION] = scoring_log[config.model_version_column].map(label_text)
     checked[mon.PD] = probability.to_numpy(dtype=float)
     checked[mon.GRADE] = grades.to_numpy()
     dates = _scoring_dates(scoring_log, monitor, dataset, where)
     checked[SCORED_ON] = dates if dates is not None else pd.NaT
     checked[mon.PERIOD] = (
-        mon.period_labels(dates, monitor["period"]) if dates is not None else mon.ALL_PERIODS
+        mon.period_labels(dates, monitor.period) if dates is not None else mon.ALL_PERIODS
     )
     logger.info(
         "Scoring log %s: %d applications in %d review period(s), model version(s) %s",
@@ -120,12 +121,12 @@ def _require_scale_grades(
 
 
 def _scoring_dates(
-    scoring_log: pd.DataFrame, monitor: dict[str, Any], dataset: dict[str, Any], where: str
+    scoring_log: pd.DataFrame, monitor: Monitor, dataset: Dataset, where: str
 ) -> pd.Series | None:
-    column = monitor["scoring_log"]["date_column"]
+    column = monitor.scoring_log.date_column
     if not column:
         return None
-    formats = monitor["scoring_log"]["date_formats"] or [*dataset["date_formats"], "%Y-%m-%d"]
+    formats = monitor.scoring_log.date_formats or [*dataset.date_formats, "%Y-%m-%d"]
     return _parsed_dates(scoring_log, column, formats, where, "monitor.scoring_log.date_formats")
 
 
@@ -147,25 +148,23 @@ def attach_outcomes(
     scoring_log_periods: pd.DataFrame,
     loan_outcomes: pd.DataFrame,
     champion: serving.ChampionHandle,
-    monitor: dict[str, Any],
+    monitor: Monitor,
 ) -> pd.DataFrame:
     """The scored applications whose outcome is known, with the outcome as 1 (default) / 0.
 
     Refused: outcomes of identifiers the scoring log does not hold, an identifier twice, an
     outcome label that is neither a default nor a non-default value, and outcomes of
     applications scored by another model version than the champion monitored."""
-    config, log_file = monitor["outcomes"], monitor["scoring_log"]["file"]
-    where = config["file"]
-    identifier = config["identifier_column"] or mon.identifier_column(
-        monitor, champion.model.dataset
-    )
-    outcome = config["outcome_column"]
+    config, log_file = monitor.outcomes, monitor.scoring_log.file
+    where = config.file
+    identifier = config.identifier_column or mon.identifier_column(monitor, champion.model.dataset)
+    outcome = config.outcome_column
     needed = {
         identifier: "monitor.outcomes.identifier_column",
         outcome: "monitor.outcomes.outcome_column",
     }
-    if config["date_column"]:
-        needed[config["date_column"]] = "monitor.outcomes.date_column"
+    if config.date_column:
+        needed[config.date_column] = "monitor.outcomes.date_column"
     _require_columns(loan_outcomes, needed, where)
     _require_unique(loan_outcomes[identifier], where, identifier)
     ids = loan_outcomes[identifier].map(label_text)
@@ -178,8 +177,8 @@ def attach_outcomes(
             "score the application received: add its scoring-log row or remove the outcome."
         )
     labels = loan_outcomes[outcome].map(label_text)
-    defaults = {label_text(v) for v in config["default_values"]}
-    repaid = {label_text(v) for v in config["non_default_values"]}
+    defaults = {label_text(v) for v in config.default_values}
+    repaid = {label_text(v) for v in config.non_default_values}
     unmapped = ~labels.isin(defaults | repaid)
     if unmapped.any():
         raise DataValidationError(
@@ -189,14 +188,14 @@ def attach_outcomes(
             "monitor.outcomes.default_values / non_default_values, or remove the open loans."
         )
     known = pd.DataFrame({ID: ids, mon.OUTCOME: labels.isin(defaults).astype(int).to_numpy()})
-    if config["date_column"]:
-        formats = config["date_formats"] or ["%Y-%m-%d"]
+    if config.date_column:
+        formats = config.date_formats or ["%Y-%m-%d"]
         known[OUTCOME_ON] = _parsed_dates(
-            loan_outcomes, config["date_column"], formats, where, "monitor.outcomes.date_formats"
+            loan_outcomes, config.date_column, formats, where, "monitor.outcomes.date_formats"
         ).to_numpy()
     sample = scoring_log_periods.merge(known, on=ID, how="inner", validate="one_to_one")
-    if config["date_column"]:
-        _require_outcomes_after_scoring(sample, where, config["date_column"])
+    if config.date_column:
+        _require_outcomes_after_scoring(sample, where, config.date_column)
     _require_champion_version(sample, champion, where, log_file)
     logger.info(
         "Outcomes %s: %d of %d scored applications have one (%d defaults)",
@@ -235,7 +234,7 @@ def _require_champion_version(
         )
 
 
-def check_review_periods(sample: pd.DataFrame, monitor: dict[str, Any]) -> pd.DataFrame:
+def check_review_periods(sample: pd.DataFrame, monitor: Monitor) -> pd.DataFrame:
     """Per review period: loans, defaults, non-defaults, and whether the AUC can be tested.
 
     A period with fewer than two defaults or non-defaults has no AUC standard error: an error
@@ -246,13 +245,13 @@ def check_review_periods(sample: pd.DataFrame, monitor: dict[str, Any]) -> pd.Da
         counts["non_defaults"] >= MIN_CLASS
     )
     untestable = counts.loc[~counts["auc_testable"]]
-    if len(untestable) and monitor["periods_without_defaults"] == "error":
+    if len(untestable) and monitor.periods_without_defaults == "error":
         described = ", ".join(
             f"{row[mon.PERIOD]}: {row['defaults']} defaults in {row['loans']} loans"
             for row in untestable.to_dict(orient="records")
         )
         raise DataValidationError(
-            f"{monitor['outcomes']['file']}: review period(s) without enough defaults and "
+            f"{monitor.outcomes.file}: review period(s) without enough defaults and "
             f"non-defaults (at least {MIN_CLASS} of each) to test the AUC: {described}. "
             "Often the outcomes are not yet observed: leave these applications out, use longer "
             "periods (monitor.period: year), or report them as n/a with "
@@ -269,7 +268,7 @@ def check_review_periods(sample: pd.DataFrame, monitor: dict[str, Any]) -> pd.Da
 
 
 def read_initial_validation(
-    champion: serving.ChampionHandle, monitored_version: dict[str, Any], monitor: dict[str, Any]
+    champion: serving.ChampionHandle, monitored_version: dict[str, Any], monitor: Monitor
 ) -> dict[str, Any]:
     """The champion monitored and its initial-validation AUC: monitor.initial_auc if set,
     else the test ROC AUC its `loan` run registered with it (version tag `test_roc_auc`)."""
@@ -279,7 +278,7 @@ def read_initial_validation(
             f"loaded, v{monitored_version['version']} now): run `monitor` again."
         )
     source = "monitor.initial_auc"
-    initial = monitor["initial_auc"]
+    initial = monitor.initial_auc
     if initial is None:
         tagged = monitored_version["tags"].get("test_roc_auc")
         initial = float(tagged) if tagged not in (None, "None", "") else None
@@ -306,7 +305,7 @@ def assess_discrimination(
     monitoring_sample: pd.DataFrame,
     review_periods: pd.DataFrame,
     initial_validation: dict[str, Any],
-    monitor: dict[str, Any],
+    monitor: Monitor,
 ) -> pd.DataFrame:
     """Per review period: AUC, its standard error and the ECB test against the initial AUC."""
     rows = []
@@ -318,7 +317,7 @@ def assess_discrimination(
                 group[mon.OUTCOME].to_numpy(),
                 group[mon.PD].to_numpy(),
                 initial_validation["initial_auc"],
-                monitor["lights"]["auc"],
+                monitor.lights.auc,
             )
         else:
             row |= {"initial_auc": initial_validation["initial_auc"], "auc_light": "n/a"}
@@ -326,10 +325,10 @@ def assess_discrimination(
     return pd.DataFrame(rows)
 
 
-def backtest_grades(monitoring_sample: pd.DataFrame, rating: dict[str, Any]) -> pd.DataFrame:
+def backtest_grades(monitoring_sample: pd.DataFrame, rating: Rating) -> pd.DataFrame:
     """Per review period and rating grade: loans, defaults, mean PD, observed default rate,
     the Jeffreys p-value and its light (rating.amber / rating.red, as the loan run's backtest)."""
-    thresholds = (rating["amber"], rating["red"])
+    thresholds = (rating.amber, rating.red)
     tables = [
         backtest.grade_backtest(
             group[mon.OUTCOME], group[mon.PD], group[mon.GRADE], thresholds
@@ -341,7 +340,7 @@ def backtest_grades(monitoring_sample: pd.DataFrame, rating: dict[str, Any]) -> 
 
 
 def measure_stability(
-    scoring_log_periods: pd.DataFrame, champion: serving.ChampionHandle, monitor: dict[str, Any]
+    scoring_log_periods: pd.DataFrame, champion: serving.ChampionHandle, monitor: Monitor
 ) -> pd.DataFrame:
     """Per review period, every scored application (outcome known or not) against training:
     PSI of the score and of the rating grades, CSI of the champion's top drivers."""
@@ -352,7 +351,7 @@ def measure_stability(
     grades = grade_reference(champion)
     if grades is not None:
         references["rating_grade"] = ("rating_grade", grades, mon.GRADE)
-    drivers = list(profile.feature_references)[: int(monitor["csi_top_features"])]
+    drivers = list(profile.feature_references)[: monitor.csi_top_features]
     frame = scoring_log_periods[[mon.PERIOD, mon.PD, mon.GRADE]].reset_index(drop=True)
     frame[mon.GRADE] = frame[mon.GRADE].map(label_text)  # 3, 3.0 and "3": grade "3"
     if drivers:
@@ -365,7 +364,7 @@ def measure_stability(
             name: (kind, reference, group[column])
             for name, (kind, reference, column) in references.items()
         }
-        rows += mon.stability_rows(period, values, monitor["lights"]["psi"])
+        rows += mon.stability_rows(period, values, monitor.lights.psi)
     return pd.DataFrame(rows)
 
 
@@ -384,7 +383,7 @@ def _typed_drivers(
     scoring_log: pd.DataFrame,
     champion: serving.ChampionHandle,
     drivers: list[str],
-    monitor: dict[str, Any],
+    monitor: Monitor,
 ) -> pd.DataFrame:
     """The drivers as training typed and derived them, row by row (NaN where a row's value
     cannot be read)."""
@@ -392,7 +391,7 @@ def _typed_drivers(
     missing = [c for c in inputs if c not in scoring_log and c in drivers]
     if missing:
         raise DataValidationError(
-            f"{monitor['scoring_log']['file']}: the scoring log lacks the application column(s) "
+            f"{monitor.scoring_log.file}: the scoring log lacks the application column(s) "
             f"{missing} whose stability (CSI) is measured; add the applications' columns to the "
             "log, or set monitor.csi_top_features: 0."
         )
@@ -412,13 +411,13 @@ def assess_periods(
     grade_backtest: pd.DataFrame,
     population_stability: pd.DataFrame,
     monitoring_sample: pd.DataFrame,
-    rating: dict[str, Any],
+    rating: Rating,
 ) -> tuple[pd.DataFrame, dict[str, float], pd.DataFrame, pd.DataFrame]:
     """Per review period: the figures and lights of every test and the overall light (the
     worst); the `monitor.*` metrics, per period and for the latest; and the per-grade and
     stability tables to publish. The first node that writes a file: it needs every check."""
     monitor_backtest, monitor_stability = grade_backtest, population_stability
-    goal = float(rating["pass_goal"])
+    goal = rating.pass_goal
     rows = []
     for period in review_periods[mon.PERIOD]:
         counts = review_periods.set_index(mon.PERIOD).loc[period]
@@ -509,8 +508,8 @@ def render_monitoring_report(
     monitor_backtest: pd.DataFrame,
     monitor_stability: pd.DataFrame,
     initial_validation: dict[str, Any],
-    monitor: dict[str, Any],
-    rating: dict[str, Any],
+    monitor: Monitor,
+    rating: Rating,
 ) -> str:
     """The HTML monitoring report: the verdict, then per review period the AUC test, the
     per-grade backtest and the stability of the population."""
@@ -526,19 +525,19 @@ def render_monitoring_report(
         },
         {"Initial-validation AUC": initial_validation["initial_auc_source"]},
     )
-    lights = monitor["lights"]
+    lights = monitor.lights
     method = (
-        f"<p>Scoring log: {html.escape(monitor['scoring_log']['file'])}; outcomes: "
-        f"{html.escape(monitor['outcomes']['file'])}; review periods: {monitor['period']}.</p>"
+        f"<p>Scoring log: {html.escape(monitor.scoring_log.file)}; outcomes: "
+        f"{html.escape(monitor.outcomes.file)}; review periods: {monitor.period}.</p>"
         "<p>AUC test (ECB, IRB validation instructions 2019): S = (AUC<sub>initial</sub> - "
         "AUC<sub>current</sub>) / s<sub>current</sub>, DeLong standard error, one-sided "
-        f"p-value; amber below p = {lights['auc'][0]}, red below {lights['auc'][1]}. "
+        f"p-value; amber below p = {lights.auc[0]}, red below {lights.auc[1]}. "
         "Jeffreys test per grade: p = Beta(D + 1/2, N - D + 1/2).cdf(mean PD); grade amber "
-        f"below p = {rating['amber']}, red below {rating['red']}; a grade passes unless red. "
-        f"A period is red when fewer than {rating['pass_goal']:.0%} of its grades pass, amber "
+        f"below p = {rating.amber}, red below {rating.red}; a grade passes unless red. "
+        f"A period is red when fewer than {rating.pass_goal:.0%} of its grades pass, amber "
         "when fewer than that share are green. PSI / CSI against the champion's training "
         "loans: "
-        + ", ".join(f"{b['label']} below {b['below']}" for b in lights["psi"] if b["below"])
+        + ", ".join(f"{b.label} below {b.below}" for b in lights.psi if b.below)
         + ". The overall light of a period is the worst of its AUC, Jeffreys and PSI (score "
         "and grades) lights; the drivers' CSI light is a diagnostic, reported beside it.</p>"
     )
@@ -609,7 +608,7 @@ def describe_monitoring_run(
     monitor_stability: pd.DataFrame,
     monitoring_report: str,
     initial_validation: dict[str, Any],
-    monitor: dict[str, Any],
+    monitor: Monitor,
 ) -> dict[str, Any]:
     """The monitoring run's name, tags, parameters, metrics and artifacts."""
     latest = monitor_summary.iloc[-1]
@@ -625,12 +624,12 @@ def describe_monitoring_run(
             "monitor.light": str(latest["light"]),
         },
         "params": {
-            "monitor.scoring_log": monitor["scoring_log"]["file"],
-            "monitor.outcomes": monitor["outcomes"]["file"],
-            "monitor.period": monitor["period"],
+            "monitor.scoring_log": monitor.scoring_log.file,
+            "monitor.outcomes": monitor.outcomes.file,
+            "monitor.period": monitor.period,
             "monitor.initial_auc_source": initial_validation["initial_auc_source"],
-            "monitor.lights.auc": monitor["lights"]["auc"],
-            "monitor.lights.psi": [band["below"] for band in monitor["lights"]["psi"]],
+            "monitor.lights.auc": monitor.lights.auc,
+            "monitor.lights.psi": [band.below for band in monitor.lights.psi],
         },
         "metrics": monitor_metrics,
         "artifacts": {

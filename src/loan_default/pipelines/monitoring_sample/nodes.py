@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from loan_default.lazy import lazy_module
+from loan_default.parameters import Dataset, Monitor
 from loan_default.schema import RAW_ROW, target_values
 from loan_default.validation import DataValidationError
 
@@ -49,8 +50,8 @@ def log_out_of_time_scores(
     incumbent_champion: serving.ChampionHandle | None,
     test_loans: pd.DataFrame,
     raw_loans: Any,
-    dataset: dict[str, Any],
-    monitor: dict[str, Any],
+    dataset: Dataset,
+    monitor: Monitor,
 ) -> dict[str, pd.DataFrame]:
     """Score the test loans' raw rows with the champion the registry holds after this run:
     a scoring log (identifier, application date, model version, PD, rating grade, the
@@ -59,7 +60,7 @@ def log_out_of_time_scores(
     The identifier is the raw loans' column monitor.scoring_log.identifier_column or, when the
     raw file has no column of that name, the loan's row number in the raw file (1 = first)."""
     champion = registered_champion(champion_registration, champion_package, incumbent_champion)
-    log_columns, outcomes = monitor["scoring_log"], monitor["outcomes"]
+    log_columns, outcomes = monitor.scoring_log, monitor.outcomes
     identifier = monitoring.identifier_column(monitor, dataset)
     raw_test = _raw_rows(raw_loans, test_loans[RAW_ROW].to_numpy())
     if identifier not in raw_test:  # e.g. LendingClub, whose `id` column is empty
@@ -67,7 +68,7 @@ def log_out_of_time_scores(
         raw_test = pd.concat([row_numbers, raw_test], axis=1)
     _require_identifiers(raw_test[identifier], identifier, dataset)
     inputs = [column for column in champion.model.input_types if column in raw_test]
-    carried = [c for c in (identifier, log_columns["date_column"]) if c and c not in inputs]
+    carried = [c for c in (identifier, log_columns.date_column) if c and c not in inputs]
     try:
         predicted = champion.model.predict(None, raw_test[inputs], params={"reasons": False})
     except Exception as error:  # noqa: BLE001 - an incumbent trained on other data
@@ -81,22 +82,22 @@ def log_out_of_time_scores(
         predicted = pd.DataFrame({"probability_of_default": np.full(len(raw_test), np.nan)})
     scored = predicted["probability_of_default"].notna().to_numpy()
     log = raw_test.loc[scored, carried + inputs].reset_index(drop=True)
-    log.insert(len(carried), log_columns["model_version_column"], champion.version)
+    log.insert(len(carried), log_columns.model_version_column, champion.version)
     probability = predicted.loc[scored, "probability_of_default"].astype(float).round(6)
-    log.insert(len(carried) + 1, log_columns["probability_column"], probability.to_numpy())
+    log.insert(len(carried) + 1, log_columns.probability_column, probability.to_numpy())
     if "rating_grade" in predicted:  # the champion's master scale (registered with it)
         grades = predicted.loc[scored, "rating_grade"].astype("Int64").to_numpy()
-        log.insert(len(carried) + 2, log_columns["grade_column"], grades)
+        log.insert(len(carried) + 2, log_columns.grade_column, grades)
     else:
         logger.warning(
             "%s gives no rating_grade (no master scale): `monitor` needs one", champion.describe()
         )
     defaulted = target_values(test_loans, dataset)[scored].astype(bool)
-    outcome = np.where(defaulted, outcomes["default_values"][0], outcomes["non_default_values"][0])
+    outcome = np.where(defaulted, outcomes.default_values[0], outcomes.non_default_values[0])
     outcome_table = pd.DataFrame(
         {
-            outcomes["identifier_column"] or identifier: log[identifier].to_numpy(),
-            outcomes["outcome_column"]: outcome,
+            outcomes.identifier_column or identifier: log[identifier].to_numpy(),
+            outcomes.outcome_column: outcome,
         }
     )
     logger.info(
@@ -109,11 +110,11 @@ def log_out_of_time_scores(
     return {"scoring_log": log, "outcomes": outcome_table}
 
 
-def _require_identifiers(values: pd.Series, column: str, dataset: dict[str, Any]) -> None:
+def _require_identifiers(values: pd.Series, column: str, dataset: Dataset) -> None:
     """Every test loan has an identifier of its own."""
     if values.isna().any() or values.duplicated().any():
         raise DataValidationError(
-            f"{dataset['source_file']}: column '{column}' (monitor.scoring_log."
+            f"{dataset.source_file}: column '{column}' (monitor.scoring_log."
             f"identifier_column): {int(values.isna().sum()):,} empty and "
             f"{int(values.duplicated().sum()):,} repeated identifiers among the test loans; name "
             "a column that identifies each loan, or a name the raw file does not have (the "

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from loan_default.lazy import lazy_module
+from loan_default.parameters import Dataset, Rating
 from loan_default.schema import target_values
 from loan_default.validation import DataValidationError
 
@@ -31,19 +32,19 @@ def fit_rating_scale(
     cv_predictions: pd.DataFrame,
     champion: dict[str, Any],
     train_loans: pd.DataFrame,
-    dataset: dict[str, Any],
-    rating_settings: dict[str, Any],
+    dataset: Dataset,
+    rating_settings: Rating,
 ) -> rating.MasterScale:
     """The master scale: PD bands chosen on the champion's calibrated out-of-fold PDs."""
     oof = cross_validation.out_of_fold_scores(cv_predictions)[champion["configuration"]].dropna()
     y = target_values(train_loans, dataset)[oof.index.to_numpy()]
     scale = rating.fit_master_scale(
-        oof.to_numpy(), y, rating_settings["grades"], rating_settings["min_share"],
-        rating_settings["distinct_at"],
+        oof.to_numpy(), y, rating_settings.grades, rating_settings.min_share,
+        rating_settings.distinct_at,
     )  # fmt: skip
     logger.info(
         "Master scale: %d grades (of %d asked) on %d out-of-fold training PDs",
-        scale.grades, rating_settings["grades"], len(oof),
+        scale.grades, rating_settings.grades, len(oof),
     )  # fmt: skip
     return scale
 
@@ -59,22 +60,22 @@ def backtest_ratings(
     calibrators: dict[str, ScoreCalibrator],
     scale: rating.MasterScale,
     test_loans: pd.DataFrame,
-    dataset: dict[str, Any],
-    rating_settings: dict[str, Any],
+    dataset: Dataset,
+    rating_settings: Rating,
 ) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, dict[str, float]]]:
     """Per grade on the test loans: loans, defaults, mean PD, observed default rate, Jeffreys
     p-value and light; overall checks as a table and as `calibration.*` metrics."""
     pd_test = _champion_pds(test_predictions, champion["configuration"], len(test_loans))
     y = target_values(test_loans, dataset)
     grades = scale.grade(pd_test)
-    thresholds = backtest.LightThresholds(rating_settings["amber"], rating_settings["red"])
+    thresholds = backtest.LightThresholds(rating_settings.amber, rating_settings.red)
     table = backtest.grade_backtest(y, pd_test, grades, thresholds)
     bands = scale.table().set_index("rating_grade")
     table = table.join(bands[["pd_lower", "pd_upper", "grade_pd"]], on="rating_grade")
     table = table.rename(columns={"grade_pd": "training_grade_pd"})
     table.insert(2, "share", table["loans"] / table["loans"].sum())
     overall = _overall(y, pd_test, grades, table, calibrators[champion["configuration"]])
-    overall["jeffreys_pass_goal"] = rating_settings["pass_goal"]
+    overall["jeffreys_pass_goal"] = rating_settings.pass_goal
     logger.info(
         "Backtest of %d test loans in %d grades: %d green, %d amber, %d red (Jeffreys)",
         len(y), len(table), *(int((table["traffic_light"] == c).sum()) for c in backtest.LIGHTS),
