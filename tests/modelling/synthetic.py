@@ -121,8 +121,9 @@ def evaluation_params() -> dict:
 
 
 def fitted_standins(train: pd.DataFrame) -> tuple[StandInPreprocessor, OptimalWoEBinning]:
-    """Stand-in preprocessor (fitted) and the real binning process (unfitted, cloned by the
-    stages: the scorecard is optbinning's, which needs optbinning's binning)."""
+    """Stand-in preprocessor and the real binning process, both fitted on `train` as the
+    features stage fits them (the scorecard is optbinning's and reuses these bins; the fold
+    stages clone the binning and fit their own)."""
     meta = ("target", "issued", "flag")
     preprocessor = StandInPreprocessor(meta=meta).fit(train, train["target"])
-    return preprocessor, OptimalWoEBinning(exclude=meta)
+    return preprocessor, OptimalWoEBinning(exclude=meta).fit(train, train["target"])

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -16,12 +16,11 @@ from loan_default.schema import RAW_ROW, target_values
 from loan_default.validation import DataValidationError
 
 if TYPE_CHECKING:  # loaded on first use at run time (loan_default.lazy)
-    from loan_default import serving, spark
+    from loan_default import serving
     from loan_default.modelling import monitoring
 else:
     monitoring = lazy_module("loan_default.modelling.monitoring")
     serving = lazy_module("loan_default.serving")
-    spark = lazy_module("loan_default.spark")
 
 logger = logging.getLogger(__name__)
 
@@ -49,11 +48,11 @@ def log_out_of_time_scores(
     champion_package: serving.ChampionHandle,
     incumbent_champion: serving.ChampionHandle | None,
     test_loans: pd.DataFrame,
-    raw_loans: Any,
+    raw_test_loans: pd.DataFrame,
     dataset: Dataset,
     monitor: Monitor,
 ) -> dict[str, pd.DataFrame]:
-    """Score the test loans' raw rows with the champion the registry holds after this run:
+    """Score the test loans' raw rows (`raw_test_loans`, in the test loans' order) with the champion the registry holds after this run:
     a scoring log (identifier, application date, model version, PD, rating grade, the
     application's columns) and the loans' outcomes, named as `monitor` reads them.
 
@@ -62,7 +61,7 @@ def log_out_of_time_scores(
     champion = registered_champion(champion_registration, champion_package, incumbent_champion)
     log_columns, outcomes = monitor.scoring_log, monitor.outcomes
     identifier = monitoring.identifier_column(monitor, dataset)
-    raw_test = _raw_rows(raw_loans, test_loans[RAW_ROW].to_numpy())
+    raw_test = raw_test_loans.reset_index(drop=True)
     if identifier not in raw_test:  # e.g. LendingClub, whose `id` column is empty
         row_numbers = pd.DataFrame({identifier: test_loans[RAW_ROW].to_numpy() + 1})
         raw_test = pd.concat([row_numbers, raw_test], axis=1)
@@ -120,12 +119,3 @@ def _require_identifiers(values: pd.Series, column: str, dataset: Dataset) -> No
             "a column that identifies each loan, or a name the raw file does not have (the "
             "loan's row number then identifies it)."
         )
-
-
-def _raw_rows(raw_loans: Any, rows: np.ndarray) -> pd.DataFrame:
-    """The raw loans numbered `rows` (ingestion's raw row numbers), as pandas."""
-    if spark.is_spark_frame(raw_loans):
-        from loan_default.spark.ingestion import collect_raw_rows  # noqa: PLC0415
-
-        return collect_raw_rows(raw_loans, rows, None)
-    return raw_loans.iloc[rows].reset_index(drop=True)

@@ -18,7 +18,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                     "champion_package",
                     "incumbent_champion",
                     "test_loans",
-                    "raw_loans",
+                    "raw_test_loans",
                     "params:dataset",
                     "params:monitor",
                 ],
