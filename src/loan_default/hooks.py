@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 from kedro.config import MissingConfigException
-from kedro.framework import project as kedro_project
 from kedro.framework.hooks import hook_impl
 
 from loan_default import config_checks, raw_file, run_guard
@@ -390,6 +389,10 @@ class SparkHook:
         # The engine of the data stages (config/engines.py), chosen before any other hook reads
         # the pipelines (parameter validation does); pipelines built for the other engine by an
         # earlier session in this process are built again.
+        # (Imported here: importing kedro.framework.project configures Kedro's logging, which a
+        # script that only uses these hooks, such as the run guard's worker, must not get.)
+        from kedro.framework import project as kedro_project  # noqa: PLC0415
+
         if select_engine("spark" if conf else "pandas") and kedro_project.PACKAGE_NAME:
             kedro_project.pipelines.configure(f"{kedro_project.PACKAGE_NAME}.pipeline_registry")
         result = yield
