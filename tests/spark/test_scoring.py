@@ -113,3 +113,16 @@ def test_above_the_reasons_limit_reasons_are_blank(spark, registered):
     expected, _ = _pandas_path(raw, registered, score)
     assert sorted(scored[ROW]) == expected[ROW].tolist()  # the unparsable rate is an error
     assert (expected["reason_1"] != "").any()
+
+
+def test_a_batch_without_problems_is_typed_and_has_no_errors(spark, registered):
+    """Every row valid and every category known: the problems table of each partition is
+    empty (a table-wide bulk such as the 1,000,000 applications of make benchmark-spark)."""
+    raw = pd.DataFrame({"rate": ["10.0%", "12.5%", "20.0%", "5.0%"], "home": ["RENT", "OWN"] * 2})
+    numbered = number_applications_on_spark(spark.createDataFrame(raw), registered)
+    assert find_application_errors_on_spark(numbered, registered).count() == 0
+    valid = validate_applications_on_spark(numbered, registered).toPandas()
+    expected = validate_applications(raw, registered)[0]
+    pd.testing.assert_frame_equal(
+        valid.sort_values(ROW).reset_index(drop=True), expected, check_dtype=False
+    )

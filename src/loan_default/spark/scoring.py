@@ -47,11 +47,12 @@ def number_applications(applications: DataFrame) -> DataFrame:
 
 
 def _checked(part: pd.DataFrame, model: Any) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """`check_applications` on one partition, with the table-wide row numbers."""
+    """`check_applications` on one partition, with the table-wide row numbers (a partition
+    without problems has an empty problems table, whose row column is not integer-typed)."""
     rows = part[ROW].to_numpy()
     valid, problems = check_applications(part.drop(columns=ROW), model)
-    valid[ROW] = rows[valid[ROW].to_numpy() - 1]
-    problems[ROW] = rows[problems[ROW].to_numpy() - 1]
+    valid[ROW] = rows[valid[ROW].to_numpy(dtype="int64") - 1]
+    problems[ROW] = rows[problems[ROW].to_numpy(dtype="int64") - 1]
     return valid, problems
 
 
