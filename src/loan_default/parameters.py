@@ -863,7 +863,9 @@ class ScoringLog(Block):
     # Where the table came from, for error messages (conf: the catalog's `scoring_log` file).
     file: str = "the scoring log"
     identifier_column: str | None = None  # null: the first of dataset.identifier_columns
-    date_column: str | None = None  # null: no scoring dates, one review period
+    # null: the dataset's date column (dataset.date_column; none there: one review period);
+    # "": no scoring dates, one review period.
+    date_column: str | None = None
     # null: dataset.date_formats (the application dates' formats), then ISO dates.
     date_formats: list[str] | None = None
     model_version_column: str = "model_version"

@@ -43,6 +43,15 @@ def identifier_column(monitor: Monitor, dataset: Mapping[str, Any]) -> str:
     )
 
 
+def scoring_date_column(monitor: Monitor, dataset: Mapping[str, Any]) -> str | None:
+    """The scoring log's date column: monitor.scoring_log.date_column, else (null) the dataset's
+    date column; "" or a dataset without dates: None (one review period)."""
+    configured = monitor.scoring_log.date_column
+    if configured is None:
+        return dataset["date_column"] or None
+    return configured or None
+
+
 def period_labels(dates: pd.Series, period: str) -> pd.Series:
     """The review period of each date: `2011-03` (month), `2011Q1` (quarter), `2011H1`
     (half_year) or `2011` (year); dates must be parsed (datetime) and present."""

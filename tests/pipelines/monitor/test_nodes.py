@@ -68,7 +68,7 @@ def test_a_clean_log_gets_quarters_and_its_outcomes():
 
 
 def test_without_a_date_column_the_log_is_one_review_period():
-    monitor = _monitor(scoring_log={"file": LOG_FILE, "date_column": None})
+    monitor = _monitor(scoring_log={"file": LOG_FILE, "date_column": ""})
     checked = _checked(_log().drop(columns="scored_on"), monitor)
     assert set(checked[mon.PERIOD]) == {mon.ALL_PERIODS}
 
@@ -78,7 +78,7 @@ def test_a_missing_date_column_names_the_file_the_column_and_the_way_out():
         _checked(_log().drop(columns="scored_on"))
     message = str(error.value)
     assert LOG_FILE in message and "'scored_on'" in message
-    assert "monitor.scoring_log.date_column" in message and "date_column: null" in message
+    assert "monitor.scoring_log.date_column" in message and 'date_column: ""' in message
 
 
 def test_unreadable_dates_are_refused():

@@ -59,8 +59,8 @@ def check_scoring_log(
         config.probability_column: "monitor.scoring_log.probability_column",
         config.grade_column: "monitor.scoring_log.grade_column",
     }
-    if config.date_column:
-        needed[config.date_column] = "monitor.scoring_log.date_column"
+    if date_column := mon.scoring_date_column(monitor, dataset):
+        needed[date_column] = "monitor.scoring_log.date_column"
     _require_columns(scoring_log, needed, where)
     if scoring_log.empty:
         raise DataValidationError(
@@ -123,7 +123,7 @@ def _require_scale_grades(
 def _scoring_dates(
     scoring_log: pd.DataFrame, monitor: Monitor, dataset: Dataset, where: str
 ) -> pd.Series | None:
-    column = monitor.scoring_log.date_column
+    column = mon.scoring_date_column(monitor, dataset)
     if not column:
         return None
     formats = monitor.scoring_log.date_formats or [*dataset.date_formats, "%Y-%m-%d"]
@@ -680,7 +680,7 @@ def _require_columns(frame: pd.DataFrame, needed: dict[str, str], where: str) ->
             f"{where}: missing column(s) {described}; the file has "
             f"{describe_examples(list(frame.columns), limit=12)}. Rename the column or set the "
             "parameter named (parameters_monitor.yml); without scoring dates, set "
-            "monitor.scoring_log.date_column: null for one review period."
+            'monitor.scoring_log.date_column: "" for one review period.'
         )
 
 

@@ -67,7 +67,8 @@ def log_out_of_time_scores(
         raw_test = pd.concat([row_numbers, raw_test], axis=1)
     _require_identifiers(raw_test[identifier], identifier, dataset)
     inputs = [column for column in champion.model.input_types if column in raw_test]
-    carried = [c for c in (identifier, log_columns.date_column) if c and c not in inputs]
+    date_column = monitoring.scoring_date_column(monitor, dataset)
+    carried = [c for c in (identifier, date_column) if c and c not in inputs]
     try:
         predicted = champion.model.predict(None, raw_test[inputs], params={"reasons": False})
     except Exception as error:  # noqa: BLE001 - an incumbent trained on other data
