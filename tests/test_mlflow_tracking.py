@@ -16,6 +16,7 @@ import pandas as pd
 import pytest
 
 from loan_default.config_loader import ProjectConfigLoader
+from loan_default.parameters import Dataset
 from loan_default.settings import CONFIG_LOADER_ARGS
 from tests.conftest import ingest_like_training
 
@@ -155,7 +156,7 @@ def test_registered_model_is_self_contained(trained_project, client):
     with _latest_version(project / "data/06_models/champion_model.pkl").open("rb") as handle:
         champion = pickle.load(handle)
     assert model.threshold == pytest.approx(champion.threshold)
-    assert model.dataset == _dataset_params(project)
+    assert model.dataset == _dataset_params(project).plain()  # the served model's plain mapping
     profile = model.profile
     train = pd.read_parquet(project / "data/05_model_input/train_loans.parquet")
     assert profile.training_rows == len(train)
@@ -205,7 +206,7 @@ def test_registered_model_predicts_raw_rows_in_a_fresh_process(trained_project):
     assert (predicted[raised] >= expected[raised, 1] - 1e-9).all()
 
 
-def _dataset_params(project: Path) -> dict:
+def _dataset_params(project: Path) -> Dataset:
     return ProjectConfigLoader(str(project / "conf"), **CONFIG_LOADER_ARGS)["parameters"]["dataset"]
 
 
