@@ -3,24 +3,13 @@
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from loan_default.lazy import lazy_module
 from loan_default.parameters import DataQuality, Dataset
+from loan_default.pipelines.lazy import matplotlib_figure, matplotlib_patches, preprocessing
 from loan_default.schema import structured_feature_columns, target_column
 from loan_default.validation import DataValidationError
-
-if TYPE_CHECKING:  # loaded on first use at run time (loan_default.lazy)
-    from matplotlib import figure as matplotlib_figure
-    from matplotlib import patches as matplotlib_patches
-
-    from loan_default import preprocessing
-else:
-    preprocessing = lazy_module("loan_default.preprocessing")
-    matplotlib_figure = lazy_module("matplotlib.figure")
-    matplotlib_patches = lazy_module("matplotlib.patches")
 
 logger = logging.getLogger(__name__)
 

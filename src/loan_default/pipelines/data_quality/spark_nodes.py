@@ -4,22 +4,13 @@ training loan from Spark aggregates, judged by the pandas rules (`loan_default.s
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from loan_default.lazy import lazy_module
 from loan_default.parameters import DataQuality, Dataset
+from loan_default.pipelines.lazy import pyspark_sql, spark_missing
 from loan_default.schema import structured_feature_columns, target_column
 from loan_default.validation import DataValidationError
-
-if TYPE_CHECKING:  # pyspark is loaded on a node's first call, never when pipelines are built
-    from pyspark import sql as pyspark_sql
-
-    from loan_default.spark import missing as spark_missing
-else:
-    pyspark_sql = lazy_module("pyspark.sql")
-    spark_missing = lazy_module("loan_default.spark.missing")
 
 logger = logging.getLogger(__name__)
 

@@ -4,39 +4,28 @@ the audited columns, and what dropping the audited columns from the model change
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from loan_default.lazy import lazy_module
 from loan_default.parameters import Dataset, FairnessAudit, Grouping, Score, Training
+from loan_default.pipelines.lazy import (
+    baselines,
+    ensemble,
+    matplotlib_figure,
+    results,
+    sklearn_base,
+    tracking,
+)
+from loan_default.pipelines.lazy import champion as _champion
+from loan_default.pipelines.lazy import fairness as _fairness
+from loan_default.pipelines.lazy import metrics as _metrics
+from loan_default.pipelines.lazy import reasons as _reasons
 from loan_default.profile import ScoringProfile
 from loan_default.schema import never_reasons, target_values
 
 from .writing import plot_group_rates, write_finding
-
-if TYPE_CHECKING:  # loaded on first use at run time (loan_default.lazy)
-    from matplotlib import figure as matplotlib_figure
-    from sklearn import base as sklearn_base
-
-    from loan_default import tracking
-    from loan_default.modelling import baselines, ensemble, results
-    from loan_default.modelling import champion as _champion
-    from loan_default.modelling import fairness as _fairness
-    from loan_default.modelling import metrics as _metrics
-    from loan_default.modelling import reasons as _reasons
-else:
-    baselines = lazy_module("loan_default.modelling.baselines")
-    _champion = lazy_module("loan_default.modelling.champion")
-    ensemble = lazy_module("loan_default.modelling.ensemble")
-    _fairness = lazy_module("loan_default.modelling.fairness")
-    _metrics = lazy_module("loan_default.modelling.metrics")
-    _reasons = lazy_module("loan_default.modelling.reasons")
-    results = lazy_module("loan_default.modelling.results")
-    tracking = lazy_module("loan_default.tracking")
-    matplotlib_figure = lazy_module("matplotlib.figure")
-    sklearn_base = lazy_module("sklearn.base")
 
 logger = logging.getLogger(__name__)
 
