@@ -211,10 +211,7 @@ def compare_without_audited_columns(
         return pd.DataFrame(columns=["variant"])
     y = target_values(test_loans, dataset)
     threshold = float(champion["threshold"])
-    variants = {
-        CHAMPION: results.configuration_scores(test_predictions, champion["configuration"]),
-        WITHOUT: scores_without.sort_values("row")["score"].to_numpy(),
-    }
+    variants = _champion_and(test_predictions, champion, WITHOUT, scores_without)
     rows = []
     for variant, scores in variants.items():
         ranking = _metrics.ranking_metrics(y, scores, probabilistic=True)
@@ -228,6 +225,21 @@ def compare_without_audited_columns(
             table = _audit(y, scores, threshold, audit_groups_table[view], dataset, fairness, 0)
             row[f"worst_air_{view}"] = _fairness.audit_summary(table)["worst_adverse_impact_ratio"]
         rows.append(row)
+    return _with_change(rows)
+
+
+def _champion_and(
+    test_predictions: pd.DataFrame, champion: dict[str, Any], variant: str, scores: pd.DataFrame
+) -> dict[str, np.ndarray]:
+    """The champion's test scores and `variant`'s (`scores`, one per row), in row order."""
+    return {
+        CHAMPION: results.configuration_scores(test_predictions, champion["configuration"]),
+        variant: scores.sort_values("row")["score"].to_numpy(),
+    }
+
+
+def _with_change(rows: list[dict[str, Any]]) -> pd.DataFrame:
+    """The champion's row, the variant's, and `change`: the variant's values minus the champion's."""
     table = pd.DataFrame(rows)
     change = table.drop(columns="variant").diff().iloc[[1]].assign(variant="change")
     return pd.concat([table, change], ignore_index=True)
@@ -278,22 +290,18 @@ def compare_application_only(
     y = target_values(test_loans, dataset)
     amounts = _metrics.exposures(test_loans, dataset.costs)
     threshold = float(champion["threshold"])
-    variants = {
-        CHAMPION: results.configuration_scores(test_predictions, champion["configuration"]),
-        APPLICATION_ONLY: scores_application_only.sort_values("row")["score"].to_numpy(),
-    }
+    variants = _champion_and(test_predictions, champion, APPLICATION_ONLY, scores_application_only)
     shown = ["roc_auc", "pr_auc", "ks", "recall", "approval_rate", "expected_cost_per_loan"]
     rows = []
     for variant, scores in variants.items():
         metrics = _metrics.score_metrics(y, scores, threshold, amounts, dataset.costs)
         rows.append({"variant": variant, **{f"test_{m}": metrics[m] for m in shown}})
-    table = pd.DataFrame(rows)
-    change = table.drop(columns="variant").diff().iloc[[1]].assign(variant="change")
+    table = _with_change(rows)
     logger.info(
         "Application-only champion: test ROC AUC %.4f (champion %.4f)",
         table.loc[1, "test_roc_auc"], table.loc[0, "test_roc_auc"],
     )  # fmt: skip
-    return pd.concat([table, change], ignore_index=True)
+    return table
 
 
 def plot_fairness(audit: pd.DataFrame, fairness: FairnessAudit) -> matplotlib_figure.Figure:
