@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 import pandas as pd
 
@@ -21,17 +22,25 @@ def analyse_missing_values(
     training_population: pd.DataFrame, dataset: Dataset, data_quality: DataQuality
 ) -> pd.DataFrame:
     """One row per feature: missing and disguised-missing counts, test vs default, action, reason."""
-    target = target_column(dataset)
-    if target not in training_population.columns:
-        raise DataValidationError(f"training loans: target column '{target}' is missing.")
-    rules = data_quality.model_dump(exclude={"indicator_suffix"})
-    columns = structured_feature_columns(training_population, dataset)
+    target, columns, rules = missing_value_inputs(training_population, dataset, data_quality)
     configured = dataset.sentinel_codes, dataset.informative_missing, rules
     report = preprocessing.plan_missing_values(
         training_population[columns], training_population[target], *configured
     )
     logger.info("Missing-value actions: %s", report["action"].value_counts().to_dict())
     return report
+
+
+def missing_value_inputs(
+    training_population: Any, dataset: Dataset, data_quality: DataQuality
+) -> tuple[str, list[str], dict[str, Any]]:
+    """The target column (checked present), the structured feature columns and the missing-value
+    rules of the training loans: a pandas or a Spark table, on either engine the same."""
+    target = target_column(dataset)
+    if target not in training_population.columns:
+        raise DataValidationError(f"training loans: target column '{target}' is missing.")
+    rules = data_quality.model_dump(exclude={"indicator_suffix"})
+    return target, structured_feature_columns(training_population, dataset), rules
 
 
 def plot_missing_values(

@@ -9,8 +9,8 @@ import pandas as pd
 
 from loan_default.parameters import DataQuality, Dataset
 from loan_default.pipelines.lazy import pyspark_sql, spark_missing
-from loan_default.schema import structured_feature_columns, target_column
-from loan_default.validation import DataValidationError
+
+from .nodes import missing_value_inputs
 
 logger = logging.getLogger(__name__)
 
@@ -21,11 +21,7 @@ def analyse_missing_values_on_spark(
     data_quality: DataQuality,
 ) -> pd.DataFrame:
     """`nodes.analyse_missing_values` of a Spark table: the same report, medians approximate."""
-    target = target_column(dataset)
-    if target not in training_population.columns:
-        raise DataValidationError(f"training loans: target column '{target}' is missing.")
-    rules = data_quality.model_dump(exclude={"indicator_suffix"})
-    columns = structured_feature_columns(training_population, dataset)
+    target, columns, rules = missing_value_inputs(training_population, dataset, data_quality)
     report = spark_missing.plan_missing_values(
         training_population, columns, target,
         dataset.sentinel_codes, dataset.informative_missing, rules,
