@@ -3,13 +3,15 @@ loan (`training_population`, a Spark table) by Spark aggregates; the plot is the
 
 from kedro.pipeline import Node, Pipeline
 
+from loan_default.pipelines.stage import stage
+
 from .nodes import plot_missing_values
 from .spark_nodes import analyse_missing_values_on_spark
 
 
 def create_pipeline(**kwargs) -> Pipeline:
     """Build the data-quality stage on Spark."""
-    return Pipeline(
+    return stage(
         [
             Node(
                 analyse_missing_values_on_spark,
@@ -24,7 +26,6 @@ def create_pipeline(**kwargs) -> Pipeline:
                 name="plot_missing_values",
             ),
         ],
-        namespace="data_quality",
-        prefix_datasets_with_namespace=False,
-        tags={"data_quality", "training", "reporting"},
+        "data_quality",
+        {"data_quality", "training", "reporting"},
     )

@@ -3,6 +3,7 @@
 from kedro.pipeline import Node, Pipeline
 
 from loan_default.pipelines.run_record import describe_raw_data, duplicate_tags
+from loan_default.pipelines.stage import stage
 
 from .nodes import (
     add_derived_features,
@@ -15,7 +16,7 @@ from .nodes import (
 
 def create_pipeline(**kwargs) -> Pipeline:
     """Build the ingestion stage."""
-    return Pipeline(
+    return stage(
         [
             Node(
                 parse_raw_loans,
@@ -62,7 +63,6 @@ def create_pipeline(**kwargs) -> Pipeline:
                 name="select_application_columns",
             ),
         ],
-        namespace="ingestion",
-        prefix_datasets_with_namespace=False,
-        tags={"ingestion", "training", "inference"},
+        "ingestion",
+        {"ingestion", "training", "inference"},
     )

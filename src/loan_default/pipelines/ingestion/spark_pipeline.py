@@ -5,6 +5,7 @@ are Spark DataFrames here, pandas DataFrames there."""
 from kedro.pipeline import Node, Pipeline
 
 from loan_default.pipelines.run_record import duplicate_tags
+from loan_default.pipelines.stage import stage
 
 from .spark_nodes import (
     add_derived_features_on_spark,
@@ -18,7 +19,7 @@ from .spark_nodes import (
 
 def create_pipeline(**kwargs) -> Pipeline:
     """Build the ingestion stage on Spark."""
-    return Pipeline(
+    return stage(
         [
             Node(
                 parse_raw_loans_on_spark,
@@ -65,7 +66,6 @@ def create_pipeline(**kwargs) -> Pipeline:
                 name="select_application_columns_on_spark",
             ),
         ],
-        namespace="ingestion",
-        prefix_datasets_with_namespace=False,
-        tags={"ingestion", "training", "inference"},
+        "ingestion",
+        {"ingestion", "training", "inference"},
     )
