@@ -6,6 +6,8 @@ from loan_default.pipelines.stage import stage
 
 from .nodes import analyse_missing_values, plot_missing_values
 
+TAGS = {"data_quality", "training", "reporting"}
+
 
 def create_pipeline(**kwargs) -> Pipeline:
     """Build the data-quality stage."""
@@ -25,5 +27,5 @@ def create_pipeline(**kwargs) -> Pipeline:
             ),
         ],
         "data_quality",
-        {"data_quality", "training", "reporting"},
+        TAGS,
     )
