@@ -1,9 +1,9 @@
-"""Modules loaded on first use. The pipeline modules bind the model libraries and the modules
-built on them (modelling, preprocessing, serving, tracking) through `lazy_module`, so that
-building the pipelines (`kedro registry list`, `kedro viz`, the start of every run) imports none
-of scikit-learn, XGBoost, MLflow or matplotlib: a node's first call loads what it needs. Each
-such module also imports them under `TYPE_CHECKING`, where the layer contracts and type checkers
-see them."""
+"""Modules loaded on first use. The node modules take the model libraries and the modules built
+on them (modelling, preprocessing, serving, tracking, spark) from `loan_default.pipelines.lazy`,
+which binds each through `lazy_module`, so that building the pipelines (`kedro registry list`,
+`kedro viz`, the start of every run) imports none of scikit-learn, XGBoost, MLflow or matplotlib:
+a node's first call loads what it needs. That module also imports them under `TYPE_CHECKING`,
+where the layer contracts and type checkers see them."""
 
 from __future__ import annotations
 

@@ -2,19 +2,13 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pandas as pd
 
-from loan_default.lazy import lazy_module
 from loan_default.parameters import Dataset
+from loan_default.pipelines.lazy import metrics, results
 from loan_default.schema import sample_weights, target_values
-
-if TYPE_CHECKING:  # loaded on first use at run time (loan_default.lazy)
-    from loan_default.modelling import metrics, results
-else:
-    metrics = lazy_module("loan_default.modelling.metrics")
-    results = lazy_module("loan_default.modelling.results")
 
 
 def summarise_folds(

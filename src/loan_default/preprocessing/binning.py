@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import numpy as np
@@ -45,24 +46,16 @@ SUMMARY_COLUMNS = ["feature", "dtype", "n_bins", "iv", "gini", "js"]
 Fitted = TypeVar("Fitted")
 
 
+@dataclass(eq=False, repr=False)  # the parameters, stored as scikit-learn expects
 class OptimalWoEBinning(TransformerMixin, BaseEstimator):
     """optbinning `BinningProcess` on the feature columns of a loans frame."""
 
-    def __init__(
-        self,
-        exclude: Sequence[str] = (),
-        special_codes: Mapping[str, Sequence[Any]] | None = None,
-        monotonic_trends: Mapping[str, str] | None = None,
-        min_bin_size: float | None = _BINNING.min_bin_size,
-        max_n_prebins: int = _BINNING.max_n_prebins,
-        cat_cutoff: float | None = None,
-    ):
-        self.exclude = exclude
-        self.special_codes = special_codes
-        self.monotonic_trends = monotonic_trends
-        self.min_bin_size = min_bin_size
-        self.max_n_prebins = max_n_prebins
-        self.cat_cutoff = cat_cutoff
+    exclude: Sequence[str] = ()
+    special_codes: Mapping[str, Sequence[Any]] | None = None
+    monotonic_trends: Mapping[str, str] | None = None
+    min_bin_size: float | None = _BINNING.min_bin_size
+    max_n_prebins: int = _BINNING.max_n_prebins
+    cat_cutoff: float | None = None
 
     def fit(self, X: pd.DataFrame, y: Any = None) -> OptimalWoEBinning:
         """Fit the binning of every feature on the training rows."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -27,6 +28,7 @@ logger = logging.getLogger(__name__)
 ENCODERS = ("one_hot", "ordinal", "target", "passthrough", "drop")
 
 
+@dataclass(eq=False, repr=False)  # the parameters, stored as scikit-learn expects
 class FeatureEncoder(TransformerMixin, BaseEstimator):
     """Per-column encoders from configuration; unlisted text columns by cardinality.
 
@@ -36,25 +38,14 @@ class FeatureEncoder(TransformerMixin, BaseEstimator):
     Output names are safe for every estimator (see `names`); `feature_labels_` maps them back.
     """
 
-    def __init__(
-        self,
-        encoders: Mapping[str, str] | None = None,
-        categorical_orders: Mapping[str, Sequence[Any]] | None = None,
-        max_one_hot_categories: int = _ENCODING.max_one_hot_categories,
-        one_hot_min_frequency: float | int | None = None,
-        unknown_ordinal_value: float = -1.0,
-        target_cv: int = _ENCODING.target_encoder.cv,
-        target_smooth: float | str = _ENCODING.target_encoder.smooth,
-        random_state: int | None = None,
-    ):
-        self.encoders = encoders
-        self.categorical_orders = categorical_orders
-        self.max_one_hot_categories = max_one_hot_categories
-        self.one_hot_min_frequency = one_hot_min_frequency
-        self.unknown_ordinal_value = unknown_ordinal_value
-        self.target_cv = target_cv
-        self.target_smooth = target_smooth
-        self.random_state = random_state
+    encoders: Mapping[str, str] | None = None
+    categorical_orders: Mapping[str, Sequence[Any]] | None = None
+    max_one_hot_categories: int = _ENCODING.max_one_hot_categories
+    one_hot_min_frequency: float | int | None = None
+    unknown_ordinal_value: float = -1.0
+    target_cv: int = _ENCODING.target_encoder.cv
+    target_smooth: float | str = _ENCODING.target_encoder.smooth
+    random_state: int | None = None
 
     def fit(self, X: pd.DataFrame, y: Any = None) -> FeatureEncoder:
         """Choose the encoder of every column and fit them (target encodings on all rows)."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -266,22 +267,15 @@ def fill_statistic(present: pd.Series, statistic: str) -> Any:
     return float(getattr(present.astype("float64"), statistic)())
 
 
+@dataclass(eq=False, repr=False)  # the parameters, stored as scikit-learn expects
 class MissingValueHandler(TransformerMixin, BaseEstimator):
     """Mark disguised missing values, drop / flag / fill each column by the configured rules."""
 
-    def __init__(
-        self,
-        sentinel_codes: Mapping[str, Sequence[Any]] | None = None,
-        informative_missing: Mapping[str, Mapping[str, Any]] | None = None,
-        rules: Mapping[str, Any] | None = None,
-        indicator_suffix: str = DataQuality().indicator_suffix,
-        exclude: Sequence[str] = (),
-    ):
-        self.sentinel_codes = sentinel_codes
-        self.informative_missing = informative_missing
-        self.rules = rules
-        self.indicator_suffix = indicator_suffix
-        self.exclude = exclude
+    sentinel_codes: Mapping[str, Sequence[Any]] | None = None
+    informative_missing: Mapping[str, Mapping[str, Any]] | None = None
+    rules: Mapping[str, Any] | None = None
+    indicator_suffix: str = DataQuality().indicator_suffix
+    exclude: Sequence[str] = ()
 
     def fit(self, X: pd.DataFrame, y: Any = None) -> MissingValueHandler:
         """Decide each column's action and fill value on the training frame."""

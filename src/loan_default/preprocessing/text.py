@@ -21,6 +21,7 @@ import itertools
 import logging
 import re
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -51,6 +52,7 @@ def _log_odds(probability: np.ndarray) -> np.ndarray:
     return logit(np.clip(probability, _EPSILON, 1 - _EPSILON))
 
 
+@dataclass(eq=False, repr=False)  # the parameters, stored as scikit-learn expects
 class TextFeatures(TransformerMixin, BaseEstimator):
     """Per text column: `<column>__text_score` (log-odds of default from its words, relative
     to texts in general; cross-fitted on training rows; 0 for an empty text), `<column>__present`
@@ -59,27 +61,15 @@ class TextFeatures(TransformerMixin, BaseEstimator):
     A column absent from the frame is read as empty text everywhere (the scoring stage warns).
     """
 
-    def __init__(
-        self,
-        columns: Mapping[str, Mapping[str, Any]] | None = None,
-        score: bool = True,
-        analyzer: str = "word",
-        ngram_range: Sequence[int] = (1, 1),
-        n_features: int = 2**18,
-        C: float = 0.1,
-        cv: int = 5,
-        indicators: Sequence[str] = ("present", "words"),
-        random_state: int = 42,
-    ):
-        self.columns = columns
-        self.score = score
-        self.analyzer = analyzer
-        self.ngram_range = ngram_range
-        self.n_features = n_features
-        self.C = C
-        self.cv = cv
-        self.indicators = indicators
-        self.random_state = random_state
+    columns: Mapping[str, Mapping[str, Any]] | None = None
+    score: bool = True
+    analyzer: str = "word"
+    ngram_range: Sequence[int] = (1, 1)
+    n_features: int = 2**18
+    C: float = 0.1
+    cv: int = 5
+    indicators: Sequence[str] = ("present", "words")
+    random_state: int = 42
 
     def _text_model(self) -> LogisticRegression:
         # liblinear: the fastest solver for a few thousand rows of sparse, high-dimensional text

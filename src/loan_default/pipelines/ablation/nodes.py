@@ -3,30 +3,15 @@
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
-from loan_default.lazy import lazy_module
 from loan_default.parameters import DEFAULT_MODELS, Ablation, Dataset, Evaluation, Training
+from loan_default.pipelines.lazy import ablation as _ablation
+from loan_default.pipelines.lazy import cross_validation, registry, results, sklearn_base, tracking
+from loan_default.pipelines.lazy import metrics as metric_functions
 from loan_default.schema import sample_weights, target_values
-
-if TYPE_CHECKING:  # loaded on first use at run time (loan_default.lazy)
-    from sklearn import base as sklearn_base
-
-    from loan_default import tracking
-    from loan_default.modelling import ablation as _ablation
-    from loan_default.modelling import cross_validation, registry, results
-    from loan_default.modelling import metrics as metric_functions
-else:
-    _ablation = lazy_module("loan_default.modelling.ablation")
-    cross_validation = lazy_module("loan_default.modelling.cross_validation")
-    metric_functions = lazy_module("loan_default.modelling.metrics")
-    registry = lazy_module("loan_default.modelling.registry")
-    results = lazy_module("loan_default.modelling.results")
-    tracking = lazy_module("loan_default.tracking")
-    sklearn_base = lazy_module("sklearn.base")
 
 logger = logging.getLogger(__name__)
 

@@ -3,12 +3,14 @@
 
 from kedro.pipeline import Node, Pipeline
 
+from loan_default.pipelines.stage import stage
+
 from .nodes import cross_validate_ablation, score_ablation_test, tabulate_ablation
 
 
 def create_pipeline(**kwargs) -> Pipeline:
     """Build the ablation stage."""
-    return Pipeline(
+    return stage(
         [
             Node(
                 cross_validate_ablation,
@@ -55,7 +57,6 @@ def create_pipeline(**kwargs) -> Pipeline:
                 tags={"reporting"},
             ),
         ],
-        namespace="ablation",
-        prefix_datasets_with_namespace=False,
-        tags={"ablation", "training"},
+        "ablation",
+        {"ablation", "training"},
     )

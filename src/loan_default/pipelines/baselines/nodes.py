@@ -3,25 +3,15 @@
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from loan_default.lazy import lazy_module
 from loan_default.parameters import Baselines, Dataset, Training
+from loan_default.pipelines.lazy import baselines as _baselines
+from loan_default.pipelines.lazy import binning, cross_validation, metrics, results
 from loan_default.schema import sample_weights, target_values
-
-if TYPE_CHECKING:  # loaded on first use at run time (loan_default.lazy)
-    from loan_default.modelling import baselines as _baselines
-    from loan_default.modelling import cross_validation, metrics, results
-    from loan_default.preprocessing import binning
-else:
-    _baselines = lazy_module("loan_default.modelling.baselines")
-    cross_validation = lazy_module("loan_default.modelling.cross_validation")
-    metrics = lazy_module("loan_default.modelling.metrics")
-    results = lazy_module("loan_default.modelling.results")
-    binning = lazy_module("loan_default.preprocessing.binning")
 
 logger = logging.getLogger(__name__)
 

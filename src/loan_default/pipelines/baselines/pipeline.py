@@ -4,6 +4,7 @@ the models (same CV folds, same metrics, same out-of-time test loans)."""
 from kedro.pipeline import Node, Pipeline
 
 from loan_default.pipelines.nodes import summarise_folds
+from loan_default.pipelines.stage import stage
 
 from .nodes import (
     band_scorecard_points,
@@ -16,7 +17,7 @@ from .nodes import (
 
 def create_pipeline(**kwargs) -> Pipeline:
     """Build the baselines stage."""
-    return Pipeline(
+    return stage(
         [
             Node(
                 cross_validate_baselines,
@@ -80,7 +81,6 @@ def create_pipeline(**kwargs) -> Pipeline:
                 tags={"reporting"},
             ),
         ],
-        namespace="baselines",
-        prefix_datasets_with_namespace=False,
-        tags={"baselines", "training"},
+        "baselines",
+        {"baselines", "training"},
     )

@@ -3,24 +3,14 @@
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
+from typing import Any
 
 import pandas as pd
 
-from loan_default.lazy import lazy_module
 from loan_default.parameters import DataQuality, Dataset
+from loan_default.pipelines.lazy import matplotlib_figure, matplotlib_patches, preprocessing
 from loan_default.schema import structured_feature_columns, target_column
 from loan_default.validation import DataValidationError
-
-if TYPE_CHECKING:  # loaded on first use at run time (loan_default.lazy)
-    from matplotlib import figure as matplotlib_figure
-    from matplotlib import patches as matplotlib_patches
-
-    from loan_default import preprocessing
-else:
-    preprocessing = lazy_module("loan_default.preprocessing")
-    matplotlib_figure = lazy_module("matplotlib.figure")
-    matplotlib_patches = lazy_module("matplotlib.patches")
 
 logger = logging.getLogger(__name__)
 
@@ -32,17 +22,25 @@ def analyse_missing_values(
     training_population: pd.DataFrame, dataset: Dataset, data_quality: DataQuality
 ) -> pd.DataFrame:
     """One row per feature: missing and disguised-missing counts, test vs default, action, reason."""
-    target = target_column(dataset)
-    if target not in training_population.columns:
-        raise DataValidationError(f"training loans: target column '{target}' is missing.")
-    rules = data_quality.model_dump(exclude={"indicator_suffix"})
-    columns = structured_feature_columns(training_population, dataset)
+    target, columns, rules = missing_value_inputs(training_population, dataset, data_quality)
     configured = dataset.sentinel_codes, dataset.informative_missing, rules
     report = preprocessing.plan_missing_values(
         training_population[columns], training_population[target], *configured
     )
     logger.info("Missing-value actions: %s", report["action"].value_counts().to_dict())
     return report
+
+
+def missing_value_inputs(
+    training_population: Any, dataset: Dataset, data_quality: DataQuality
+) -> tuple[str, list[str], dict[str, Any]]:
+    """The target column (checked present), the structured feature columns and the missing-value
+    rules of the training loans: a pandas or a Spark table, on either engine the same."""
+    target = target_column(dataset)
+    if target not in training_population.columns:
+        raise DataValidationError(f"training loans: target column '{target}' is missing.")
+    rules = data_quality.model_dump(exclude={"indicator_suffix"})
+    return target, structured_feature_columns(training_population, dataset), rules
 
 
 def plot_missing_values(

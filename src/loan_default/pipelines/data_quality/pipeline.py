@@ -2,12 +2,16 @@
 
 from kedro.pipeline import Node, Pipeline
 
+from loan_default.pipelines.stage import stage
+
 from .nodes import analyse_missing_values, plot_missing_values
+
+TAGS = {"data_quality", "training", "reporting"}
 
 
 def create_pipeline(**kwargs) -> Pipeline:
     """Build the data-quality stage."""
-    return Pipeline(
+    return stage(
         [
             Node(
                 analyse_missing_values,
@@ -22,7 +26,6 @@ def create_pipeline(**kwargs) -> Pipeline:
                 name="plot_missing_values",
             ),
         ],
-        namespace="data_quality",
-        prefix_datasets_with_namespace=False,
-        tags={"data_quality", "training", "reporting"},
+        "data_quality",
+        TAGS,
     )

@@ -4,22 +4,13 @@ training loan from Spark aggregates, judged by the pandas rules (`loan_default.s
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from loan_default.lazy import lazy_module
 from loan_default.parameters import DataQuality, Dataset
-from loan_default.schema import structured_feature_columns, target_column
-from loan_default.validation import DataValidationError
+from loan_default.pipelines.lazy import pyspark_sql, spark_missing
 
-if TYPE_CHECKING:  # pyspark is loaded on a node's first call, never when pipelines are built
-    from pyspark import sql as pyspark_sql
-
-    from loan_default.spark import missing as spark_missing
-else:
-    pyspark_sql = lazy_module("pyspark.sql")
-    spark_missing = lazy_module("loan_default.spark.missing")
+from .nodes import missing_value_inputs
 
 logger = logging.getLogger(__name__)
 
@@ -30,11 +21,7 @@ def analyse_missing_values_on_spark(
     data_quality: DataQuality,
 ) -> pd.DataFrame:
     """`nodes.analyse_missing_values` of a Spark table: the same report, medians approximate."""
-    target = target_column(dataset)
-    if target not in training_population.columns:
-        raise DataValidationError(f"training loans: target column '{target}' is missing.")
-    rules = data_quality.model_dump(exclude={"indicator_suffix"})
-    columns = structured_feature_columns(training_population, dataset)
+    target, columns, rules = missing_value_inputs(training_population, dataset, data_quality)
     report = spark_missing.plan_missing_values(
         training_population, columns, target,
         dataset.sentinel_codes, dataset.informative_missing, rules,

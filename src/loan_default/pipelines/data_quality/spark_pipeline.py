@@ -3,13 +3,16 @@ loan (`training_population`, a Spark table) by Spark aggregates; the plot is the
 
 from kedro.pipeline import Node, Pipeline
 
-from .nodes import plot_missing_values
+from loan_default.pipelines.stage import stage
+
+from .pipeline import TAGS
+from .pipeline import create_pipeline as create_pandas_pipeline
 from .spark_nodes import analyse_missing_values_on_spark
 
 
 def create_pipeline(**kwargs) -> Pipeline:
     """Build the data-quality stage on Spark."""
-    return Pipeline(
+    on_spark = stage(
         [
             Node(
                 analyse_missing_values_on_spark,
@@ -17,14 +20,9 @@ def create_pipeline(**kwargs) -> Pipeline:
                 "data_quality.missing_value_report",
                 name="analyse_missing_values_on_spark",
             ),
-            Node(
-                plot_missing_values,
-                ["data_quality.missing_value_report", "params:data_quality"],
-                "missing_value_plot",
-                name="plot_missing_values",
-            ),
         ],
-        namespace="data_quality",
-        prefix_datasets_with_namespace=False,
-        tags={"data_quality", "training", "reporting"},
+        "data_quality",
+        TAGS,
     )
+    pandas = create_pandas_pipeline()
+    return on_spark + (pandas - pandas.only_nodes("data_quality.analyse_missing_values"))

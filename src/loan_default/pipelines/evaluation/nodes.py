@@ -2,28 +2,16 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from loan_default.config.names import DECISION_METRICS, GREATER_IS_BETTER, RANKING_METRICS
-from loan_default.lazy import lazy_module
 from loan_default.parameters import Dataset, Evaluation, Training
+from loan_default.pipelines.lazy import baselines, findings, matplotlib_figure, plots, results
+from loan_default.pipelines.lazy import metrics as _metrics
 from loan_default.schema import sample_weights, target_column
-
-if TYPE_CHECKING:  # loaded on first use at run time (loan_default.lazy)
-    from matplotlib import figure as matplotlib_figure
-
-    from loan_default.modelling import baselines, findings, plots, results
-    from loan_default.modelling import metrics as _metrics
-else:
-    baselines = lazy_module("loan_default.modelling.baselines")
-    findings = lazy_module("loan_default.modelling.findings")
-    _metrics = lazy_module("loan_default.modelling.metrics")
-    plots = lazy_module("loan_default.modelling.plots")
-    results = lazy_module("loan_default.modelling.results")
-    matplotlib_figure = lazy_module("matplotlib.figure")
 
 METRICS = RANKING_METRICS + DECISION_METRICS
 

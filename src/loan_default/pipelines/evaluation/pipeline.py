@@ -3,6 +3,8 @@ plots, the champion's metrics and a written finding."""
 
 from kedro.pipeline import Node, Pipeline
 
+from loan_default.pipelines.stage import stage
+
 from .nodes import (
     compare_strategies,
     describe_strategy_effects,
@@ -18,7 +20,7 @@ from .nodes import (
 
 def create_pipeline(**kwargs) -> Pipeline:
     """Build the evaluation stage."""
-    return Pipeline(
+    return stage(
         [
             Node(
                 evaluate_test,
@@ -119,7 +121,6 @@ def create_pipeline(**kwargs) -> Pipeline:
                 tags={"reporting"},
             ),
         ],
-        namespace="evaluation",
-        prefix_datasets_with_namespace=False,
-        tags={"evaluation"},
+        "evaluation",
+        {"evaluation"},
     )

@@ -4,39 +4,28 @@ the audited columns, and what dropping the audited columns from the model change
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from loan_default.lazy import lazy_module
 from loan_default.parameters import Dataset, FairnessAudit, Grouping, Score, Training
+from loan_default.pipelines.lazy import (
+    baselines,
+    ensemble,
+    matplotlib_figure,
+    results,
+    sklearn_base,
+    tracking,
+)
+from loan_default.pipelines.lazy import champion as _champion
+from loan_default.pipelines.lazy import fairness as _fairness
+from loan_default.pipelines.lazy import metrics as _metrics
+from loan_default.pipelines.lazy import reasons as _reasons
 from loan_default.profile import ScoringProfile
 from loan_default.schema import never_reasons, target_values
 
 from .writing import plot_group_rates, write_finding
-
-if TYPE_CHECKING:  # loaded on first use at run time (loan_default.lazy)
-    from matplotlib import figure as matplotlib_figure
-    from sklearn import base as sklearn_base
-
-    from loan_default import tracking
-    from loan_default.modelling import baselines, ensemble, results
-    from loan_default.modelling import champion as _champion
-    from loan_default.modelling import fairness as _fairness
-    from loan_default.modelling import metrics as _metrics
-    from loan_default.modelling import reasons as _reasons
-else:
-    baselines = lazy_module("loan_default.modelling.baselines")
-    _champion = lazy_module("loan_default.modelling.champion")
-    ensemble = lazy_module("loan_default.modelling.ensemble")
-    _fairness = lazy_module("loan_default.modelling.fairness")
-    _metrics = lazy_module("loan_default.modelling.metrics")
-    _reasons = lazy_module("loan_default.modelling.reasons")
-    results = lazy_module("loan_default.modelling.results")
-    tracking = lazy_module("loan_default.tracking")
-    matplotlib_figure = lazy_module("matplotlib.figure")
-    sklearn_base = lazy_module("sklearn.base")
 
 logger = logging.getLogger(__name__)
 
@@ -222,10 +211,7 @@ def compare_without_audited_columns(
         return pd.DataFrame(columns=["variant"])
     y = target_values(test_loans, dataset)
     threshold = float(champion["threshold"])
-    variants = {
-        CHAMPION: results.configuration_scores(test_predictions, champion["configuration"]),
-        WITHOUT: scores_without.sort_values("row")["score"].to_numpy(),
-    }
+    variants = _champion_and(test_predictions, champion, WITHOUT, scores_without)
     rows = []
     for variant, scores in variants.items():
         ranking = _metrics.ranking_metrics(y, scores, probabilistic=True)
@@ -239,6 +225,21 @@ def compare_without_audited_columns(
             table = _audit(y, scores, threshold, audit_groups_table[view], dataset, fairness, 0)
             row[f"worst_air_{view}"] = _fairness.audit_summary(table)["worst_adverse_impact_ratio"]
         rows.append(row)
+    return _with_change(rows)
+
+
+def _champion_and(
+    test_predictions: pd.DataFrame, champion: dict[str, Any], variant: str, scores: pd.DataFrame
+) -> dict[str, np.ndarray]:
+    """The champion's test scores and `variant`'s (`scores`, one per row), in row order."""
+    return {
+        CHAMPION: results.configuration_scores(test_predictions, champion["configuration"]),
+        variant: scores.sort_values("row")["score"].to_numpy(),
+    }
+
+
+def _with_change(rows: list[dict[str, Any]]) -> pd.DataFrame:
+    """The champion's row, the variant's, and `change`: the variant's values minus the champion's."""
     table = pd.DataFrame(rows)
     change = table.drop(columns="variant").diff().iloc[[1]].assign(variant="change")
     return pd.concat([table, change], ignore_index=True)
@@ -289,22 +290,18 @@ def compare_application_only(
     y = target_values(test_loans, dataset)
     amounts = _metrics.exposures(test_loans, dataset.costs)
     threshold = float(champion["threshold"])
-    variants = {
-        CHAMPION: results.configuration_scores(test_predictions, champion["configuration"]),
-        APPLICATION_ONLY: scores_application_only.sort_values("row")["score"].to_numpy(),
-    }
+    variants = _champion_and(test_predictions, champion, APPLICATION_ONLY, scores_application_only)
     shown = ["roc_auc", "pr_auc", "ks", "recall", "approval_rate", "expected_cost_per_loan"]
     rows = []
     for variant, scores in variants.items():
         metrics = _metrics.score_metrics(y, scores, threshold, amounts, dataset.costs)
         rows.append({"variant": variant, **{f"test_{m}": metrics[m] for m in shown}})
-    table = pd.DataFrame(rows)
-    change = table.drop(columns="variant").diff().iloc[[1]].assign(variant="change")
+    table = _with_change(rows)
     logger.info(
         "Application-only champion: test ROC AUC %.4f (champion %.4f)",
         table.loc[1, "test_roc_auc"], table.loc[0, "test_roc_auc"],
     )  # fmt: skip
-    return pd.concat([table, change], ignore_index=True)
+    return table
 
 
 def plot_fairness(audit: pd.DataFrame, fairness: FairnessAudit) -> matplotlib_figure.Figure:

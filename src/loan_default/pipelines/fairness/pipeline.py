@@ -3,6 +3,8 @@ the audited columns and write the finding."""
 
 from kedro.pipeline import Node, Pipeline
 
+from loan_default.pipelines.stage import stage
+
 from .nodes import (
     assign_audit_groups,
     audit_champion,
@@ -19,7 +21,7 @@ from .nodes import (
 
 def create_pipeline(**kwargs) -> Pipeline:
     """Build the fairness stage."""
-    return Pipeline(
+    return stage(
         [
             Node(
                 assign_audit_groups,
@@ -146,7 +148,6 @@ def create_pipeline(**kwargs) -> Pipeline:
                 tags={"reporting"},
             ),
         ],
-        namespace="fairness",
-        prefix_datasets_with_namespace=False,
-        tags={"fairness", "evaluation"},
+        "fairness",
+        {"fairness", "evaluation"},
     )

@@ -2,21 +2,12 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import numpy as np
 import pandas as pd
 
-from loan_default.lazy import lazy_module
 from loan_default.parameters import Dataset
-
-if TYPE_CHECKING:  # loaded on first use at run time (loan_default.lazy)
-    from matplotlib import figure as matplotlib_figure
-
-    from loan_default.modelling import fairness as _fairness
-else:
-    _fairness = lazy_module("loan_default.modelling.fairness")
-    matplotlib_figure = lazy_module("matplotlib.figure")
+from loan_default.pipelines.lazy import fairness as _fairness
+from loan_default.pipelines.lazy import matplotlib_figure
 
 
 def plot_group_rates(audit: pd.DataFrame, max_groups: int) -> matplotlib_figure.Figure:

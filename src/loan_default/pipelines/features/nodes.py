@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
-from loan_default.lazy import lazy_module
 from loan_default.parameters import (
     Binning,
     DataQuality,
@@ -17,21 +15,11 @@ from loan_default.parameters import (
     FeatureReports,
     TextFeatures,
 )
+from loan_default.pipelines.lazy import binning as _binning
+from loan_default.pipelines.lazy import matplotlib_figure, preprocessing, sklearn_base
 from loan_default.schema import SAMPLE_WEIGHT, target_column
 from loan_default.stability import ReferenceDistribution, band, psi_from_labels
 from loan_default.validation import DataValidationError, require_both_classes
-
-if TYPE_CHECKING:  # loaded on first use at run time (loan_default.lazy)
-    from matplotlib import figure as matplotlib_figure
-    from sklearn import base as sklearn_base
-
-    from loan_default import preprocessing
-    from loan_default.preprocessing import binning as _binning
-else:
-    preprocessing = lazy_module("loan_default.preprocessing")
-    _binning = lazy_module("loan_default.preprocessing.binning")
-    matplotlib_figure = lazy_module("matplotlib.figure")
-    sklearn_base = lazy_module("sklearn.base")
 
 logger = logging.getLogger(__name__)
 

@@ -2,6 +2,8 @@
 
 from kedro.pipeline import Node, Pipeline
 
+from loan_default.pipelines.stage import stage
+
 from .nodes import (
     fit_binning,
     fit_preprocessor,
@@ -18,7 +20,7 @@ from .nodes import (
 
 def create_pipeline(**kwargs) -> Pipeline:
     """Build the features stage."""
-    return Pipeline(
+    return stage(
         [
             Node(
                 fit_preprocessor,
@@ -106,7 +108,6 @@ def create_pipeline(**kwargs) -> Pipeline:
                 tags={"reporting"},
             ),
         ],
-        namespace="features",
-        prefix_datasets_with_namespace=False,
-        tags={"features", "training"},
+        "features",
+        {"features", "training"},
     )

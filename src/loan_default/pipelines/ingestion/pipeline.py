@@ -1,8 +1,11 @@
 """Ingestion: raw loan table -> typed, labelled, application-time-only loans."""
 
+from collections.abc import Callable
+
 from kedro.pipeline import Node, Pipeline
 
 from loan_default.pipelines.run_record import describe_raw_data, duplicate_tags
+from loan_default.pipelines.stage import stage
 
 from .nodes import (
     add_derived_features,
@@ -15,25 +18,46 @@ from .nodes import (
 
 def create_pipeline(**kwargs) -> Pipeline:
     """Build the ingestion stage."""
-    return Pipeline(
+    return ingestion_stage(
+        parse_raw_loans,
+        handle_duplicates,
+        describe_raw_data,
+        derive_target,
+        add_derived_features,
+        select_application_columns,
+    )
+
+
+def ingestion_stage(
+    parse: Callable,
+    deduplicate: Callable,
+    describe: Callable,
+    label: Callable,
+    enrich: Callable,
+    select: Callable,
+) -> Pipeline:
+    """The ingestion stage with these node functions, in the order they run: the pandas ones or
+    the Spark ones (`spark_pipeline.py`), the same datasets either way, each node named after its
+    function."""
+    return stage(
         [
             Node(
-                parse_raw_loans,
+                parse,
                 ["raw_loans", "params:dataset"],
                 ["parsed_loans", "column_types"],
-                name="parse_raw_loans",
+                name=parse.__name__,
             ),
             Node(
-                handle_duplicates,
+                deduplicate,
                 ["parsed_loans", "params:dataset"],
                 ["unique_loans", "duplicate_summary"],
-                name="handle_duplicates",
+                name=deduplicate.__name__,
             ),
             Node(
-                describe_raw_data,
+                describe,
                 "raw_loans",
                 "raw_data_input",
-                name="describe_raw_data",
+                name=describe.__name__,
                 tags={"tracking"},
             ),
             Node(
@@ -44,25 +68,24 @@ def create_pipeline(**kwargs) -> Pipeline:
                 tags={"tracking"},
             ),
             Node(
-                derive_target,
+                label,
                 ["unique_loans", "params:dataset"],
                 "labelled_loans",
-                name="derive_target",
+                name=label.__name__,
             ),
             Node(
-                add_derived_features,
+                enrich,
                 ["labelled_loans", "params:dataset"],
                 "enriched_loans",
-                name="add_derived_features",
+                name=enrich.__name__,
             ),
             Node(
-                select_application_columns,
+                select,
                 ["enriched_loans", "params:dataset"],
                 ["loans", "data.dropped_columns"],
-                name="select_application_columns",
+                name=select.__name__,
             ),
         ],
-        namespace="ingestion",
-        prefix_datasets_with_namespace=False,
-        tags={"ingestion", "training", "inference"},
+        "ingestion",
+        {"ingestion", "training", "inference"},
     )

@@ -4,20 +4,12 @@ checks are Spark aggregates judged by the same rules (`loan_default.spark.ingest
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pandas as pd
 
-from loan_default.lazy import lazy_module
 from loan_default.parameters import Dataset
-
-if TYPE_CHECKING:  # pyspark is loaded on a node's first call, never when pipelines are built
-    from pyspark import sql as pyspark_sql
-
-    from loan_default.spark import ingestion as spark_ingestion
-else:
-    pyspark_sql = lazy_module("pyspark.sql")
-    spark_ingestion = lazy_module("loan_default.spark.ingestion")
+from loan_default.pipelines.lazy import pyspark_sql, spark_ingestion
 
 
 def parse_raw_loans_on_spark(

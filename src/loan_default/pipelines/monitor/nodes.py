@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import html
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -13,21 +13,12 @@ import pandas as pd
 from loan_default import report
 from loan_default.applications import ROW, check_applications
 from loan_default.core.parsers import parse_date
-from loan_default.lazy import lazy_module
 from loan_default.parameters import Dataset, Monitor, Rating
+from loan_default.pipelines.lazy import backtest, serving, tracking
+from loan_default.pipelines.lazy import monitoring as mon
 from loan_default.schema import label_text
 from loan_default.stability import ReferenceDistribution
 from loan_default.validation import DataValidationError, describe_examples
-
-if TYPE_CHECKING:  # loaded on first use at run time (loan_default.lazy)
-    from loan_default import serving, tracking
-    from loan_default.modelling import backtest
-    from loan_default.modelling import monitoring as mon
-else:
-    backtest = lazy_module("loan_default.modelling.backtest")
-    mon = lazy_module("loan_default.modelling.monitoring")
-    serving = lazy_module("loan_default.serving")
-    tracking = lazy_module("loan_default.tracking")
 
 logger = logging.getLogger(__name__)
 

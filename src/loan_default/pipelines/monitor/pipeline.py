@@ -7,6 +7,8 @@ tagged in the registry unless all checks pass.
 
 from kedro.pipeline import Node, Pipeline
 
+from loan_default.pipelines.stage import stage
+
 from .nodes import (
     assess_discrimination,
     assess_periods,
@@ -22,15 +24,10 @@ from .nodes import (
 )
 
 
-def _stage(name: str, nodes: list[Node]) -> Pipeline:
-    return Pipeline(nodes, namespace=name, prefix_datasets_with_namespace=False)
-
-
 def create_pipeline(**kwargs) -> Pipeline:
     """Build the monitoring pipeline: inputs -> backtest, stability -> reporting -> tracking,
     each stage nested as `monitor.<stage>` for kedro viz."""
-    inputs = _stage(
-        "inputs",
+    inputs = stage(
         [
             Node(
                 check_scoring_log,
@@ -57,9 +54,9 @@ def create_pipeline(**kwargs) -> Pipeline:
                 name="read_initial_validation",
             ),
         ],
+        "inputs",
     )
-    backtest = _stage(
-        "backtest",
+    backtest = stage(
         [
             Node(
                 assess_discrimination,
@@ -80,9 +77,9 @@ def create_pipeline(**kwargs) -> Pipeline:
                 name="measure_stability",
             ),
         ],
+        "backtest",
     )
-    reporting = _stage(
-        "reporting",
+    reporting = stage(
         [
             Node(
                 assess_periods,
@@ -111,9 +108,9 @@ def create_pipeline(**kwargs) -> Pipeline:
                 name="render_monitoring_report",
             ),
         ],
+        "reporting",
     )
-    tracking = _stage(
-        "tracking",
+    tracking = stage(
         [
             Node(
                 describe_monitoring_run,
@@ -136,10 +133,6 @@ def create_pipeline(**kwargs) -> Pipeline:
                 name="tag_champion_version",
             ),
         ],
+        "tracking",
     )
-    return Pipeline(
-        inputs + backtest + reporting + tracking,
-        namespace="monitor",
-        prefix_datasets_with_namespace=False,
-        tags={"monitor"},
-    )
+    return stage(inputs + backtest + reporting + tracking, "monitor", {"monitor"})

@@ -5,22 +5,14 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
-from loan_default.lazy import lazy_module
 from loan_default.parameters import Dataset, Monitor
+from loan_default.pipelines.lazy import monitoring, serving
 from loan_default.schema import RAW_ROW, target_values
 from loan_default.validation import DataValidationError
-
-if TYPE_CHECKING:  # loaded on first use at run time (loan_default.lazy)
-    from loan_default import serving
-    from loan_default.modelling import monitoring
-else:
-    monitoring = lazy_module("loan_default.modelling.monitoring")
-    serving = lazy_module("loan_default.serving")
 
 logger = logging.getLogger(__name__)
 

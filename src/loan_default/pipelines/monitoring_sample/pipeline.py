@@ -3,13 +3,15 @@ registered champion, with their outcomes, for `kedro run --pipeline monitor`."""
 
 from kedro.pipeline import Node, Pipeline
 
+from loan_default.pipelines.stage import stage
+
 from .nodes import log_out_of_time_scores
 
 
 def create_pipeline(**kwargs) -> Pipeline:
     """Build the monitoring-sample stage (after registration: the champion is the registry's,
     this run's model if promoted, else the incumbent)."""
-    return Pipeline(
+    return stage(
         [
             Node(
                 log_out_of_time_scores,
@@ -26,7 +28,6 @@ def create_pipeline(**kwargs) -> Pipeline:
                 name="log_out_of_time_scores",
             )
         ],
-        namespace="monitoring_sample",
-        prefix_datasets_with_namespace=False,
-        tags={"registration"},
+        "monitoring_sample",
+        {"registration"},
     )

@@ -10,20 +10,13 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from loan_default.lazy import lazy_module
 from loan_default.parameters import Dataset, Rating
+from loan_default.pipelines.lazy import backtest, cross_validation, rating, tracking
 from loan_default.schema import target_values
 from loan_default.validation import DataValidationError
 
-if TYPE_CHECKING:  # loaded on first use at run time (loan_default.lazy)
-    from loan_default import tracking
-    from loan_default.modelling import backtest, cross_validation, rating
+if TYPE_CHECKING:
     from loan_default.modelling.calibration import ScoreCalibrator
-else:
-    backtest = lazy_module("loan_default.modelling.backtest")
-    cross_validation = lazy_module("loan_default.modelling.cross_validation")
-    rating = lazy_module("loan_default.modelling.rating")
-    tracking = lazy_module("loan_default.tracking")
 
 logger = logging.getLogger(__name__)
 

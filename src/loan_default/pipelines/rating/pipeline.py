@@ -3,12 +3,14 @@ out-of-time test loans (validation phase), in two namespaces as each phase runs 
 
 from kedro.pipeline import Node, Pipeline
 
+from loan_default.pipelines.stage import stage
+
 from .nodes import backtest_ratings, fit_rating_scale, tabulate_rating_scale
 
 
 def create_pipeline(**kwargs) -> Pipeline:
     """Build the rating and backtest stages."""
-    scale = Pipeline(
+    scale = stage(
         [
             Node(
                 fit_rating_scale,
@@ -30,11 +32,10 @@ def create_pipeline(**kwargs) -> Pipeline:
                 tags={"reporting"},
             ),
         ],
-        namespace="rating",
-        prefix_datasets_with_namespace=False,
-        tags={"training"},
+        "rating",
+        {"training"},
     )
-    checks = Pipeline(
+    checks = stage(
         [
             Node(
                 backtest_ratings,
@@ -55,8 +56,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                 name="backtest_ratings",
             ),
         ],
-        namespace="backtest",
-        prefix_datasets_with_namespace=False,
-        tags={"evaluation"},
+        "backtest",
+        {"evaluation"},
     )
     return scale + checks

@@ -11,27 +11,16 @@ import pandas as pd
 
 from loan_default.applications import hard_bounds, input_types
 from loan_default.config.names import GREATER_IS_BETTER
-from loan_default.lazy import lazy_module
 from loan_default.parameters import Dataset, Registry, Score
+from loan_default.pipelines.lazy import champion as _champion
+from loan_default.pipelines.lazy import metrics as _metrics
+from loan_default.pipelines.lazy import reasons, serving, sklearn_model_selection, tracking
 from loan_default.pipelines.run_record import HEADLINE_METRICS
 from loan_default.profile import ScoringProfile, build_profile, typical_row, typical_values
 from loan_default.schema import RAW_ROW, protected_columns, sample_weights, target_values
 
-if TYPE_CHECKING:  # loaded on first use at run time (loan_default.lazy)
-    from sklearn import model_selection as sklearn_model_selection
-
-    from loan_default import serving, tracking
-    from loan_default.modelling import champion as _champion
-    from loan_default.modelling import metrics as _metrics
-    from loan_default.modelling import reasons
+if TYPE_CHECKING:
     from loan_default.modelling.rating import MasterScale
-else:
-    _champion = lazy_module("loan_default.modelling.champion")
-    _metrics = lazy_module("loan_default.modelling.metrics")
-    reasons = lazy_module("loan_default.modelling.reasons")
-    serving = lazy_module("loan_default.serving")
-    tracking = lazy_module("loan_default.tracking")
-    sklearn_model_selection = lazy_module("sklearn.model_selection")
 
 logger = logging.getLogger(__name__)
 

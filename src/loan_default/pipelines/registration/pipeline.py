@@ -4,6 +4,7 @@ model, compared with the registry's current champion on this run's test set, and
 from kedro.pipeline import Node, Pipeline
 
 from loan_default.pipelines.run_record import summarise_run
+from loan_default.pipelines.stage import stage
 
 from .nodes import (
     build_scoring_profile,
@@ -20,7 +21,7 @@ def create_pipeline(**kwargs) -> Pipeline:
     """Build the registration stage."""
     # What scoring needs from training has its own namespace: the fairness stage reads it too,
     # and one namespace cannot run both before and after another (Kedro warns it "interrupted").
-    scoring_profile = Pipeline(
+    scoring_profile = stage(
         [
             Node(
                 build_scoring_profile,
@@ -42,11 +43,10 @@ def create_pipeline(**kwargs) -> Pipeline:
                 name="describe_application_inputs",
             ),
         ],
-        namespace="scoring_profile",
-        prefix_datasets_with_namespace=False,
-        tags={"registration"},
+        "scoring_profile",
+        {"registration"},
     )
-    registration = Pipeline(
+    registration = stage(
         [
             Node(
                 package_champion,
@@ -107,8 +107,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                 name="register_champion",
             ),
         ],
-        namespace="registration",
-        prefix_datasets_with_namespace=False,
-        tags={"registration"},
+        "registration",
+        {"registration"},
     )
     return scoring_profile + registration

@@ -3,20 +3,10 @@ collected from the Spark table as pandas (`loan_default.spark.ingestion.collect_
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import pandas as pd
 
-from loan_default.lazy import lazy_module
+from loan_default.pipelines.lazy import pyspark_sql, spark_ingestion
 from loan_default.schema import RAW_ROW
-
-if TYPE_CHECKING:  # pyspark is loaded on a node's first call, never when pipelines are built
-    from pyspark import sql as pyspark_sql
-
-    from loan_default.spark import ingestion as spark_ingestion
-else:
-    pyspark_sql = lazy_module("pyspark.sql")
-    spark_ingestion = lazy_module("loan_default.spark.ingestion")
 
 # Raw rows a Spark table lends to the input description (parsers of derived features' sources).
 INPUT_SAMPLE_ROWS = 50_000

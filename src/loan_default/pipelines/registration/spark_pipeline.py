@@ -5,6 +5,8 @@ the whole raw table)."""
 
 from kedro.pipeline import Node, Pipeline
 
+from loan_default.pipelines.stage import stage
+
 from .pipeline import create_pipeline as create_pandas_pipeline
 from .spark_nodes import collect_raw_loan_sample, collect_raw_test_loans
 
@@ -27,16 +29,12 @@ def create_pipeline(**kwargs) -> Pipeline:
         ),
     ]
     # Each hand-off joins the namespace of the node that reads it (one stretch per namespace).
-    sample = Pipeline(
-        [hand_offs[1]], namespace="scoring_profile", prefix_datasets_with_namespace=False
-    )
+    sample = stage([hand_offs[1]], "scoring_profile")
     scoring_profile = Pipeline(
         pandas.only_nodes_with_namespaces(["scoring_profile"]),
         inputs={"raw_loans": "raw_loan_sample"},
     )
     registration = pandas.only_nodes_with_namespaces(["registration"])
     registration -= registration.only_nodes("registration.select_raw_test_loans")
-    test_rows = Pipeline(
-        [hand_offs[0]], namespace="registration", prefix_datasets_with_namespace=False
-    )
+    test_rows = stage([hand_offs[0]], "registration")
     return sample + scoring_profile + test_rows + registration

@@ -5,19 +5,13 @@ and what serving the application-only champion would cost."""
 from __future__ import annotations
 
 import html
-from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from loan_default import report
-from loan_default.lazy import lazy_module
 from loan_default.parameters import Dataset
+from loan_default.pipelines.lazy import reasons as _reasons
 from loan_default.schema import column_labels, never_reasons
-
-if TYPE_CHECKING:  # loaded on first use at run time (loan_default.lazy)
-    from loan_default.modelling import reasons as _reasons
-else:
-    _reasons = lazy_module("loan_default.modelling.reasons")
 
 EXAMPLES = 3  # notices shown: the rejections at the 10th, 50th and 90th percentile of PD
 HEADERS = {

@@ -2,26 +2,19 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from loan_default import report
-from loan_default.lazy import lazy_module
 from loan_default.parameters import Dataset, FeatureReports, Training
+from loan_default.pipelines.lazy import results, tracking
 from loan_default.profile import ScoringProfile
 from loan_default.schema import column_labels, sample_weights, target_values
 from loan_default.stability import band
 
 from . import adverse_action, sections
-
-if TYPE_CHECKING:  # loaded on first use at run time (loan_default.lazy)
-    from loan_default import tracking
-    from loan_default.modelling import results
-else:
-    results = lazy_module("loan_default.modelling.results")
-    tracking = lazy_module("loan_default.tracking")
 
 # Score bands of the gains table; explained test loans for the drivers (an even spread of rows).
 GAINS_BANDS = 10

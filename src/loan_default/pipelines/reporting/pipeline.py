@@ -2,6 +2,8 @@
 
 from kedro.pipeline import Node, Pipeline
 
+from loan_default.pipelines.stage import stage
+
 from .nodes import (
     collect_run_metrics,
     describe_configuration_runs,
@@ -64,7 +66,7 @@ def create_pipeline(**kwargs) -> Pipeline:
     report_inputs |= {"training": "params:training", "reports": "params:features.reports"}
     report_inputs |= {"test_set": "test_set"}
     report_inputs |= {plot: plot for plot in PLOTS}
-    return Pipeline(
+    return stage(
         [
             Node(
                 collect_run_metrics,
@@ -126,7 +128,6 @@ def create_pipeline(**kwargs) -> Pipeline:
             ),
             Node(render_report, report_inputs, "loan_report", name="render_report"),
         ],
-        namespace="reporting",
-        prefix_datasets_with_namespace=False,
-        tags={"reporting"},
+        "reporting",
+        {"reporting"},
     )

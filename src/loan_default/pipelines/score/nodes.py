@@ -4,24 +4,17 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from loan_default.applications import ROW, check_applications, summarise_problems
-from loan_default.lazy import lazy_module
 from loan_default.parameters import Band, Score
+from loan_default.pipelines.lazy import champion as _champion
+from loan_default.pipelines.lazy import serving, tracking
 from loan_default.stability import ReferenceDistribution, band
 from loan_default.validation import describe_examples
-
-if TYPE_CHECKING:  # loaded on first use at run time (loan_default.lazy)
-    from loan_default import serving, tracking
-    from loan_default.modelling import champion as _champion
-else:
-    _champion = lazy_module("loan_default.modelling.champion")
-    serving = lazy_module("loan_default.serving")
-    tracking = lazy_module("loan_default.tracking")
 
 logger = logging.getLogger(__name__)
 

@@ -3,6 +3,7 @@
 from kedro.pipeline import Node, Pipeline
 
 from loan_default.pipelines.run_record import scoring_model_tags
+from loan_default.pipelines.stage import stage
 
 from .nodes import measure_score_drift, score_applications, validate_applications
 
@@ -13,7 +14,7 @@ def create_pipeline(**kwargs) -> Pipeline:
     Everything it needs beyond the applications travels inside the registered model: its
     dataset configuration, threshold, training ranges and categories, reasons and drift references.
     """
-    return Pipeline(
+    return stage(
         [
             Node(
                 validate_applications,
@@ -42,7 +43,6 @@ def create_pipeline(**kwargs) -> Pipeline:
                 tags={"reporting"},
             ),
         ],
-        namespace="score",
-        prefix_datasets_with_namespace=False,
-        tags={"score", "inference"},
+        "score",
+        {"score", "inference"},
     )

@@ -4,25 +4,13 @@ path's own, per partition (`loan_default.spark.scoring`)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import pandas as pd
 
 from loan_default.applications import ROW
-from loan_default.lazy import lazy_module
 from loan_default.parameters import Score
+from loan_default.pipelines.lazy import pyspark_sql, serving, spark_scoring
 
 from .nodes import measure_score_drift
-
-if TYPE_CHECKING:  # pyspark and MLflow are loaded on a node's first call
-    from pyspark import sql as pyspark_sql
-
-    from loan_default import serving
-    from loan_default.spark import scoring as spark_scoring
-else:
-    pyspark_sql = lazy_module("pyspark.sql")
-    serving = lazy_module("loan_default.serving")
-    spark_scoring = lazy_module("loan_default.spark.scoring")
 
 
 def number_applications_on_spark(

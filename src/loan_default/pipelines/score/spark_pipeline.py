@@ -7,6 +7,7 @@ meaning: `valid_applications` the typed rows without errors, `application_errors
 from kedro.pipeline import Node, Pipeline
 
 from loan_default.pipelines.run_record import scoring_model_tags
+from loan_default.pipelines.stage import stage
 
 from .spark_nodes import (
     find_application_errors_on_spark,
@@ -19,7 +20,7 @@ from .spark_nodes import (
 
 def create_pipeline(**kwargs) -> Pipeline:
     """Build the scoring stage on Spark."""
-    return Pipeline(
+    return stage(
         [
             Node(
                 number_applications_on_spark,
@@ -65,7 +66,6 @@ def create_pipeline(**kwargs) -> Pipeline:
                 tags={"reporting"},
             ),
         ],
-        namespace="score",
-        prefix_datasets_with_namespace=False,
-        tags={"score", "inference"},
+        "score",
+        {"score", "inference"},
     )

@@ -3,26 +3,16 @@
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from loan_default.core.split import resolve_split_method
-from loan_default.lazy import lazy_module
 from loan_default.parameters import Dataset, Split, Training
+from loan_default.pipelines.lazy import cross_validation, sklearn_model_selection, tracking
 from loan_default.schema import sample_weights, target_column, target_values
 from loan_default.validation import ConfigurationError, require_both_classes
-
-if TYPE_CHECKING:  # loaded on first use at run time (loan_default.lazy)
-    from sklearn import model_selection as sklearn_model_selection
-
-    from loan_default import tracking
-    from loan_default.modelling import cross_validation
-else:
-    cross_validation = lazy_module("loan_default.modelling.cross_validation")
-    tracking = lazy_module("loan_default.tracking")
-    sklearn_model_selection = lazy_module("sklearn.model_selection")
 
 logger = logging.getLogger(__name__)
 

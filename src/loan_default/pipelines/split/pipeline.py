@@ -3,6 +3,7 @@
 from kedro.pipeline import Node, Pipeline
 
 from loan_default.pipelines.run_record import split_tags
+from loan_default.pipelines.stage import stage
 
 from .nodes import (
     assign_cv_folds,
@@ -16,7 +17,7 @@ from .nodes import (
 
 def create_pipeline(**kwargs) -> Pipeline:
     """Build the split stage."""
-    return Pipeline(
+    return stage(
         [
             Node(
                 split_loans,
@@ -66,7 +67,6 @@ def create_pipeline(**kwargs) -> Pipeline:
                 tags={"tracking"},
             ),
         ],
-        namespace="split",
-        prefix_datasets_with_namespace=False,
-        tags={"split", "training"},
+        "split",
+        {"split", "training"},
     )

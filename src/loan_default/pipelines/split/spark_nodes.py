@@ -3,20 +3,10 @@ hand-off to pandas (the modelling table, sampled to the row budgets) as a node o
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import pandas as pd
 
-from loan_default.lazy import lazy_module
 from loan_default.parameters import Dataset, Split
-
-if TYPE_CHECKING:  # pyspark is loaded on a node's first call, never when pipelines are built
-    from pyspark import sql as pyspark_sql
-
-    from loan_default.spark import ingestion as spark_ingestion
-else:
-    pyspark_sql = lazy_module("pyspark.sql")
-    spark_ingestion = lazy_module("loan_default.spark.ingestion")
+from loan_default.pipelines.lazy import pyspark_sql, spark_ingestion
 
 
 def split_loans_on_spark(

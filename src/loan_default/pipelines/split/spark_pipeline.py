@@ -5,13 +5,15 @@ table here), `train_loans` and `test_loans` the pandas modelling table."""
 
 from kedro.pipeline import Node, Pipeline
 
+from loan_default.pipelines.stage import stage
+
 from .pipeline import create_pipeline as create_pandas_pipeline
 from .spark_nodes import sample_modelling_table, split_loans_on_spark
 
 
 def create_pipeline(**kwargs) -> Pipeline:
     """Build the split stage on Spark."""
-    on_spark = Pipeline(
+    on_spark = stage(
         [
             Node(
                 split_loans_on_spark,
@@ -26,9 +28,8 @@ def create_pipeline(**kwargs) -> Pipeline:
                 name="sample_modelling_table",
             ),
         ],
-        namespace="split",
-        prefix_datasets_with_namespace=False,
-        tags={"split", "training"},
+        "split",
+        {"split", "training"},
     )
     pandas = create_pandas_pipeline()
     return on_spark + (pandas - pandas.only_nodes("split.split_loans"))

@@ -5,33 +5,25 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from loan_default.config.names import GREATER_IS_BETTER
-from loan_default.lazy import lazy_module
 from loan_default.parameters import Dataset, Training
+from loan_default.pipelines.lazy import (
+    calibration,
+    cross_validation,
+    ensemble,
+    registry,
+    results,
+    sklearn_base,
+    sklearn_model_selection,
+)
+from loan_default.pipelines.lazy import champion as _champion
+from loan_default.pipelines.lazy import metrics as _metrics
 from loan_default.schema import sample_weights, target_values
-
-if TYPE_CHECKING:  # loaded on first use at run time (loan_default.lazy)
-    from sklearn import base as sklearn_base
-    from sklearn import model_selection as sklearn_model_selection
-
-    from loan_default.modelling import calibration, cross_validation, ensemble, registry, results
-    from loan_default.modelling import champion as _champion
-    from loan_default.modelling import metrics as _metrics
-else:
-    calibration = lazy_module("loan_default.modelling.calibration")
-    _champion = lazy_module("loan_default.modelling.champion")
-    cross_validation = lazy_module("loan_default.modelling.cross_validation")
-    ensemble = lazy_module("loan_default.modelling.ensemble")
-    _metrics = lazy_module("loan_default.modelling.metrics")
-    registry = lazy_module("loan_default.modelling.registry")
-    results = lazy_module("loan_default.modelling.results")
-    sklearn_base = lazy_module("sklearn.base")
-    sklearn_model_selection = lazy_module("sklearn.model_selection")
 
 logger = logging.getLogger(__name__)
 

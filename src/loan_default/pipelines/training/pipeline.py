@@ -3,6 +3,7 @@
 from kedro.pipeline import Node, Pipeline
 
 from loan_default.pipelines.nodes import summarise_folds
+from loan_default.pipelines.stage import stage
 
 from .nodes import (
     build_champion_model,
@@ -19,7 +20,7 @@ from .nodes import (
 
 def create_pipeline(**kwargs) -> Pipeline:
     """Build the training stage."""
-    return Pipeline(
+    return stage(
         [
             Node(
                 preprocess_folds,
@@ -121,7 +122,6 @@ def create_pipeline(**kwargs) -> Pipeline:
                 name="build_champion_model",
             ),
         ],
-        namespace="training",
-        prefix_datasets_with_namespace=False,
-        tags={"training"},
+        "training",
+        {"training"},
     )

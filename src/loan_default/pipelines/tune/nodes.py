@@ -6,24 +6,15 @@ from __future__ import annotations
 import logging
 import time
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pandas as pd
 import yaml
 
 from loan_default.config.names import GREATER_IS_BETTER
-from loan_default.lazy import lazy_module
 from loan_default.parameters import Dataset, Training, Tuning, check_tuning
+from loan_default.pipelines.lazy import cross_validation, registry, search, tracking
 from loan_default.schema import target_values
-
-if TYPE_CHECKING:  # loaded on first use at run time (loan_default.lazy)
-    from loan_default import tracking
-    from loan_default.modelling import cross_validation, registry, search
-else:
-    cross_validation = lazy_module("loan_default.modelling.cross_validation")
-    registry = lazy_module("loan_default.modelling.registry")
-    search = lazy_module("loan_default.modelling.search")
-    tracking = lazy_module("loan_default.tracking")
 
 logger = logging.getLogger(__name__)
 

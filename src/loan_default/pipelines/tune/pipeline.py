@@ -3,12 +3,14 @@ of the training loans. Run on its own (`kedro run --pipeline tune`), never insid
 
 from kedro.pipeline import Node, Pipeline
 
+from loan_default.pipelines.stage import stage
+
 from .nodes import search_hyperparameters, summarise_tuning
 
 
 def create_pipeline(**kwargs) -> Pipeline:
     """Build the tuning stage (the registry adds the stages that prepare its folds)."""
-    return Pipeline(
+    return stage(
         [
             Node(
                 search_hyperparameters,
@@ -30,7 +32,6 @@ def create_pipeline(**kwargs) -> Pipeline:
                 name="summarise_tuning",
             ),
         ],
-        namespace="tune",
-        prefix_datasets_with_namespace=False,
-        tags={"tune"},
+        "tune",
+        {"tune"},
     )
