@@ -5,18 +5,15 @@ calibration checks)."""
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from loan_default.parameters import Dataset, Rating
-from loan_default.pipelines.lazy import backtest, cross_validation, rating, tracking
+from loan_default.pipelines.lazy import backtest, calibration, cross_validation, rating, tracking
 from loan_default.schema import target_values
 from loan_default.validation import DataValidationError
-
-if TYPE_CHECKING:
-    from loan_default.modelling.calibration import ScoreCalibrator
 
 logger = logging.getLogger(__name__)
 
@@ -50,7 +47,7 @@ def tabulate_rating_scale(scale: rating.MasterScale) -> pd.DataFrame:
 def backtest_ratings(
     test_predictions: pd.DataFrame,
     champion: dict[str, Any],
-    calibrators: dict[str, ScoreCalibrator],
+    calibrators: dict[str, calibration.ScoreCalibrator],
     scale: rating.MasterScale,
     test_loans: pd.DataFrame,
     dataset: Dataset,
@@ -98,7 +95,7 @@ def _overall(
     pd_test: np.ndarray,
     grades: np.ndarray,
     table: pd.DataFrame,
-    calibrator: ScoreCalibrator,
+    calibrator: calibration.ScoreCalibrator,
 ) -> dict[str, Any]:
     """Calibration in the large, Brier, Spiegelhalter, Hosmer-Lemeshow, Herfindahl, lights."""
     loans, defaults, mean_pd = len(y), int(y.sum()), float(pd_test.mean())

@@ -4,7 +4,7 @@ current champion on this run's test set, and ask the registry to record the deci
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -14,13 +14,10 @@ from loan_default.config.names import GREATER_IS_BETTER
 from loan_default.parameters import Dataset, Registry, Score
 from loan_default.pipelines.lazy import champion as _champion
 from loan_default.pipelines.lazy import metrics as _metrics
-from loan_default.pipelines.lazy import reasons, serving, sklearn_model_selection, tracking
+from loan_default.pipelines.lazy import rating, reasons, serving, sklearn_model_selection, tracking
 from loan_default.pipelines.run_record import HEADLINE_METRICS
 from loan_default.profile import ScoringProfile, build_profile, typical_row, typical_values
 from loan_default.schema import RAW_ROW, protected_columns, sample_weights, target_values
-
-if TYPE_CHECKING:
-    from loan_default.modelling.rating import MasterScale
 
 logger = logging.getLogger(__name__)
 
@@ -89,7 +86,7 @@ def package_champion(
     application_example: pd.DataFrame,
     dataset: Dataset,
     score: Score,
-    rating_scale: MasterScale | None = None,
+    rating_scale: rating.MasterScale | None = None,
 ) -> serving.LoanDefaultModel:
     """The self-contained champion: model and threshold, inputs, dataset config and profile,
     how many reasons it gives, and the master scale that grades its PDs."""
