@@ -7,12 +7,11 @@ Pure functions (no MLflow import); the catalog's MLflow datasets write what they
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pandas as pd
 
-if TYPE_CHECKING:
-    from loan_default.serving import ChampionHandle
+from loan_default.pipelines.lazy import serving
 
 # Figures of the champion the summary, the run description and the registered version show.
 HEADLINE_METRICS = ("roc_auc", "pr_auc")
@@ -45,7 +44,7 @@ def duplicate_tags(duplicate_summary: dict[str, Any]) -> dict[str, str]:
     }
 
 
-def scoring_model_tags(scoring_champion: ChampionHandle) -> dict[str, str]:
+def scoring_model_tags(scoring_champion: serving.ChampionHandle) -> dict[str, str]:
     """The registered model a scoring run used."""
     return {
         "scoring.model_uri": scoring_champion.uri,
