@@ -128,8 +128,8 @@ def test_auc_test_is_the_ecb_formula():
 
 def test_traffic_lights_and_codes_with_configurable_thresholds():
     p = np.array([0.2, 0.03, 0.005, np.nan])
-    assert backtest.traffic_light(p).tolist() == ["green", "amber", "red", "n/a"]
-    codes = backtest.traffic_light_code(p)
+    assert backtest.traffic_light(p, (0.05, 0.01)).tolist() == ["green", "amber", "red", "n/a"]
+    codes = backtest.traffic_light_code(p, (0.05, 0.01))
     assert codes[:3].tolist() == [0.0, 1.0, 2.0] and np.isnan(codes[3])
     assert backtest.traffic_light(0.03, (0.10, 0.05)) == "red"
     assert backtest.traffic_light_code(0.07, backtest.LightThresholds(0.10, 0.05)) == 1.0
@@ -141,7 +141,7 @@ def test_traffic_lights_and_codes_with_configurable_thresholds():
 def test_grade_backtest_table():
     y = np.array([0, 0, 0, 1, 0, 1, 1, 1])
     pd_estimate = np.array([0.05, 0.05, 0.05, 0.05, 0.5, 0.5, 0.5, 0.5])
-    table = backtest.grade_backtest(y, pd_estimate, [1, 1, 1, 1, 2, 2, 2, 2])
+    table = backtest.grade_backtest(y, pd_estimate, [1, 1, 1, 1, 2, 2, 2, 2], (0.05, 0.01))
     assert table["rating_grade"].tolist() == [1, 2]
     assert table["loans"].tolist() == [4, 4]
     assert table["defaults"].tolist() == [1, 3]

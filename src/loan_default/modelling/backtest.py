@@ -41,13 +41,11 @@ class BacktestResult(NamedTuple):
 
 
 class LightThresholds(NamedTuple):
-    """P-value cut-offs: at or above `amber` is green, below `red` is red, in between amber."""
+    """P-value cut-offs: at or above `amber` is green, below `red` is red, in between amber.
+    (Their defaults live in the schema: the `rating` block for Jeffreys, `monitor.lights`.)"""
 
-    amber: float = 0.05
-    red: float = 0.01
-
-
-DEFAULT_THRESHOLDS = LightThresholds()
+    amber: float
+    red: float
 
 
 def jeffreys_p_value(defaults, loans, pd_estimate) -> np.ndarray | float:
@@ -225,7 +223,7 @@ def auc_test(auc_initial: float, auc_current: float, se_current: float) -> Backt
     return BacktestResult(float(statistic), float(stats.norm.sf(statistic)))
 
 
-def traffic_light(p_value, thresholds: LightThresholds | Sequence[float] = DEFAULT_THRESHOLDS):
+def traffic_light(p_value, thresholds: LightThresholds | Sequence[float]):
     """Green, amber or red for one p-value or an array of them (NaN p-values: 'n/a')."""
     amber, red = _thresholds(thresholds)
     p = np.asarray(p_value, dtype=float)
@@ -234,7 +232,7 @@ def traffic_light(p_value, thresholds: LightThresholds | Sequence[float] = DEFAU
     return lights.item() if lights.ndim == 0 else lights
 
 
-def traffic_light_code(p_value, thresholds: LightThresholds | Sequence[float] = DEFAULT_THRESHOLDS):
+def traffic_light_code(p_value, thresholds: LightThresholds | Sequence[float]):
     """The light as a number for metrics: 0 green, 1 amber, 2 red (NaN when untestable)."""
     amber, red = _thresholds(thresholds)
     p = np.asarray(p_value, dtype=float)
@@ -250,7 +248,7 @@ def worst_light(lights: Sequence[str]) -> str:
 
 
 def grade_backtest(
-    y, pd_estimate, grades, thresholds: LightThresholds | Sequence[float] = DEFAULT_THRESHOLDS
+    y, pd_estimate, grades, thresholds: LightThresholds | Sequence[float]
 ) -> pd.DataFrame:
     """Per grade: loans, defaults, mean PD, observed default rate, Jeffreys p-value and light.
 
