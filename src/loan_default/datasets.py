@@ -122,14 +122,7 @@ class RegisteredChampionDataset(MlflowModelRegistryDataset):
         return handle
 
     def _find(self, client: mlflow.MlflowClient) -> Any:
-        try:
-            if self._model_version.isdigit():
-                return client.get_model_version(self.model_name, self._model_version)
-            if self._model_version == "latest":
-                return _newest_finished_version(client, self.model_name)
-            return client.get_model_version_by_alias(self.model_name, self._model_version)
-        except MlflowException:
-            return None
+        return _find_version(client, self.model_name, self._model_version)
 
     def _save(self, data: None) -> None:
         """The registry is written by the registration stage's `register_champion` node only."""
@@ -142,6 +135,18 @@ class RegisteredChampionDataset(MlflowModelRegistryDataset):
             "model_version": self._model_version,
             "resolved_version": resolved.version if resolved else None,
         }
+
+
+def _find_version(client: mlflow.MlflowClient, name: str, model_version: str) -> Any:
+    """The registered version an alias, a version number or `latest` names; None if none."""
+    try:
+        if model_version.isdigit():
+            return client.get_model_version(name, model_version)
+        if model_version == "latest":
+            return _newest_finished_version(client, name)
+        return client.get_model_version_by_alias(name, model_version)
+    except MlflowException:
+        return None
 
 
 def _newest_finished_version(client: mlflow.MlflowClient, name: str) -> Any:
@@ -292,25 +297,14 @@ class RegisteredVersionDataset(AbstractDataset[None, dict[str, Any]]):
 
     def load(self) -> dict[str, Any]:
         """The version's number, tags, source run id and that run's metrics."""
-        client = mlflow.MlflowClient()
-        try:
-            if self._model_version.isdigit():
-                version = self._model_version
-            elif self._model_version == "latest":
-                found = _newest_finished_version(client, self._model_name)
-                version = None if found is None else str(found.version)
-            else:
-                found = client.get_model_version_by_alias(self._model_name, self._model_version)
-                version = str(found.version)
-        except MlflowException:
-            version = None
-        if version is None:
+        found = _find_version(mlflow.MlflowClient(), self._model_name, self._model_version)
+        if found is None:
             raise DatasetError(
                 f"The MLflow registry at {mlflow.get_tracking_uri()} has no model "
                 f"'{self._model_name}' at '{self._model_version}'. Train one first with "
                 "`kedro run --pipelines loan` in the same Kedro environment (--env)."
             )
-        return tracking.registered_version(self._model_name, version)
+        return tracking.registered_version(self._model_name, str(found.version))
 
     def save(self, data: None) -> None:
         """The registry is written by the registration stage only."""
