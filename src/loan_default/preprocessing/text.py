@@ -281,7 +281,9 @@ class _HashedTexts:
 
     def transform(self, vectorizer: HashingVectorizer, text: pd.Series) -> sparse.csr_matrix:
         """`vectorizer.transform(text)`, hashing only the distinct texts not seen before."""
-        key = (vectorizer.analyzer, tuple(vectorizer.ngram_range), vectorizer.n_features)
+        # Every setting of the hasher: two hashers that differ in any (norm, lowercase, ...) hash
+        # the same text differently.
+        key = tuple(sorted((name, repr(value)) for name, value in vectorizer.get_params().items()))
         codes, distinct = pd.factorize(np.asarray(text, dtype=object))
         rows = self._rows.setdefault(key, {})
         missing = [value for value in distinct if value not in rows]
