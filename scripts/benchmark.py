@@ -39,10 +39,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
-import yaml
 from kedro.framework.hooks import hook_impl
 from kedro.framework.session import KedroSession
 from kedro.framework.startup import bootstrap_project
+from make_scaled_data import _dataset
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 RAW_FILE = PROJECT_ROOT / "data" / "01_raw" / "lending_club_2007_2011_full.csv.gz"
@@ -126,14 +126,8 @@ def make_project(root: Path, scale: int, seed: int, source: Path = PROJECT_ROOT)
     return root
 
 
-def _dataset() -> dict:
-    return yaml.safe_load((PROJECT_ROOT / "conf/base/parameters_dataset.yml").read_text())[
-        "dataset"
-    ]
-
-
 def _identifier_column() -> str:
-    return _dataset()["identifier_columns"][0]
+    return _dataset().identifier_columns[0]
 
 
 def make_applications(path: Path, rows: int, seed: int) -> Path:

@@ -26,6 +26,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import yaml
 
+from loan_default.parameters import Dataset
+
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 NOTICE = (
     "Bootstrap copy of the bundled LendingClub loans, for timing and memory measurements "
@@ -34,9 +36,10 @@ NOTICE = (
 )
 
 
-def _dataset() -> dict:
+def _dataset() -> Dataset:
+    """The bundled data's `dataset` block, validated as the pipelines receive it."""
     text = (PROJECT_ROOT / "conf/base/parameters_dataset.yml").read_text()
-    return yaml.safe_load(text)["dataset"]
+    return Dataset.model_validate(yaml.safe_load(text)["dataset"])
 
 
 def _raw_file() -> Path:
