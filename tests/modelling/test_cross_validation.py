@@ -7,6 +7,7 @@ import pytest
 
 from loan_default.modelling import cross_validation, registry
 from loan_default.modelling.cross_validation import (
+    GridPlan,
     assign_folds,
     cross_validate_grid,
     iter_folds,
@@ -53,7 +54,7 @@ def _run(loans, params, preprocessor=None, scheme="stratified"):
     preprocessor = preprocessor or StandInPreprocessor(meta=("target", "issued", "flag"))
     y = loans["target"].to_numpy()
     prepared = prepare_folds(loans, y, preprocessor, _folds(loans, params, scheme))
-    return cross_validate_grid(prepared, y, build_grid(params), params["random_state"], 1)
+    return cross_validate_grid(prepared, y, GridPlan(build_grid(params), params["random_state"]))
 
 
 def test_resampler_only_sees_training_fold_rows(loans, monkeypatch):

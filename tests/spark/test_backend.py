@@ -6,7 +6,12 @@ import pandas as pd
 import pytest
 
 from loan_default.modelling import cross_validation
-from loan_default.modelling.cross_validation import assign_folds, cross_validate_grid, prepare_folds
+from loan_default.modelling.cross_validation import (
+    GridPlan,
+    assign_folds,
+    cross_validate_grid,
+    prepare_folds,
+)
 from loan_default.modelling.registry import build_grid
 from tests.modelling.standins import StandInPreprocessor
 from tests.modelling.synthetic import make_loans, training_params
@@ -25,7 +30,7 @@ def _grid_scores(backend: str) -> pd.DataFrame:
     preprocessor = StandInPreprocessor(meta=("target", "issued", "flag"))
     prepared = prepare_folds(loans, y, preprocessor, folds)
     grid = build_grid(params)
-    return cross_validate_grid(prepared, y, grid, params["random_state"], 2, backend=backend)
+    return cross_validate_grid(prepared, y, GridPlan(grid, params["random_state"], 2, backend))
 
 
 def test_spark_backend_gives_the_threads_results(spark):

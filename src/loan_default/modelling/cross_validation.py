@@ -5,8 +5,8 @@ from __future__ import annotations
 import itertools
 import logging
 import time
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -167,52 +167,64 @@ def weight_parameters(model: BaseEstimator, weights: np.ndarray | None) -> dict[
     return {"sample_weight": weights}
 
 
-def _distinct_fits(
-    grid: list[Configuration], excluded_features: dict[str, list[str]]
-) -> tuple[Callable[[Configuration], str], list[tuple[str, Configuration]]]:
-    """A key per fit (configurations with equal keys fit identical models on identical inputs)
-    and one configuration per key, resampling ones first: they are the longest, and two
-    threads end closer together."""
+@dataclass(frozen=True)
+class GridPlan:
+    """The configurations to fit and how: every fit seeded from `seed`, `n_jobs` fits at a time
+    on `backend` (training.backend), and the input columns a configuration leaves out."""
 
-    def key(configuration: Configuration) -> str:
-        return configuration.fit_key + repr(sorted(excluded_features.get(configuration.name, [])))
+    grid: list[Configuration]
+    seed: int
+    n_jobs: int = 1
+    backend: str = "threads"
+    excluded_features: dict[str, list[str]] = field(default_factory=dict)
 
-    distinct = {key(c): c for c in grid}.items()
-    return key, sorted(distinct, key=lambda item: item[1].strategy_entry.sampler is None)
+    @classmethod
+    def of(
+        cls, grid: list[Configuration], training: Any, excluded: dict[str, list[str]] | None = None
+    ) -> GridPlan:
+        """The plan `training` sets (random_state, n_jobs, backend) for these configurations."""
+        return cls(
+            grid, training["random_state"], training["n_jobs"], training["backend"], excluded or {}
+        )
+
+    def excluded(self, configuration: Configuration) -> list[str]:
+        """The input columns `configuration` leaves out."""
+        return self.excluded_features.get(configuration.name, [])
+
+    def key(self, configuration: Configuration) -> str:
+        """Equal keys fit identical models on identical inputs."""
+        return configuration.fit_key + repr(sorted(self.excluded(configuration)))
+
+    def distinct(self) -> list[tuple[str, Configuration]]:
+        """One configuration per key, resampling ones first: they are the longest, and two
+        threads end closer together."""
+        distinct = {self.key(c): c for c in self.grid}.items()
+        return sorted(distinct, key=lambda item: item[1].strategy_entry.sampler is None)
 
 
 def fit_configurations(
-    X: pd.DataFrame,
-    y: np.ndarray,
-    grid: list[Configuration],
-    seed: int,
-    n_jobs: int,
-    excluded_features: dict[str, list[str]] | None = None,
-    backend: str = "threads",
-    weights: np.ndarray | None = None,
+    X: pd.DataFrame, y: np.ndarray, plan: GridPlan, weights: np.ndarray | None = None
 ) -> dict[str, tuple[Any, BaseEstimator]]:
-    """Every configuration fitted on all rows of X, `n_jobs` fits at a time in threads, each fit
-    single-threaded (identical configurations fitted once): name -> (sampler, fitted model)."""
-    excluded_features = excluded_features or {}
-    key, distinct = _distinct_fits(grid, excluded_features)
-
+    """Every configuration of the plan fitted on all rows of X, `plan.n_jobs` fits at a time,
+    each fit single-threaded (identical configurations fitted once): name -> (sampler, model)."""
+    distinct = plan.distinct()
     progress = _Progress(len(distinct))
 
     def fit(configuration: Configuration) -> tuple[Any, BaseEstimator]:
         tick = time.perf_counter()
-        inputs = X.drop(columns=excluded_features.get(configuration.name, []))
-        fitted = fit_model(configuration, inputs, y, seed, n_jobs=1, weights=weights)
+        inputs = X.drop(columns=plan.excluded(configuration))
+        fitted = fit_model(configuration, inputs, y, plan.seed, n_jobs=1, weights=weights)
         logger.info(
             "Final fit %s: %s, %.1f s",
             progress.step(), configuration.name, time.perf_counter() - tick,
         )  # fmt: skip
         return fitted
 
-    fits = Parallel(n_jobs=n_jobs, backend=joblib_backend(backend))(
+    fits = Parallel(n_jobs=plan.n_jobs, backend=joblib_backend(plan.backend))(
         delayed(fit)(c) for _, c in distinct
     )
     by_key = {k: fitted for (k, _), fitted in zip(distinct, fits, strict=True)}
-    return {configuration.name: by_key[key(configuration)] for configuration in grid}
+    return {c.name: by_key[plan.key(c)] for c in plan.grid}
 
 
 class _Progress:
@@ -264,34 +276,25 @@ def prepare_folds(
 
 
 def cross_validate_grid(
-    folds: list[PreparedFold],
-    y: np.ndarray,
-    grid: list[Configuration],
-    seed: int,
-    n_jobs: int,
-    excluded_features: dict[str, list[str]] | None = None,
-    backend: str = "threads",
-    weights: np.ndarray | None = None,
+    folds: list[PreparedFold], y: np.ndarray, plan: GridPlan, weights: np.ndarray | None = None
 ) -> pd.DataFrame:
-    """Out-of-fold default probabilities of every configuration (long table, one row per
-    validated loan). `excluded_features` leaves columns out of a configuration's inputs.
+    """Out-of-fold default probabilities of every configuration of the plan (long table, one
+    row per validated loan).
 
-    The fits (fold x distinct configuration) run `n_jobs` at a time in threads: the estimators
+    The fits (fold x distinct configuration) run `plan.n_jobs` at a time in threads: the estimators
     release the GIL while fitting, and threads share the fold matrices instead of copying them.
     Each fit is seeded on its own, so the result does not depend on `n_jobs`.
     """
-    excluded_features = excluded_features or {}
-    key, distinct = _distinct_fits(grid, excluded_features)
-    tasks = [(prepared, k, c) for prepared in folds for k, c in distinct]
+    tasks = [(prepared, k, c) for prepared in folds for k, c in plan.distinct()]
     progress = _Progress(len(tasks))
 
     def fit_and_score(prepared: PreparedFold, configuration: Configuration) -> np.ndarray:
         tick = time.perf_counter()
-        excluded = excluded_features.get(configuration.name, [])
+        excluded = plan.excluded(configuration)
         X_fit, X_valid = (X.drop(columns=excluded) for X in (prepared.X_fit, prepared.X_valid))
         fit_weights = None if weights is None else weights[prepared.fit_rows]
         _, model = fit_model(
-            configuration, X_fit, y[prepared.fit_rows], seed, n_jobs=1, weights=fit_weights
+            configuration, X_fit, y[prepared.fit_rows], plan.seed, n_jobs=1, weights=fit_weights
         )
         logger.info(
             "CV fit %s: fold %d %s, %.1f s",
@@ -299,7 +302,7 @@ def cross_validate_grid(
         )  # fmt: skip
         return model.predict_proba(X_valid)[:, 1]
 
-    scores = Parallel(n_jobs=n_jobs, backend=joblib_backend(backend))(
+    scores = Parallel(n_jobs=plan.n_jobs, backend=joblib_backend(plan.backend))(
         delayed(fit_and_score)(prepared, configuration) for prepared, _, configuration in tasks
     )
     by_task = {
@@ -312,11 +315,11 @@ def cross_validate_grid(
                 "repeat": prepared.repeat,
                 "fold": prepared.fold,
                 "row": prepared.valid_rows,
-                "score": by_task[(id(prepared), key(configuration))],
+                "score": by_task[(id(prepared), plan.key(configuration))],
             }
         )
         for prepared in folds
-        for configuration in grid
+        for configuration in plan.grid
     ]
     return pd.concat(predictions, ignore_index=True)
 

@@ -15,7 +15,7 @@ import pandas as pd
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.utils.validation import check_is_fitted
 
-from .cross_validation import fit_configurations
+from .cross_validation import GridPlan, fit_configurations
 from .registry import build_grid
 
 MODEL = "ensemble"
@@ -102,10 +102,7 @@ def fit_with_ensembles(
     if only is not None:
         needed = {m for name in only for m in members.get(name, [name])}
     grid = [c for c in build_grid(training, monotonic_trends) if needed is None or c.name in needed]
-    models = fit_configurations(
-        X, y, grid, training["random_state"], training["n_jobs"],
-        backend=training["backend"], weights=weights,
-    )  # fmt: skip
+    models = fit_configurations(X, y, GridPlan.of(grid, training), weights)
     for name, names in members.items():
         if all(member in models for member in names):
             models[name] = (None, AveragedClassifier.of_fitted([models[m][1] for m in names]))

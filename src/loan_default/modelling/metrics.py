@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -14,7 +15,11 @@ from loan_default.config.names import (
     RANKING_METRICS,
     check_registry,
 )
+from loan_default.schema import sample_weights, target_values
 from loan_default.validation import ConfigurationError
+
+if TYPE_CHECKING:
+    from loan_default.parameters import Dataset
 
 
 def selection_metrics(training: dict[str, Any]) -> list[str]:
@@ -42,6 +47,32 @@ def exposures(loans: pd.DataFrame, costs: dict[str, Any]) -> np.ndarray:
     return loans[column].fillna(loans[column].median()).to_numpy(dtype=float)
 
 
+@dataclass(frozen=True)
+class Outcomes:
+    """What a set of loans did and what deciding on them costs: the default flags, the amount at
+    stake per loan, the cost settings, and the sampling weights (None: every loan counts once)."""
+
+    y: np.ndarray
+    amounts: np.ndarray
+    costs: dict[str, Any]
+    weights: np.ndarray | None = None
+
+    @classmethod
+    def of(cls, loans: pd.DataFrame, dataset: Dataset) -> Outcomes:
+        """The outcomes of an ingested table: its target, exposures and sampling weights."""
+        return cls(
+            target_values(loans, dataset),
+            exposures(loans, dataset.costs),
+            dataset.costs,
+            sample_weights(loans),
+        )
+
+    def at(self, rows: np.ndarray) -> Outcomes:
+        """The outcomes of some of the loans (row positions)."""
+        weights = None if self.weights is None else self.weights[rows]
+        return Outcomes(self.y[rows], self.amounts[rows], self.costs, weights)
+
+
 def ks_statistic(y: np.ndarray, score: np.ndarray, weights: np.ndarray | None = None) -> float:
     """Kolmogorov-Smirnov: largest gap between the score CDFs of defaults and repaid loans."""
     y, score = np.asarray(y), np.asarray(score, dtype=float)
@@ -63,22 +94,6 @@ def ks_statistic(y: np.ndarray, score: np.ndarray, weights: np.ndarray | None = 
     return float(np.max(np.abs(cdfs[0] - cdfs[1])))
 
 
-def decision_costs(
-    y: np.ndarray,
-    reject: np.ndarray,
-    amounts: np.ndarray,
-    costs: dict[str, Any],
-    weights: np.ndarray | None = None,
-) -> float:
-    """Total cost: approved defaults lose amount x LGD, rejected good loans lose amount x margin
-    (each loan counted `weights` times in a sampled table)."""
-    y, reject = np.asarray(y), np.asarray(reject, dtype=bool)
-    stake = amounts if weights is None else amounts * weights
-    missed = stake[(y == 1) & ~reject].sum() * costs["loss_given_default"]
-    lost = stake[(y == 0) & reject].sum() * costs["interest_margin"]
-    return float(missed + lost)
-
-
 def decision_metrics(
     y: np.ndarray,
     reject: np.ndarray,
@@ -96,7 +111,11 @@ def decision_metrics(
     precision = tp / (tp + fp) if tp + fp else 0.0
     recall = tp / (tp + fn) if tp + fn else 0.0
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-    total = decision_costs(y, reject, amounts, costs, weights)
+    # Cost: approved defaults lose amount x LGD, rejected good loans lose amount x margin.
+    stake = amounts if weights is None else amounts * weights
+    missed = stake[(y == 1) & ~reject].sum() * costs["loss_given_default"]
+    lost = stake[(y == 0) & reject].sum() * costs["interest_margin"]
+    total = float(missed + lost)
     return {
         "accuracy": float(w[reject == (y == 1)].sum() / w.sum()),
         "precision": precision,

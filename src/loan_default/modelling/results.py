@@ -8,21 +8,18 @@ import numpy as np
 import pandas as pd
 
 from .cross_validation import out_of_fold_scores
-from .metrics import score_metrics
+from .metrics import Outcomes, score_metrics
 from .thresholds import choose_threshold
 
 
 def operating_points(
     predictions: pd.DataFrame,
     configurations: dict[str, dict[str, Any]],
-    y: np.ndarray,
-    amounts: np.ndarray,
-    costs: dict[str, Any],
+    outcomes: Outcomes,
     objective: str,
-    weights: np.ndarray | None = None,
 ) -> dict[str, dict[str, Any]]:
     """Threshold of every configuration, chosen on its out-of-fold training scores only
-    (`weights`: sampling weights of a sampled training table).
+    (`outcomes`: the training loans', weighted when the table is sampled).
 
     `configurations` maps name -> {model, strategy, threshold ('objective' or a number),
     probabilistic}; the result adds the numeric threshold and the rule that chose it.
@@ -32,10 +29,10 @@ def operating_points(
     for name, spec in configurations.items():
         rule = spec.get("threshold", "objective")
         if rule == "objective":
-            rows = oof.index.to_numpy()
+            scored = outcomes.at(oof.index.to_numpy())
             threshold = choose_threshold(
-                y[rows], oof[name].to_numpy(), amounts[rows], costs, objective,
-                None if weights is None else weights[rows],
+                scored.y, oof[name].to_numpy(), scored.amounts, scored.costs, objective,
+                scored.weights,
             )  # fmt: skip
             rule = objective
         else:
@@ -47,11 +44,8 @@ def operating_points(
 def configuration_metrics(
     predictions: pd.DataFrame,
     points: dict[str, dict[str, Any]],
-    y: np.ndarray,
-    amounts: np.ndarray,
-    costs: dict[str, Any],
+    outcomes: Outcomes,
     per_fold: bool = False,
-    weights: np.ndarray | None = None,
 ) -> pd.DataFrame:
     """Every metric at each configuration's operating threshold: one row per configuration x
     repeat x fold (`per_fold`), or per configuration on held-out loans (with its threshold)."""
@@ -59,11 +53,10 @@ def configuration_metrics(
     rows = []
     for group, part in predictions.groupby(keys, sort=False):
         name, point = group[0], points[group[0]]
-        index = part["row"].to_numpy()
+        scored = outcomes.at(part["row"].to_numpy())
         metrics = score_metrics(
-            y[index], part["score"].to_numpy(), point["threshold"], amounts[index], costs,
-            probabilistic=point["probabilistic"],
-            weights=None if weights is None else weights[index],
+            scored.y, part["score"].to_numpy(), point["threshold"], scored.amounts, scored.costs,
+            probabilistic=point["probabilistic"], weights=scored.weights,
         )  # fmt: skip
         extra = dict(zip(keys[1:], group[1:], strict=True))
         if not per_fold:

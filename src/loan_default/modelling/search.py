@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import optuna
 
-from .cross_validation import PreparedFold, cross_validate_grid
+from .cross_validation import GridPlan, PreparedFold, cross_validate_grid
 from .metrics import GREATER_IS_BETTER, RANKING_METRICS, ranking_metrics
 from .registry import build_grid, search_space
 
@@ -48,9 +48,7 @@ def fold_scores(
         "strategies": {strategy: training["strategies"][strategy]},
     }
     grid = build_grid(grid_params, monotonic_trends)
-    predictions = cross_validate_grid(
-        folds, y, grid, training["random_state"], training["n_jobs"], backend=training["backend"]
-    )
+    predictions = cross_validate_grid(folds, y, GridPlan.of(grid, training))
     return [
         float(ranking_metrics(y[part["row"].to_numpy()], part["score"].to_numpy(), True)[metric])
         for _, part in predictions.groupby(["repeat", "fold"], sort=True)

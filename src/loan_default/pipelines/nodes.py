@@ -8,7 +8,6 @@ import pandas as pd
 
 from loan_default.parameters import Dataset
 from loan_default.pipelines.lazy import metrics, results
-from loan_default.schema import sample_weights, target_values
 
 
 def summarise_folds(
@@ -19,7 +18,5 @@ def summarise_folds(
 ) -> pd.DataFrame:
     """Every metric per configuration (or baseline) x repeat x fold, tidy: one row each."""
     return results.configuration_metrics(
-        predictions, points, target_values(train_loans, dataset),
-        metrics.exposures(train_loans, dataset.costs), dataset.costs, per_fold=True,
-        weights=sample_weights(train_loans),
-    )  # fmt: skip
+        predictions, points, metrics.Outcomes.of(train_loans, dataset), per_fold=True
+    )

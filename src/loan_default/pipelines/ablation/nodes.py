@@ -11,7 +11,7 @@ from loan_default.parameters import DEFAULT_MODELS, Ablation, Dataset, Evaluatio
 from loan_default.pipelines.lazy import ablation as _ablation
 from loan_default.pipelines.lazy import cross_validation, registry, results, sklearn_base, tracking
 from loan_default.pipelines.lazy import metrics as metric_functions
-from loan_default.schema import sample_weights, target_values
+from loan_default.schema import target_values
 
 logger = logging.getLogger(__name__)
 
@@ -50,15 +50,8 @@ def cross_validate_ablation(
         return pd.DataFrame(columns=cross_validation.PREDICTION_COLUMNS)
     _, grid, excluded = _steps(fitted_preprocessor, dataset, training, ablation)
     y = target_values(train_loans, dataset)
-    return cross_validation.cross_validate_grid(
-        prepared_folds,
-        y,
-        grid,
-        training.random_state,
-        training.n_jobs,
-        excluded,
-        training.backend,
-    )
+    plan = cross_validation.GridPlan.of(grid, training, excluded)
+    return cross_validation.cross_validate_grid(prepared_folds, y, plan)
 
 
 def score_ablation_test(
@@ -76,9 +69,8 @@ def score_ablation_test(
     _, grid, excluded = _steps(fitted_preprocessor, dataset, training, ablation)
     y = target_values(train_features, dataset)
     X = train_features[list(fitted_preprocessor.get_feature_names_out())]
-    models = cross_validation.fit_configurations(
-        X, y, grid, training.random_state, training.n_jobs, excluded, training.backend
-    )
+    plan = cross_validation.GridPlan.of(grid, training, excluded)
+    models = cross_validation.fit_configurations(X, y, plan)
     parts = []
     for configuration in grid:
         _, model = models[configuration.name]
@@ -157,29 +149,17 @@ def _fitted_figures(
     the threshold its strategy's rule chooses on its out-of-fold scores."""
     if cv_predictions.empty:
         return {}
-    costs, train_amounts = (
-        dataset.costs,
-        metric_functions.exposures(train_loans, dataset.costs),
-    )
     specs = {
         name: {"kind": "model", "model": name.split("/")[0], "strategy": name.split("/")[1],
                "threshold": rule, "probabilistic": True}
         for name, rule in thresholds.items()
     }  # fmt: skip
-    y_train, y_test = target_values(train_loans, dataset), target_values(test_loans, dataset)
-    train_weights = sample_weights(train_loans)
-    points = results.operating_points(
-        cv_predictions, specs, y_train, train_amounts, costs, training.threshold.objective,
-        train_weights,
-    )  # fmt: skip
-    folds = results.configuration_metrics(
-        cv_predictions, points, y_train, train_amounts, costs, per_fold=True,
-        weights=train_weights,
-    )  # fmt: skip
+    train = metric_functions.Outcomes.of(train_loans, dataset)
+    points = results.operating_points(cv_predictions, specs, train, training.threshold.objective)
+    folds = results.configuration_metrics(cv_predictions, points, train, per_fold=True)
     test = results.configuration_metrics(
-        test_predictions, points, y_test, metric_functions.exposures(test_loans, costs), costs,
-        weights=sample_weights(test_loans),
-    )  # fmt: skip
+        test_predictions, points, metric_functions.Outcomes.of(test_loans, dataset)
+    )
     means = folds.groupby("configuration")[ABLATION_METRICS].mean()
     test = test.set_index("configuration")
     return {

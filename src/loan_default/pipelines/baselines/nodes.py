@@ -11,7 +11,7 @@ import pandas as pd
 from loan_default.parameters import Baselines, Dataset, Training
 from loan_default.pipelines.lazy import baselines as _baselines
 from loan_default.pipelines.lazy import binning, cross_validation, metrics, results
-from loan_default.schema import sample_weights, target_values
+from loan_default.schema import target_values
 
 logger = logging.getLogger(__name__)
 
@@ -90,10 +90,11 @@ def choose_baseline_operating_points(
 ) -> dict[str, dict[str, Any]]:
     """Threshold per baseline: fixed for rules, by the objective on training scores otherwise."""
     return results.operating_points(
-        baseline_cv_predictions, _baselines.baseline_specs(dataset, baselines),
-        target_values(train_loans, dataset), metrics.exposures(train_loans, dataset.costs),
-        dataset.costs, training.threshold.objective, sample_weights(train_loans),
-    )  # fmt: skip
+        baseline_cv_predictions,
+        _baselines.baseline_specs(dataset, baselines),
+        metrics.Outcomes.of(train_loans, dataset),
+        training.threshold.objective,
+    )
 
 
 def band_scorecard_points(

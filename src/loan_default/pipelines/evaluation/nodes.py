@@ -11,7 +11,7 @@ from loan_default.config.names import DECISION_METRICS, GREATER_IS_BETTER, RANKI
 from loan_default.parameters import Dataset, Evaluation, Training
 from loan_default.pipelines.lazy import baselines, findings, matplotlib_figure, plots, results
 from loan_default.pipelines.lazy import metrics as _metrics
-from loan_default.schema import sample_weights, target_column
+from loan_default.schema import target_column
 
 METRICS = RANKING_METRICS + DECISION_METRICS
 
@@ -28,11 +28,10 @@ def evaluate_test(
     Spark environment sampled them above split.test_row_budget)."""
     predictions = pd.concat([test_predictions, baseline_test_predictions], ignore_index=True)
     return results.configuration_metrics(
-        predictions, operating_points | baseline_operating_points,
-        test_loans[target_column(dataset)].to_numpy(dtype=int),
-        _metrics.exposures(test_loans, dataset.costs), dataset.costs,
-        weights=sample_weights(test_loans),
-    )  # fmt: skip
+        predictions,
+        operating_points | baseline_operating_points,
+        _metrics.Outcomes.of(test_loans, dataset),
+    )
 
 
 def compare_strategies(

@@ -130,7 +130,27 @@ def _audited_features(
     return _features_from(fitted_preprocessor, dataset.fairness.audit_columns)
 
 
-def _refit_without(
+def features_to_drop_for_audit(
+    fitted_preprocessor: sklearn_base.BaseEstimator, dataset: Dataset, fairness: FairnessAudit
+) -> list[str]:
+    """Features made from the audited columns, for the refit without them (none when off)."""
+    return _audited_features(fitted_preprocessor, dataset) if fairness.ablation else []
+
+
+def features_to_drop_for_application_only(
+    fitted_preprocessor: sklearn_base.BaseEstimator, dataset: Dataset, fairness: FairnessAudit
+) -> list[str]:
+    """Features made from columns that are never reasons (pricing, geography; none when off)."""
+    dropped = _features_from(fitted_preprocessor, never_reasons(dataset))
+    if fairness.application_only and dropped:
+        logger.info(
+            "Application-only champion: refitted without %d features made from %s",
+            len(dropped), ", ".join(never_reasons(dataset)),
+        )  # fmt: skip
+    return dropped if fairness.application_only else []
+
+
+def refit_champion_without(
     dropped: list[str],
     train_features: pd.DataFrame,
     test_features: pd.DataFrame,
@@ -140,7 +160,9 @@ def _refit_without(
     training: Training,
 ) -> pd.DataFrame:
     """Test-loan scores of the champion's configuration refitted on all training loans without
-    the `dropped` features."""
+    the `dropped` features (empty when nothing is dropped)."""
+    if not dropped:
+        return pd.DataFrame(columns=["row", "score"])
     name = champion["configuration"]
     X = train_features[list(fitted_preprocessor.get_feature_names_out())].drop(columns=dropped)
     y = target_values(train_features, dataset)
@@ -175,25 +197,6 @@ def measure_proxy_strength(
         rows.append({"view": view, "column": column, **result, "top_features": "; ".join(labels)})
         logger.info("Proxy strength of %s: %s", view, result)
     return pd.DataFrame(rows, columns=PROXY_COLUMNS)
-
-
-def score_without_audited_columns(
-    train_features: pd.DataFrame,
-    test_features: pd.DataFrame,
-    fitted_preprocessor: sklearn_base.BaseEstimator,
-    champion: dict[str, Any],
-    dataset: Dataset,
-    training: Training,
-    fairness: FairnessAudit,
-) -> pd.DataFrame:
-    """Test-loan scores of the champion's configuration refitted on all training loans without
-    the features made from the audited columns (empty when there are none or it is off)."""
-    dropped = _audited_features(fitted_preprocessor, dataset)
-    if not fairness.ablation or not dropped:
-        return pd.DataFrame(columns=["row", "score"])
-    return _refit_without(
-        dropped, train_features, test_features, fitted_preprocessor, champion, dataset, training
-    )
 
 
 def compare_without_audited_columns(
@@ -243,37 +246,6 @@ def _with_change(rows: list[dict[str, Any]]) -> pd.DataFrame:
     table = pd.DataFrame(rows)
     change = table.drop(columns="variant").diff().iloc[[1]].assign(variant="change")
     return pd.concat([table, change], ignore_index=True)
-
-
-def _never_reason_features(
-    fitted_preprocessor: sklearn_base.BaseEstimator, dataset: Dataset
-) -> list[str]:
-    """Encoded columns made from a column that is never a reason (pricing, geography)."""
-    return _features_from(fitted_preprocessor, never_reasons(dataset))
-
-
-def score_application_only(
-    train_features: pd.DataFrame,
-    test_features: pd.DataFrame,
-    fitted_preprocessor: sklearn_base.BaseEstimator,
-    champion: dict[str, Any],
-    dataset: Dataset,
-    training: Training,
-    fairness: FairnessAudit,
-) -> pd.DataFrame:
-    """Test-loan scores of the application-only champion: the champion's configuration refitted
-    on all training loans without the features made from columns that are never reasons
-    (empty when `fairness.application_only` is off or there are none)."""
-    dropped = _never_reason_features(fitted_preprocessor, dataset)
-    if not fairness.application_only or not dropped:
-        return pd.DataFrame(columns=["row", "score"])
-    logger.info(
-        "Application-only champion: %s refitted without %d features made from %s",
-        champion["configuration"], len(dropped), ", ".join(never_reasons(dataset)),
-    )  # fmt: skip
-    return _refit_without(
-        dropped, train_features, test_features, fitted_preprocessor, champion, dataset, training
-    )
 
 
 def compare_application_only(

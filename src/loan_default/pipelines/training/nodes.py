@@ -58,9 +58,8 @@ def cross_validate_models(
     _metrics.selection_metrics(training)  # fail on a misnamed metric before minutes of fitting
     started = time.perf_counter()
     predictions = cross_validation.cross_validate_grid(
-        prepared_folds, target_values(train_loans, dataset), grid,
-        seed=training.random_state, n_jobs=training.n_jobs, backend=training.backend,
-        weights=sample_weights(train_loans),
+        prepared_folds, target_values(train_loans, dataset),
+        cross_validation.GridPlan.of(grid, training), sample_weights(train_loans),
     )  # fmt: skip
     logger.info(
         "Cross-validated %d configurations on %d folds in %.1f s",
@@ -130,10 +129,11 @@ def choose_operating_points(
         for configuration in registry.build_grid(training)
     } | ensemble.ensemble_operating_specs(training)
     return results.operating_points(
-        cv_predictions, configurations, target_values(train_loans, dataset),
-        _metrics.exposures(train_loans, dataset.costs), dataset.costs,
-        training.threshold.objective, sample_weights(train_loans),
-    )  # fmt: skip
+        cv_predictions,
+        configurations,
+        _metrics.Outcomes.of(train_loans, dataset),
+        training.threshold.objective,
+    )
 
 
 def fit_final_models(
