@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from loan_default.parameters import Plausibility
 from loan_default.schema import (
     feature_columns,
     label_text,
@@ -37,7 +38,7 @@ class ScoringProfile:
     feature_references: dict[str, ReferenceDistribution] = field(default_factory=dict)
     training_rows: int = 0
     hard_bounds: dict[str, tuple[float | None, float | None]] = field(default_factory=dict)
-    range_tolerance: float = 1.0
+    range_tolerance: float = Plausibility().range_tolerance
     explainer: Any = None  # a ReasonExplainer (None in models registered before it)
 
 
@@ -86,7 +87,7 @@ def build_profile(
     dataset: dict[str, Any],
     n_bins: int,
     hard_bounds: dict[str, tuple[float | None, float | None]] | None = None,
-    range_tolerance: float = 1.0,
+    range_tolerance: float = Plausibility().range_tolerance,
     approved: Any = None,
     explainer: Any = None,
 ) -> ScoringProfile:

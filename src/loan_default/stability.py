@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from loan_default.parameters import Drift
 from loan_default.validation import ConfigurationError
 
 # Shares below this are floored so an empty bin on one side gives a large but finite PSI.
@@ -61,7 +62,7 @@ class ReferenceDistribution:
     edges: tuple[float, ...] | None = None
 
     @classmethod
-    def of(cls, values: Sequence[Any] | np.ndarray | pd.Series, n_bins: int = 10):
+    def of(cls, values: Sequence[Any] | np.ndarray | pd.Series, n_bins: int = Drift().n_bins):
         """Quantile bins of a numeric sample (missing is a bin of its own), or its labels."""
         values = pd.Series(values)
         edges = None
@@ -96,7 +97,7 @@ class ReferenceDistribution:
 def population_stability_index(
     expected: Sequence[float] | np.ndarray | pd.Series,
     actual: Sequence[float] | np.ndarray | pd.Series,
-    n_bins: int = 10,
+    n_bins: int = Drift().n_bins,
     epsilon: float = DEFAULT_EPSILON,
 ) -> float:
     """PSI of a continuous variable (e.g. a score): quantile bins of `expected`, NaN its own bin."""

@@ -16,6 +16,7 @@ import pandas as pd
 from sklearn.isotonic import IsotonicRegression
 from sklearn.linear_model import LogisticRegression
 
+from loan_default.parameters import Calibration
 from loan_default.validation import ConfigurationError
 
 METHODS = (None, "sigmoid", "isotonic")
@@ -60,7 +61,7 @@ def choose_calibrator(
     predictions: pd.DataFrame,
     y: np.ndarray,
     candidates: Sequence[str | None] = METHODS,
-    scoring_rule: str = "log_loss",
+    scoring_rule: str = Calibration().scoring_rule,
     time_ordered: bool = True,
 ) -> ScoreCalibrator:
     """The candidate with the lowest validation loss, fitted on all out-of-fold predictions.

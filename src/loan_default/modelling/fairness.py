@@ -26,6 +26,8 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits
 
+from loan_default.parameters import FairnessAudit
+
 FOUR_FIFTHS = 0.8  # the EEOC's four-fifths rule of thumb for adverse impact
 MISSING = "missing"
 TOO_SMALL = "too small to judge"
@@ -53,6 +55,8 @@ AUDIT_COLUMNS = [
 ]  # fmt: skip
 # Per-group sums every rate is made of, in the order of the columns of `_row_values`.
 SUMS = ["size", "defaults", "approved", "approved_defaults", "rejected_repaid", "pd"]
+
+_AUDIT = FairnessAudit()  # the defaults' one home: the schema
 
 
 # ---------------------------------------------------------------- groups ----------------------
@@ -268,8 +272,8 @@ def audit_groups(
     threshold: float,
     groups: pd.Series,
     min_group_size: int,
-    n_boot: int = 200,
-    confidence: float = 0.95,
+    n_boot: int = _AUDIT.n_boot,
+    confidence: float = _AUDIT.confidence,
     seed: int = 0,
 ) -> pd.DataFrame:
     """Per group (largest first): approval, false rejection and false approval rates, ROC AUC
@@ -372,8 +376,8 @@ def proxy_strength(
     groups: pd.Series,
     min_group_size: int,
     seed: int,
-    cv: int = 3,
-    top_n: int = 5,
+    cv: int = _AUDIT.proxy_cv,
+    top_n: int = _AUDIT.proxy_top_features,
 ) -> dict[str, Any]:
     """How well the features predict the group: out-of-fold balanced accuracy and macro
     one-vs-rest AUC of a linear discriminant with equal priors, against chance; top features

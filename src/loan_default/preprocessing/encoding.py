@@ -42,7 +42,7 @@ class FeatureEncoder(TransformerMixin, BaseEstimator):
     categorical_orders: Mapping[str, Sequence[Any]] | None = None
     max_one_hot_categories: int = _ENCODING.max_one_hot_categories
     one_hot_min_frequency: float | int | None = None
-    unknown_ordinal_value: float = -1.0
+    unknown_ordinal_value: float = _ENCODING.unknown_ordinal_value
     target_cv: int = _ENCODING.target_encoder.cv
     target_smooth: float | str = _ENCODING.target_encoder.smooth
     random_state: int | None = None

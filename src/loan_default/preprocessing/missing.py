@@ -37,7 +37,9 @@ DEFAULT_RULES: dict[str, Any] = DataQuality().model_dump(exclude={"indicator_suf
 
 
 def missingness_test(
-    missing: pd.Series | np.ndarray, target: pd.Series | np.ndarray, fisher_min_expected: float = 5
+    missing: pd.Series | np.ndarray,
+    target: pd.Series | np.ndarray,
+    fisher_min_expected: float = DEFAULT_RULES["fisher_min_expected"],
 ) -> dict[str, Any]:
     """Does the default rate differ between missing and present rows? Pearson chi-square, or
     Fisher's exact test when an expected cell count is below `fisher_min_expected`."""
@@ -52,7 +54,9 @@ def missingness_test(
     return contingency_test(counts, fisher_min_expected)
 
 
-def contingency_test(counts: Mapping[str, int], fisher_min_expected: float = 5) -> dict[str, Any]:
+def contingency_test(
+    counts: Mapping[str, int], fisher_min_expected: float = DEFAULT_RULES["fisher_min_expected"]
+) -> dict[str, Any]:
     """`missingness_test` from the counts of one column (see `MissingCounts`)."""
     missing, present = counts["missing_count"], counts["rows"] - counts["missing_count"]
     table = np.array(

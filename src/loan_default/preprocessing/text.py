@@ -36,6 +36,8 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold
 from sklearn.utils.validation import check_is_fitted
 
+from loan_default.parameters import TextFeatures as TextSettings
+
 from .names import safe_part
 
 logger = logging.getLogger(__name__)
@@ -52,6 +54,9 @@ def _log_odds(probability: np.ndarray) -> np.ndarray:
     return logit(np.clip(probability, _EPSILON, 1 - _EPSILON))
 
 
+_SETTINGS = TextSettings()  # the defaults' one home: the schema
+
+
 @dataclass(eq=False, repr=False)  # the parameters, stored as scikit-learn expects
 class TextFeatures(TransformerMixin, BaseEstimator):
     """Per text column: `<column>__text_score` (log-odds of default from its words, relative
@@ -62,14 +67,14 @@ class TextFeatures(TransformerMixin, BaseEstimator):
     """
 
     columns: Mapping[str, Mapping[str, Any]] | None = None
-    score: bool = True
-    analyzer: str = "word"
-    ngram_range: Sequence[int] = (1, 1)
-    n_features: int = 2**18
-    C: float = 0.1
-    cv: int = 5
-    indicators: Sequence[str] = ("present", "words")
-    random_state: int = 42
+    score: bool = _SETTINGS.score
+    analyzer: str = _SETTINGS.analyzer
+    ngram_range: Sequence[int] = tuple(_SETTINGS.ngram_range)
+    n_features: int = _SETTINGS.n_features
+    C: float = _SETTINGS.C
+    cv: int = _SETTINGS.cv
+    indicators: Sequence[str] = tuple(_SETTINGS.indicators)
+    random_state: int = _SETTINGS.random_state
 
     def _text_model(self) -> LogisticRegression:
         # liblinear: the fastest solver for a few thousand rows of sparse, high-dimensional text
