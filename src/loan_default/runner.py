@@ -1,10 +1,13 @@
-"""An opt-in runner: Kedro's ThreadRunner with a few workers, so that independent stages can
-overlap (the baselines beside the training, the fairness refits beside the ablation).
+"""Runners that overlap independent stages (the baselines beside the training, the fairness
+refits beside the ablation).
 
-Not the default (`make run` uses Kedro's SequentialRunner): on a shared, busy 2-core machine it
-was no faster (docs/speed.md). A likely cause, not yet measured on a quiet machine: most nodes
-outside the grid's fits hold the GIL (pandas, optbinning, the text hashing), so two of them in
-threads wait on each other. Measure it on your machine before using it.
+`WorkerRunner`, the default of `kedro run` (loan_default.cli), runs one node at a time in this
+process and one in a worker process, so two nodes that hold the GIL (pandas, optbinning, the
+text hashing) still run on two cores; see its docstring and docs/speed.md.
+
+`StageRunner`, opt-in, is Kedro's ThreadRunner with a few workers. On a shared, busy 2-core
+machine it was no faster than Kedro's SequentialRunner: most nodes outside the grid's fits hold
+the GIL, so two of them in threads wait on each other.
 
 Safe here because every node is a pure function of its inputs (seeds come from parameters,
 figures are matplotlib `Figure` objects without pyplot's global state) and kedro-mlflow re-enters
@@ -25,19 +28,27 @@ bit-identical, but it moves the fairness proxy check (proxy_strength.csv) by abo
 against a sequential run, so BLAS keeps its threads.
 
     kedro run --pipelines loan --runner loan_default.runner.StageRunner
+    kedro run --pipelines loan --runner SequentialRunner   # one node at a time, no worker
 """
 
 from __future__ import annotations
 
 import functools
+import multiprocessing
 import os
+import sys
+import threading
+import traceback
+import typing
 from collections import Counter
 from concurrent.futures import FIRST_COMPLETED, Future, wait
 from itertools import chain
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from kedro.runner import ThreadRunner
 from kedro.runner.task import Task
+
+from loan_default.config.names import EXCLUSIVE
 
 if TYPE_CHECKING:
     from kedro.io import CatalogProtocol
@@ -117,3 +128,304 @@ class StageRunner(ThreadRunner):
                     self._logger.info("Completed node: %s", node.name)
                     self._logger.info("Completed %d out of %d tasks", len(done_nodes), len(nodes))
                     self._release_datasets(node, catalog, load_counts, pipeline)
+
+
+# A node tagged EXCLUSIVE runs alone, in this process, with the BLAS and OpenMP threads the
+# process started with: its results carry multithreaded BLAS's own rounding (the text models
+# fitted on all training loans, whose scores the fairness proxy check reads through a linear
+# discriminant that magnifies the last digits), and its BLAS threads need both cores to be fast.
+# The worker process's thread settings (set before it imports numpy).
+_ONE_THREAD = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+
+
+class _ThreadPools:
+    """This process's BLAS and OpenMP thread pools: one thread each, or the counts they had.
+
+    OpenBLAS takes a new count from the main thread only (it ignores one set from another
+    thread); OpenMP's count is per thread."""
+
+    def __init__(self) -> None:
+        from threadpoolctl import ThreadpoolController  # noqa: PLC0415 - a run-time need
+
+        self._pools = [(pool, pool.num_threads) for pool in ThreadpoolController().lib_controllers]
+
+    def single(self) -> None:
+        """One thread per pool: a single-threaded sum is the same whatever else runs."""
+        for pool, _ in self._pools:
+            pool.set_num_threads(1)
+
+    def restore(self) -> None:
+        """The thread counts the pools had."""
+        for pool, threads in self._pools:
+            pool.set_num_threads(threads)
+
+
+def _serve(connection: Any, package: str | None, logging_config: dict | None) -> None:
+    """The worker process: run each node sent, send back its outputs or its error."""
+    from kedro.framework.project import configure_logging, configure_project  # noqa: PLC0415
+
+    if package:
+        configure_project(package)
+    if logging_config:
+        configure_logging(logging_config)
+    while (message := connection.recv()) is not None:
+        kind, payload = message
+        if kind == "warm":  # import what the nodes' annotations name (the model libraries)
+            for node in payload:
+                try:
+                    typing.get_type_hints(node.func)
+                except Exception:  # noqa: BLE001, S112 - warming only; the node says it later
+                    continue
+            continue
+        node, inputs = payload
+        try:
+            reply: tuple = ("done", node.run(inputs))
+        except BaseException as error:  # noqa: BLE001 - every failure goes back to the runner
+            reply = ("failed", error, traceback.format_exc())
+        try:
+            connection.send(reply)
+        except Exception as error:  # noqa: BLE001 - outputs or error that do not pickle
+            connection.send(("failed", RuntimeError(repr(error)), traceback.format_exc()))
+
+
+class _Worker:
+    """A spawned Python process (one BLAS and OpenMP thread) that runs one node at a time."""
+
+    def __init__(self, nodes: list[Node]) -> None:
+        from kedro.framework.project import LOGGING, PACKAGE_NAME  # noqa: PLC0415
+
+        context = multiprocessing.get_context("spawn")  # fork would copy locks held by threads
+        self._connection, child = context.Pipe()
+        saved = {name: os.environ.get(name) for name in _ONE_THREAD}
+        os.environ.update(_ONE_THREAD)  # read by the worker's numpy, BLAS and OpenMP at import
+        try:
+            self._process = context.Process(
+                target=_serve, args=(child, PACKAGE_NAME, dict(LOGGING.data)),
+                name="loan-default-worker", daemon=True,
+            )  # fmt: skip
+            self._process.start()
+        finally:
+            for name, value in saved.items():
+                if value is None:
+                    os.environ.pop(name, None)
+                else:
+                    os.environ[name] = value
+        child.close()
+        self._lock = threading.Lock()
+        self._connection.send(("warm", nodes))
+
+    def run(self, node: Node, inputs: dict[str, Any]) -> dict[str, Any]:
+        """`node.run(inputs)` in the worker process."""
+        with self._lock:
+            try:
+                self._connection.send(("node", (node, inputs)))
+                reply = self._connection.recv()
+            except (EOFError, OSError) as error:
+                raise RuntimeError(
+                    f"The worker process stopped (exit code {self._process.exitcode}) while "
+                    f"running node {node.name}; run again with `--runner SequentialRunner` to "
+                    "run every node in this process."
+                ) from error
+        if reply[0] == "failed":
+            error, text = reply[1], reply[2]
+            error.add_note(f"Raised in the worker process:\n{text}")
+            raise error
+        return reply[1]
+
+    def close(self) -> None:
+        """Stop the process (after the node it is running, if any)."""
+        try:
+            self._connection.send(None)
+        except OSError:
+            pass
+        self._process.join(timeout=10)
+        if self._process.is_alive():
+            self._process.terminate()
+            self._process.join()
+        self._connection.close()
+
+
+class _WorkerTask(Task):
+    """Kedro's Task (inputs loaded, hooks called and outputs saved in this process) whose node
+    function runs in the worker process."""
+
+    def __init__(self, worker: _Worker, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._worker = worker
+
+    def _call_node_run(  # noqa: PLR0913 - Kedro's signature
+        self,
+        node: Node,
+        catalog: CatalogProtocol,
+        inputs: dict[str, Any],
+        is_async: bool,
+        hook_manager: PluginManager,
+        run_id: str | None = None,
+    ) -> dict[str, Any]:
+        try:
+            outputs = self._worker.run(node, inputs)
+        except Exception as error:
+            hook_manager.hook.on_node_error(
+                error=error, node=node, catalog=catalog, inputs=inputs,
+                is_async=is_async, run_id=run_id,
+            )  # fmt: skip
+            raise
+        hook_manager.hook.after_node_run(
+            node=node, catalog=catalog, inputs=inputs, outputs=outputs,
+            is_async=is_async, run_id=run_id,
+        )  # fmt: skip
+        return outputs
+
+
+def _in_process(task: Task, pools: _ThreadPools | None) -> Node:
+    """Run a task in this thread of this process, one OpenMP thread per pool (OpenMP's count is
+    per thread; OpenBLAS's was set once, from the main thread)."""
+    if pools is not None:
+        pools.single()
+    return task.execute()
+
+
+def _alone(task: Task, pools: _ThreadPools | None) -> Future:
+    """Run a task in the main thread with the thread pools as they were, as a sequential run
+    does (nothing else runs meanwhile); its result or error as a finished future."""
+    future: Future = Future()
+    if pools:
+        pools.restore()
+    try:
+        future.set_result(task.execute())
+    except Exception as error:  # noqa: BLE001 - raised by the caller, as other nodes' are
+        future.set_exception(error)
+    finally:
+        if pools:
+            pools.single()
+    return future
+
+
+def _spark_session_active() -> bool:
+    """A Spark session runs in this process (the `spark` environment's SparkHook started it)."""
+    if "pyspark.sql" not in sys.modules:
+        return False
+    return sys.modules["pyspark.sql"].SparkSession.getActiveSession() is not None
+
+
+class WorkerRunner(StageRunner):
+    """Two nodes at a time: one in this process, one in a worker process; the ready node with
+    the longest chain after it first (StageRunner's order). The default of `kedro run`.
+
+    Nodes are pure functions of their inputs, so where one runs does not change what it
+    computes. The worker receives a node's loaded inputs and sends back its outputs; loading,
+    saving (MLflow included) and every hook stay in this process. Two things keep the results
+    those of a sequential run:
+
+    - BLAS and OpenMP run one thread per node, in the worker (set before it imports numpy)
+      and in this process, except for nodes tagged `exclusive`: a single-threaded sum is
+      the same whatever runs beside it, where OpenBLAS splits a sum between its threads only
+      when no other call is running (so the grid's two concurrent fits already varied in the
+      last digits, about 1e-10, between two sequential runs);
+    - a node tagged `exclusive` (the features stage's preprocessor: its text models' sums are
+      read, magnified, by the fairness proxy check) runs alone, in this process, with the
+      threads a sequential run gives it.
+
+    Without a second process to use, it runs one node at a time in this process, threads
+    untouched: in the `spark` environment (the Spark session and joblib's Spark backend live
+    in this process) and with `LOAN_RUNNER_WORKER=0`. Each run starts its worker, which
+    imports the model libraries while ingestion runs here.
+    """
+
+    def __init__(self, is_async: bool = False) -> None:
+        super().__init__(max_workers=2, is_async=is_async)
+
+    def _run(
+        self,
+        pipeline: Pipeline,
+        catalog: CatalogProtocol,
+        hook_manager: PluginManager | None = None,
+        run_id: str | None = None,
+    ) -> None:
+        """Kedro's scheduling loop with two lanes, this process and the worker."""
+        nodes = pipeline.nodes
+        self._validate_catalog(catalog)
+        self._validate_nodes(nodes)
+        self._set_manager_datasets(catalog)
+        use_worker = (
+            len(nodes) > 1
+            and os.environ.get("LOAN_RUNNER_WORKER", "1") != "0"
+            and not _spark_session_active()
+        )
+        worker = _Worker(nodes) if use_worker else None
+        pools = _ThreadPools() if worker else None
+        if pools:
+            pools.single()
+        try:
+            self._schedule(pipeline, catalog, hook_manager, run_id, worker, pools)
+        finally:
+            if pools:
+                pools.restore()
+            if worker:
+                worker.close()
+
+    def _schedule(  # noqa: PLR0913
+        self,
+        pipeline: Pipeline,
+        catalog: CatalogProtocol,
+        hook_manager: PluginManager | None,
+        run_id: str | None,
+        worker: _Worker | None,
+        pools: _ThreadPools | None,
+    ) -> None:
+        nodes = pipeline.nodes
+        load_counts = Counter(chain.from_iterable(n.inputs for n in nodes))
+        dependencies = pipeline.node_dependencies
+        priority = chain_lengths(pipeline)
+        todo, done_nodes = set(nodes), set()
+        running: dict[Future, tuple[str, Node]] = {}
+        lanes = ("here", "worker") if worker else ("here",)
+        with self._get_executor(len(lanes)) as executor:
+            while todo or running:
+                ready = sorted(
+                    (n for n in todo if dependencies[n] <= done_nodes),
+                    key=lambda n: (-priority[n], n.name),
+                )
+                finished = []
+                for lane, node in self._assign(ready, running, lanes):
+                    todo.discard(node)
+                    arguments = {
+                        "node": node, "catalog": catalog, "hook_manager": hook_manager,
+                        "is_async": self._is_async, "run_id": run_id,
+                    }  # fmt: skip
+                    if lane == "alone":
+                        finished.append(_alone(Task(**arguments), pools))
+                        break
+                    if lane == "worker":
+                        future = executor.submit(_WorkerTask(worker, **arguments).execute)
+                    else:
+                        future = executor.submit(_in_process, Task(**arguments), pools)
+                    running[future] = (lane, node)
+                if not running and not finished:
+                    self._raise_runtime_error(todo, done_nodes, set(ready), None)
+                if not finished:
+                    finished, _ = wait(running, return_when=FIRST_COMPLETED)
+                for future in finished:
+                    running.pop(future, None)
+                    try:
+                        node = future.result()
+                    except Exception:
+                        self._suggest_resume_scenario(pipeline, done_nodes, catalog)
+                        raise
+                    done_nodes.add(node)
+                    self._logger.info("Completed node: %s", node.name)
+                    self._logger.info("Completed %d out of %d tasks", len(done_nodes), len(nodes))
+                    self._release_datasets(node, catalog, load_counts, pipeline)
+
+    @staticmethod
+    def _assign(
+        ready: list[Node], running: dict[Future, tuple[str, Node]], lanes: tuple[str, ...]
+    ) -> list[tuple[str, Node]]:
+        """The ready nodes to start now and their lanes: an exclusive node `alone` once nothing
+        else runs (nothing else starts while one waits); otherwise the first ready node here,
+        the next in the worker."""
+        waiting = [node for node in ready if EXCLUSIVE in node.tags]
+        if waiting:
+            return [] if running else [("alone", waiting[0])]
+        free = [lane for lane in lanes if lane not in {lane for lane, _ in running.values()}]
+        return list(zip(free, ready, strict=False))
