@@ -277,6 +277,56 @@ class _WorkerTask(Task):
         return outputs
 
 
+def _cacheable(catalog: CatalogProtocol, name: str) -> bool:
+    """A pandas table in a file (Parquet or CSV, not versioned): every load reads the same."""
+    from kedro_datasets.pandas import CSVDataset, ParquetDataset  # noqa: PLC0415
+
+    try:
+        dataset = catalog.get(name)
+    except Exception:  # noqa: BLE001 - parameters and other names it does not resolve
+        return False
+    return isinstance(dataset, CSVDataset | ParquetDataset) and dataset._version is None
+
+
+class _CachedLoads:
+    """The run's catalog, with each pandas table that several nodes load read from its file
+    once: the nodes get copies of the frame the first load returned (the last one gets the frame
+    itself), so each sees what a load of its own would have given, and none sees another's
+    changes. Everything else goes to the catalog."""
+
+    def __init__(self, catalog: CatalogProtocol, load_counts: Counter) -> None:
+        self._catalog = catalog
+        self._left = {
+            name: count
+            for name, count in load_counts.items()
+            if count > 1 and _cacheable(catalog, name)
+        }
+        self._locks = {name: threading.Lock() for name in self._left}
+        self._frames: dict[str, Any] = {}
+
+    def load(self, ds_name: str, version: str | None = None) -> Any:
+        """The dataset's data: a copy of the cached frame while other loads are to come."""
+        if ds_name not in self._left or version is not None:
+            return self._catalog.load(ds_name, version)
+        with self._locks[ds_name]:
+            if ds_name not in self._frames:
+                self._frames[ds_name] = self._catalog.load(ds_name)
+            self._left[ds_name] -= 1
+            if self._left[ds_name] > 0:
+                return self._frames[ds_name].copy()
+            return self._frames.pop(ds_name)
+
+    def save(self, ds_name: str, data: Any) -> None:
+        """Save through the catalog (a later load reads what was saved)."""
+        if ds_name in self._locks:
+            with self._locks[ds_name]:
+                self._frames.pop(ds_name, None)
+        self._catalog.save(ds_name, data)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._catalog, name)
+
+
 def _in_process(task: Task, pools: _ThreadPools | None) -> Node:
     """Run a task in this thread of this process, one OpenMP thread per pool (OpenMP's count is
     per thread; OpenBLAS's was set once, from the main thread)."""
@@ -375,6 +425,7 @@ class WorkerRunner(StageRunner):
     ) -> None:
         nodes = pipeline.nodes
         load_counts = Counter(chain.from_iterable(n.inputs for n in nodes))
+        tables = _CachedLoads(catalog, load_counts)
         dependencies = pipeline.node_dependencies
         priority = chain_lengths(pipeline)
         todo, done_nodes = set(nodes), set()
@@ -390,7 +441,7 @@ class WorkerRunner(StageRunner):
                 for lane, node in self._assign(ready, running, lanes):
                     todo.discard(node)
                     arguments = {
-                        "node": node, "catalog": catalog, "hook_manager": hook_manager,
+                        "node": node, "catalog": tables, "hook_manager": hook_manager,
                         "is_async": self._is_async, "run_id": run_id,
                     }  # fmt: skip
                     if lane == "alone":
