@@ -115,8 +115,8 @@ def worker(
     result = {
         "wall_seconds": time.perf_counter() - started,
         "peak_rss_mb": _peak_rss_mb(),
-        # The runner's worker process, if any (its own high-water mark; the two add up to at
-        # most their sum at any moment).
+        # The largest child process's high-water mark: the runner's worker process, or a
+        # process MLflow started (the two add up to at most their sum at any moment).
         "worker_peak_rss_mb": children.ru_maxrss / 1024,
         "cpu_seconds": own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime,
         "load_average": os.getloadavg()[0],
@@ -311,7 +311,7 @@ def side_by_side(
             rows[name].append(
                 f"{result['wall_seconds']:.1f} s wall, {result.get('cpu_seconds', 0):.1f} CPU-s, "
                 f"peak RSS {result['peak_rss_mb']:,.0f} MB"
-                f" + worker {result.get('worker_peak_rss_mb', 0):,.0f} MB, "
+                f" (largest child process {result.get('worker_peak_rss_mb', 0):,.0f} MB), "
                 f"load average {result.get('load_average', 0):.2f} at the end"
             )
             metrics[name] = result["metrics"]

@@ -234,3 +234,29 @@ def test_worker_runner_logs_what_the_sequential_runner_logs(
     assert tables and set(tables) <= set(theirs)
     for name, table in tables.items():
         pd.testing.assert_frame_equal(table, theirs[name], rtol=1e-9, obj=name)
+
+
+def _pid_and_lock(x):
+    return os.getpid(), threading.Lock()  # a lock does not pickle
+
+
+def test_a_node_whose_inputs_or_outputs_do_not_pickle_runs_here():
+    """Unpicklable inputs (a lock) and outputs: the node runs in this process instead."""
+    pipeline = Pipeline(
+        [
+            Node(_slow_where, "a", "b", name="a_slow_here"),
+            Node(_pid_and_lock, "a", "lock_out", name="b_lock_out"),
+            Node(_slow_where, "a", "c", name="c_slow_here"),
+            Node(_where, "lock", "lock_in", name="d_lock_in"),
+        ]
+    )
+    catalog = DataCatalog(
+        {
+            "a": MemoryDataset(1),
+            "lock": MemoryDataset(threading.Lock(), copy_mode="assign"),
+            "lock_out": MemoryDataset(copy_mode="assign"),
+        }
+    )
+    outputs = WorkerRunner().run(pipeline, catalog)
+    assert outputs["lock_out"].load()[0] == os.getpid()
+    assert outputs["lock_in"].load()["pid"] == os.getpid()

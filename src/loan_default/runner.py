@@ -34,8 +34,10 @@ against a sequential run, so BLAS keeps its threads.
 from __future__ import annotations
 
 import functools
+import logging
 import multiprocessing
 import os
+import pickle
 import sys
 import threading
 import traceback
@@ -130,6 +132,8 @@ class StageRunner(ThreadRunner):
                     self._release_datasets(node, catalog, load_counts, pipeline)
 
 
+logger = logging.getLogger(__name__)
+
 # A node tagged EXCLUSIVE runs alone, in this process, with the BLAS and OpenMP threads the
 # process started with: its results carry multithreaded BLAS's own rounding (the text models
 # fitted on all training loans, whose scores the fairness proxy check reads through a linear
@@ -184,8 +188,13 @@ def _serve(connection: Any, package: str | None, logging_config: dict | None) ->
             reply = ("failed", error, traceback.format_exc())
         try:
             connection.send(reply)
-        except Exception as error:  # noqa: BLE001 - outputs or error that do not pickle
-            connection.send(("failed", RuntimeError(repr(error)), traceback.format_exc()))
+        except Exception as error:  # noqa: BLE001 - outputs or an error that do not pickle
+            unsent = "outputs" if reply[0] == "done" else "error"
+            connection.send((f"unpicklable {unsent}", repr(error), traceback.format_exc()))
+
+
+class _NotShippable(Exception):
+    """A node's function, inputs or outputs do not pickle: it runs in this process instead."""
 
 
 class _Worker:
@@ -217,8 +226,11 @@ class _Worker:
     def run(self, node: Node, inputs: dict[str, Any]) -> dict[str, Any]:
         """`node.run(inputs)` in the worker process."""
         with self._lock:
-            try:
+            try:  # pickled whole before anything is written: a failure leaves the pipe clean
                 self._connection.send(("node", (node, inputs)))
+            except (pickle.PicklingError, TypeError, AttributeError) as error:
+                raise _NotShippable(f"its function or inputs do not pickle ({error})") from error
+            try:
                 reply = self._connection.recv()
             except (EOFError, OSError) as error:
                 raise RuntimeError(
@@ -230,6 +242,10 @@ class _Worker:
             error, text = reply[1], reply[2]
             error.add_note(f"Raised in the worker process:\n{text}")
             raise error
+        if reply[0] == "unpicklable outputs":
+            raise _NotShippable(f"its outputs do not pickle ({reply[1]})")
+        if reply[0] == "unpicklable error":
+            raise RuntimeError(f"Node {node.name} failed in the worker process:\n{reply[2]}")
         return reply[1]
 
     def close(self) -> None:
@@ -263,7 +279,11 @@ class _WorkerTask(Task):
         run_id: str | None = None,
     ) -> dict[str, Any]:
         try:
-            outputs = self._worker.run(node, inputs)
+            try:
+                outputs = self._worker.run(node, inputs)
+            except _NotShippable as reason:
+                logger.info("Node %s runs in this process: %s", node.name, reason)
+                outputs = node.run(inputs)
         except Exception as error:
             hook_manager.hook.on_node_error(
                 error=error, node=node, catalog=catalog, inputs=inputs,
