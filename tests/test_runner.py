@@ -4,7 +4,10 @@ Kedro's SequentialRunner."""
 
 from __future__ import annotations
 
+import json
 import os
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -234,6 +237,28 @@ def test_worker_runner_logs_what_the_sequential_runner_logs(
     assert tables and set(tables) <= set(theirs)
     for name, table in tables.items():
         pd.testing.assert_frame_equal(table, theirs[name], rtol=1e-9, obj=name)
+
+    # Again, as `kedro run` (its default runner), now against the registered champion: the
+    # incumbent's handle goes to whichever process runs the promotion.
+    logging_config = tmp_path / "logging.yml"
+    logging_config.write_text(
+        "version: 1\ndisable_existing_loggers: false\n"
+        "formatters: {plain: {format: '%(name)s %(message)s'}}\n"
+        "handlers: {out: {class: logging.StreamHandler, formatter: plain, "
+        "stream: ext://sys.stdout}}\nroot: {handlers: [out], level: INFO}\n"
+    )
+    environment = {**os.environ, "KEDRO_LOGGING_CONFIG": str(logging_config)}
+    completed = subprocess.run(
+        [sys.executable, "-m", "kedro", "run", "--pipeline", "loan"],
+        cwd=project, env=environment, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    assert "loan_default.runner Completed node" in completed.stdout
+    assert "kedro.runner.sequential_runner" not in completed.stdout
+    decision = json.loads(
+        (project / "data" / "08_reporting" / "promotion_decision.json").read_text()
+    )
+    assert decision["champion"] != "none"
 
 
 def _pid_and_lock(x):
