@@ -38,6 +38,7 @@ import logging
 import multiprocessing
 import os
 import pickle
+import signal
 import sys
 import threading
 import traceback
@@ -166,13 +167,21 @@ class _ThreadPools:
 
 def _serve(connection: Any, package: str | None, logging_config: dict | None) -> None:
     """The worker process: run each node sent, send back its outputs or its error."""
+    # Ctrl-C reaches the whole process group: the main process stops the run and this process.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     from kedro.framework.project import configure_logging, configure_project  # noqa: PLC0415
 
     if package:
         configure_project(package)
     if logging_config:
         configure_logging(logging_config)
-    while (message := connection.recv()) is not None:
+    while True:
+        try:
+            message = connection.recv()
+        except EOFError:  # the main process is gone
+            return
+        if message is None:
+            return
         kind, payload = message
         if kind == "warm":  # import what the nodes' annotations name (the model libraries)
             for node in payload:
