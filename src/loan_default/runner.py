@@ -9,23 +9,23 @@ text hashing) still run on two cores; see its docstring and docs/speed.md.
 machine it was no faster than Kedro's SequentialRunner: most nodes outside the grid's fits hold
 the GIL, so two of them in threads wait on each other.
 
-Safe here because every node is a pure function of its inputs (seeds come from parameters,
-figures are matplotlib `Figure` objects without pyplot's global state) and kedro-mlflow re-enters
-the pipeline's MLflow run in each worker thread before a node runs (`ProjectMlflowHook`), so
-each dataset logs to the same run.
+Both are safe here because every node is a pure function of its inputs (seeds come from
+parameters, figures are matplotlib `Figure` objects without pyplot's global state) and
+kedro-mlflow re-enters the pipeline's MLflow run in each worker thread before a node runs
+(`ProjectMlflowHook`), so each dataset logs to the same run.
 
 Of the nodes ready to run, the one with the longest chain of nodes after it goes first (the
 training chain: preprocessing, the grid's cross-validation, calibration, the champion, ...),
 and no more than `max_workers` run at once: Kedro's ThreadRunner queues every ready node in no
 particular order, and a report node could hold a worker while the cross-validation waited.
 
-The results are those of a sequential run. Not to the last bit: OpenBLAS splits a call
-between its threads only when no other call is running, so the order of some floating-point sums
-(logistic regression and network probabilities) depends on what else runs at that moment; that
-is already so in a sequential run, where the grid's fits run two at a time (two sequential runs
-differ the same way, by at most 1e-10 relative). Limiting BLAS to one thread would make runs
-bit-identical, but it moves the fairness proxy check (proxy_strength.csv) by about 1e-4
-against a sequential run, so BLAS keeps its threads.
+StageRunner's results are those of a sequential run, not to the last bit: OpenBLAS splits a
+call between its threads only when no other call is running, so the order of some
+floating-point sums (logistic regression and network probabilities) depends on what else runs
+at that moment; that is already so in a sequential run, where the grid's fits run two at a time
+(two sequential runs differ the same way, by at most 1e-10 relative). WorkerRunner gives every
+node but the preprocessor's fit one BLAS thread, which makes its runs bit-identical (one BLAS
+thread for the whole run moves the fairness proxy check, proxy_strength.csv, by about 2e-3).
 
     kedro run --pipelines loan --runner loan_default.runner.StageRunner
     kedro run --pipelines loan --runner SequentialRunner   # one node at a time, no worker
@@ -405,10 +405,15 @@ class WorkerRunner(StageRunner):
       read, magnified, by the fairness proxy check) runs alone, in this process, with the
       threads a sequential run gives it.
 
+    Two runs of it are bit-identical, and equal a sequential run's metrics to about 1e-15.
+
+    Also: a pandas table several nodes load is read from its file once (`_CachedLoads`); a
+    node whose function, inputs or outputs do not pickle runs in this process instead.
     Without a second process to use, it runs one node at a time in this process, threads
     untouched: in the `spark` environment (the Spark session and joblib's Spark backend live
-    in this process) and with `LOAN_RUNNER_WORKER=0`. Each run starts its worker, which
-    imports the model libraries while ingestion runs here.
+    in this process) and with `LOAN_RUNNER_WORKER=0`. Each run starts its worker (a spawned
+    Python process, about 1 GB at its peak on the bundled data), which imports the model
+    libraries while ingestion runs here.
     """
 
     def __init__(self, is_async: bool = False) -> None:
