@@ -75,6 +75,19 @@ class NodeTimer:
         )
 
 
+def default_runner() -> object | None:
+    """The runner `kedro run` uses by default in the installed project (its cli.py's
+    DEFAULT_RUNNER), or None (Kedro's SequentialRunner) for a project without one: a benchmark
+    of a commit measures what `kedro run --pipeline loan` runs there."""
+    try:
+        from loan_default.cli import DEFAULT_RUNNER  # noqa: PLC0415
+    except ImportError:
+        return None
+    from kedro.utils import load_obj  # noqa: PLC0415
+
+    return load_obj(DEFAULT_RUNNER)()
+
+
 def worker(
     project: Path,
     pipeline: str,
@@ -93,12 +106,20 @@ def worker(
     ) as session:
         session._hook_manager.register(timer)  # no public API to add a hook to one session
         try:
-            session.run(pipeline_names=[pipeline])
+            session.run(pipeline_names=[pipeline], runner=default_runner())
         except Exception as exc:  # report the timings of what ran, and the failure
             error = f"{type(exc).__name__}: {exc}"
+    own, children = (
+        resource.getrusage(who) for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)
+    )
     result = {
         "wall_seconds": time.perf_counter() - started,
         "peak_rss_mb": _peak_rss_mb(),
+        # The largest child process's high-water mark: the runner's worker process, or a
+        # process MLflow started (the two add up to at most their sum at any moment).
+        "worker_peak_rss_mb": children.ru_maxrss / 1024,
+        "cpu_seconds": own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime,
+        "load_average": os.getloadavg()[0],
         "nodes": timer.records,
         "error": error,
     }
@@ -279,6 +300,7 @@ def side_by_side(
             _run("make install", clone, root / f"{name}_install.log")
         clones[name] = clone
     walls: dict[str, list[float]] = {"reference": [], "head": []}
+    rows: dict[str, list[str]] = {"reference": [], "head": []}
     metrics: dict[str, dict] = {}
     for _ in range(repeats):
         for name, clone in clones.items():
@@ -286,12 +308,20 @@ def side_by_side(
             if result["error"]:
                 out(f"  {name}: the run failed: {result['error'][:300]}\n")
             walls[name].append(result["wall_seconds"])
+            rows[name].append(
+                f"{result['wall_seconds']:.1f} s wall, {result.get('cpu_seconds', 0):.1f} CPU-s, "
+                f"peak RSS {result['peak_rss_mb']:,.0f} MB"
+                f" (largest child process {result.get('worker_peak_rss_mb', 0):,.0f} MB), "
+                f"load average {result.get('load_average', 0):.2f} at the end"
+            )
             metrics[name] = result["metrics"]
     out(f"\n=== loan side by side: reference {_commit(clones['reference'])} "
         f"against HEAD {_commit(clones['head'])} ===\n")  # fmt: skip
     for name, values in walls.items():
         listed = ", ".join(f"{value:.1f}" for value in values)
         out(f"  {name:<10} wall seconds: {listed} (median {statistics.median(values):.1f})\n")
+        for row in rows[name]:
+            out(f"             {row}\n")
     ratio = statistics.median(walls["head"]) / statistics.median(walls["reference"])
     out(f"  HEAD / reference: {ratio:.2f}x\n")
     shared = sorted(set(metrics["head"]) & set(metrics["reference"]))

@@ -1,8 +1,15 @@
-"""The opt-in threaded runner (loan_default.runner.StageRunner): the longest chain first, and
-the same results as Kedro's SequentialRunner."""
+"""The runners: WorkerRunner (the default of `kedro run`: one node here and one in a worker
+process) and the opt-in threaded StageRunner; the longest chain first, and the same results as
+Kedro's SequentialRunner."""
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
 from pathlib import Path
 
 import mlflow
@@ -15,7 +22,8 @@ from kedro.framework.startup import bootstrap_project
 from kedro.io import DataCatalog, MemoryDataset
 from kedro.pipeline import Node, Pipeline
 
-from loan_default.runner import StageRunner, chain_lengths
+from loan_default.config.names import EXCLUSIVE
+from loan_default.runner import StageRunner, WorkerRunner, chain_lengths
 from tests.conftest import TINY_CONF, make_kedro_project
 
 
@@ -109,3 +117,171 @@ def test_stage_runner_logs_what_the_sequential_runner_logs(
     assert ours and set(ours) <= set(theirs)
     for name, table in ours.items():
         pd.testing.assert_frame_equal(table, theirs[name], rtol=1e-9, obj=name)
+
+
+# ---------------------------------------------------------------- WorkerRunner ----------------
+
+
+def _where(x):
+    """The process and thread a node ran in, and its BLAS threads."""
+    from threadpoolctl import threadpool_info  # noqa: PLC0415
+
+    blas = max(pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas")
+    return {
+        "pid": os.getpid(),
+        "main_thread": threading.current_thread() is threading.main_thread(),
+        "blas": blas,
+    }
+
+
+def _slow_where(x):
+    time.sleep(0.5)
+    return _where(x) | {"span": (time.monotonic() - 0.5, time.monotonic())}
+
+
+def _fail_in_worker(x):
+    raise ValueError(f"bad input {x}")
+
+
+def test_worker_runner_runs_two_nodes_at_a_time_in_two_processes():
+    """Independent nodes run here and in the worker, each with one BLAS thread."""
+    pipeline = Pipeline([Node(_slow_where, "a", f"out_{i}", name=f"where_{i}") for i in range(4)])
+    outputs = WorkerRunner().run(pipeline, DataCatalog({"a": MemoryDataset(1)}))
+    places = [outputs[f"out_{i}"].load() for i in range(4)]
+    pids = {place["pid"] for place in places}
+    assert os.getpid() in pids and len(pids) == 2
+    assert all(place["blas"] == 1 for place in places)
+
+
+def test_an_exclusive_node_runs_alone_in_the_main_thread_with_its_blas_threads():
+    from threadpoolctl import threadpool_info  # noqa: PLC0415
+
+    threads = max(pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas")
+    pipeline = Pipeline(
+        [Node(_slow_where, "a", f"out_{i}", name=f"where_{i}") for i in range(3)]
+        + [Node(_slow_where, "a", "alone", name="alone", tags={EXCLUSIVE})]
+    )
+    outputs = WorkerRunner().run(pipeline, DataCatalog({"a": MemoryDataset(1)}))
+    alone = outputs["alone"].load()
+    assert alone["pid"] == os.getpid() and alone["main_thread"] and alone["blas"] == threads
+    for i in range(3):
+        start, end = outputs[f"out_{i}"].load()["span"]
+        assert end <= alone["span"][0] + 0.05 or start >= alone["span"][1] - 0.05
+
+
+def test_a_node_failing_in_the_worker_stops_the_run_with_its_error():
+    pipeline = Pipeline(
+        [
+            Node(_slow_where, "a", "b", name="a_slow_here"),  # here (first by name)
+            Node(_fail_in_worker, "a", "c", name="b_fails"),  # in the worker
+        ]
+    )
+    with pytest.raises(ValueError, match="bad input 1") as raised:
+        WorkerRunner().run(pipeline, DataCatalog({"a": MemoryDataset(1)}))
+    assert any("worker process" in note for note in getattr(raised.value, "__notes__", []))
+
+
+def test_without_a_worker_every_node_runs_here(monkeypatch):
+    monkeypatch.setenv("LOAN_RUNNER_WORKER", "0")
+    pipeline = Pipeline([Node(_where, "a", f"out_{i}", name=f"where_{i}") for i in range(3)])
+    outputs = WorkerRunner().run(pipeline, DataCatalog({"a": MemoryDataset(1)}))
+    assert {outputs[f"out_{i}"].load()["pid"] for i in range(3)} == {os.getpid()}
+
+
+def test_a_table_several_nodes_load_is_read_once_and_each_gets_its_own_copy(tmp_path, monkeypatch):
+    from kedro_datasets.pandas import ParquetDataset  # noqa: PLC0415
+
+    reads = []
+
+    class CountedParquet(ParquetDataset):
+        def load(self):
+            reads.append(1)
+            return super().load()
+
+    table = CountedParquet(filepath=str(tmp_path / "t.parquet"))
+    table.save(pd.DataFrame({"x": [1, 2, 3]}))
+
+    def add_one(frame):
+        frame["x"] += 1  # changes its input in place: no other node may see it
+        return frame["x"].tolist()
+
+    pipeline = Pipeline([Node(add_one, "t", f"out_{i}", name=f"add_{i}") for i in range(3)])
+    monkeypatch.setenv("LOAN_RUNNER_WORKER", "0")  # one process: the cache is this process's
+    outputs = WorkerRunner().run(pipeline, DataCatalog({"t": table}))
+    assert [outputs[f"out_{i}"].load() for i in range(3)] == [[2, 3, 4]] * 3
+    assert len(reads) == 1
+
+
+def _run_loan_with(root: Path, tiny_loans: pd.DataFrame, monkeypatch, runner) -> tuple[Path, str]:
+    uri = f"sqlite:///{root / 'mlflow.db'}"
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
+    project = make_kedro_project(root / "project", tiny_loans, TINY_CONF)
+    bootstrap_project(project)
+    with KedroSession.create(project_path=project) as session:
+        session.run(pipeline_names=["loan"], runner=runner)
+    return project, uri
+
+
+def test_worker_runner_logs_what_the_sequential_runner_logs(
+    tiny_project, tiny_loans, tmp_path, monkeypatch
+):
+    """The default runner of `kedro run`: every MLflow metric and report table of the tiny
+    `loan` equals the shared SequentialRunner run's (to 1e-9, the sequential runner's own
+    spread)."""
+    sequential, sequential_uri = tiny_project
+    project, uri = _run_loan_with(tmp_path, tiny_loans, monkeypatch, WorkerRunner())
+    ours, reference = _metrics(uri), _metrics(sequential_uri)
+    assert len(ours) > 50 and ours.keys() == reference.keys()
+    assert ours == pytest.approx(reference, rel=1e-9, abs=1e-12, nan_ok=True)
+    tables, theirs = _reports(project), _reports(sequential)
+    assert tables and set(tables) <= set(theirs)
+    for name, table in tables.items():
+        pd.testing.assert_frame_equal(table, theirs[name], rtol=1e-9, obj=name)
+
+    # Again, as `kedro run` (its default runner), now against the registered champion: the
+    # incumbent's handle goes to whichever process runs the promotion.
+    logging_config = tmp_path / "logging.yml"
+    logging_config.write_text(
+        "version: 1\ndisable_existing_loggers: false\n"
+        "formatters: {plain: {format: '%(name)s %(message)s'}}\n"
+        "handlers: {out: {class: logging.StreamHandler, formatter: plain, "
+        "stream: ext://sys.stdout}}\nroot: {handlers: [out], level: INFO}\n"
+    )
+    environment = {**os.environ, "KEDRO_LOGGING_CONFIG": str(logging_config)}
+    completed = subprocess.run(
+        [sys.executable, "-m", "kedro", "run", "--pipeline", "loan"],
+        cwd=project, env=environment, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    assert "loan_default.runner Completed node" in completed.stdout
+    assert "kedro.runner.sequential_runner" not in completed.stdout
+    decision = json.loads(
+        (project / "data" / "08_reporting" / "promotion_decision.json").read_text()
+    )
+    assert decision["champion"] != "none"
+
+
+def _pid_and_lock(x):
+    return os.getpid(), threading.Lock()  # a lock does not pickle
+
+
+def test_a_node_whose_inputs_or_outputs_do_not_pickle_runs_here():
+    """Unpicklable inputs (a lock) and outputs: the node runs in this process instead."""
+    pipeline = Pipeline(
+        [
+            Node(_slow_where, "a", "b", name="a_slow_here"),
+            Node(_pid_and_lock, "a", "lock_out", name="b_lock_out"),
+            Node(_slow_where, "a", "c", name="c_slow_here"),
+            Node(_where, "lock", "lock_in", name="d_lock_in"),
+        ]
+    )
+    catalog = DataCatalog(
+        {
+            "a": MemoryDataset(1),
+            "lock": MemoryDataset(threading.Lock(), copy_mode="assign"),
+            "lock_out": MemoryDataset(copy_mode="assign"),
+        }
+    )
+    outputs = WorkerRunner().run(pipeline, catalog)
+    assert outputs["lock_out"].load()[0] == os.getpid()
+    assert outputs["lock_in"].load()["pid"] == os.getpid()

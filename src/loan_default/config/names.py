@@ -61,3 +61,8 @@ def check_registry(kind: str, names: Iterable[str], registry: Iterable[str]) -> 
             f"only named there {sorted(names - registry)}, only registered "
             f"{sorted(registry - names)}. Add or remove the name on both sides."
         )
+
+
+# The node tag loan_default.runner.WorkerRunner runs alone, in the main process, with the BLAS
+# threads of a sequential run (its results carry multithreaded BLAS's own rounding).
+EXCLUSIVE = "exclusive"

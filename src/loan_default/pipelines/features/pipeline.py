@@ -2,6 +2,7 @@
 
 from kedro.pipeline import Node, Pipeline
 
+from loan_default.config.names import EXCLUSIVE
 from loan_default.pipelines.stage import stage
 
 from .nodes import (
@@ -33,6 +34,8 @@ def create_pipeline(**kwargs) -> Pipeline:
                 ],
                 ["fitted_preprocessor", "train_features"],
                 name="fit_preprocessor",
+                # Alone, with the BLAS threads of a sequential run (loan_default.runner).
+                tags={EXCLUSIVE},
             ),
             Node(
                 transform_loans,
