@@ -22,6 +22,7 @@ from kedro.framework.startup import bootstrap_project
 from kedro.io import DataCatalog, MemoryDataset
 from kedro.pipeline import Node, Pipeline
 
+from loan_default import runner as runner_module
 from loan_default.config.names import EXCLUSIVE
 from loan_default.runner import StageRunner, WorkerRunner, chain_lengths
 from tests.conftest import TINY_CONF, make_kedro_project
@@ -143,7 +144,28 @@ def _fail_in_worker(x):
     raise ValueError(f"bad input {x}")
 
 
-def test_worker_runner_runs_two_nodes_at_a_time_in_two_processes():
+@pytest.fixture
+def worker_from_the_start(monkeypatch):
+    """The runner waits for its worker to be ready before the first node (a real run gives it
+    nodes once it is), so that these small pipelines use both processes."""
+    ready = runner_module._Worker.ready
+
+    def waiting(self) -> bool:
+        deadline = time.monotonic() + 120
+        while not ready(self) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        return ready(self)
+
+    monkeypatch.setattr(runner_module._Worker, "ready", waiting)
+
+
+def test_nodes_do_not_wait_for_the_worker_to_start():
+    pipeline = Pipeline([Node(_where, "a", f"out_{i}", name=f"where_{i}") for i in range(3)])
+    outputs = WorkerRunner().run(pipeline, DataCatalog({"a": MemoryDataset(1)}))
+    assert {outputs[f"out_{i}"].load()["pid"] for i in range(3)} == {os.getpid()}
+
+
+def test_worker_runner_runs_two_nodes_at_a_time_in_two_processes(worker_from_the_start):
     """Independent nodes run here and in the worker, each with one BLAS thread."""
     pipeline = Pipeline([Node(_slow_where, "a", f"out_{i}", name=f"where_{i}") for i in range(4)])
     outputs = WorkerRunner().run(pipeline, DataCatalog({"a": MemoryDataset(1)}))
@@ -153,7 +175,9 @@ def test_worker_runner_runs_two_nodes_at_a_time_in_two_processes():
     assert all(place["blas"] == 1 for place in places)
 
 
-def test_an_exclusive_node_runs_alone_in_the_main_thread_with_its_blas_threads():
+def test_an_exclusive_node_runs_alone_in_the_main_thread_with_its_blas_threads(
+    worker_from_the_start,
+):
     from threadpoolctl import threadpool_info  # noqa: PLC0415
 
     threads = max(pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas")
@@ -169,7 +193,7 @@ def test_an_exclusive_node_runs_alone_in_the_main_thread_with_its_blas_threads()
         assert end <= alone["span"][0] + 0.05 or start >= alone["span"][1] - 0.05
 
 
-def test_a_node_failing_in_the_worker_stops_the_run_with_its_error():
+def test_a_node_failing_in_the_worker_stops_the_run_with_its_error(worker_from_the_start):
     pipeline = Pipeline(
         [
             Node(_slow_where, "a", "b", name="a_slow_here"),  # here (first by name)
@@ -265,7 +289,7 @@ def _pid_and_lock(x):
     return os.getpid(), threading.Lock()  # a lock does not pickle
 
 
-def test_a_node_whose_inputs_or_outputs_do_not_pickle_runs_here():
+def test_a_node_whose_inputs_or_outputs_do_not_pickle_runs_here(worker_from_the_start):
     """Unpicklable inputs (a lock) and outputs: the node runs in this process instead."""
     pipeline = Pipeline(
         [

@@ -189,6 +189,7 @@ def _serve(connection: Any, package: str | None, logging_config: dict | None) ->
                     typing.get_type_hints(node.func)
                 except Exception:  # noqa: BLE001, S112 - warming only; the node says it later
                     continue
+            connection.send(("ready", None))
             continue
         node, inputs = payload
         try:
@@ -230,7 +231,15 @@ class _Worker:
                     os.environ[name] = value
         child.close()
         self._lock = threading.Lock()
+        self._ready = False
         self._connection.send(("warm", nodes))
+
+    def ready(self) -> bool:
+        """Whether the worker has imported the libraries and takes nodes (asked only until it
+        does, from the scheduling thread, before any node was sent)."""
+        if not self._ready and self._connection.poll():
+            self._ready = self._connection.recv()[0] == "ready"
+        return self._ready
 
     def run(self, node: Node, inputs: dict[str, Any]) -> dict[str, Any]:
         """`node.run(inputs)` in the worker process."""
@@ -413,7 +422,7 @@ class WorkerRunner(StageRunner):
     untouched: in the `spark` environment (the Spark session and joblib's Spark backend live
     in this process) and with `LOAN_RUNNER_WORKER=0`. Each run starts its worker (a spawned
     Python process, about 1 GB at its peak on the bundled data), which imports the model
-    libraries while ingestion runs here.
+    libraries while ingestion runs here, and takes nodes once it has.
     """
 
     def __init__(self, is_async: bool = False) -> None:
@@ -464,9 +473,11 @@ class WorkerRunner(StageRunner):
         priority = chain_lengths(pipeline)
         todo, done_nodes = set(nodes), set()
         running: dict[Future, tuple[str, Node]] = {}
-        lanes = ("here", "worker") if worker else ("here",)
-        with self._get_executor(len(lanes)) as executor:
+        lanes: tuple[str, ...] = ("here",)
+        with self._get_executor(2 if worker else 1) as executor:
             while todo or running:
+                if worker and len(lanes) == 1 and worker.ready():
+                    lanes = ("here", "worker")
                 ready = sorted(
                     (n for n in todo if dependencies[n] <= done_nodes),
                     key=lambda n: (-priority[n], n.name),
