@@ -140,6 +140,14 @@ def _slow_where(x):
     return _where(x) | {"span": (time.monotonic() - 0.5, time.monotonic())}
 
 
+def _stores(x):
+    return {
+        "pid": os.getpid(),
+        "tracking": mlflow.get_tracking_uri(),
+        "registry": mlflow.get_registry_uri(),
+    }
+
+
 def _fail_in_worker(x):
     raise ValueError(f"bad input {x}")
 
@@ -191,6 +199,26 @@ def test_an_exclusive_node_runs_alone_in_the_main_thread_with_its_blas_threads(
     for i in range(3):
         start, end = outputs[f"out_{i}"].load()["span"]
         assert end <= alone["span"][0] + 0.05 or start >= alone["span"][1] - 0.05
+
+
+def test_the_worker_uses_the_runs_mlflow_stores(worker_from_the_start, tmp_path, monkeypatch):
+    """A node that registers a model or tags a version in the worker writes to the store the
+    run uses (kedro-mlflow sets it from mlflow.yml; MLflow exports it to child processes), not
+    to MLflow's default."""
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    uri = f"sqlite:///{tmp_path / 'configured.db'}"
+    mlflow.set_tracking_uri(uri)
+    try:
+        pipeline = Pipeline(
+            [Node(_slow_where, "a", "here", name="a_here")]
+            + [Node(_stores, "a", "stores", name="b_stores")]
+        )
+        outputs = WorkerRunner().run(pipeline, DataCatalog({"a": MemoryDataset(1)}))
+    finally:
+        mlflow.set_tracking_uri(None)
+    stores = outputs["stores"].load()
+    assert stores["pid"] != os.getpid()
+    assert stores["tracking"] == uri and stores["registry"] == uri
 
 
 def test_a_node_failing_in_the_worker_stops_the_run_with_its_error(worker_from_the_start):

@@ -203,20 +203,6 @@ def _serve(connection: Any, package: str | None, logging_config: dict | None) ->
             connection.send((f"unpicklable {unsent}", repr(error), traceback.format_exc()))
 
 
-def _mlflow_stores() -> dict[str, str]:
-    """The MLflow tracking and registry stores this process uses (kedro-mlflow set them from
-    mlflow.yml), as the environment variables that give the worker the same: a node that
-    registers a model or tags a version writes where the run does, wherever it runs."""
-    mlflow = sys.modules.get("mlflow")
-    if mlflow is None:
-        return {}
-    stores = {"MLFLOW_TRACKING_URI": mlflow.get_tracking_uri()}
-    registry = mlflow.get_registry_uri()
-    if registry:
-        stores["MLFLOW_REGISTRY_URI"] = registry
-    return stores
-
-
 class _NotShippable(Exception):
     """A node's function, inputs or outputs do not pickle: it runs in this process instead."""
 
@@ -229,9 +215,8 @@ class _Worker:
 
         context = multiprocessing.get_context("spawn")  # fork would copy locks held by threads
         self._connection, child = context.Pipe()
-        settings = _ONE_THREAD | _mlflow_stores()
-        saved = {name: os.environ.get(name) for name in settings}
-        os.environ.update(settings)  # read by the worker's numpy, BLAS, OpenMP and MLflow
+        saved = {name: os.environ.get(name) for name in _ONE_THREAD}
+        os.environ.update(_ONE_THREAD)  # read by the worker's numpy, BLAS and OpenMP at import
         try:
             self._process = context.Process(
                 target=_serve, args=(child, PACKAGE_NAME, dict(LOGGING.data)),
