@@ -45,6 +45,7 @@ import traceback
 import typing
 from collections import Counter
 from concurrent.futures import FIRST_COMPLETED, Future, wait
+from dataclasses import dataclass, field
 from itertools import chain
 from typing import TYPE_CHECKING, Any
 
@@ -78,6 +79,31 @@ def chain_lengths(pipeline: Pipeline) -> dict[Node, int]:
     return {node: length(node) for node in pipeline.nodes}
 
 
+@dataclass
+class _Run:
+    """One run's state, as Kedro's scheduling loop keeps it: the pipeline, the catalog, the
+    hooks, how many nodes still load each dataset, and the nodes done."""
+
+    pipeline: Pipeline
+    catalog: CatalogProtocol
+    hook_manager: PluginManager | None
+    run_id: str | None
+    done: set[Node] = field(default_factory=set)
+
+    def __post_init__(self) -> None:
+        nodes = self.pipeline.nodes
+        self.load_counts = Counter(chain.from_iterable(node.inputs for node in nodes))
+        self._dependencies = self.pipeline.node_dependencies
+        self._priority = chain_lengths(self.pipeline)
+
+    def ready(self, todo: set[Node]) -> list[Node]:
+        """The nodes of `todo` whose inputs are all there, the longest chain after them first."""
+        return sorted(
+            (node for node in todo if self._dependencies[node] <= self.done),
+            key=lambda node: (-self._priority[node], node.name),
+        )
+
+
 class StageRunner(ThreadRunner):
     """ThreadRunner with `LOAN_RUNNER_WORKERS` (default 2) node workers, the longest remaining
     chain first."""
@@ -93,44 +119,45 @@ class StageRunner(ThreadRunner):
         hook_manager: PluginManager | None = None,
         run_id: str | None = None,
     ) -> None:
-        """Kedro's scheduling loop (AbstractRunner._run), submitting the ready node with the
-        longest chain after it whenever a worker is free."""
-        nodes = pipeline.nodes
+        """Kedro's scheduling loop (AbstractRunner._run), the ready node with the longest chain
+        after it first."""
         self._validate_catalog(catalog)
-        self._validate_nodes(nodes)
+        self._validate_nodes(pipeline.nodes)
         self._set_manager_datasets(catalog)
-        load_counts = Counter(chain.from_iterable(n.inputs for n in nodes))
-        dependencies = pipeline.node_dependencies
-        priority = chain_lengths(pipeline)
-        todo, done_nodes = set(nodes), set()
-        running: set[Future] = set()
-        workers = self._get_required_workers_count(pipeline)
+        self._schedule(_Run(pipeline, catalog, hook_manager, run_id))
+
+    def _schedule(self, run: _Run) -> None:
+        """Submit the ready node with the longest chain after it whenever a thread is free."""
+        todo, running = set(run.pipeline.nodes), set()
+        workers = self._get_required_workers_count(run.pipeline)
         with self._get_executor(workers) as executor:
             while todo or running:
-                ready = sorted(
-                    (n for n in todo if dependencies[n] <= done_nodes),
-                    key=lambda n: (-priority[n], n.name),
-                )
+                ready = run.ready(todo)
                 for node in ready[: workers - len(running)]:
                     todo.discard(node)
                     task = Task(
-                        node=node, catalog=catalog, hook_manager=hook_manager,
-                        is_async=self._is_async, run_id=run_id,
+                        node=node, catalog=run.catalog, hook_manager=run.hook_manager,
+                        is_async=self._is_async, run_id=run.run_id,
                     )  # fmt: skip
                     running.add(executor.submit(task))
                 if not running:
-                    self._raise_runtime_error(todo, done_nodes, set(ready), None)
+                    self._raise_runtime_error(todo, run.done, set(ready), None)
                 finished, running = wait(running, return_when=FIRST_COMPLETED)
                 for future in finished:
-                    try:
-                        node = future.result()
-                    except Exception:
-                        self._suggest_resume_scenario(pipeline, done_nodes, catalog)
-                        raise
-                    done_nodes.add(node)
-                    self._logger.info("Completed node: %s", node.name)
-                    self._logger.info("Completed %d out of %d tasks", len(done_nodes), len(nodes))
-                    self._release_datasets(node, catalog, load_counts, pipeline)
+                    self._complete(future, run)
+
+    def _complete(self, future: Future, run: _Run) -> None:
+        """Record a finished node (or raise its error, with Kedro's resume hint) and release the
+        datasets no other node still needs."""
+        try:
+            node = future.result()
+        except Exception:
+            self._suggest_resume_scenario(run.pipeline, run.done, run.catalog)
+            raise
+        run.done.add(node)
+        self._logger.info("Completed node: %s", node.name)
+        self._logger.info("Completed %d out of %d tasks", len(run.done), len(run.pipeline.nodes))
+        self._release_datasets(node, run.catalog, run.load_counts, run.pipeline)
 
 
 logger = logging.getLogger(__name__)
@@ -428,18 +455,9 @@ class WorkerRunner(StageRunner):
     def __init__(self, is_async: bool = False) -> None:
         super().__init__(max_workers=2, is_async=is_async)
 
-    def _run(
-        self,
-        pipeline: Pipeline,
-        catalog: CatalogProtocol,
-        hook_manager: PluginManager | None = None,
-        run_id: str | None = None,
-    ) -> None:
-        """Kedro's scheduling loop with two lanes, this process and the worker."""
-        nodes = pipeline.nodes
-        self._validate_catalog(catalog)
-        self._validate_nodes(nodes)
-        self._set_manager_datasets(catalog)
+    def _schedule(self, run: _Run) -> None:
+        """Two lanes, this process and the worker (started for this run), when there is one."""
+        nodes = run.pipeline.nodes
         use_worker = (
             len(nodes) > 1
             and os.environ.get("LOAN_RUNNER_WORKER", "1") != "0"
@@ -450,44 +468,30 @@ class WorkerRunner(StageRunner):
         if pools:
             pools.single()
         try:
-            self._schedule(pipeline, catalog, hook_manager, run_id, worker, pools)
+            self._run_lanes(run, worker, pools)
         finally:
             if pools:
                 pools.restore()
             if worker:
                 worker.close()
 
-    def _schedule(  # noqa: PLR0913
-        self,
-        pipeline: Pipeline,
-        catalog: CatalogProtocol,
-        hook_manager: PluginManager | None,
-        run_id: str | None,
-        worker: _Worker | None,
-        pools: _ThreadPools | None,
-    ) -> None:
-        nodes = pipeline.nodes
-        load_counts = Counter(chain.from_iterable(n.inputs for n in nodes))
-        tables = _CachedLoads(catalog, load_counts)
-        dependencies = pipeline.node_dependencies
-        priority = chain_lengths(pipeline)
-        todo, done_nodes = set(nodes), set()
+    def _run_lanes(self, run: _Run, worker: _Worker | None, pools: _ThreadPools | None) -> None:
+        """Start each ready node in a free lane (`_assign`) until every node is done."""
+        tables = _CachedLoads(run.catalog, run.load_counts)
+        todo = set(run.pipeline.nodes)
         running: dict[Future, tuple[str, Node]] = {}
         lanes: tuple[str, ...] = ("here",)
         with self._get_executor(2 if worker else 1) as executor:
             while todo or running:
                 if worker and len(lanes) == 1 and worker.ready():
                     lanes = ("here", "worker")
-                ready = sorted(
-                    (n for n in todo if dependencies[n] <= done_nodes),
-                    key=lambda n: (-priority[n], n.name),
-                )
+                ready = run.ready(todo)
                 finished = []
                 for lane, node in self._assign(ready, running, lanes):
                     todo.discard(node)
                     arguments = {
-                        "node": node, "catalog": tables, "hook_manager": hook_manager,
-                        "is_async": self._is_async, "run_id": run_id,
+                        "node": node, "catalog": tables, "hook_manager": run.hook_manager,
+                        "is_async": self._is_async, "run_id": run.run_id,
                     }  # fmt: skip
                     if lane == "alone":
                         finished.append(_alone(Task(**arguments), pools))
@@ -498,20 +502,12 @@ class WorkerRunner(StageRunner):
                         future = executor.submit(_in_process, Task(**arguments), pools)
                     running[future] = (lane, node)
                 if not running and not finished:
-                    self._raise_runtime_error(todo, done_nodes, set(ready), None)
+                    self._raise_runtime_error(todo, run.done, set(ready), None)
                 if not finished:
                     finished, _ = wait(running, return_when=FIRST_COMPLETED)
                 for future in finished:
                     running.pop(future, None)
-                    try:
-                        node = future.result()
-                    except Exception:
-                        self._suggest_resume_scenario(pipeline, done_nodes, catalog)
-                        raise
-                    done_nodes.add(node)
-                    self._logger.info("Completed node: %s", node.name)
-                    self._logger.info("Completed %d out of %d tasks", len(done_nodes), len(nodes))
-                    self._release_datasets(node, catalog, load_counts, pipeline)
+                    self._complete(future, run)
 
     @staticmethod
     def _assign(
