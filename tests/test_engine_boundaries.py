@@ -142,8 +142,10 @@ def test_the_spark_environment_selects_the_spark_stages(tmp_path: Path) -> None:
             return super().__getitem__(key)
 
     bootstrap_project(PROJECT_ROOT)
-    before = selected_engine()
+    before = selected_engine()  # an earlier Spark session in this process leaves "spark"
     try:
+        select_engine("pandas")
+        pipelines.configure("loan_default.pipeline_registry")
         assert "split.split_loans" in {n.name for n in pipelines["split"].nodes}
         calls = SparkHook().after_context_created(
             SimpleNamespace(config_loader=Loader(spark={"spark.master": "local[1]"}), env="x")
