@@ -421,6 +421,7 @@ class FeatureReports(Block):
     """IV and PSI verdict bands and the WoE plot."""
 
     woe_plot_top_n: Annotated[int, Field(ge=1)] = 9
+    text_psi_bins: Annotated[int, Field(ge=2)] = 10  # quantile bins of the text features' PSI
     iv_bands: list[Band] = _bands(
         (0.02, "not predictive"),
         (0.1, "weak"),

@@ -6,14 +6,17 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from loan_default.parameters import FeatureReports
 from loan_default.pipelines.features.nodes import (
     fit_binning,
     measure_feature_stability,
+    measure_text_stability,
     rank_features,
     transform_loans,
     woe_transform,
 )
 from loan_default.schema import structured_feature_columns, target_column
+from loan_default.stability import ReferenceDistribution
 from loan_default.validation import DataValidationError
 from tests.params import block
 
@@ -136,3 +139,31 @@ def test_feature_columns_of_model_inputs_come_from_the_schema(real_outputs, data
     assert list(woe.columns[:-1]) == expected
     assert set(dataset_params["text_columns"]) <= set(real_outputs["train_loans"].columns)
     assert not set(dataset_params["text_columns"]) & set(woe.columns), "free text is not binned"
+
+
+class _TextOnly:
+    """A fitted preprocessor stand-in with one text feature."""
+
+    def text_feature_names(self) -> list[str]:
+        return ["desc__text_score"]
+
+    def describe_feature(self, name: str) -> str:
+        return f"text score of {name}"
+
+
+def test_text_stability_bins_the_training_values_as_the_reports_block_says():
+    rng = np.random.default_rng(0)
+    train = pd.DataFrame({"desc__text_score": rng.normal(0, 1, 2000)})
+    test = pd.DataFrame({"desc__text_score": rng.normal(0.3, 1.2, 2000)})
+    psi = {
+        bins: measure_text_stability(
+            _TextOnly(), train, test, FeatureReports(text_psi_bins=bins)
+        ).loc[0, "psi"]
+        for bins in (4, 10)
+    }
+    for bins, value in psi.items():
+        expected = ReferenceDistribution.of(train["desc__text_score"], bins).psi(
+            test["desc__text_score"]
+        )
+        assert value == pytest.approx(expected)
+    assert psi[4] != pytest.approx(psi[10])

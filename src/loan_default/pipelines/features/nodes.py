@@ -112,10 +112,11 @@ def measure_text_stability(
     test_features: pd.DataFrame,
     reports: FeatureReports,
 ) -> pd.DataFrame:
-    """PSI of each text feature (deciles of the training values), training vs test loans."""
+    """PSI of each text feature (`reports.text_psi_bins` quantile bins of the training values),
+    training vs test loans."""
     rows = []
     for name in fitted_preprocessor.text_feature_names():
-        reference = ReferenceDistribution.of(train_features[name], n_bins=10)
+        reference = ReferenceDistribution.of(train_features[name], n_bins=reports.text_psi_bins)
         psi = reference.psi(test_features[name])
         rows.append(
             {
