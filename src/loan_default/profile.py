@@ -17,6 +17,8 @@ from loan_default.schema import (
 )
 from loan_default.stability import ReferenceDistribution
 
+_PLAUSIBILITY = Plausibility()  # the defaults' one home: the schema
+
 
 @dataclass(frozen=True)
 class ScoringProfile:
@@ -38,7 +40,7 @@ class ScoringProfile:
     feature_references: dict[str, ReferenceDistribution] = field(default_factory=dict)
     training_rows: int = 0
     hard_bounds: dict[str, tuple[float | None, float | None]] = field(default_factory=dict)
-    range_tolerance: float = Plausibility().range_tolerance
+    range_tolerance: float = _PLAUSIBILITY.range_tolerance
     explainer: Any = None  # a ReasonExplainer (None in models registered before it)
 
 
@@ -87,7 +89,7 @@ def build_profile(
     dataset: dict[str, Any],
     n_bins: int,
     hard_bounds: dict[str, tuple[float | None, float | None]] | None = None,
-    range_tolerance: float = Plausibility().range_tolerance,
+    range_tolerance: float = _PLAUSIBILITY.range_tolerance,
     approved: Any = None,
     explainer: Any = None,
 ) -> ScoringProfile:

@@ -12,6 +12,8 @@ import pandas as pd
 from loan_default.parameters import Drift
 from loan_default.validation import ConfigurationError
 
+_DRIFT = Drift()  # the defaults' one home: the schema
+
 # Shares below this are floored so an empty bin on one side gives a large but finite PSI.
 DEFAULT_EPSILON = 1e-4
 
@@ -62,7 +64,7 @@ class ReferenceDistribution:
     edges: tuple[float, ...] | None = None
 
     @classmethod
-    def of(cls, values: Sequence[Any] | np.ndarray | pd.Series, n_bins: int = Drift().n_bins):
+    def of(cls, values: Sequence[Any] | np.ndarray | pd.Series, n_bins: int = _DRIFT.n_bins):
         """Quantile bins of a numeric sample (missing is a bin of its own), or its labels."""
         values = pd.Series(values)
         edges = None
@@ -97,7 +99,7 @@ class ReferenceDistribution:
 def population_stability_index(
     expected: Sequence[float] | np.ndarray | pd.Series,
     actual: Sequence[float] | np.ndarray | pd.Series,
-    n_bins: int = Drift().n_bins,
+    n_bins: int = _DRIFT.n_bins,
     epsilon: float = DEFAULT_EPSILON,
 ) -> float:
     """PSI of a continuous variable (e.g. a score): quantile bins of `expected`, NaN its own bin."""

@@ -19,6 +19,8 @@ from sklearn.linear_model import LogisticRegression
 from loan_default.parameters import Calibration
 from loan_default.validation import ConfigurationError
 
+_CALIBRATION = Calibration()  # the defaults' one home: the schema
+
 METHODS = (None, "sigmoid", "isotonic")
 SCORING_RULES = ("log_loss", "brier")
 
@@ -61,7 +63,7 @@ def choose_calibrator(
     predictions: pd.DataFrame,
     y: np.ndarray,
     candidates: Sequence[str | None] = METHODS,
-    scoring_rule: str = Calibration().scoring_rule,
+    scoring_rule: str = _CALIBRATION.scoring_rule,
     time_ordered: bool = True,
 ) -> ScoreCalibrator:
     """The candidate with the lowest validation loss, fitted on all out-of-fold predictions.

@@ -141,13 +141,15 @@ def features_to_drop_for_application_only(
     fitted_preprocessor: sklearn_base.BaseEstimator, dataset: Dataset, fairness: FairnessAudit
 ) -> list[str]:
     """Features made from columns that are never reasons (pricing, geography; none when off)."""
+    if not fairness.application_only:
+        return []
     dropped = _features_from(fitted_preprocessor, never_reasons(dataset))
-    if fairness.application_only and dropped:
+    if dropped:
         logger.info(
             "Application-only champion: refitted without %d features made from %s",
             len(dropped), ", ".join(never_reasons(dataset)),
         )  # fmt: skip
-    return dropped if fairness.application_only else []
+    return dropped
 
 
 def refit_champion_without(
