@@ -201,6 +201,23 @@ def test_an_exclusive_node_runs_alone_in_the_main_thread_with_its_blas_threads(
         assert end <= alone["span"][0] + 0.05 or start >= alone["span"][1] - 0.05
 
 
+def test_the_worker_ends_cleanly_when_the_run_does(worker_from_the_start, monkeypatch):
+    """The worker leaves at once (no interpreter teardown) but still with exit code 0, so the
+    runner never has to terminate it."""
+    ended = []
+    close = runner_module._Worker.close
+
+    def closing(self):
+        close(self)
+        ended.append(self._process.exitcode)
+
+    monkeypatch.setattr(runner_module._Worker, "close", closing)
+    pipeline = Pipeline([Node(_slow_where, "a", f"out_{i}", name=f"where_{i}") for i in range(2)])
+    outputs = WorkerRunner().run(pipeline, DataCatalog({"a": MemoryDataset(1)}))
+    assert len({outputs[f"out_{i}"].load()["pid"] for i in range(2)}) == 2
+    assert ended == [0]
+
+
 def test_the_worker_uses_the_runs_mlflow_stores(worker_from_the_start, tmp_path, monkeypatch):
     """A node that registers a model or tags a version in the worker writes to the store the
     run uses (kedro-mlflow sets it from mlflow.yml; MLflow exports it to child processes), not

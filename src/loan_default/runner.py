@@ -206,9 +206,9 @@ def _serve(connection: Any, package: str | None, logging_config: dict | None) ->
         try:
             message = connection.recv()
         except EOFError:  # the main process is gone
-            return
+            message = None
         if message is None:
-            return
+            _exit_now()
         kind, payload = message
         if kind == "warm":  # import what the nodes' annotations name (the model libraries)
             for node in payload:
@@ -228,6 +228,13 @@ def _serve(connection: Any, package: str | None, logging_config: dict | None) ->
         except Exception as error:  # noqa: BLE001 - outputs or an error that do not pickle
             unsent = "outputs" if reply[0] == "done" else "error"
             connection.send((f"unpicklable {unsent}", repr(error), traceback.format_exc()))
+
+
+def _exit_now() -> None:
+    """End the worker without the interpreter's teardown of the model libraries (about 0.8 s at
+    the end of every run): it holds no files or state, and its log lines are flushed first."""
+    logging.shutdown()
+    os._exit(0)
 
 
 class _NotShippable(Exception):
