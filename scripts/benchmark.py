@@ -300,6 +300,7 @@ def side_by_side(
             _run("make install", clone, root / f"{name}_install.log")
         clones[name] = clone
     walls: dict[str, list[float]] = {"reference": [], "head": []}
+    cpus: dict[str, list[float]] = {"reference": [], "head": []}
     rows: dict[str, list[str]] = {"reference": [], "head": []}
     metrics: dict[str, dict] = {}
     for _ in range(repeats):
@@ -308,6 +309,7 @@ def side_by_side(
             if result["error"]:
                 out(f"  {name}: the run failed: {result['error'][:300]}\n")
             walls[name].append(result["wall_seconds"])
+            cpus[name].append(result.get("cpu_seconds", 0.0))
             rows[name].append(
                 f"{result['wall_seconds']:.1f} s wall, {result.get('cpu_seconds', 0):.1f} CPU-s, "
                 f"peak RSS {result['peak_rss_mb']:,.0f} MB"
@@ -324,6 +326,12 @@ def side_by_side(
             out(f"             {row}\n")
     ratio = statistics.median(walls["head"]) / statistics.median(walls["reference"])
     out(f"  HEAD / reference: {ratio:.2f}x\n")
+    # No schedule on these cores can finish HEAD's CPU-seconds faster than spread evenly.
+    cores = os.cpu_count() or 1
+    floor = statistics.median(cpus["head"]) / cores
+    out(f"  HEAD's CPU-seconds spread evenly over {cores} cores: {floor:.1f} s, "
+        f"{floor / statistics.median(walls['reference']):.2f}x of the reference "
+        "(the floor for any schedule of the same work)\n")  # fmt: skip
     shared = sorted(set(metrics["head"]) & set(metrics["reference"]))
     differing = [
         key for key in shared if abs(metrics["head"][key] - metrics["reference"][key]) > 1e-9
