@@ -86,14 +86,14 @@ def _metrics(uri: str) -> dict[str, float]:
     }
 
 
-def _run_loan(root: Path, tiny_loans: pd.DataFrame, monkeypatch) -> tuple[Path, str]:
-    """The tiny configuration's `loan` with StageRunner in its own project and store."""
+def _run_loan(root: Path, tiny_loans: pd.DataFrame, monkeypatch, runner) -> tuple[Path, str]:
+    """The tiny configuration's `loan` with `runner` in its own project and store."""
     uri = f"sqlite:///{root / 'mlflow.db'}"
     monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
     project = make_kedro_project(root / "project", tiny_loans, TINY_CONF)
     bootstrap_project(project)
     with KedroSession.create(project_path=project) as session:
-        session.run(pipeline_names=["loan"], runner=StageRunner())
+        session.run(pipeline_names=["loan"], runner=runner)
     return project, uri
 
 
@@ -102,22 +102,28 @@ def _reports(project: Path) -> dict[str, pd.DataFrame]:
     return {path.name: pd.read_csv(path) for path in sorted(folder.glob("*.csv"))}
 
 
+def _assert_logs_what_the_sequential_run_logs(
+    project: Path, uri: str, sequential: tuple[Path, str]
+) -> None:
+    """Every MLflow metric and report table equals the shared SequentialRunner run's, to 1e-9."""
+    ours, reference = _metrics(uri), _metrics(sequential[1])
+    assert len(ours) > 50 and ours.keys() == reference.keys()
+    assert ours == pytest.approx(reference, rel=1e-9, abs=1e-12, nan_ok=True)
+    tables, theirs = _reports(project), _reports(sequential[0])
+    # The shared project may also hold tables other pipelines (monitor) wrote after its loan.
+    assert tables and set(tables) <= set(theirs)
+    for name, table in tables.items():
+        pd.testing.assert_frame_equal(table, theirs[name], rtol=1e-9, obj=name)
+
+
 def test_stage_runner_logs_what_the_sequential_runner_logs(
     tiny_project, tiny_loans, tmp_path, monkeypatch
 ):
     """Every MLflow metric and report table of the tiny `loan` with StageRunner equals the
     shared SequentialRunner run's (to 1e-9: OpenBLAS splits a sum between its threads only when
     no other call runs, so concurrent fits change the last digits, as in two sequential runs)."""
-    sequential, sequential_uri = tiny_project
-    project, uri = _run_loan(tmp_path, tiny_loans, monkeypatch)
-    threaded, reference = _metrics(uri), _metrics(sequential_uri)
-    assert len(threaded) > 50 and threaded.keys() == reference.keys()
-    assert threaded == pytest.approx(reference, rel=1e-9, abs=1e-12, nan_ok=True)
-    ours, theirs = _reports(project), _reports(sequential)
-    # The shared project may also hold tables other pipelines (monitor) wrote after its loan.
-    assert ours and set(ours) <= set(theirs)
-    for name, table in ours.items():
-        pd.testing.assert_frame_equal(table, theirs[name], rtol=1e-9, obj=name)
+    project, uri = _run_loan(tmp_path, tiny_loans, monkeypatch, StageRunner())
+    _assert_logs_what_the_sequential_run_logs(project, uri, tiny_project)
 
 
 # ---------------------------------------------------------------- WorkerRunner ----------------
@@ -281,31 +287,14 @@ def test_a_table_several_nodes_load_is_read_once_and_each_gets_its_own_copy(tmp_
     assert len(reads) == 1
 
 
-def _run_loan_with(root: Path, tiny_loans: pd.DataFrame, monkeypatch, runner) -> tuple[Path, str]:
-    uri = f"sqlite:///{root / 'mlflow.db'}"
-    monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
-    project = make_kedro_project(root / "project", tiny_loans, TINY_CONF)
-    bootstrap_project(project)
-    with KedroSession.create(project_path=project) as session:
-        session.run(pipeline_names=["loan"], runner=runner)
-    return project, uri
-
-
 def test_worker_runner_logs_what_the_sequential_runner_logs(
     tiny_project, tiny_loans, tmp_path, monkeypatch
 ):
     """The default runner of `kedro run`: every MLflow metric and report table of the tiny
     `loan` equals the shared SequentialRunner run's (to 1e-9, the sequential runner's own
     spread)."""
-    sequential, sequential_uri = tiny_project
-    project, uri = _run_loan_with(tmp_path, tiny_loans, monkeypatch, WorkerRunner())
-    ours, reference = _metrics(uri), _metrics(sequential_uri)
-    assert len(ours) > 50 and ours.keys() == reference.keys()
-    assert ours == pytest.approx(reference, rel=1e-9, abs=1e-12, nan_ok=True)
-    tables, theirs = _reports(project), _reports(sequential)
-    assert tables and set(tables) <= set(theirs)
-    for name, table in tables.items():
-        pd.testing.assert_frame_equal(table, theirs[name], rtol=1e-9, obj=name)
+    project, uri = _run_loan(tmp_path, tiny_loans, monkeypatch, WorkerRunner())
+    _assert_logs_what_the_sequential_run_logs(project, uri, tiny_project)
 
     # Again, as `kedro run` (its default runner), now against the registered champion: the
     # incumbent's handle goes to whichever process runs the promotion.
